@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"net/http"
+	"strings"
+	"time"
+)
+
+const (
+	cookieName = "chat_session"
+	sessionTTL = 30 * 24 * time.Hour
+)
+
+// user is the holder of a nickname: one login session and its open sockets.
+// A name has at most one session at a time, so two browsers never act as
+// one name. Guarded by Hub.mu.
+type user struct {
+	name, key string
+	sessionID string
+	created   time.Time
+	// lastClosed is when the last socket closed; zero if the session has
+	// never connected.
+	lastClosed time.Time
+	clients    map[*client]struct{}
+}
+
+// inUse reports whether a new login must be refused this name: the holder
+// has a socket open, closed their last one within the presence grace, or
+// logged in recently and has not connected yet.
+func (u *user) inUse(now time.Time, c *Config) bool {
+	switch {
+	case len(u.clients) > 0:
+		return true
+	case !u.lastClosed.IsZero():
+		return now.Sub(u.lastClosed) < c.PresenceGrace
+	default:
+		return now.Sub(u.created) < c.LoginHold
+	}
+}
+
+// signCookie returns id.mac; the id is random, the MAC proves we issued it.
+func signCookie(secret []byte, id string) string {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(id))
+	return id + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+func verifyCookie(secret []byte, v string) (string, bool) {
+	id, _, ok := strings.Cut(v, ".")
+	if !ok || id == "" {
+		return "", false
+	}
+	return id, hmac.Equal([]byte(signCookie(secret, id)), []byte(v))
+}
+
+func newSessionID() string {
+	b := make([]byte, 24)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// loadSessions restores the sessions that survive a restart.
+func (h *Hub) loadSessions(ctx context.Context) error {
+	recs, err := h.store.Sessions(ctx, h.now().Add(-sessionTTL))
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		u := &user{name: r.Name, key: r.Key, sessionID: r.ID, created: r.Created, lastClosed: r.LastSeen, clients: map[*client]struct{}{}}
+		h.users[r.Key] = u
+		h.sessions[r.ID] = u
+	}
+	return nil
+}
+
+// sessionUser returns the user whose valid session cookie r carries.
+func (h *Hub) sessionUser(r *http.Request) *user {
+	ck, err := r.Cookie(cookieName)
+	if err != nil {
+		return nil
+	}
+	id, ok := verifyCookie(h.cfg.SessionSecret, ck.Value)
+	if !ok {
+		return nil
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.sessions[id]
+}
+
+// login gives rawName to a new session and returns the session's id. If the
+// caller already holds that name (cur), its session is kept. If cur holds
+// another name, that session ends as on logout.
+func (h *Hub) login(ctx context.Context, rawName string, cur *user) (string, error) {
+	name, key, err := normalizeName(rawName)
+	if err != nil {
+		return "", err
+	}
+	h.mu.Lock()
+	if h.sessions[sessionIDOf(cur)] == cur && cur != nil && cur.key == key {
+		h.mu.Unlock()
+		return cur.sessionID, nil
+	}
+	now := h.now()
+	old := h.users[key]
+	if old != nil && old.inUse(now, &h.cfg) {
+		h.mu.Unlock()
+		return "", errorf(codeNameTaken, "That nickname is in use right now. Pick another, or wait until its holder leaves.")
+	}
+	u := &user{name: name, key: key, sessionID: newSessionID(), created: now, clients: map[*client]struct{}{}}
+	if err := h.store.PutSession(ctx, SessionRecord{ID: u.sessionID, Name: name, Key: key, Created: now}); err != nil {
+		h.mu.Unlock()
+		return "", err
+	}
+	if old != nil {
+		// Takeover: the old session is idle (not inUse), so it has no
+		// sockets; its cookie simply stops working.
+		delete(h.sessions, old.sessionID)
+	}
+	h.users[key] = u
+	h.sessions[u.sessionID] = u
+	h.mu.Unlock()
+	if cur != nil && cur.key != key {
+		h.logout(ctx, cur)
+	}
+	return u.sessionID, nil
+}
+
+func sessionIDOf(u *user) string {
+	if u == nil {
+		return ""
+	}
+	return u.sessionID
+}
+
+// logout ends u's session: the cookie stops working, every socket closes
+// with 4001, the name is free at once and the user leaves every room now,
+// without waiting for the presence grace.
+func (h *Hub) logout(ctx context.Context, u *user) error {
+	h.mu.Lock()
+	if h.sessions[u.sessionID] != u {
+		h.mu.Unlock()
+		return nil
+	}
+	delete(h.sessions, u.sessionID)
+	if h.users[u.key] == u {
+		delete(h.users, u.key)
+	}
+	clients := make([]*client, 0, len(u.clients))
+	for c := range u.clients {
+		clients = append(clients, c)
+	}
+	rooms := make([]*room, 0, len(h.rooms))
+	for _, r := range h.rooms {
+		rooms = append(rooms, r)
+	}
+	h.mu.Unlock()
+	for _, c := range clients {
+		c.close(closeSessionEnded, "logged out")
+	}
+	for _, r := range rooms {
+		r.send(op{kind: opKick, key: u.key})
+	}
+	return h.store.DeleteSession(ctx, u.sessionID)
+}
+
+func (h *Hub) setSessionCookie(w http.ResponseWriter, r *http.Request, id string) {
+	http.SetCookie(w, &http.Cookie{
+		Name: cookieName, Value: signCookie(h.cfg.SessionSecret, id), Path: "/",
+		MaxAge: int(sessionTTL / time.Second), HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: isHTTPS(r),
+	})
+}
+
+func clearSessionCookie(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: isHTTPS(r)})
+}
+
+// isHTTPS tells whether the browser reached us over HTTPS, directly or
+// through a proxy that terminates TLS (Fly sets X-Forwarded-Proto).
+func isHTTPS(r *http.Request) bool {
+	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+}

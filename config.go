@@ -1,0 +1,135 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything the server reads from its environment. Tests build
+// one directly; production reads it with configFromEnv.
+type Config struct {
+	Addr           string        // listen address, ":8080" from PORT
+	DataDir        string        // SQLite file and the generated session secret live here
+	SessionSecret  []byte        // HMAC key for cookies
+	AllowedOrigins []string      // empty: only the request's own host
+	MsgRate        float64       // messages per second per connection; 0 disables the limit
+	MsgBurst       int           // bucket size for MsgRate
+	PresenceGrace  time.Duration // how long a user stays "online" after their last socket closes
+	LoginHold      time.Duration // a fresh login keeps its name this long before its first socket
+	ShutdownWait   time.Duration // budget for closing sockets and flushing writes on SIGTERM
+	SocketBuffer   int           // frames queued per socket before it counts as too slow (1013)
+}
+
+func defaultConfig() Config {
+	return Config{
+		Addr:          ":8080",
+		DataDir:       "./data",
+		MsgRate:       5,
+		MsgBurst:      10,
+		PresenceGrace: 10 * time.Second,
+		LoginHold:     2 * time.Minute,
+		ShutdownWait:  8 * time.Second,
+		SocketBuffer:  256,
+	}
+}
+
+// configFromEnv reads the documented environment variables (see README,
+// Configuration). Every bad value is an error that names the variable.
+func configFromEnv(getenv func(string) string) (Config, error) {
+	c := defaultConfig()
+	if p := getenv("PORT"); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return c, fmt.Errorf("PORT=%q: want a port number 1-65535", p)
+		}
+		c.Addr = ":" + p
+	}
+	if d := getenv("DATA_DIR"); d != "" {
+		c.DataDir = d
+	}
+	if s := getenv("SESSION_SECRET"); s != "" {
+		if len(s) < 16 {
+			return c, errors.New("SESSION_SECRET: want at least 16 characters")
+		}
+		c.SessionSecret = []byte(s)
+	}
+	if o := getenv("ALLOWED_ORIGINS"); o != "" {
+		for _, part := range strings.Split(o, ",") {
+			part = strings.TrimRight(strings.TrimSpace(part), "/")
+			if part == "" {
+				continue
+			}
+			u, err := url.Parse(part)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" {
+				return c, fmt.Errorf("ALLOWED_ORIGINS: %q is not an origin like https://chat.example.com", part)
+			}
+			c.AllowedOrigins = append(c.AllowedOrigins, u.Scheme+"://"+u.Host)
+		}
+	}
+	if r := getenv("MSG_RATE"); r != "" {
+		f, err := strconv.ParseFloat(r, 64)
+		if err != nil || f < 0 {
+			return c, fmt.Errorf("MSG_RATE=%q: want a number >= 0 (0 turns the limit off)", r)
+		}
+		c.MsgRate = f
+	}
+	if b := getenv("MSG_BURST"); b != "" {
+		n, err := strconv.Atoi(b)
+		if err != nil || n < 1 {
+			return c, fmt.Errorf("MSG_BURST=%q: want a whole number >= 1", b)
+		}
+		c.MsgBurst = n
+	}
+	if g := getenv("PRESENCE_GRACE"); g != "" {
+		d, err := time.ParseDuration(g)
+		if err != nil || d < 0 {
+			return c, fmt.Errorf("PRESENCE_GRACE=%q: want a duration such as 10s", g)
+		}
+		c.PresenceGrace = d
+	}
+	return c, nil
+}
+
+// prepareDataDir creates the data directory, proves it is writable, and
+// loads or creates the session secret kept there (mode 0600) so that a
+// restart does not log everybody out.
+func (c *Config) prepareDataDir() error {
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return fmt.Errorf("DATA_DIR %s cannot be created: %w", c.DataDir, err)
+	}
+	probe, err := os.CreateTemp(c.DataDir, ".write-probe-*")
+	if err != nil {
+		return fmt.Errorf("DATA_DIR %s is not writable: %w", c.DataDir, err)
+	}
+	probe.Close()
+	os.Remove(probe.Name())
+	if c.SessionSecret != nil {
+		return nil
+	}
+	path := filepath.Join(c.DataDir, "session.key")
+	if b, err := os.ReadFile(path); err == nil {
+		key, err := hex.DecodeString(strings.TrimSpace(string(b)))
+		if err != nil || len(key) < 16 {
+			return fmt.Errorf("%s is damaged; delete it to generate a new one (everyone will be logged out)", path)
+		}
+		c.SessionSecret = key
+		return nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("reading %s: %w", path, err)
+	}
+	key := make([]byte, 32)
+	rand.Read(key)
+	if err := os.WriteFile(path, []byte(hex.EncodeToString(key)+"\n"), 0o600); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	c.SessionSecret = key
+	return nil
+}

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func TestConfigFromEnv(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		wantErr bool
+		check   func(Config) bool
+	}{
+		{"defaults", nil, false, func(c Config) bool {
+			return c.Addr == ":8080" && c.DataDir == "./data" && c.MsgRate == 5 && c.MsgBurst == 10 && c.PresenceGrace == 10*time.Second
+		}},
+		{"port", map[string]string{"PORT": "9000"}, false, func(c Config) bool { return c.Addr == ":9000" }},
+		{"bad port", map[string]string{"PORT": "http"}, true, nil},
+		{"rate off", map[string]string{"MSG_RATE": "0"}, false, func(c Config) bool { return c.MsgRate == 0 }},
+		{"negative rate", map[string]string{"MSG_RATE": "-1"}, true, nil},
+		{"grace", map[string]string{"PRESENCE_GRACE": "1m30s"}, false, func(c Config) bool { return c.PresenceGrace == 90*time.Second }},
+		{"bad grace", map[string]string{"PRESENCE_GRACE": "ten"}, true, nil},
+		{"origins", map[string]string{"ALLOWED_ORIGINS": "https://a.example, http://b.example:8080/"}, false, func(c Config) bool {
+			return len(c.AllowedOrigins) == 2 && c.AllowedOrigins[0] == "https://a.example" && c.AllowedOrigins[1] == "http://b.example:8080"
+		}},
+		{"origin with path", map[string]string{"ALLOWED_ORIGINS": "https://a.example/chat"}, true, nil},
+		{"origin without scheme", map[string]string{"ALLOWED_ORIGINS": "a.example"}, true, nil},
+		{"short secret", map[string]string{"SESSION_SECRET": "short"}, true, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := configFromEnv(func(k string) string { return tc.env[k] })
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err = %v, wantErr %v", err, tc.wantErr)
+			}
+			if err == nil && !tc.check(c) {
+				t.Errorf("config %+v", c)
+			}
+		})
+	}
+}
+
+func TestSessionSecretPersists(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "nested", "data")
+	c1 := Config{DataDir: dir}
+	if err := c1.prepareDataDir(); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(filepath.Join(dir, "session.key"))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("session.key: %v, %v", fi, err)
+	}
+	c2 := Config{DataDir: dir}
+	if err := c2.prepareDataDir(); err != nil {
+		t.Fatal(err)
+	}
+	if string(c1.SessionSecret) != string(c2.SessionSecret) || len(c1.SessionSecret) != 32 {
+		t.Error("the generated secret is not reused after a restart")
+	}
+	c3 := Config{DataDir: dir, SessionSecret: []byte("from the environment")}
+	if c3.prepareDataDir(); string(c3.SessionSecret) != "from the environment" {
+		t.Error("SESSION_SECRET does not win over the file")
+	}
+}

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Event types. message, join and leave are stored and numbered per room;
+// welcome, presence and error are only ever sent.
+const (
+	typeMessage  = "message"
+	typeJoin     = "join"
+	typeLeave    = "leave"
+	typeWelcome  = "welcome"
+	typePresence = "presence"
+	typeError    = "error"
+)
+
+// tsLayout is RFC 3339 in UTC with milliseconds, e.g. 2026-11-21T10:04:05.123Z.
+const tsLayout = "2006-01-02T15:04:05.000Z07:00"
+
+// Event is a stored room event.
+type Event struct {
+	ID      int64
+	Room    string
+	Type    string
+	User    string
+	UserKey string // compare key of User; stored with presence, never sent
+	Text    string
+	Nonce   string
+	TS      time.Time
+}
+
+type wireEvent struct {
+	Type  string `json:"type"`
+	ID    int64  `json:"id"`
+	Room  string `json:"room"`
+	User  string `json:"user"`
+	Text  string `json:"text,omitempty"` // a message's text is never empty
+	TS    string `json:"ts"`
+	Nonce string `json:"nonce,omitempty"`
+}
+
+func (e Event) MarshalJSON() ([]byte, error) {
+	return json.Marshal(wireEvent{e.Type, e.ID, e.Room, e.User, e.Text, e.TS.UTC().Format(tsLayout), e.Nonce})
+}
+
+type welcomeEvent struct {
+	Type   string   `json:"type"`
+	User   string   `json:"user"`
+	Room   string   `json:"room"`
+	Online []string `json:"online"`
+	LastID int64    `json:"last_id"`
+	// Truncated says the replay after since was cut to the newest
+	// maxReplay events; older ones are in the history API.
+	Truncated bool `json:"truncated,omitempty"`
+}
+
+type presenceEvent struct {
+	Type   string   `json:"type"`
+	Room   string   `json:"room"`
+	Online []string `json:"online"`
+}
+
+type errorEvent struct {
+	Type  string `json:"type"`
+	Code  code   `json:"code"`
+	Text  string `json:"text"`
+	Nonce string `json:"nonce,omitempty"`
+}
+
+// encode marshals v. Our event types cannot fail to marshal.
+func encode(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// inbound is the only frame a client sends.
+type inbound struct {
+	Type  string  `json:"type"`
+	Text  *string `json:"text"`
+	Nonce string  `json:"nonce"`
+}

@@ -1,0 +1,319 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m,
+		// chromedp's allocator and net/http's idle keep-alive readers
+		// outlive individual tests by design; everything of ours must not.
+		goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
+		goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
+	)
+}
+
+// testServer is a real server on a loopback port with a real SQLite file.
+type testServer struct {
+	*Main
+	URL    string
+	closed bool
+}
+
+// MustStart runs the server on dir (a t.TempDir() unless a test restarts on
+// the same one). mod tweaks the config.
+func MustStart(t *testing.T, dir string, mod ...func(*Config)) *testServer {
+	t.Helper()
+	cfg := defaultConfig()
+	cfg.Addr = "127.0.0.1:0"
+	cfg.DataDir = dir
+	cfg.MsgRate = 0
+	cfg.PresenceGrace = 500 * time.Millisecond
+	for _, f := range mod {
+		f(&cfg)
+	}
+	m := &Main{Config: cfg}
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatalf("starting server: %v", err)
+	}
+	ts := &testServer{Main: m, URL: "http://" + m.Addr()}
+	t.Cleanup(func() { ts.MustClose(t) })
+	return ts
+}
+
+func (ts *testServer) MustClose(t *testing.T) {
+	t.Helper()
+	if ts.closed {
+		return
+	}
+	ts.closed = true
+	if err := ts.Close(); err != nil {
+		t.Errorf("closing server: %v", err)
+	}
+}
+
+var noRedirect = &http.Client{
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	Timeout:       10 * time.Second,
+}
+
+// postLogin posts the login form as a same-origin browser would.
+func (ts *testServer) postLogin(t *testing.T, name, next string, hdr ...string) *http.Response {
+	t.Helper()
+	form := url.Values{"name": {name}}
+	if next != "" {
+		form.Set("next", next)
+	}
+	req, _ := http.NewRequest("POST", ts.URL+"/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := noRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+// MustLogin logs name in and returns the session cookie.
+func (ts *testServer) MustLogin(t *testing.T, name string) *http.Cookie {
+	t.Helper()
+	resp := ts.postLogin(t, name, "")
+	if resp.StatusCode != http.StatusSeeOther {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("login %q: status %d: %s", name, resp.StatusCode, b)
+	}
+	for _, c := range resp.Cookies() {
+		if c.Name == cookieName {
+			return c
+		}
+	}
+	t.Fatalf("login %q: no session cookie", name)
+	return nil
+}
+
+func (ts *testServer) get(t *testing.T, path string, ck *http.Cookie, hdr ...string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", ts.URL+path, nil)
+	if ck != nil {
+		req.AddCookie(ck)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := noRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+// ev is any server event, decoded loosely.
+type ev struct {
+	Type      string   `json:"type"`
+	ID        int64    `json:"id"`
+	Room      string   `json:"room"`
+	User      string   `json:"user"`
+	Text      string   `json:"text"`
+	TS        string   `json:"ts"`
+	Nonce     string   `json:"nonce"`
+	Online    []string `json:"online"`
+	LastID    int64    `json:"last_id"`
+	Code      string   `json:"code"`
+	Truncated bool     `json:"truncated"`
+}
+
+// wsClient is a real WebSocket client. A goroutine reads frames and splits
+// them into events, so tests can wait with timeouts without touching the
+// connection's read deadline (gorilla's connection is dead after one).
+type wsClient struct {
+	t      *testing.T
+	conn   *websocket.Conn
+	events chan ev
+	err    error // why the socket ended; valid once events is closed
+	frames atomic.Int64
+}
+
+func newWSClient(t *testing.T, conn *websocket.Conn) *wsClient {
+	c := &wsClient{t: t, conn: conn, events: make(chan ev, 100000)}
+	go func() {
+		defer close(c.events)
+		for {
+			typ, r, err := conn.NextReader()
+			if err != nil {
+				c.err = err
+				return
+			}
+			if typ != websocket.TextMessage {
+				c.err = errors.New("non-text frame from server")
+				return
+			}
+			c.frames.Add(1)
+			sc := bufio.NewScanner(r)
+			sc.Buffer(nil, 1<<22)
+			for sc.Scan() {
+				var e ev
+				if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+					c.err = err
+					return
+				}
+				c.events <- e
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		conn.Close()
+		for range c.events {
+		}
+	})
+	return c
+}
+
+func (ts *testServer) dial(ck *http.Cookie, room string, since int64, hdr ...string) (*websocket.Conn, *http.Response, error) {
+	return ts.dialWith(&websocket.Dialer{HandshakeTimeout: 5 * time.Second}, ck, room, since, hdr...)
+}
+
+func (ts *testServer) dialWith(d *websocket.Dialer, ck *http.Cookie, room string, since int64, hdr ...string) (*websocket.Conn, *http.Response, error) {
+	u := "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws?room=" + url.QueryEscape(room)
+	if since >= 0 {
+		u += "&since=" + strconv.FormatInt(since, 10)
+	}
+	h := http.Header{}
+	if ck != nil {
+		h.Set("Cookie", ck.String())
+	}
+	h.Set("Origin", ts.URL)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		h.Set(hdr[i], hdr[i+1])
+	}
+	return d.Dial(u, h)
+}
+
+// MustDial opens a socket to room (since < 0: a fresh connection) and
+// checks that welcome comes first.
+func (ts *testServer) MustDial(t *testing.T, ck *http.Cookie, room string, since int64) (*wsClient, ev) {
+	t.Helper()
+	conn, resp, err := ts.dial(ck, room, since)
+	if err != nil {
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		t.Fatalf("dial %s: %v (status %d)", room, err, status)
+	}
+	c := newWSClient(t, conn)
+	w := c.MustNext()
+	if w.Type != typeWelcome {
+		t.Fatalf("first event is %q, want welcome", w.Type)
+	}
+	return c, w
+}
+
+func (c *wsClient) send(v any) {
+	c.t.Helper()
+	b, _ := json.Marshal(v)
+	if err := c.conn.WriteMessage(websocket.TextMessage, b); err != nil {
+		c.t.Fatalf("send: %v", err)
+	}
+}
+
+func (c *wsClient) say(text, nonce string) {
+	c.t.Helper()
+	c.send(map[string]string{"type": "message", "text": text, "nonce": nonce})
+}
+
+// errTimeout is next's error when nothing arrived in time.
+var errTimeout = errors.New("timed out waiting for an event")
+
+// next returns the next event, or the error that ended the socket.
+func (c *wsClient) next(timeout time.Duration) (ev, error) {
+	select {
+	case e, ok := <-c.events:
+		if !ok {
+			return ev{}, c.err
+		}
+		return e, nil
+	case <-time.After(timeout):
+		return ev{}, errTimeout
+	}
+}
+
+func (c *wsClient) MustNext() ev {
+	c.t.Helper()
+	e, err := c.next(10 * time.Second)
+	if err != nil {
+		c.t.Fatalf("reading event: %v", err)
+	}
+	return e
+}
+
+// MustNextOf skips events not of the given types (presence, mostly).
+func (c *wsClient) MustNextOf(types ...string) ev {
+	c.t.Helper()
+	for {
+		e := c.MustNext()
+		for _, ty := range types {
+			if e.Type == ty {
+				return e
+			}
+		}
+	}
+}
+
+// MustClose returns the close code the server ended the socket with,
+// reading (and returning) whatever events came before it.
+func (c *wsClient) MustCloseCode() (int, []ev) {
+	c.t.Helper()
+	var seen []ev
+	for {
+		e, err := c.next(10 * time.Second)
+		if err == nil {
+			seen = append(seen, e)
+			continue
+		}
+		var ce *websocket.CloseError
+		if errors.As(err, &ce) {
+			return ce.Code, seen
+		}
+		c.t.Fatalf("socket ended without a close frame: %v", err)
+	}
+}
+
+// quiet asserts nothing but the given types arrives within d.
+func (c *wsClient) expectQuiet(d time.Duration, allowed ...string) {
+	c.t.Helper()
+	for {
+		e, err := c.next(d)
+		if err == errTimeout {
+			return
+		}
+		if err != nil {
+			c.t.Fatalf("socket error while expecting quiet: %v", err)
+		}
+		ok := false
+		for _, a := range allowed {
+			ok = ok || e.Type == a
+		}
+		if !ok {
+			c.t.Fatalf("unexpected %s event: %+v", e.Type, e)
+		}
+	}
+}

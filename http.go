@@ -1,0 +1,283 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"html/template"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+)
+
+//go:embed embed
+var embedded embed.FS
+
+// csp allows nothing but our own origin: no inline script, no third party.
+// connect-src 'self' covers ws: and wss: to the same host.
+const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'; manifest-src 'self'"
+
+// assets holds the embedded static files with a content hash each: embedded
+// files have no modification time, so caching works by ETag and by
+// versioned URLs (?v=hash) that may be cached forever.
+type assets struct {
+	fs   fs.FS
+	hash map[string]string
+}
+
+func loadAssets() (*assets, error) {
+	sub, err := fs.Sub(embedded, "embed/static")
+	if err != nil {
+		return nil, err
+	}
+	a := &assets{fs: sub, hash: map[string]string{}}
+	err = fs.WalkDir(sub, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(sub, p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		a.hash[p] = hex.EncodeToString(sum[:6])
+		return nil
+	})
+	return a, err
+}
+
+// url returns the versioned URL of a static file, for templates.
+func (a *assets) url(name string) string {
+	return "/static/" + name + "?v=" + a.hash[name]
+}
+
+func (a *assets) serve(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("file")
+	h, ok := a.hash[name]
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	f, err := a.fs.Open(name)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	defer f.Close()
+	w.Header().Set("ETag", `"`+h+`"`)
+	if r.URL.Query().Get("v") == h {
+		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		w.Header().Set("Cache-Control", "no-cache") // revalidate with the ETag
+	}
+	http.ServeContent(w, r, name, time.Time{}, f.(io.ReadSeeker))
+}
+
+type server struct {
+	hub    *Hub
+	assets *assets
+	pages  *template.Template
+}
+
+func newServer(h *Hub) (*server, error) {
+	a, err := loadAssets()
+	if err != nil {
+		return nil, err
+	}
+	t, err := template.New("").Funcs(template.FuncMap{"asset": a.url, "t": translate}).ParseFS(embedded, "embed/*.html")
+	if err != nil {
+		return nil, err
+	}
+	return &server{hub: h, assets: a, pages: t}, nil
+}
+
+func (s *server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", s.serveLogin)
+	mux.HandleFunc("POST /login", s.serveDoLogin)
+	mux.HandleFunc("POST /logout", s.serveLogout)
+	mux.HandleFunc("GET /r/{room}", s.serveRoom)
+	mux.HandleFunc("GET /ws", s.hub.serveWS)
+	mux.HandleFunc("GET /api/rooms/{room}/messages", s.serveHistory)
+	mux.HandleFunc("GET /healthz", s.serveHealth)
+	mux.HandleFunc("GET /static/{file}", s.assets.serve)
+
+	// Cross-site POSTs (by Sec-Fetch-Site, or Origin against Host) are
+	// refused with 403 before any handler runs.
+	cop := http.NewCrossOriginProtection()
+	for _, o := range s.hub.cfg.AllowedOrigins {
+		cop.AddTrustedOrigin(o)
+	}
+	return securityHeaders(cop.Handler(mux))
+}
+
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", csp)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("X-Frame-Options", "DENY")
+		next.ServeHTTP(w, r)
+	})
+}
+
+type loginPage struct {
+	Lang  string
+	Name  string
+	Next  string
+	Error string
+}
+
+func (s *server) render(w http.ResponseWriter, status int, name string, data any) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	if err := s.pages.ExecuteTemplate(w, name, data); err != nil {
+		s.hub.log.Error("rendering page", "page", name, "err", err)
+	}
+}
+
+func (s *server) serveLogin(w http.ResponseWriter, r *http.Request) {
+	next := safeNext(r.URL.Query().Get("next"))
+	if s.hub.sessionUser(r) != nil {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	s.render(w, http.StatusOK, "login.html", loginPage{Lang: pageLang(r), Next: next})
+}
+
+func (s *server) serveDoLogin(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	name, next := r.PostForm.Get("name"), safeNext(r.PostForm.Get("next"))
+	if s.hub.closing.Load() {
+		s.render(w, http.StatusServiceUnavailable, "login.html", loginPage{Lang: pageLang(r), Name: name, Next: next, Error: "The server is restarting; try again in a moment."})
+		return
+	}
+	id, err := s.hub.login(r.Context(), name, s.hub.sessionUser(r))
+	if err != nil {
+		s.render(w, statusOf(err), "login.html", loginPage{Lang: pageLang(r), Name: name, Next: next, Error: userMessage(err)})
+		return
+	}
+	s.hub.setSessionCookie(w, r, id)
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (s *server) serveLogout(w http.ResponseWriter, r *http.Request) {
+	if u := s.hub.sessionUser(r); u != nil {
+		if err := s.hub.logout(r.Context(), u); err != nil {
+			s.hub.log.Error("logout", "err", err)
+		}
+	}
+	clearSessionCookie(w, r)
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+type chatPage struct {
+	Lang string
+	Room string
+	User string
+}
+
+func (s *server) serveRoom(w http.ResponseWriter, r *http.Request) {
+	room, ok := normalizeRoom(r.PathValue("room"))
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	u := s.hub.sessionUser(r)
+	if u == nil {
+		http.Redirect(w, r, "/?next="+url.QueryEscape("/r/"+room), http.StatusSeeOther)
+		return
+	}
+	s.render(w, http.StatusOK, "chat.html", chatPage{Lang: pageLang(r), Room: room, User: u.name})
+}
+
+func (s *server) serveHistory(w http.ResponseWriter, r *http.Request) {
+	if s.hub.sessionUser(r) == nil {
+		writeJSONError(w, errorf(codeUnauthorized, "Log in first."))
+		return
+	}
+	room, ok := normalizeRoom(r.PathValue("room"))
+	if !ok {
+		writeJSONError(w, errorf(codeInvalid, "Invalid room name."))
+		return
+	}
+	q := r.URL.Query()
+	before, limit := int64(0), 50
+	if v := q.Get("before"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			writeJSONError(w, errorf(codeInvalid, "before must be a message id (a whole number >= 1)."))
+			return
+		}
+		before = n
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 200 {
+			writeJSONError(w, errorf(codeInvalid, "limit must be 1 to 200."))
+			return
+		}
+		limit = n
+	}
+	evs, err := s.hub.store.Events(r.Context(), room, 0, before, limit)
+	if err != nil {
+		s.hub.log.Error("history", "err", err)
+		writeJSONError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"events": evs})
+}
+
+func (s *server) serveHealth(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := s.hub.store.Ping(ctx); err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte("store unavailable\n"))
+		return
+	}
+	w.Write([]byte("ok\n"))
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func writeJSONError(w http.ResponseWriter, err error) {
+	writeJSON(w, statusOf(err), map[string]any{"error": map[string]string{"code": string(errorCode(err)), "message": userMessage(err)}})
+}
+
+// safeNext keeps a post-login redirect on this site: a plain absolute path,
+// never "//host" or "/\host" (which browsers treat as another site).
+func safeNext(next string) string {
+	if next == "" || next[0] != '/' || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n\t") {
+		return "/r/" + lobby
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+		return "/r/" + lobby
+	}
+	if cleaned := path.Clean(u.Path); cleaned == "/" {
+		return "/r/" + lobby // "/" would bounce straight back here
+	}
+	return next
+}

@@ -1,0 +1,277 @@
+package main
+
+import (
+	"encoding/json"
+	"html"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestLoginNames(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	tests := []struct {
+		name, input string
+		status      int
+		want        string // display name on success, reason fragment on failure
+	}{
+		{"plain", "alice", 303, "alice"},
+		{"chinese", "小明", 303, "小明"},
+		{"fullwidth folded", "ＢＯＢ", 303, "BOB"},
+		{"spaces collapsed", "  mary   jane ", 303, "mary jane"},
+		{"punctuation allowed", "a.b_c-d", 303, "a.b_c-d"},
+		{"empty", "   ", 400, "Enter a nickname"},
+		{"markup", "<b>x</b>", 400, "Use only letters"},
+		{"quote", `x"y`, 400, "Use only letters"},
+		{"zero width", "ab\u200bcd", 400, "Use only letters"},
+		{"bidi override", "ab\u202ecd", 400, "Use only letters"},
+		{"control", "ab\x07cd", 400, "Use only letters"},
+		{"emoji", "cat😀", 400, "Use only letters"},
+		{"too long", strings.Repeat("x", 25), 400, "1 to 24"},
+		{"24 is fine", strings.Repeat("é", 24), 303, strings.Repeat("é", 24)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := ts.postLogin(t, tc.input, "")
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d", resp.StatusCode, tc.status)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			if tc.status != 303 {
+				if !strings.Contains(string(body), html.EscapeString(tc.want)) {
+					t.Errorf("page does not give the reason %q:\n%s", tc.want, body)
+				}
+				if !strings.Contains(string(body), `value="`+html.EscapeString(tc.input)+`"`) {
+					t.Errorf("page does not keep the typed name %q", tc.input)
+				}
+				return
+			}
+			ck := resp.Cookies()[0]
+			_, w := ts.MustDial(t, ck, "lobby", -1)
+			if w.User != tc.want {
+				t.Errorf("user %q, want %q", w.User, tc.want)
+			}
+		})
+	}
+}
+
+func TestLoginDuplicateIsCaseInsensitive(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	ts.MustLogin(t, "Alice")
+	for _, n := range []string{"alice", "ALICE", "ａｌｉｃｅ"} {
+		resp := ts.postLogin(t, n, "")
+		if resp.StatusCode != http.StatusConflict {
+			t.Fatalf("%q: status %d, want 409", n, resp.StatusCode)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		if !strings.Contains(string(body), "in use") {
+			t.Errorf("%q: 409 page does not say why", n)
+		}
+	}
+}
+
+func TestLoginRedirectsAndCookie(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	tests := []struct{ next, want string }{
+		{"", "/r/lobby"},
+		{"/r/xyz", "/r/xyz"},
+		{"//evil.example/r/x", "/r/lobby"},
+		{"/\\evil.example", "/r/lobby"},
+		{"https://evil.example/", "/r/lobby"},
+		{"javascript:alert(1)", "/r/lobby"},
+		{"/", "/r/lobby"},
+	}
+	for i, tc := range tests {
+		resp := ts.postLogin(t, "user"+string(rune('a'+i)), tc.next)
+		if got := resp.Header.Get("Location"); resp.StatusCode != 303 || got != tc.want {
+			t.Errorf("next=%q: %d %q, want 303 %q", tc.next, resp.StatusCode, got, tc.want)
+		}
+	}
+
+	resp := ts.postLogin(t, "plainhttp", "")
+	ck := resp.Cookies()[0]
+	if !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode || ck.Secure {
+		t.Errorf("cookie over http: HttpOnly=%v SameSite=%v Secure=%v", ck.HttpOnly, ck.SameSite, ck.Secure)
+	}
+	resp = ts.postLogin(t, "proxied", "", "X-Forwarded-Proto", "https")
+	if ck := resp.Cookies()[0]; !ck.Secure {
+		t.Error("cookie behind an HTTPS proxy is not Secure")
+	}
+}
+
+func TestCrossSitePostsRefused(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	ck := ts.MustLogin(t, "victim")
+	tests := []struct {
+		name string
+		hdr  []string
+		want int
+	}{
+		{"foreign origin", []string{"Origin", "http://evil.example"}, 403},
+		{"sec-fetch-site cross-site", []string{"Sec-Fetch-Site", "cross-site"}, 403},
+		{"same origin", []string{"Origin", ts.URL, "Sec-Fetch-Site", "same-origin"}, 303},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if resp := ts.postLogin(t, "x"+strings.ReplaceAll(tc.name, " ", ""), "", tc.hdr...); resp.StatusCode != tc.want {
+				t.Errorf("login: status %d, want %d", resp.StatusCode, tc.want)
+			}
+		})
+	}
+	// A cross-site logout must not end the victim's session.
+	req, _ := http.NewRequest("POST", ts.URL+"/logout", nil)
+	req.AddCookie(ck)
+	req.Header.Set("Origin", "http://evil.example")
+	resp, err := noRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 403 {
+		t.Errorf("cross-site logout: status %d, want 403", resp.StatusCode)
+	}
+	if r, _ := ts.get(t, "/r/lobby", ck); r.StatusCode != 200 {
+		t.Errorf("session ended by a cross-site POST")
+	}
+}
+
+func TestPages(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	ck := ts.MustLogin(t, "alice")
+	tests := []struct {
+		name     string
+		path     string
+		ck       *http.Cookie
+		status   int
+		location string
+	}{
+		{"login page", "/", nil, 200, ""},
+		{"login page with session", "/", ck, 303, "/r/lobby"},
+		{"room without session", "/r/Games", nil, 303, "/?next=%2Fr%2Fgames"},
+		{"room", "/r/games", ck, 200, ""},
+		{"chinese room", "/r/%E8%81%8A%E5%A4%A9", ck, 200, ""},
+		{"invalid room", "/r/bad%20room", ck, 404, ""},
+		{"room too long", "/r/" + strings.Repeat("a", 33), ck, 404, ""},
+		{"healthz", "/healthz", nil, 200, ""},
+		{"unknown", "/nope", nil, 404, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := ts.get(t, tc.path, tc.ck)
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d", resp.StatusCode, tc.status)
+			}
+			if got := resp.Header.Get("Location"); got != tc.location {
+				t.Errorf("Location %q, want %q", got, tc.location)
+			}
+			h := resp.Header
+			csp := h.Get("Content-Security-Policy")
+			if !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") || !strings.Contains(csp, "frame-ancestors 'none'") {
+				t.Errorf("CSP %q", csp)
+			}
+			if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") == "" {
+				t.Errorf("missing security headers: %v", h)
+			}
+			if strings.HasPrefix(h.Get("Content-Type"), "text/html") {
+				if strings.Contains(body, "<script>") || strings.Contains(body, "http://") || strings.Contains(body, "https://") {
+					t.Errorf("page has inline script or a third-party URL:\n%s", body)
+				}
+			}
+		})
+	}
+	if _, body := ts.get(t, "/healthz", nil); strings.TrimSpace(body) != "ok" {
+		t.Errorf("healthz body %q", body)
+	}
+}
+
+func TestHealthzReportsStoreFailure(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	ts.store.Close()
+	resp, _ := ts.get(t, "/healthz", nil)
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("healthz with a closed store: %d, want 503", resp.StatusCode)
+	}
+}
+
+func TestStaticAssetsCache(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	_, page := ts.get(t, "/", nil)
+	i := strings.Index(page, "/static/style.css?v=")
+	if i < 0 {
+		t.Fatal("login page does not link a versioned stylesheet")
+	}
+	versioned := page[i : i+strings.IndexByte(page[i:], '"')]
+	resp, body := ts.get(t, versioned, nil)
+	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Cache-Control"), "immutable") || len(body) == 0 {
+		t.Fatalf("versioned asset: %d %q", resp.StatusCode, resp.Header.Get("Cache-Control"))
+	}
+	etag := resp.Header.Get("ETag")
+	if etag == "" {
+		t.Fatal("no ETag")
+	}
+	resp, _ = ts.get(t, "/static/style.css", nil, "If-None-Match", etag)
+	if resp.StatusCode != http.StatusNotModified || resp.Header.Get("Cache-Control") != "no-cache" {
+		t.Errorf("revalidation: %d %q, want 304 no-cache", resp.StatusCode, resp.Header.Get("Cache-Control"))
+	}
+	if resp, _ := ts.get(t, "/static/nothing.js", nil); resp.StatusCode != 404 {
+		t.Errorf("missing asset: %d", resp.StatusCode)
+	}
+}
+
+func TestHistoryAPI(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	ck := ts.MustLogin(t, "alice")
+	c, _ := ts.MustDial(t, ck, "lobby", -1)
+	for i := range 10 {
+		c.say("m"+string(rune('0'+i)), "")
+	}
+	var last ev
+	for range 10 {
+		last = c.MustNextOf(typeMessage)
+	}
+	// ids: 1 is alice's join, 2..11 the messages.
+	if last.ID != 11 {
+		t.Fatalf("last id %d, want 11", last.ID)
+	}
+	page := func(q string) []ev {
+		t.Helper()
+		resp, body := ts.get(t, "/api/rooms/lobby/messages"+q, ck)
+		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+			t.Fatalf("%s: %d %s", q, resp.StatusCode, body)
+		}
+		var out struct{ Events []ev }
+		if err := json.Unmarshal([]byte(body), &out); err != nil {
+			t.Fatal(err)
+		}
+		return out.Events
+	}
+	ids := func(es []ev) (out []int64) {
+		for _, e := range es {
+			out = append(out, e.ID)
+		}
+		return out
+	}
+	if got := ids(page("")); len(got) != 11 || got[0] != 1 || got[10] != 11 {
+		t.Errorf("default page: %v", got)
+	}
+	if got := ids(page("?before=8&limit=3")); len(got) != 3 || got[0] != 5 || got[2] != 7 {
+		t.Errorf("before=8 limit=3: %v, want [5 6 7]", got)
+	}
+	if got := page("?before=3&limit=200"); len(got) != 2 || got[1].Type != typeMessage || got[1].Text != "m0" || got[0].Type != typeJoin {
+		t.Errorf("before=3: %+v", got)
+	}
+	for _, q := range []string{"?limit=0", "?limit=201", "?limit=x", "?before=-1", "?before=abc"} {
+		if resp, _ := ts.get(t, "/api/rooms/lobby/messages"+q, ck); resp.StatusCode != 400 {
+			t.Errorf("%s: status %d, want 400", q, resp.StatusCode)
+		}
+	}
+	resp, body := ts.get(t, "/api/rooms/lobby/messages", nil)
+	var e struct{ Error struct{ Code string } }
+	if resp.StatusCode != 401 || json.Unmarshal([]byte(body), &e) != nil || e.Error.Code != "unauthorized" {
+		t.Errorf("without session: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := ts.get(t, "/api/rooms/no%20pe/messages", ck); resp.StatusCode != 400 {
+		t.Errorf("invalid room: %d", resp.StatusCode)
+	}
+}

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/olahol/melody"
+)
+
+// Hub ties the pieces together: login sessions and their users, the rooms
+// (each with its own writer), and melody's sockets.
+type Hub struct {
+	cfg   Config
+	store Store
+	log   *slog.Logger
+	now   func() time.Time
+	m     *melody.Melody
+
+	closing atomic.Bool    // set on shutdown: no new sockets or logins
+	sockets sync.WaitGroup // open WebSocket handlers
+
+	mu       sync.Mutex
+	users    map[string]*user // by name key
+	sessions map[string]*user // by session id
+	rooms    map[string]*room // by canonical name
+}
+
+func newHub(cfg Config, store Store, log *slog.Logger) *Hub {
+	h := &Hub{
+		cfg: cfg, store: store, log: log, now: time.Now,
+		users: map[string]*user{}, sessions: map[string]*user{}, rooms: map[string]*room{},
+	}
+	h.m = h.newMelody()
+	return h
+}
+
+// start restores sessions and the presence that was in grace when the
+// previous process stopped.
+func (h *Hub) start(ctx context.Context) error {
+	if err := h.loadSessions(ctx); err != nil {
+		return err
+	}
+	rows, err := h.store.Presence(ctx)
+	if err != nil {
+		return err
+	}
+	now := h.now()
+	for i := range rows {
+		p := &rows[i]
+		r, err := h.room(ctx, p.Room)
+		if err != nil {
+			return err
+		}
+		// members belong to the writer goroutine, so restoring is an op
+		// too; it is queued before any socket can connect.
+		r.send(op{kind: opRestore, restore: p, at: now})
+	}
+	return nil
+}
+
+// room returns the running room called name (canonical), starting it.
+func (h *Hub) room(ctx context.Context, name string) (*room, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if r := h.rooms[name]; r != nil {
+		return r, nil
+	}
+	last, err := h.store.LastID(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	r := newRoom(h, name, last)
+	h.rooms[name] = r
+	go r.run()
+	return r, nil
+}
+
+// attach registers an opened socket with its user. It fails when the
+// session ended between the HTTP check and the upgrade.
+func (h *Hub) attach(c *client) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.sessions[c.user.sessionID] != c.user {
+		return false
+	}
+	c.user.clients[c] = struct{}{}
+	return true
+}
+
+func (h *Hub) detach(c *client) {
+	h.mu.Lock()
+	_, ok := c.user.clients[c]
+	delete(c.user.clients, c)
+	last := ok && len(c.user.clients) == 0
+	now := h.now()
+	if last {
+		c.user.lastClosed = now
+	}
+	h.mu.Unlock()
+	if last {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := h.store.TouchSession(ctx, c.user.sessionID, now); err != nil {
+			h.log.Warn("saving last seen", "err", err)
+		}
+	}
+}
+
+// originAllowed is the WebSocket origin check. Browsers always send Origin
+// on a WebSocket handshake; a request without one is not from a browser
+// and so cannot be a cross-site hijack.
+func (h *Hub) originAllowed(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	if len(h.cfg.AllowedOrigins) > 0 {
+		return slices.Contains(h.cfg.AllowedOrigins, origin)
+	}
+	u, err := url.Parse(origin)
+	return err == nil && u.Host == r.Host && (u.Scheme == "http" || u.Scheme == "https")
+}
+
+// shutdown closes every socket with 1012, lets each room commit what it has
+// queued and record presence, and waits (up to ctx) for all of it.
+func (h *Hub) shutdown(ctx context.Context) {
+	h.closing.Store(true)
+	h.mu.Lock()
+	var clients []*client
+	for _, u := range h.users {
+		for c := range u.clients {
+			clients = append(clients, c)
+		}
+	}
+	rooms := make([]*room, 0, len(h.rooms))
+	for _, r := range h.rooms {
+		rooms = append(rooms, r)
+	}
+	h.mu.Unlock()
+
+	for _, c := range clients {
+		c.close(closeServiceRestart, "server restarting; reconnect shortly")
+	}
+	// Well-behaved clients answer the close frame at once; don't let one
+	// that doesn't eat the whole budget.
+	sctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	waitCtx(sctx, h.sockets.Wait)
+	cancel()
+	// Sockets that did not finish their close handshake in time are cut.
+	if ss, err := h.m.Sessions(); err == nil {
+		for _, s := range ss {
+			s.WebsocketConnection().Close()
+		}
+	}
+	for _, r := range rooms {
+		close(r.quit)
+	}
+	for _, r := range rooms {
+		select {
+		case <-r.done:
+		case <-ctx.Done():
+			h.log.Error("room writer did not stop in time", "room", r.name)
+		}
+	}
+	h.m.Close()
+}
+
+// waitCtx runs wait and returns when it does or when ctx ends.
+func waitCtx(ctx context.Context, wait func()) {
+	done := make(chan struct{})
+	go func() { wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}

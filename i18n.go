@@ -1,0 +1,53 @@
+package main
+
+import (
+	"net/http"
+	"strings"
+)
+
+// The server renders the login page in the browser's language (English or
+// Simplified Chinese); the chat page's script carries its own dictionary.
+// Strings are keyed by their English text, so English needs no table and a
+// missing translation falls back to English rather than to a key.
+var zh = map[string]string{
+	"Chat": "聊天室",
+	"Pick a nickname and start talking. No account, no password.": "取个昵称就能聊天。无需注册，无需密码。",
+	"Nickname": "昵称",
+	"Room":     "房间",
+	"Enter":    "进入",
+	"1–24 letters or digits of any language; spaces, _ - . allowed.": "1–24 个任意语言的字母或数字；可用空格、_、-、.。",
+	"Enter a nickname.": "请输入昵称。",
+	"Use only letters, digits, spaces, '_', '-' and '.'.":                               "只能使用字母、数字、空格、“_”、“-”和“.”。",
+	"A nickname has 1 to 24 characters.":                                                "昵称长度为 1 到 24 个字符。",
+	"That nickname is in use right now. Pick another, or wait until its holder leaves.": "这个昵称正在使用中。请换一个，或等对方离开后再试。",
+	"The server is restarting; try again in a moment.":                                  "服务器正在重启，请稍后再试。",
+	"The server cannot do that right now; try again shortly.":                           "服务器暂时无法完成操作，请稍后再试。",
+	"Loading…":                              "加载中…",
+	"Your session has ended. Log in again.": "你的会话已结束，请重新登录。",
+}
+
+// translate returns s in lang, for templates: {{t .Lang "Nickname"}}.
+func translate(lang, s string) string {
+	if lang == "zh" {
+		if t, ok := zh[s]; ok {
+			return t
+		}
+	}
+	return s
+}
+
+// pageLang picks "zh" when the browser prefers Chinese over English,
+// "en" otherwise. Quality values are honoured only by order, which is how
+// browsers send them.
+func pageLang(r *http.Request) string {
+	for _, part := range strings.Split(r.Header.Get("Accept-Language"), ",") {
+		tag := strings.ToLower(strings.TrimSpace(strings.SplitN(part, ";", 2)[0]))
+		switch {
+		case strings.HasPrefix(tag, "zh"):
+			return "zh"
+		case strings.HasPrefix(tag, "en"):
+			return "en"
+		}
+	}
+	return "en"
+}

@@ -1,0 +1,151 @@
+// Command chat is a self-contained multi-user web chat: login page, chat
+// page and WebSocket endpoint in one static binary, with every room's
+// history in an embedded SQLite database. See README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+func main() {
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel(os.Getenv("LOG_LEVEL"))}))
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "healthcheck":
+			os.Exit(healthcheck(os.Getenv("PORT")))
+		case "serve":
+		default:
+			fmt.Fprintf(os.Stderr, "usage: %s [serve|healthcheck]\n", os.Args[0])
+			os.Exit(2)
+		}
+	}
+	cfg, err := configFromEnv(os.Getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "chat:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	m := &Main{Config: cfg, Log: log}
+	if err := m.Run(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "chat:", err)
+		os.Exit(1)
+	}
+	log.Info("listening", "addr", m.Addr(), "data_dir", cfg.DataDir)
+	<-ctx.Done()
+	stop() // a second signal kills us the usual way
+	log.Info("shutting down")
+	if err := m.Close(); err != nil {
+		log.Error("shutdown", "err", err)
+		os.Exit(1)
+	}
+}
+
+// Main is the running program: store, hub and HTTP server. Tests start and
+// stop it just as main does.
+type Main struct {
+	Config Config
+	Log    *slog.Logger
+
+	store  Store
+	hub    *Hub
+	ln     net.Listener
+	http   *http.Server
+	served chan error
+}
+
+// Run opens the store, restores sessions and presence, and starts serving
+// in the background.
+func (m *Main) Run(ctx context.Context) error {
+	if m.Log == nil {
+		m.Log = slog.New(slog.DiscardHandler)
+	}
+	if err := m.Config.prepareDataDir(); err != nil {
+		return err
+	}
+	st, err := OpenSQLite(m.Config.DataDir)
+	if err != nil {
+		return err
+	}
+	m.store = st
+	m.hub = newHub(m.Config, st, m.Log)
+	if err := m.hub.start(ctx); err != nil {
+		st.Close()
+		return err
+	}
+	srv, err := newServer(m.hub)
+	if err != nil {
+		st.Close()
+		return err
+	}
+	ln, err := net.Listen("tcp", m.Config.Addr)
+	if err != nil {
+		st.Close()
+		return err
+	}
+	m.ln = ln
+	m.http = &http.Server{
+		Handler:           srv.routes(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(m.Log.Handler(), slog.LevelDebug),
+	}
+	m.served = make(chan error, 1)
+	go func() { m.served <- m.http.Serve(ln) }()
+	return nil
+}
+
+// Addr is the address the server listens on (useful with port 0).
+func (m *Main) Addr() string { return m.ln.Addr().String() }
+
+// Close shuts down gracefully within Config.ShutdownWait: no new
+// connections, sockets closed with 1012, queued messages committed,
+// presence saved, store closed.
+func (m *Main) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownWait)
+	defer cancel()
+	// Shutdown stops accepting and waits for plain HTTP requests; it does
+	// not track hijacked WebSocket connections, which the hub closes next.
+	err := m.http.Shutdown(ctx)
+	m.hub.shutdown(ctx)
+	if e := <-m.served; !errors.Is(e, http.ErrServerClosed) {
+		err = errors.Join(err, e)
+	}
+	return errors.Join(err, m.store.Close())
+}
+
+// healthcheck is for container HEALTHCHECKs: distroless images have no curl.
+func healthcheck(port string) int {
+	if port == "" {
+		port = "8080"
+	}
+	client := &http.Client{Timeout: 3 * time.Second}
+	resp, err := client.Get("http://127.0.0.1:" + port + "/healthz")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "healthcheck:", err)
+		return 1
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		fmt.Fprintln(os.Stderr, "healthcheck: status", resp.StatusCode)
+		return 1
+	}
+	return 0
+}
+
+func logLevel(s string) slog.Level {
+	var l slog.Level
+	if l.UnmarshalText([]byte(s)) != nil {
+		return slog.LevelInfo
+	}
+	return l
+}

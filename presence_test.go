@@ -1,0 +1,167 @@
+package main
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestPresenceGraceAndTabs(t *testing.T) {
+	ts := MustStart(t, t.TempDir(), func(c *Config) { c.PresenceGrace = 700 * time.Millisecond })
+	watcher, _ := ts.MustDial(t, ts.MustLogin(t, "watcher"), "lobby", -1)
+	watcher.MustNextOf(typeJoin)
+	ck := ts.MustLogin(t, "alice")
+
+	tab1, _ := ts.MustDial(t, ck, "lobby", -1)
+	if j := watcher.MustNextOf(typeJoin); j.User != "alice" {
+		t.Fatalf("join %+v", j)
+	}
+	watcher.MustNextOf(typePresence)
+	// A second tab and a reload (close + reopen within the grace) are
+	// silent for everyone else.
+	tab2, w := ts.MustDial(t, ck, "lobby", -1)
+	if strings.Join(w.Online, ",") != "alice,watcher" {
+		t.Errorf("online %v", w.Online)
+	}
+	tab1.conn.Close()
+	ts.MustDial(t, ck, "lobby", -1)
+	tab2.conn.Close()
+	watcher.expectQuiet(1200*time.Millisecond, typePresence)
+
+	// The name is in use while a socket is open.
+	if resp := ts.postLogin(t, "ALICE", ""); resp.StatusCode != http.StatusConflict {
+		t.Errorf("login while connected: %d, want 409", resp.StatusCode)
+	}
+}
+
+func TestLeaveAfterGrace(t *testing.T) {
+	ts := MustStart(t, t.TempDir(), func(c *Config) { c.PresenceGrace = 300 * time.Millisecond })
+	watcher, _ := ts.MustDial(t, ts.MustLogin(t, "watcher"), "lobby", -1)
+	ck := ts.MustLogin(t, "alice")
+	a, _ := ts.MustDial(t, ck, "lobby", -1)
+	watcher.MustNextOf(typeJoin) // its own, from history
+	watcher.MustNextOf(typeJoin) // alice's, live
+	watcher.MustNextOf(typePresence)
+	a.conn.Close()
+	l := watcher.MustNextOf(typeLeave, typeJoin)
+	if l.Type != typeLeave || l.User != "alice" || l.ID != 3 {
+		t.Fatalf("got %+v, want alice's leave with id 3", l)
+	}
+	if p := watcher.MustNextOf(typePresence); strings.Join(p.Online, ",") != "watcher" {
+		t.Errorf("presence after leave %v", p.Online)
+	}
+	// Past the grace the name is free: a new login takes it over and the
+	// old cookie stops working.
+	ts.MustLogin(t, "Alice")
+	if _, resp, _ := ts.dial(ck, "lobby", -1); resp == nil || resp.StatusCode != 401 {
+		t.Errorf("old session after takeover: %v, want 401", resp)
+	}
+	if resp, _ := ts.get(t, "/r/lobby", ck); resp.StatusCode != 303 {
+		t.Errorf("old cookie still opens the chat page: %d", resp.StatusCode)
+	}
+}
+
+func TestFreshLoginHoldsNameUntilItConnects(t *testing.T) {
+	ts := MustStart(t, t.TempDir(), func(c *Config) { c.LoginHold = 400 * time.Millisecond })
+	old := ts.MustLogin(t, "alice")
+	if resp := ts.postLogin(t, "alice", ""); resp.StatusCode != http.StatusConflict {
+		t.Fatalf("second login during hold: %d, want 409", resp.StatusCode)
+	}
+	time.Sleep(500 * time.Millisecond)
+	ts.MustLogin(t, "alice")
+	if resp, _ := ts.get(t, "/api/rooms/lobby/messages", old); resp.StatusCode != 401 {
+		t.Errorf("taken-over session still works: %d", resp.StatusCode)
+	}
+}
+
+func TestLogout(t *testing.T) {
+	ts := MustStart(t, t.TempDir(), func(c *Config) { c.PresenceGrace = time.Minute })
+	watcher, _ := ts.MustDial(t, ts.MustLogin(t, "watcher"), "lobby", -1)
+	ck := ts.MustLogin(t, "alice")
+	a1, _ := ts.MustDial(t, ck, "lobby", -1)
+	a2, _ := ts.MustDial(t, ck, "other", -1)
+	watcher.MustNextOf(typeJoin)
+	watcher.MustNextOf(typeJoin)
+
+	req, _ := http.NewRequest("POST", ts.URL+"/logout", nil)
+	req.AddCookie(ck)
+	req.Header.Set("Origin", ts.URL)
+	resp, err := noRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 303 || resp.Header.Get("Location") != "/" {
+		t.Fatalf("logout: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if c := resp.Cookies(); len(c) != 1 || c[0].MaxAge >= 0 {
+		t.Errorf("logout does not clear the cookie: %v", c)
+	}
+	for _, c := range []*wsClient{a1, a2} {
+		if code, _ := c.MustCloseCode(); code != closeSessionEnded {
+			t.Errorf("socket closed with %d, want 4001", code)
+		}
+	}
+	// Leave at once, not after the minute of grace.
+	if l := watcher.MustNextOf(typeLeave); l.User != "alice" {
+		t.Errorf("leave %+v", l)
+	}
+	if _, resp, _ := ts.dial(ck, "lobby", -1); resp == nil || resp.StatusCode != 401 {
+		t.Errorf("socket with the ended session: %v, want 401", resp)
+	}
+	ts.MustLogin(t, "alice") // the name is free
+}
+
+func TestRestartKeepsHistoryIdsSessionsAndGrace(t *testing.T) {
+	dir := t.TempDir()
+	grace := func(c *Config) { c.PresenceGrace = 5 * time.Second }
+	ts := MustStart(t, dir, grace)
+	ckA, ckB := ts.MustLogin(t, "alice"), ts.MustLogin(t, "bob")
+	a, _ := ts.MustDial(t, ckA, "lobby", -1)
+	b, _ := ts.MustDial(t, ckB, "lobby", -1)
+	for _, s := range []string{"one", "two", "three"} {
+		a.say(s, s)
+	}
+	var last int64
+	for range 3 {
+		last = b.MustNextOf(typeMessage).ID
+	}
+	ts.MustClose(t)
+	for _, c := range []*wsClient{a, b} {
+		if code, _ := c.MustCloseCode(); code != closeServiceRestart {
+			t.Errorf("shutdown close code %d, want 1012", code)
+		}
+	}
+
+	ts2 := MustStart(t, dir, grace)
+	if resp := ts2.postLogin(t, "alice", ""); resp.StatusCode != http.StatusConflict {
+		t.Errorf("alice's name is free right after a restart: %d, want 409 (grace)", resp.StatusCode)
+	}
+	b2, wb := ts2.MustDial(t, ckB, "lobby", last) // the cookie survived
+	if wb.LastID != last || strings.Join(wb.Online, ",") != "alice,bob" {
+		t.Errorf("welcome after restart %+v (last %d)", wb, last)
+	}
+	a2, _ := ts2.MustDial(t, ckA, "lobby", last)
+	a2.say("four", "")
+	if m := b2.MustNextOf(typeMessage, typeJoin, typeLeave); m.Type != typeMessage || m.ID != last+1 || m.Text != "four" {
+		t.Errorf("after restart got %+v, want message id %d with no leave/join", m, last+1)
+	}
+}
+
+func TestRestartLeavesThoseWhoDoNotReturn(t *testing.T) {
+	dir := t.TempDir()
+	grace := func(c *Config) { c.PresenceGrace = 400 * time.Millisecond }
+	ts := MustStart(t, dir, grace)
+	ckW := ts.MustLogin(t, "watcher")
+	ts.MustDial(t, ts.MustLogin(t, "ghost"), "lobby", -1)
+	w, _ := ts.MustDial(t, ckW, "lobby", -1)
+	ts.MustClose(t)
+	w.MustCloseCode()
+
+	ts2 := MustStart(t, dir, grace)
+	w2, _ := ts2.MustDial(t, ckW, "lobby", 2)
+	if l := w2.MustNextOf(typeLeave, typeJoin, typeMessage); l.Type != typeLeave || l.User != "ghost" || l.ID != 3 {
+		t.Errorf("got %+v, want ghost's leave id 3", l)
+	}
+}

@@ -1,0 +1,349 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"slices"
+	"time"
+)
+
+const (
+	historyOnJoin = 50  // events a fresh connection gets
+	maxReplay     = 500 // events a resuming connection gets at most
+	replayChunk   = 100 // events per frame while replaying
+	maxBatch      = 256 // ops folded into one commit and one frame
+)
+
+type opKind int
+
+const (
+	opSubscribe   opKind = iota // a socket opened
+	opUnsubscribe               // a socket closed
+	opMessage                   // a client said something
+	opGrace                     // a presence grace timer fired
+	opKick                      // the user logged out: leave now
+	opRestore                   // presence remembered from before a restart
+)
+
+type op struct {
+	kind  opKind
+	c     *client
+	since int64 // opSubscribe: -1 for a fresh connection
+	text  string
+	nonce string
+	key   string // opGrace, opKick
+	gen   uint64 // opGrace: which grace period fired
+
+	restore *PresenceRecord // opRestore
+	at      time.Time      // opRestore: when the server started
+}
+
+// member is a user present in a room. They stay present while any of their
+// sockets is open, and for PresenceGrace after the last one closes, so a
+// reload or a reconnect does not show as leave+join.
+type member struct {
+	name    string
+	sockets int
+	leftAt  time.Time // when sockets dropped to 0
+	gen     uint64    // bumped on every change; a stale grace timer sees a newer gen and does nothing
+	timer   *time.Timer
+}
+
+// room owns one chat room. A single goroutine (run) assigns ids, commits
+// and fans out, so every client sees the room's events in id order, each
+// once. Everything below ops is touched only by that goroutine.
+type room struct {
+	name string
+	hub  *Hub
+	log  *slog.Logger
+	ops  chan op
+	quit chan struct{} // closed to stop the writer
+	done chan struct{} // closed when the writer has stopped
+
+	lastID  int64
+	clients map[*client]struct{}
+	members map[string]*member
+
+	// the batch being built: stored events, and the encoded lines of the
+	// frame in order (stored events are encoded once their id is final).
+	batch   []Event
+	lines   []line
+	origins []originOf
+}
+
+type originOf struct {
+	c     *client
+	nonce string
+}
+
+type line struct {
+	stored int // index into batch, or -1
+	raw    []byte
+}
+
+func newRoom(h *Hub, name string, lastID int64) *room {
+	return &room{
+		name: name, hub: h, log: h.log.With("room", name),
+		ops: make(chan op, 256), quit: make(chan struct{}), done: make(chan struct{}),
+		lastID: lastID, clients: map[*client]struct{}{}, members: map[string]*member{},
+	}
+}
+
+// send queues o for the writer. It returns false once the room is stopping.
+func (r *room) send(o op) bool {
+	select {
+	case <-r.quit:
+		return false
+	default:
+	}
+	select {
+	case r.ops <- o:
+		return true
+	case <-r.quit:
+		return false
+	}
+}
+
+// restore seeds a member remembered from before a restart. They count as
+// gone since leftAt and get the rest of their grace to come back.
+func (r *room) restore(p PresenceRecord, now time.Time) {
+	if p.LeftAt.IsZero() || p.LeftAt.After(now) {
+		p.LeftAt = now
+	}
+	m := &member{name: p.Name, leftAt: p.LeftAt}
+	r.members[p.Key] = m
+	r.startGrace(p.Key, m, r.hub.cfg.PresenceGrace-now.Sub(p.LeftAt))
+}
+
+func (r *room) startGrace(key string, m *member, d time.Duration) {
+	m.gen++
+	gen := m.gen
+	m.timer = time.AfterFunc(max(d, 0), func() { r.send(op{kind: opGrace, key: key, gen: gen}) })
+}
+
+func (r *room) run() {
+	defer close(r.done)
+	for {
+		select {
+		case o := <-r.ops:
+			r.handle(o)
+			r.drain()
+			r.flush()
+		case <-r.quit:
+			r.drain()
+			r.flush()
+			r.saveOnStop()
+			return
+		}
+	}
+}
+
+// drain folds whatever else is already queued into the current batch.
+func (r *room) drain() {
+	for len(r.batch) < maxBatch {
+		select {
+		case o := <-r.ops:
+			r.handle(o)
+		default:
+			return
+		}
+	}
+}
+
+func (r *room) handle(o op) {
+	switch o.kind {
+	case opMessage:
+		if _, ok := r.clients[o.c]; !ok {
+			o.c.sendError(codeUnavailable, "You are not in this room any more; reconnect.", o.nonce)
+			return
+		}
+		r.add(Event{Type: typeMessage, User: o.c.user.name, UserKey: o.c.user.key, Text: o.text, Nonce: o.nonce, TS: r.hub.now()}, o.c)
+	case opSubscribe:
+		r.subscribe(o.c, o.since)
+	case opUnsubscribe:
+		if _, ok := r.clients[o.c]; !ok {
+			return
+		}
+		delete(r.clients, o.c)
+		m := r.members[o.c.user.key]
+		if m == nil {
+			return
+		}
+		if m.sockets--; m.sockets == 0 {
+			m.leftAt = r.hub.now()
+			r.startGrace(o.c.user.key, m, r.hub.cfg.PresenceGrace)
+		}
+	case opGrace:
+		if m := r.members[o.key]; m != nil && m.gen == o.gen && m.sockets == 0 {
+			r.leave(o.key, m)
+		}
+	case opRestore:
+		r.restore(*o.restore, o.at)
+	case opKick:
+		for c := range r.clients {
+			if c.user.key == o.key {
+				delete(r.clients, c)
+			}
+		}
+		if m := r.members[o.key]; m != nil {
+			r.leave(o.key, m)
+		}
+	}
+}
+
+func (r *room) leave(key string, m *member) {
+	if m.timer != nil {
+		m.timer.Stop()
+	}
+	delete(r.members, key)
+	r.add(Event{Type: typeLeave, User: m.name, UserKey: key, TS: r.hub.now()}, nil)
+	r.addPresence()
+}
+
+// add appends a stored event to the batch. origin, if any, is told when the
+// commit fails.
+func (r *room) add(e Event, origin *client) {
+	e.Room = r.name
+	r.batch = append(r.batch, e)
+	r.lines = append(r.lines, line{stored: len(r.batch) - 1})
+	if origin != nil {
+		r.origins = append(r.origins, originOf{origin, e.Nonce})
+	}
+}
+
+func (r *room) addPresence() {
+	r.lines = append(r.lines, line{stored: -1, raw: encode(presenceEvent{Type: typePresence, Room: r.name, Online: r.online()})})
+}
+
+func (r *room) online() []string {
+	names := make([]string, 0, len(r.members))
+	for _, m := range r.members {
+		names = append(names, m.name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// flush commits the batch in one transaction and then, only then, sends it
+// to every client in the room as one frame. On a failed commit nothing is
+// sent and the senders get an "unavailable" error with their nonce.
+func (r *room) flush() {
+	if len(r.lines) == 0 {
+		return
+	}
+	defer func() { r.batch, r.lines, r.origins = r.batch[:0], r.lines[:0], r.origins[:0] }()
+	if len(r.batch) > 0 {
+		for i := range r.batch {
+			r.batch[i].ID = r.lastID + int64(i) + 1
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := r.hub.store.AppendEvents(ctx, r.name, r.batch)
+		cancel()
+		if err != nil {
+			r.log.Error("commit failed", "events", len(r.batch), "err", err)
+			for _, o := range r.origins {
+				o.c.sendError(codeUnavailable, "Your message was not saved; try again.", o.nonce)
+			}
+			return
+		}
+		r.lastID += int64(len(r.batch))
+	}
+	var frame bytes.Buffer
+	for i, l := range r.lines {
+		if i > 0 {
+			frame.WriteByte('\n')
+		}
+		if l.stored >= 0 {
+			frame.Write(encode(r.batch[l.stored]))
+		} else {
+			frame.Write(l.raw)
+		}
+	}
+	msg := frame.Bytes()
+	for c := range r.clients {
+		c.write(msg)
+	}
+}
+
+// subscribe adds c to the room: it joins (if the user was not present),
+// then gets welcome and the history it asked for. Pending events are
+// flushed first so the replay read from the store ends exactly where live
+// delivery begins: no gap, no duplicate.
+func (r *room) subscribe(c *client, since int64) {
+	key := c.user.key
+	m := r.members[key]
+	if m == nil {
+		m = &member{name: c.user.name}
+		r.members[key] = m
+		r.add(Event{Type: typeJoin, User: c.user.name, UserKey: key, TS: r.hub.now()}, nil)
+		r.addPresence()
+	} else if m.sockets == 0 && m.timer != nil {
+		m.timer.Stop()
+		m.gen++ // a grace op already queued is now stale
+	}
+	m.sockets++
+	r.flush()
+
+	var evs []Event
+	var err error
+	truncated := false
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if since < 0 || since > r.lastID {
+		evs, err = r.hub.store.Events(ctx, r.name, 0, 0, historyOnJoin)
+	} else {
+		evs, err = r.hub.store.Events(ctx, r.name, since, 0, maxReplay)
+		truncated = len(evs) > 0 && evs[0].ID > since+1
+	}
+	if err != nil {
+		r.log.Error("replay failed", "err", err)
+		c.close(closeInternal, "history unavailable; reconnect")
+		r.clients[c] = struct{}{} // so that the coming unsubscribe undoes the socket count
+		return
+	}
+	frame := encode(welcomeEvent{Type: typeWelcome, User: c.user.name, Room: r.name, Online: r.online(), LastID: r.lastID, Truncated: truncated})
+	for len(evs) > 0 {
+		n := min(len(evs), replayChunk)
+		var b bytes.Buffer
+		b.Write(frame)
+		for _, e := range evs[:n] {
+			if b.Len() > 0 {
+				b.WriteByte('\n')
+			}
+			b.Write(encode(e))
+		}
+		c.write(b.Bytes())
+		frame, evs = nil, evs[n:]
+	}
+	if frame != nil {
+		c.write(frame)
+	}
+	r.clients[c] = struct{}{}
+}
+
+// saveOnStop records who is present and since when they were gone, so the
+// grace survives a restart: people who reconnect to the new process in time
+// cause no leave/join pair.
+func (r *room) saveOnStop() {
+	now := r.hub.now()
+	rows := make([]PresenceRecord, 0, len(r.members))
+	for key, m := range r.members {
+		if m.timer != nil {
+			m.timer.Stop()
+		}
+		left := m.leftAt
+		if m.sockets > 0 || left.IsZero() {
+			left = now
+		}
+		rows = append(rows, PresenceRecord{Room: r.name, Key: key, Name: m.name, LeftAt: left})
+	}
+	if len(rows) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := r.hub.store.SavePresence(ctx, rows); err != nil {
+		r.log.Error("saving presence", "err", err)
+	}
+}

@@ -1,0 +1,319 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	_ "modernc.org/sqlite"
+)
+
+// Store is what the chat needs from storage. It is small on purpose so that a
+// PostgreSQL implementation can sit beside SQLite.
+type Store interface {
+	// AppendEvents commits events (ids already assigned by the room's
+	// single writer) in one transaction. A join also records the user as
+	// present in the room, a leave removes them.
+	AppendEvents(ctx context.Context, room string, evs []Event) error
+	// LastID is the highest id stored for room, 0 when it has none.
+	LastID(ctx context.Context, room string) (int64, error)
+	// Events returns up to limit events with after < id < before, the
+	// newest ones, oldest first. before <= 0 means no upper bound.
+	Events(ctx context.Context, room string, after, before int64, limit int) ([]Event, error)
+
+	PutSession(ctx context.Context, s SessionRecord) error // replaces any session holding the same name
+	DeleteSession(ctx context.Context, id string) error
+	TouchSession(ctx context.Context, id string, lastSeen time.Time) error
+	Sessions(ctx context.Context, since time.Time) ([]SessionRecord, error) // also prunes older ones
+
+	// Presence is who was in which room when the server last stopped,
+	// and since when they were gone (zero: they still had a socket).
+	Presence(ctx context.Context) ([]PresenceRecord, error)
+	SavePresence(ctx context.Context, rows []PresenceRecord) error
+
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+type SessionRecord struct {
+	ID, Name, Key string
+	Created       time.Time
+	LastSeen      time.Time // zero: never connected
+}
+
+type PresenceRecord struct {
+	Room, Key, Name string
+	LeftAt          time.Time
+}
+
+// SQLite is the default store: one file, DATA_DIR/chat.db.
+//
+// Writes go through a pool of one connection, so writers queue in Go instead
+// of spinning on SQLITE_BUSY; reads use their own pool and, thanks to WAL,
+// never wait for writers.
+type SQLite struct {
+	w, r *sql.DB
+}
+
+// Pragmas, per connection:
+//   - journal_mode WAL: readers and the writer do not block each other.
+//   - synchronous FULL: a commit is on disk before we fan a message out, so
+//     "delivered" means "durable" even across power loss. Room writers
+//     batch many events per commit, which pays for the fsync.
+//   - busy_timeout: the read pool may meet a checkpoint; wait, don't fail.
+//   - foreign_keys: on, as a matter of hygiene.
+const sqlitePragmas = "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)"
+
+// migrations run in order; PRAGMA user_version records how many have run.
+// Never edit one that has shipped: append a new one.
+var migrations = []string{
+	`CREATE TABLE events (
+		room  TEXT    NOT NULL,
+		id    INTEGER NOT NULL,
+		type  TEXT    NOT NULL,
+		user  TEXT    NOT NULL,
+		text  TEXT    NOT NULL DEFAULT '',
+		nonce TEXT    NOT NULL DEFAULT '',
+		ts    INTEGER NOT NULL, -- unix milliseconds
+		PRIMARY KEY (room, id)
+	) WITHOUT ROWID;
+	CREATE TABLE sessions (
+		id         TEXT PRIMARY KEY,
+		name       TEXT NOT NULL,
+		name_key   TEXT NOT NULL UNIQUE,
+		created_at INTEGER NOT NULL,
+		last_seen  INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE TABLE presence (
+		room     TEXT NOT NULL,
+		name_key TEXT NOT NULL,
+		name     TEXT NOT NULL,
+		left_at  INTEGER NOT NULL DEFAULT 0,
+		PRIMARY KEY (room, name_key)
+	) WITHOUT ROWID;`,
+}
+
+func OpenSQLite(dir string) (*SQLite, error) {
+	dsn := "file:" + filepath.Join(dir, "chat.db") + sqlitePragmas
+	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
+	if err != nil {
+		return nil, err
+	}
+	w.SetMaxOpenConns(1)
+	r, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	r.SetMaxOpenConns(4)
+	s := &SQLite{w: w, r: r}
+	if err := s.migrate(); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("migrating %s: %w", dir, err)
+	}
+	return s, nil
+}
+
+func (s *SQLite) migrate() error {
+	var version int
+	if err := s.w.QueryRow(`PRAGMA user_version`).Scan(&version); err != nil {
+		return err
+	}
+	if version > len(migrations) {
+		return fmt.Errorf("database is at version %d, newer than this binary (%d)", version, len(migrations))
+	}
+	for i := version; i < len(migrations); i++ {
+		tx, err := s.w.Begin()
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(migrations[i]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+		if _, err := tx.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, i+1)); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *SQLite) AppendEvents(ctx context.Context, room string, evs []Event) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO events (room, id, type, user, text, nonce, ts) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer ins.Close()
+	for _, e := range evs {
+		if _, err := ins.ExecContext(ctx, room, e.ID, e.Type, e.User, e.Text, e.Nonce, e.TS.UnixMilli()); err != nil {
+			return err
+		}
+		switch e.Type {
+		case typeJoin:
+			_, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO presence (room, name_key, name, left_at) VALUES (?, ?, ?, 0)`, room, e.UserKey, e.User)
+		case typeLeave:
+			_, err = tx.ExecContext(ctx, `DELETE FROM presence WHERE room = ? AND name_key = ?`, room, e.UserKey)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+func (s *SQLite) LastID(ctx context.Context, room string) (int64, error) {
+	var id int64
+	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM events WHERE room = ?`, room).Scan(&id)
+	return id, err
+}
+
+func (s *SQLite) Events(ctx context.Context, room string, after, before int64, limit int) ([]Event, error) {
+	if before <= 0 {
+		before = 1<<63 - 1
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT id, type, user, text, nonce, ts FROM events
+		WHERE room = ? AND id > ? AND id < ? ORDER BY id DESC LIMIT ?`, room, after, before, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	evs := make([]Event, 0, limit)
+	for rows.Next() {
+		e := Event{Room: room}
+		var ts int64
+		if err := rows.Scan(&e.ID, &e.Type, &e.User, &e.Text, &e.Nonce, &ts); err != nil {
+			return nil, err
+		}
+		e.TS = time.UnixMilli(ts).UTC()
+		evs = append(evs, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i, j := 0, len(evs)-1; i < j; i, j = i+1, j-1 {
+		evs[i], evs[j] = evs[j], evs[i]
+	}
+	return evs, nil
+}
+
+func (s *SQLite) PutSession(ctx context.Context, r SessionRecord) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE name_key = ?`, r.Key); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (id, name, name_key, created_at, last_seen) VALUES (?, ?, ?, ?, ?)`,
+		r.ID, r.Name, r.Key, r.Created.UnixMilli(), unixMilliOrZero(r.LastSeen)); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func (s *SQLite) DeleteSession(ctx context.Context, id string) error {
+	_, err := s.w.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, id)
+	return err
+}
+
+func (s *SQLite) TouchSession(ctx context.Context, id string, t time.Time) error {
+	_, err := s.w.ExecContext(ctx, `UPDATE sessions SET last_seen = ? WHERE id = ?`, t.UnixMilli(), id)
+	return err
+}
+
+func (s *SQLite) Sessions(ctx context.Context, since time.Time) ([]SessionRecord, error) {
+	cut := since.UnixMilli()
+	if _, err := s.w.ExecContext(ctx, `DELETE FROM sessions WHERE MAX(created_at, last_seen) < ?`, cut); err != nil {
+		return nil, err
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT id, name, name_key, created_at, last_seen FROM sessions`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []SessionRecord
+	for rows.Next() {
+		var r SessionRecord
+		var created, seen int64
+		if err := rows.Scan(&r.ID, &r.Name, &r.Key, &created, &seen); err != nil {
+			return nil, err
+		}
+		r.Created = time.UnixMilli(created)
+		if seen != 0 {
+			r.LastSeen = time.UnixMilli(seen)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func (s *SQLite) Presence(ctx context.Context) ([]PresenceRecord, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT room, name_key, name, left_at FROM presence`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []PresenceRecord
+	for rows.Next() {
+		var p PresenceRecord
+		var left int64
+		if err := rows.Scan(&p.Room, &p.Key, &p.Name, &left); err != nil {
+			return nil, err
+		}
+		if left != 0 {
+			p.LeftAt = time.UnixMilli(left)
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+func (s *SQLite) SavePresence(ctx context.Context, ps []PresenceRecord) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, p := range ps {
+		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO presence (room, name_key, name, left_at) VALUES (?, ?, ?, ?)`,
+			p.Room, p.Key, p.Name, unixMilliOrZero(p.LeftAt)); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+func (s *SQLite) Ping(ctx context.Context) error {
+	var one int
+	if err := s.r.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
+		return err
+	}
+	if one != 1 {
+		return errors.New("sqlite: unexpected answer")
+	}
+	return nil
+}
+
+func (s *SQLite) Close() error {
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+func unixMilliOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
