@@ -131,10 +131,24 @@ func securityHeaders(next http.Handler) http.Handler {
 }
 
 type loginPage struct {
-	Lang  string
-	Name  string
-	Next  string
-	Error string
+	Lang      string
+	Name      string
+	Room      string // the room field, prefilled from next=/r/{room}
+	Next      string
+	Notice    string
+	Error     string // about the name
+	RoomError string
+}
+
+// newLoginPage prefills the room field from a next of the form /r/{room}.
+func newLoginPage(r *http.Request, next string) loginPage {
+	p := loginPage{Lang: pageLang(r), Next: next}
+	if rest, ok := strings.CutPrefix(next, "/r/"); ok {
+		if room, ok := normalizeRoom(rest); ok && room != lobby {
+			p.Room = room
+		}
+	}
+	return p
 }
 
 func (s *server) render(w http.ResponseWriter, status int, name string, data any) {
@@ -152,7 +166,11 @@ func (s *server) serveLogin(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
-	s.render(w, http.StatusOK, "login.html", loginPage{Lang: pageLang(r), Next: next})
+	p := newLoginPage(r, next)
+	if r.URL.Query().Get("ended") != "" {
+		p.Notice = "Your session has ended. Log in again."
+	}
+	s.render(w, http.StatusOK, "login.html", p)
 }
 
 func (s *server) serveDoLogin(w http.ResponseWriter, r *http.Request) {
@@ -162,13 +180,28 @@ func (s *server) serveDoLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name, next := r.PostForm.Get("name"), safeNext(r.PostForm.Get("next"))
+	p := newLoginPage(r, next)
+	p.Name = name
+	// The optional room field wins over next: it is what the person typed.
+	if raw := strings.TrimSpace(r.PostForm.Get("room")); raw != "" {
+		p.Room = raw
+		room, ok := normalizeRoom(raw)
+		if !ok {
+			p.RoomError = "A room name has 1 to 32 letters, digits, '-' or '_'."
+			s.render(w, http.StatusBadRequest, "login.html", p)
+			return
+		}
+		next = "/r/" + room
+	}
 	if s.hub.closing.Load() {
-		s.render(w, http.StatusServiceUnavailable, "login.html", loginPage{Lang: pageLang(r), Name: name, Next: next, Error: "The server is restarting; try again in a moment."})
+		p.Error = "The server is restarting; try again in a moment."
+		s.render(w, http.StatusServiceUnavailable, "login.html", p)
 		return
 	}
 	id, err := s.hub.login(r.Context(), name, s.hub.sessionUser(r))
 	if err != nil {
-		s.render(w, statusOf(err), "login.html", loginPage{Lang: pageLang(r), Name: name, Next: next, Error: userMessage(err)})
+		p.Error = userMessage(err)
+		s.render(w, statusOf(err), "login.html", p)
 		return
 	}
 	s.hub.setSessionCookie(w, r, id)

@@ -36,7 +36,7 @@ type op struct {
 	gen   uint64 // opGrace: which grace period fired
 
 	restore *PresenceRecord // opRestore
-	at      time.Time      // opRestore: when the server started
+	at      time.Time       // opRestore: when the server started
 }
 
 // member is a user present in a room. They stay present while any of their
