@@ -1,34 +1,515 @@
 "use strict";
-// Minimal client; replaced by the full web client.
+// The chat page. It speaks the protocol in README.md: one WebSocket per
+// tab, resumed with ?since=<last id> after any drop, so the screen never
+// shows a gap or a duplicate. User text only ever reaches the DOM through
+// textContent and text nodes, never as HTML.
 (() => {
+  const $ = (id) => document.getElementById(id);
   const room = document.body.dataset.room;
-  const list = document.getElementById("messages");
-  let lastId = 0;
-  let ws;
-  function line(text) {
+  const me = document.body.dataset.user;
+  const MAX_LEN = 2000;
+  const PAGE = 50;
+
+  // ---- i18n: English and Simplified Chinese, from the browser's language.
+  const lang = /^zh\b/i.test((navigator.languages && navigator.languages[0]) || navigator.language || "") ? "zh" : "en";
+  const locale = lang === "zh" ? "zh-CN" : undefined;
+  const STR = {
+    en: {
+      "Go to room": "Go to room", "Room": "Room", "Go": "Go", "Log out": "Log out", "Online": "Online",
+      "Message": "Message", "Message #{room}": "Message #{room}", "Send": "Send",
+      "{n} online": "{n} online", "Connected": "Connected", "Connecting…": "Connecting…",
+      "Reconnecting in {n} s…": "Reconnecting in {n} s…", "Offline": "Offline",
+      "{n} new messages": "{n} new messages ↓", "1 new message": "1 new message ↓",
+      "joined": "joined", "left": "left", "Sending…": "Sending…", "Not sent": "Not sent", "Retry": "Retry",
+      "Waiting for connection": "Will send when connected",
+      "Beginning of #{room}": "This is the beginning of #{room}.", "Loading older messages…": "Loading older messages…",
+      "Today": "Today", "Yesterday": "Yesterday", "{n} characters left": "{n} characters left",
+      "{n} characters too many": "{n} characters too many",
+      "invalid": "That message could not be sent.", "too_long": "Messages have at most 2000 characters.",
+      "rate_limited": "You are sending too fast; wait a moment.", "unavailable": "The server could not save that; try again.",
+      "Room names have 1–32 letters, digits, - or _.": "Room names have 1–32 letters, digits, - or _.",
+      "Could not load older messages.": "Could not load older messages.", "Messages": "Messages",
+    },
+    zh: {
+      "Go to room": "前往房间", "Room": "房间", "Go": "前往", "Log out": "退出", "Online": "在线",
+      "Message": "消息", "Message #{room}": "发送到 #{room}", "Send": "发送",
+      "{n} online": "{n} 人在线", "Connected": "已连接", "Connecting…": "连接中…",
+      "Reconnecting in {n} s…": "{n} 秒后重新连接…", "Offline": "离线",
+      "{n} new messages": "{n} 条新消息 ↓", "1 new message": "1 条新消息 ↓",
+      "joined": "加入了房间", "left": "离开了房间", "Sending…": "发送中…", "Not sent": "未发送", "Retry": "重试",
+      "Waiting for connection": "连接后发送",
+      "Beginning of #{room}": "这是 #{room} 的开始。", "Loading older messages…": "正在加载更早的消息…",
+      "Today": "今天", "Yesterday": "昨天", "{n} characters left": "还可输入 {n} 字",
+      "{n} characters too many": "超出 {n} 字",
+      "invalid": "这条消息无法发送。", "too_long": "消息最多 2000 字。",
+      "rate_limited": "发送太快了，请稍等。", "unavailable": "服务器未能保存，请重试。",
+      "Room names have 1–32 letters, digits, - or _.": "房间名为 1–32 个字母、数字、- 或 _。",
+      "Could not load older messages.": "无法加载更早的消息。", "Messages": "消息",
+    },
+  };
+  const t = (key, vars = {}) => {
+    let s = STR[lang][key] ?? STR.en[key] ?? key;
+    for (const [k, v] of Object.entries(vars)) s = s.replaceAll(`{${k}}`, String(v));
+    return s;
+  };
+  document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+  for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n, { room });
+  for (const el of document.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder, { room });
+  for (const el of document.querySelectorAll("[data-i18n-label]")) el.setAttribute("aria-label", t(el.dataset.i18nLabel, { room }));
+
+  // ---- state
+  const log = $("log"), list = $("messages"), pendingList = $("pending"), top = $("history-top");
+  const text = $("text"), sendBtn = $("send"), counter = $("counter"), errBox = $("composer-error");
+  const newBtn = $("new-messages"), statusEl = $("status");
+  const baseTitle = document.title;
+  const state = {
+    events: [],          // stored events on screen, by id
+    lastId: 0,           // newest id seen: the resume point
+    oldestId: 0,         // oldest id on screen
+    reachedStart: false,
+    loadingOlder: false,
+    ws: null,
+    opened: false,       // the current socket got its welcome
+    ready: false,        // replay done: live, and pending messages may go
+    replayUntil: 0,
+    attempt: 0,
+    pending: new Map(),  // nonce -> {text, status: "queued"|"sent"|"failed", el}
+    seenNonces: new Set(),
+    unread: 0,
+    newCount: 0,
+  };
+
+  // ---- time
+  const hm = new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  const full = new Intl.DateTimeFormat(locale, { dateStyle: "full", timeStyle: "medium" });
+  const longDate = new Intl.DateTimeFormat(locale, { dateStyle: "long" });
+  const dayKey = (d) => `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`;
+  function dayLabel(d) {
+    const today = new Date();
+    const yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1);
+    if (dayKey(d) === dayKey(today)) return t("Today");
+    if (dayKey(d) === dayKey(yesterday)) return t("Yesterday");
+    return longDate.format(d);
+  }
+  function timeEl(d) {
+    const el = document.createElement("time");
+    el.dateTime = d.toISOString();
+    el.textContent = hm.format(d);
+    el.title = full.format(d);
+    return el;
+  }
+
+  // ---- rendering
+  // Links become <a> only for http(s) URLs; everything else stays text.
+  const URL_RE = /\bhttps?:\/\/[^\s<>"'`]+/gi;
+  function withLinks(s) {
+    const frag = document.createDocumentFragment();
+    let last = 0, m;
+    URL_RE.lastIndex = 0;
+    while ((m = URL_RE.exec(s))) {
+      let url = m[0];
+      const trail = url.match(/[.,;:!?)\]}'"。，；：！？）》」]+$/);
+      if (trail) url = url.slice(0, url.length - trail[0].length);
+      frag.append(s.slice(last, m.index));
+      const a = document.createElement("a");
+      a.href = url;
+      a.textContent = url;
+      a.rel = "noopener noreferrer nofollow";
+      a.target = "_blank";
+      frag.append(a);
+      last = m.index + url.length;
+      URL_RE.lastIndex = last;
+    }
+    frag.append(s.slice(last));
+    return frag;
+  }
+
+  function messageEl(ev, grouped, extraClass) {
     const li = document.createElement("li");
-    li.textContent = text;
-    list.append(li);
+    li.className = "msg" + (ev.user === me ? " mine" : "") + (grouped ? " grouped" : "") + (extraClass ? " " + extraClass : "");
+    if (ev.id) li.dataset.id = ev.id;
+    const d = ev.ts ? new Date(ev.ts) : new Date();
+    if (!grouped) {
+      const head = document.createElement("div");
+      head.className = "meta";
+      const who = document.createElement("span");
+      who.className = "author";
+      who.textContent = ev.user;
+      head.append(who, timeEl(d));
+      li.append(head);
+    } else {
+      const side = timeEl(d);
+      side.className = "side-time";
+      li.append(side);
+    }
+    const p = document.createElement("p");
+    p.className = "text";
+    p.append(withLinks(ev.text));
+    li.append(p);
+    return li;
   }
-  function connect() {
-    const proto = location.protocol === "https:" ? "wss:" : "ws:";
-    ws = new WebSocket(`${proto}//${location.host}/ws?room=${encodeURIComponent(room)}` + (lastId ? `&since=${lastId}` : ""));
-    ws.onmessage = (e) => {
-      for (const l of e.data.split("\n")) {
-        const ev = JSON.parse(l);
-        if (ev.id) lastId = ev.id;
-        if (ev.type === "message") line(`${ev.user}: ${ev.text}`);
-        else if (ev.type === "join" || ev.type === "leave") line(`${ev.user} ${ev.type}`);
-        else if (ev.type === "error") line(`error: ${ev.text}`);
+
+  function systemEl(ev) {
+    const li = document.createElement("li");
+    li.className = "system";
+    li.dataset.id = ev.id;
+    const d = new Date(ev.ts);
+    const who = document.createElement("span");
+    who.className = "author";
+    who.textContent = ev.user;
+    li.append(who, " " + t(ev.type === "join" ? "joined" : "left") + " · ", timeEl(d));
+    return li;
+  }
+
+  function nodesFor(ev, prev) {
+    const out = [];
+    const d = new Date(ev.ts);
+    const pd = prev && new Date(prev.ts);
+    if (!prev || dayKey(pd) !== dayKey(d)) {
+      const li = document.createElement("li");
+      li.className = "divider";
+      li.setAttribute("role", "separator");
+      li.textContent = dayLabel(d);
+      out.push(li);
+    }
+    if (ev.type === "message") {
+      const grouped = !!prev && prev.type === "message" && prev.user === ev.user &&
+        dayKey(pd) === dayKey(d) && d - pd < 5 * 60 * 1000;
+      out.push(messageEl(ev, grouped));
+    } else {
+      out.push(systemEl(ev));
+    }
+    return out;
+  }
+
+  function renderAll() {
+    const nodes = [];
+    let prev = null;
+    for (const ev of state.events) {
+      nodes.push(...nodesFor(ev, prev));
+      prev = ev;
+    }
+    list.replaceChildren(...nodes);
+    renderTop();
+  }
+
+  function renderTop() {
+    if (state.reachedStart) top.textContent = t("Beginning of #{room}", { room });
+    else if (state.loadingOlder) top.textContent = t("Loading older messages…");
+    else top.textContent = "";
+  }
+
+  // ---- scrolling
+  const atBottom = () => log.scrollHeight - log.scrollTop - log.clientHeight < 48;
+  const toBottom = () => { log.scrollTop = log.scrollHeight; };
+  function showNew() {
+    if (state.newCount === 0) { newBtn.hidden = true; return; }
+    newBtn.textContent = state.newCount === 1 ? t("1 new message") : t("{n} new messages", { n: state.newCount });
+    newBtn.hidden = false;
+  }
+  newBtn.addEventListener("click", () => { toBottom(); state.newCount = 0; showNew(); text.focus(); });
+  log.addEventListener("scroll", () => {
+    if (atBottom() && state.newCount) { state.newCount = 0; showNew(); }
+    if (log.scrollTop < 120) loadOlder();
+  }, { passive: true });
+
+  // loadOlder fetches the page before the oldest event on screen and keeps
+  // the reader where they were.
+  async function loadOlder() {
+    if (state.loadingOlder || state.reachedStart || state.oldestId === 0) return;
+    if (state.oldestId <= 1) { state.reachedStart = true; renderTop(); return; }
+    state.loadingOlder = true;
+    renderTop();
+    try {
+      const res = await fetch(`/api/rooms/${encodeURIComponent(room)}/messages?before=${state.oldestId}&limit=${PAGE}`, { credentials: "same-origin" });
+      if (res.status === 401) return sessionEnded();
+      if (!res.ok) throw new Error(String(res.status));
+      const { events } = await res.json();
+      const older = events.filter((e) => e.id < state.oldestId);
+      if (older.length > 0) {
+        const fromBottom = log.scrollHeight - log.scrollTop;
+        state.events = older.concat(state.events);
+        state.oldestId = older[0].id;
+        if (state.oldestId <= 1) state.reachedStart = true;
+        renderAll();
+        log.scrollTop = log.scrollHeight - fromBottom;
       }
-    };
-    ws.onclose = (e) => { if (e.code === 4001) location.href = "/"; else setTimeout(connect, 1000); };
+      if (events.length < PAGE) state.reachedStart = true;
+    } catch {
+      flashError(t("Could not load older messages."));
+    } finally {
+      state.loadingOlder = false;
+      renderTop();
+    }
+    fillViewport();
   }
-  document.getElementById("send-form").addEventListener("submit", (e) => {
-    e.preventDefault();
-    const t = document.getElementById("text");
-    ws.send(JSON.stringify({ type: "message", text: t.value }));
-    t.value = "";
+  // With few messages there is nothing to scroll, so load until there is.
+  function fillViewport() {
+    if (!state.reachedStart && log.scrollHeight <= log.clientHeight + 8) loadOlder();
+  }
+
+  // ---- presence
+  const onlineBtn = $("online-toggle"), onlineList = $("online-list"), onlineNames = $("online-names");
+  function setOnline(names) {
+    onlineBtn.textContent = t("{n} online", { n: names.length });
+    onlineNames.replaceChildren(...names.map((n) => {
+      const li = document.createElement("li");
+      li.textContent = n;
+      if (n === me) li.className = "me";
+      return li;
+    }));
+  }
+  onlineBtn.addEventListener("click", () => {
+    const open = onlineList.hidden;
+    onlineList.hidden = !open;
+    onlineBtn.setAttribute("aria-expanded", String(open));
   });
+
+  // ---- events from the server
+  function onWelcome(ev) {
+    state.opened = true;
+    state.attempt = 0;
+    setOnline(ev.online);
+    // A truncated replay or a server whose history is behind ours (the
+    // database was replaced) cannot be stitched to what is on screen: start
+    // over from what the server sends; older events load on scroll.
+    if (ev.truncated || ev.last_id < state.lastId) {
+      state.events = [];
+      state.lastId = 0;
+      state.oldestId = 0;
+      state.reachedStart = false;
+      renderAll();
+    }
+    state.replayUntil = ev.last_id;
+    if (state.lastId >= ev.last_id) becomeReady();
+  }
+
+  function onStored(ev, batch) {
+    if (ev.id <= state.lastId) return; // already on screen
+    state.lastId = ev.id;
+    if (state.oldestId === 0) state.oldestId = ev.id;
+    if (ev.id === 1) state.reachedStart = true;
+    if (ev.type === "message" && ev.user === me && ev.nonce) {
+      const p = state.pending.get(ev.nonce);
+      if (p) { p.el.remove(); state.pending.delete(ev.nonce); }
+      if (state.seenNonces.has(ev.nonce)) { maybeReady(); return; } // resent copy
+      state.seenNonces.add(ev.nonce);
+      batch.mine = true;
+    }
+    const prev = state.events[state.events.length - 1];
+    state.events.push(ev);
+    list.append(...nodesFor(ev, prev));
+    if (ev.type === "message" && ev.user !== me && state.ready) {
+      batch.others++;
+      if (document.hidden) { state.unread++; updateTitle(); }
+    }
+    maybeReady();
+  }
+
+  function maybeReady() {
+    if (!state.ready && state.opened && state.lastId >= state.replayUntil) becomeReady();
+  }
+
+  function becomeReady() {
+    state.ready = true;
+    setStatus("connected");
+    for (const [nonce, p] of state.pending) {
+      if (p.status !== "failed") transmit(nonce, p);
+    }
+  }
+
+  function onError(ev) {
+    const p = ev.nonce && state.pending.get(ev.nonce);
+    if (p) markFailed(ev.nonce, p);
+    flashError(t(ev.code) !== ev.code ? t(ev.code) : ev.text);
+  }
+
+  let errTimer = 0;
+  function flashError(msg) {
+    errBox.textContent = msg;
+    errBox.hidden = false;
+    clearTimeout(errTimer);
+    errTimer = setTimeout(() => { errBox.hidden = true; }, 5000);
+  }
+
+  // ---- connection
+  let reconnectTimer = 0, countdownTimer = 0;
+  function setStatus(kind, n) {
+    statusEl.dataset.state = kind;
+    statusEl.textContent = {
+      connected: t("Connected"), connecting: t("Connecting…"),
+      reconnecting: t("Reconnecting in {n} s…", { n }), offline: t("Offline"),
+    }[kind];
+  }
+
+  function connect() {
+    clearTimeout(reconnectTimer);
+    clearInterval(countdownTimer);
+    if (state.ws) return;
+    if (!navigator.onLine) { setStatus("offline"); return; }
+    setStatus("connecting");
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    let url = `${proto}//${location.host}/ws?room=${encodeURIComponent(room)}`;
+    if (state.lastId > 0) url += `&since=${state.lastId}`;
+    const ws = new WebSocket(url);
+    state.ws = ws;
+    state.opened = false;
+    state.ready = false;
+    ws.onmessage = (e) => {
+      const stick = atBottom();
+      const batch = { others: 0, mine: false };
+      for (const line of String(e.data).split("\n")) {
+        if (!line) continue;
+        let ev;
+        try { ev = JSON.parse(line); } catch { continue; }
+        switch (ev.type) {
+          case "welcome": onWelcome(ev); break;
+          case "message": case "join": case "leave": onStored(ev, batch); break;
+          case "presence": setOnline(ev.online); break;
+          case "error": onError(ev); break;
+        }
+      }
+      renderTop();
+      if (stick || batch.mine) toBottom();
+      else if (batch.others) { state.newCount += batch.others; showNew(); }
+      fillViewport();
+    };
+    ws.onclose = (e) => {
+      if (state.ws !== ws) return;
+      state.ws = null;
+      state.ready = false;
+      for (const p of state.pending.values()) if (p.status === "sent") p.status = "queued";
+      if (e.code === 4001) return sessionEnded();
+      if (!state.opened) return checkSessionThenRetry();
+      scheduleReconnect();
+    };
+  }
+
+  // A socket refused before the upgrade gives the page only a 1006; ask
+  // the API whether the session is still good before retrying forever.
+  async function checkSessionThenRetry() {
+    try {
+      const res = await fetch(`/api/rooms/${encodeURIComponent(room)}/messages?limit=1`, { credentials: "same-origin" });
+      if (res.status === 401) return sessionEnded();
+    } catch { /* offline: retry below */ }
+    scheduleReconnect();
+  }
+
+  function scheduleReconnect() {
+    // Exponential backoff with full jitter, 0.5 s up to 30 s.
+    const cap = Math.min(30000, 500 * 2 ** state.attempt);
+    const delay = cap / 2 + Math.random() * cap / 2;
+    state.attempt++;
+    const until = Date.now() + delay;
+    const tick = () => setStatus("reconnecting", Math.max(1, Math.ceil((until - Date.now()) / 1000)));
+    tick();
+    countdownTimer = setInterval(tick, 1000);
+    reconnectTimer = setTimeout(connect, delay);
+  }
+
+  function sessionEnded() {
+    location.href = `/?ended=1&next=${encodeURIComponent(location.pathname)}`;
+  }
+
+  window.addEventListener("online", () => { state.attempt = 0; connect(); });
+  window.addEventListener("offline", () => { if (!state.ws) { clearTimeout(reconnectTimer); clearInterval(countdownTimer); setStatus("offline"); } });
+
+  // ---- sending
+  function nonce() {
+    const b = new Uint8Array(12);
+    crypto.getRandomValues(b);
+    return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  }
+
+  function pendingEl(p) {
+    const li = messageEl({ user: me, text: p.text }, false, "pending");
+    const note = document.createElement("span");
+    note.className = "pending-note";
+    li.append(note);
+    return li;
+  }
+
+  function setPending(p, status) {
+    p.status = status;
+    const note = p.el.querySelector(".pending-note");
+    p.el.classList.toggle("failed", status === "failed");
+    note.replaceChildren(status === "failed" ? t("Not sent") : state.ready ? t("Sending…") : t("Waiting for connection"));
+    if (status === "failed") {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "retry";
+      b.textContent = t("Retry");
+      b.addEventListener("click", () => {
+        const n = [...state.pending.entries()].find(([, q]) => q === p);
+        if (n) { setPending(p, "queued"); if (state.ready) transmit(n[0], p); }
+      });
+      note.append(" ", b);
+    }
+  }
+
+  function transmit(n, p) {
+    setPending(p, "sent");
+    state.ws.send(JSON.stringify({ type: "message", text: p.text, nonce: n }));
+  }
+
+  function markFailed(n, p) { setPending(p, "failed"); }
+
+  function send() {
+    const value = text.value.trim();
+    if (!value || [...value].length > MAX_LEN) return;
+    const n = nonce();
+    const p = { text: value, status: "queued", el: null };
+    p.el = pendingEl(p);
+    state.pending.set(n, p);
+    pendingList.append(p.el);
+    setPending(p, "queued");
+    if (state.ready) transmit(n, p);
+    text.value = "";
+    updateComposer();
+    toBottom();
+  }
+
+  function updateComposer() {
+    const len = [...text.value.trim()].length;
+    const left = MAX_LEN - len;
+    counter.hidden = left > 200;
+    counter.textContent = left >= 0 ? t("{n} characters left", { n: left }) : t("{n} characters too many", { n: -left });
+    counter.classList.toggle("over", left < 0);
+    sendBtn.disabled = len === 0 || left < 0;
+    text.style.height = "auto";
+    text.style.height = Math.min(text.scrollHeight, 160) + "px";
+  }
+
+  $("send-form").addEventListener("submit", (e) => { e.preventDefault(); send(); text.focus(); });
+  text.addEventListener("keydown", (e) => {
+    // Enter sends; Shift+Enter is a new line; Enter that confirms an IME
+    // composition (Chinese input) must not send.
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
+      e.preventDefault();
+      send();
+    }
+  });
+  text.addEventListener("input", updateComposer);
+
+  // ---- unread count in the title while the tab is hidden
+  function updateTitle() {
+    document.title = state.unread > 0 ? `(${state.unread}) ${baseTitle}` : baseTitle;
+  }
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden) { state.unread = 0; updateTitle(); }
+  });
+
+  // ---- going to another room
+  $("room-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const input = $("room-input");
+    const name = input.value.trim().toLowerCase();
+    if (!/^[\p{L}\p{N}_-]{1,32}$/u.test(name)) { flashError(t("Room names have 1–32 letters, digits, - or _.")); input.focus(); return; }
+    location.href = `/r/${encodeURIComponent(name)}`;
+  });
+
+  setOnline([me]);
+  updateComposer();
+  renderTop();
   connect();
 })();

@@ -1,0 +1,424 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// Browser tests drive Debian's Chromium through chromedp. Without Chromium
+// they skip, except in CI (CI or CHAT_REQUIRE_BROWSER set), where .ci/run
+// installs it and a missing browser is a failure.
+
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "headless-shell"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" || os.Getenv("CHAT_REQUIRE_BROWSER") != "" {
+		t.Fatal("Chromium is required in CI but not installed (apt-get install -y chromium)")
+	}
+	t.Skip("no Chromium installed; apt-get install -y chromium to run the browser tests")
+	return ""
+}
+
+// MustBrowser starts a headless Chromium with its own profile. lang sets
+// the browser's language (navigator.language and Accept-Language).
+func MustBrowser(t *testing.T, lang string) context.Context {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser test; skipped with -short")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.NoSandbox, // we run as root in CI
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("lang", lang),
+		chromedp.Flag("accept-lang", lang),
+		chromedp.Env("LANGUAGE="+strings.ReplaceAll(lang, "-", "_")),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1200, 800),
+	)
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		cancel()
+		cancelA()
+		t.Fatalf("starting Chromium: %v", err)
+	}
+	t.Cleanup(func() { cancel(); cancelA() })
+	return ctx
+}
+
+// MustPerson opens a new isolated browser context (own cookies) in the
+// browser: a second person on another computer, as far as the server knows.
+func MustPerson(t *testing.T, browser context.Context) context.Context {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatal(err)
+	}
+	return ctx
+}
+
+func MustDo(t *testing.T, ctx context.Context, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(tctx, actions...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// MustEval evaluates a JavaScript expression and returns its value.
+func MustEval[T any](t *testing.T, ctx context.Context, expr string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		t.Fatalf("%s: %v", expr, err)
+	}
+	return v
+}
+
+// MustWait polls a JavaScript condition until it is true. A navigation
+// (form posts, redirects) ends a poll in the old page; it starts again in
+// the new one.
+func MustWait(t *testing.T, ctx context.Context, cond string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		tctx, cancel := context.WithDeadline(ctx, deadline)
+		_, err := chromedp.Run(tctx, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingInterval(50*time.Millisecond)))
+		cancel()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) || !(strings.Contains(err.Error(), "navigated") || strings.Contains(err.Error(), "context")) {
+			t.Fatalf("waiting for %s: %v", cond, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+const connected = `document.getElementById("status").dataset.state === "connected"`
+
+// MustEnter logs in through the real form and waits for the live chat.
+func MustEnter(t *testing.T, ctx context.Context, ts *testServer, name, room string) {
+	t.Helper()
+	MustDo(t, ctx,
+		chromedp.Navigate(ts.URL+"/"),
+		chromedp.WaitVisible(chromedp.ID("name")),
+		chromedp.SendKeys(chromedp.ID("name"), name),
+	)
+	if room != "" {
+		MustDo(t, ctx, chromedp.SendKeys(chromedp.ID("room"), room))
+	}
+	MustDo(t, ctx, chromedp.Click(chromedp.CSS(`#login-form button[type="submit"]`)))
+	MustWait(t, ctx, `location.pathname.startsWith("/r/") && document.getElementById("status") && `+connected)
+}
+
+// MustSay types text into the composer and presses Enter.
+func MustSay(t *testing.T, ctx context.Context, text string) {
+	t.Helper()
+	MustDo(t, ctx, chromedp.SendKeys(chromedp.ID("text"), text+kb.Enter))
+}
+
+// MustPaste inserts text as an emoji keyboard, an IME or a paste does
+// (key events cannot type a zero-width joiner), then presses Enter.
+func MustPaste(t *testing.T, ctx context.Context, text string) {
+	t.Helper()
+	MustDo(t, ctx,
+		chromedp.Focus(chromedp.ID("text")),
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, input.InsertText, input.InsertTextParams{Text: text})
+			return err
+		}),
+		chromedp.KeyEvent(kb.Enter),
+	)
+}
+
+// texts returns the text of every message on screen, in order.
+const texts = `[...document.querySelectorAll("#messages .msg .text")].map(e => e.textContent)`
+
+func jsString(s string) string {
+	return fmt.Sprintf("%q", s) // Go and JS agree on the escapes we use
+}
+
+func TestBrowserChatBothWays(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	b := MustBrowser(t, "en-US")
+	alice, bob := MustPerson(t, b), MustPerson(t, b)
+	MustEnter(t, alice, ts, "alice", "")
+	MustEnter(t, bob, ts, "bob", "")
+	MustWait(t, alice, `document.getElementById("online-toggle").textContent === "2 online"`)
+
+	MustSay(t, alice, "hello bob")
+	MustWait(t, bob, texts+`.includes("hello bob")`)
+	MustSay(t, bob, "hi alice")
+	MustWait(t, alice, texts+`.includes("hi alice")`)
+	// The sender's copy is confirmed (no longer pending) and marked as theirs.
+	MustWait(t, alice, `document.querySelectorAll("#pending li").length === 0 && document.querySelector("#messages .msg.mine .text").textContent === "hello bob"`)
+	if mine := MustEval[bool](t, bob, `document.querySelector("#messages .msg:not(.mine) .author").textContent === "alice"`); !mine {
+		t.Error("bob does not see alice's name on her message")
+	}
+	// bob's join shows as a quiet system line for alice.
+	MustWait(t, alice, `[...document.querySelectorAll("#messages .system")].some(e => e.textContent.includes("bob") && e.textContent.includes("joined"))`)
+
+	// Shift+Enter is a new line, Enter sends.
+	MustDo(t, alice,
+		chromedp.SendKeys(chromedp.ID("text"), "line one"),
+		chromedp.KeyEvent(kb.Enter, chromedp.KeyModifiers(chromedp.ModifierShift)),
+		chromedp.SendKeys(chromedp.ID("text"), "line two"+kb.Enter),
+	)
+	MustWait(t, bob, texts+`.includes("line one\nline two")`)
+
+	// Logging out sends alice to the login page; her socket is gone.
+	MustDo(t, alice, chromedp.Click(chromedp.ID("logout")))
+	MustWait(t, alice, `location.pathname === "/" && !!document.getElementById("name")`)
+	MustWait(t, bob, `[...document.querySelectorAll("#messages .system")].some(e => e.textContent.includes("alice") && e.textContent.includes("left"))`)
+}
+
+func TestBrowserNameInUse(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	b := MustBrowser(t, "en-US")
+	MustEnter(t, MustPerson(t, b), ts, "alice", "")
+	other := MustPerson(t, b)
+	MustDo(t, other,
+		chromedp.Navigate(ts.URL+"/"),
+		chromedp.SendKeys(chromedp.ID("name"), "ALICE"),
+		chromedp.Click(chromedp.CSS(`#login-form button[type="submit"]`)),
+	)
+	MustWait(t, other, `!!document.getElementById("name-error")`)
+	if msg := MustEval[string](t, other, `document.getElementById("name-error").textContent`); !strings.Contains(msg, "in use") {
+		t.Errorf("error shown: %q", msg)
+	}
+	if v := MustEval[string](t, other, `document.getElementById("name").value`); v != "ALICE" {
+		t.Errorf("typed name not kept: %q", v)
+	}
+}
+
+func TestBrowserUserTextIsText(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	b := MustBrowser(t, "en-US")
+	alice, bob := MustPerson(t, b), MustPerson(t, b)
+	MustEnter(t, alice, ts, "alice", "")
+	MustEnter(t, bob, ts, "bob", "")
+	hostile := []string{
+		`<img src=x onerror="window.__pwned=1">`,
+		`<script>window.__pwned=2</script>`,
+		`javascript:window.__pwned=3`,
+		`<a href="javascript:window.__pwned=4">click</a>`,
+		`你好，世界！🎉 👩‍👩‍👧 naïve café`,
+		`see https://example.com/a?b=1&c=<2>. ok`,
+	}
+	for _, h := range hostile {
+		MustPaste(t, alice, h)
+	}
+	MustWait(t, bob, fmt.Sprintf(`%s.length === %d`, texts, len(hostile)))
+	got := MustEval[[]string](t, bob, texts)
+	for i, h := range hostile {
+		if got[i] != h {
+			t.Errorf("message %d shows %q, want %q", i, got[i], h)
+		}
+	}
+	checks := map[string]string{
+		"no script ran":              `window.__pwned === undefined`,
+		"no element from user text":  `document.querySelectorAll("#messages img, #messages script, #messages a[href^='javascript']").length === 0`,
+		"only the URL became a link": `[...document.querySelectorAll("#messages a")].map(a => a.href).join() === "https://example.com/a?b=1&c="`,
+		"links open safely":          `[...document.querySelectorAll("#messages a")].every(a => a.rel.includes("noopener") && a.rel.includes("noreferrer"))`,
+	}
+	for what, js := range checks {
+		if !MustEval[bool](t, bob, js) || !MustEval[bool](t, alice, js) {
+			t.Errorf("%s: no", what)
+		}
+	}
+}
+
+func TestBrowserSurvivesServerRestart(t *testing.T) {
+	dir := t.TempDir()
+	port := freePort(t)
+	cfg := func(c *Config) { c.Addr = "127.0.0.1:" + port; c.PresenceGrace = 30 * time.Second }
+	ts := MustStart(t, dir, cfg)
+	b := MustBrowser(t, "en-US")
+	alice, bob := MustPerson(t, b), MustPerson(t, b)
+	MustEnter(t, alice, ts, "alice", "")
+	MustEnter(t, bob, ts, "bob", "")
+	MustSay(t, alice, "before restart")
+	MustWait(t, bob, texts+`.includes("before restart")`)
+	systemLines := MustEval[int](t, bob, `document.querySelectorAll("#messages .system").length`)
+
+	ts.MustClose(t)
+	MustWait(t, alice, `["reconnecting","connecting","offline"].includes(document.getElementById("status").dataset.state)`)
+	// Typed while the server is down: queued, sent after reconnecting.
+	MustSay(t, alice, "typed while down")
+	MustWait(t, alice, `document.querySelectorAll("#pending li").length === 1`)
+
+	ts = MustStart(t, dir, cfg)
+	MustWait(t, alice, connected)
+	MustWait(t, bob, connected)
+	MustSay(t, bob, "after restart")
+	for _, p := range []context.Context{alice, bob} {
+		MustWait(t, p, texts+`.join("|") === "before restart|typed while down|after restart"`)
+		ids := MustEval[[]int](t, p, `[...document.querySelectorAll("#messages [data-id]")].map(e => +e.dataset.id)`)
+		for i := 1; i < len(ids); i++ {
+			if ids[i] != ids[i-1]+1 {
+				t.Errorf("ids on screen not contiguous: %v", ids)
+				break
+			}
+		}
+	}
+	if n := MustEval[int](t, bob, `document.querySelectorAll("#messages .system").length`); n != systemLines {
+		t.Errorf("restart added %d join/leave lines", n-systemLines)
+	}
+}
+
+func TestBrowserLoadsOlderHistoryOnScroll(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	ck := ts.MustLogin(t, "writer")
+	w, _ := ts.MustDial(t, ck, "history", -1)
+	const n = 180
+	for i := range n {
+		w.say(fmt.Sprintf("message %03d", i), "")
+	}
+	for range n {
+		w.MustNextOf(typeMessage)
+	}
+	b := MustBrowser(t, "en-US")
+	reader := MustPerson(t, b)
+	MustEnter(t, reader, ts, "reader", "history")
+	MustWait(t, reader, texts+`.at(-1) === "message 179"`)
+	first := MustEval[int](t, reader, texts+`.length`)
+	if first >= n {
+		t.Fatalf("all %d messages loaded up front", first)
+	}
+	// Scroll to the top until the beginning is reached; the message that
+	// was at the top stays where the reader was looking.
+	for range 10 {
+		anchor := MustEval[string](t, reader, `document.querySelector("#messages .msg").dataset.id`)
+		MustDo(t, reader, chromedp.Evaluate[chromedp.Void](`document.getElementById("log").scrollTop = 0`))
+		MustWait(t, reader, `document.querySelector("#messages .msg").dataset.id !== `+jsString(anchor)+` || document.getElementById("history-top").textContent.includes("beginning")`)
+		if MustEval[bool](t, reader, `document.getElementById("history-top").textContent.includes("beginning")`) {
+			break
+		}
+		top := MustEval[float64](t, reader, `document.querySelector('[data-id="`+anchor+`"]').getBoundingClientRect().top - document.getElementById("log").getBoundingClientRect().top`)
+		if top < 0 {
+			t.Errorf("reading position lost: the old top message is %.0fpx above the view", -top)
+		}
+	}
+	got := MustEval[[]string](t, reader, texts)
+	if len(got) != n {
+		t.Fatalf("%d messages after scrolling to the beginning, want %d", len(got), n)
+	}
+	for i, s := range got {
+		if s != fmt.Sprintf("message %03d", i) {
+			t.Fatalf("message %d is %q", i, s)
+		}
+	}
+}
+
+func TestBrowserChinese(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	b := MustBrowser(t, "zh-CN")
+	p := MustPerson(t, b)
+	MustDo(t, p, chromedp.Navigate(ts.URL+"/"))
+	if label := MustEval[string](t, p, `document.querySelector('label[for="name"]').textContent`); label != "昵称" {
+		t.Errorf("login label %q, want 昵称", label)
+	}
+	MustEnter(t, p, ts, "小明", "")
+	checks := map[string]string{
+		"send button":  `document.getElementById("send").textContent === "发送"`,
+		"status":       `document.getElementById("status").textContent === "已连接"`,
+		"online count": `document.getElementById("online-toggle").textContent === "1 人在线"`,
+		"logout":       `document.getElementById("logout").textContent === "退出"`,
+		"lang":         `document.documentElement.lang === "zh-CN"`,
+	}
+	for what, js := range checks {
+		if !MustEval[bool](t, p, js) {
+			t.Errorf("%s is not in Chinese", what)
+		}
+	}
+	MustSay(t, p, "大家好")
+	MustWait(t, p, texts+`.includes("大家好")`)
+	if !MustEval[bool](t, p, `[...document.querySelectorAll("#messages .system")].some(e => e.textContent.includes("加入了房间"))`) {
+		t.Error("join line is not in Chinese")
+	}
+}
+
+func TestBrowserPhoneHasNoHorizontalScroll(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	b := MustBrowser(t, "en-US")
+	p := MustPerson(t, b)
+	MustDo(t, p, chromedp.EmulateViewport(375, 667, chromedp.EmulateMobile))
+	MustDo(t, p, chromedp.Navigate(ts.URL+"/"))
+	noScroll := `document.documentElement.scrollWidth <= document.documentElement.clientWidth && document.body.scrollWidth <= document.documentElement.clientWidth`
+	if !MustEval[bool](t, p, noScroll) {
+		t.Error("login page scrolls sideways on a phone")
+	}
+	MustEnter(t, p, ts, "phone user with a long name", "a-rather-long-room-name-on-phone")
+	MustSay(t, p, "https://example.com/"+strings.Repeat("averyveryverylongpath", 8))
+	MustSay(t, p, strings.Repeat("不换行的中文", 30))
+	MustWait(t, p, texts+`.length === 2`)
+	if !MustEval[bool](t, p, noScroll+` && document.getElementById("log").scrollWidth <= document.getElementById("log").clientWidth`) {
+		t.Error("chat page scrolls sideways on a phone")
+	}
+	// The composer is on screen and usable.
+	if !MustEval[bool](t, p, `(() => { const r = document.getElementById("text").getBoundingClientRect(); return r.bottom <= innerHeight && r.width > 150; })()`) {
+		t.Error("composer is off screen or too narrow on a phone")
+	}
+}
+
+// TestBrowserScreenshots renders the pages a person sees. With
+// UPDATE_SCREENSHOTS=1 it writes them to docs/ for the README.
+func TestBrowserScreenshots(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	b := MustBrowser(t, "en-US")
+	out := t.TempDir()
+	if os.Getenv("UPDATE_SCREENSHOTS") != "" {
+		out = "docs"
+	}
+	shot := func(ctx context.Context, name string) {
+		t.Helper()
+		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+		if err != nil || len(png) < 1000 {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(out, name), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mei, sam := MustPerson(t, b), MustPerson(t, b)
+	MustDo(t, mei, chromedp.EmulateViewport(1000, 640))
+	MustDo(t, mei, chromedp.Navigate(ts.URL+"/"))
+	shot(mei, "login.png")
+	MustEnter(t, mei, ts, "Mei", "")
+	MustEnter(t, sam, ts, "Sam", "")
+	MustSay(t, sam, "Morning! Did the deploy go out?")
+	MustSay(t, mei, "Yes — v2 is live on Fly. Release notes: https://example.com/releases/v2")
+	MustSay(t, mei, "History survived the restart, nobody got a join/leave storm 🎉")
+	MustSay(t, sam, "好的，谢谢！I'll tell the team.")
+	MustWait(t, mei, texts+`.length === 4`)
+	// CDP's synthetic Enter also types a "\r" char event after the
+	// prevented keydown (a real keyboard does not); clear it for the shot.
+	clear := chromedp.Evaluate[chromedp.Void](`(() => { const t = document.getElementById("text"); t.value = ""; t.dispatchEvent(new Event("input")); t.blur(); })()`)
+	MustDo(t, mei, clear)
+	MustDo(t, sam, clear)
+	shot(mei, "chat-desktop.png")
+	MustDo(t, sam, chromedp.EmulateViewport(390, 760, chromedp.EmulateMobile))
+	MustWait(t, sam, texts+`.length === 4`)
+	shot(sam, "chat-phone.png")
+}
