@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 )
@@ -88,7 +89,9 @@ func MustDo(t *testing.T, ctx context.Context, actions ...chromedp.Action[chrome
 // MustEval evaluates a JavaScript expression and returns its value.
 func MustEval[T any](t *testing.T, ctx context.Context, expr string) T {
 	t.Helper()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	tctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(tctx, chromedp.Evaluate[T](expr))
 	if err != nil {
 		t.Fatalf("%s: %v", expr, err)
 	}
@@ -421,4 +424,91 @@ func TestBrowserScreenshots(t *testing.T) {
 	MustDo(t, sam, chromedp.EmulateViewport(390, 760, chromedp.EmulateMobile))
 	MustWait(t, sam, texts+`.length === 4`)
 	shot(sam, "chat-phone.png")
+}
+
+func TestBrowserNewMessagesButtonAndUnreadTitle(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	ck := ts.MustLogin(t, "writer")
+	w, _ := ts.MustDial(t, ck, "lobby", -1)
+	for i := range 60 {
+		w.say(fmt.Sprintf("old %02d", i), "")
+	}
+	for range 60 {
+		w.MustNextOf(typeMessage)
+	}
+	b := MustBrowser(t, "en-US")
+	p := MustPerson(t, b)
+	MustDo(t, p, chromedp.EmulateViewport(800, 500))
+	MustEnter(t, p, ts, "reader", "")
+	MustWait(t, p, texts+`.at(-1) === "old 59"`)
+
+	// Scrolled up, new messages do not move the view; a button counts them.
+	MustDo(t, p, chromedp.Evaluate[chromedp.Void](`document.getElementById("log").scrollTop = 200`))
+	MustWait(t, p, `document.getElementById("log").scrollTop > 0`)
+	before := MustEval[float64](t, p, `document.getElementById("log").scrollTop`)
+	w.say("new one", "")
+	w.say("new two", "")
+	MustWait(t, p, `!document.getElementById("new-messages").hidden && document.getElementById("new-messages").textContent.startsWith("2 new messages")`)
+	if after := MustEval[float64](t, p, `document.getElementById("log").scrollTop`); after < before-1 || after > before+400 {
+		t.Errorf("view jumped from %.0f to %.0f", before, after)
+	}
+	MustDo(t, p, chromedp.Click(chromedp.ID("new-messages")))
+	MustWait(t, p, `document.getElementById("new-messages").hidden`)
+	MustWait(t, p, `(() => { const l = document.getElementById("log"); return l.scrollHeight - l.scrollTop - l.clientHeight < 48; })()`)
+
+	// At the bottom, new messages keep the view at the bottom.
+	w.say("at bottom", "")
+	MustWait(t, p, texts+`.at(-1) === "at bottom"`)
+	MustWait(t, p, `(() => { const l = document.getElementById("log"); return l.scrollHeight - l.scrollTop - l.clientHeight < 48; })()`)
+
+	// A hidden tab counts unread messages in its title.
+	title := MustEval[string](t, p, `document.title`)
+	MustDo(t, p, chromedp.Evaluate[chromedp.Void](`Object.defineProperty(document, "hidden", {configurable: true, get: () => true}); document.dispatchEvent(new Event("visibilitychange"))`))
+	w.say("while away 1", "")
+	w.say("while away 2", "")
+	MustWait(t, p, `document.title === "(2) " + `+jsString(title))
+	MustDo(t, p, chromedp.Evaluate[chromedp.Void](`Object.defineProperty(document, "hidden", {configurable: true, get: () => false}); document.dispatchEvent(new Event("visibilitychange"))`))
+	MustWait(t, p, `document.title === `+jsString(title))
+}
+
+func TestBrowserFailedMessageRetries(t *testing.T) {
+	ts := MustStart(t, t.TempDir(), func(c *Config) { c.MsgRate, c.MsgBurst = 0.5, 1 })
+	b := MustBrowser(t, "en-US")
+	p := MustPerson(t, b)
+	MustEnter(t, p, ts, "hasty", "")
+	MustSay(t, p, "first")
+	MustSay(t, p, "second")
+	MustWait(t, p, `document.querySelectorAll("#pending .msg.failed").length === 1`)
+	MustWait(t, p, `!document.getElementById("composer-error").hidden && document.getElementById("composer-error").textContent.includes("too fast")`)
+	if got := MustEval[string](t, p, `document.querySelector("#pending .msg.failed .text").textContent`); got != "second" {
+		t.Errorf("failed message shows %q", got)
+	}
+	// After the bucket refills, Retry delivers it, once.
+	time.Sleep(2100 * time.Millisecond)
+	MustDo(t, p, chromedp.Click(chromedp.CSS("#pending .retry")))
+	MustWait(t, p, texts+`.join("|") === "first|second" && document.querySelectorAll("#pending li").length === 0`)
+}
+
+func TestBrowserSessionEndedElsewhere(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	b := MustBrowser(t, "en-US")
+	// Two browser windows holding one session: alice's cookie in both.
+	ck := ts.MustLogin(t, "alice")
+	var tabs []context.Context
+	for range 2 {
+		tab := MustPerson(t, b)
+		MustDo(t, tab, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, network.SetCookie, network.SetCookieParams{Name: ck.Name, Value: ck.Value, URL: ts.URL, HTTPOnly: new(true)})
+			return err
+		}), chromedp.Navigate(ts.URL+"/r/cats"))
+		MustWait(t, tab, connected)
+		tabs = append(tabs, tab)
+	}
+	MustDo(t, tabs[0], chromedp.Click(chromedp.ID("logout")))
+	// The other window's socket closes with 4001: back to login, with a
+	// note and the room kept for the next login.
+	MustWait(t, tabs[1], `location.pathname === "/" && !!document.querySelector(".notice")`)
+	if v := MustEval[string](t, tabs[1], `document.getElementById("room").value`); v != "cats" {
+		t.Errorf("room field %q, want cats", v)
+	}
 }

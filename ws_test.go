@@ -384,20 +384,81 @@ func TestSlowClientClosedWith1013ThenResumes(t *testing.T) {
 func MustHistoryRange(t *testing.T, ts *testServer, ck *http.Cookie, room string, after, before int64) []int64 {
 	t.Helper()
 	var ids []int64
+	for _, e := range MustHistory(t, ts, ck, room, after, before) {
+		ids = append(ids, e.ID)
+	}
+	return ids
+}
+
+// MustHistory pages backwards through the history API and returns the
+// events with after < id < before, oldest first.
+func MustHistory(t *testing.T, ts *testServer, ck *http.Cookie, room string, after, before int64) []ev {
+	t.Helper()
+	var out []ev
 	for before > after+1 {
 		resp, body := ts.get(t, fmt.Sprintf("/api/rooms/%s/messages?before=%d&limit=200", room, before), ck)
 		var page struct{ Events []ev }
 		if resp.StatusCode != 200 || json.Unmarshal([]byte(body), &page) != nil || len(page.Events) == 0 {
 			t.Fatalf("history before %d: %d %s", before, resp.StatusCode, body)
 		}
-		var chunk []int64
+		var chunk []ev
 		for _, e := range page.Events {
 			if e.ID > after {
-				chunk = append(chunk, e.ID)
+				chunk = append(chunk, e)
 			}
 		}
-		ids = append(chunk, ids...)
+		out = append(chunk, out...)
 		before = page.Events[0].ID
+		if before == 1 {
+			break
+		}
 	}
-	return ids
+	return out
+}
+
+// Shutdown commits what was queued: every message the sender saw echoed is
+// stored, and what is stored is gap-free and visible after a restart.
+func TestShutdownFlushesQueuedMessages(t *testing.T) {
+	dir := t.TempDir()
+	ts := MustStart(t, dir)
+	ck := ts.MustLogin(t, "alice")
+	c, _ := ts.MustDial(t, ck, "lobby", -1)
+	c.MustNextOf(typeJoin)
+	go func() {
+		for i := range 2000 {
+			if c.conn.WriteMessage(websocket.TextMessage, []byte(fmt.Sprintf(`{"type":"message","text":"m%d","nonce":"%d"}`, i, i))) != nil {
+				return
+			}
+		}
+	}()
+	var seen []ev
+	for len(seen) < 20 {
+		seen = append(seen, c.MustNextOf(typeMessage))
+	}
+	ts.MustClose(t) // while messages are still arriving
+	code, rest := c.MustCloseCode()
+	seen = append(seen, rest...)
+	if code != closeServiceRestart {
+		t.Errorf("close code %d", code)
+	}
+	echoed := map[string]bool{}
+	for _, e := range seen {
+		if e.Type == typeMessage {
+			echoed[e.Nonce] = true
+		}
+	}
+	ts2 := MustStart(t, dir)
+	stored := map[string]bool{}
+	for i, e := range MustHistory(t, ts2, ck, "lobby", 1, 1<<40) {
+		if e.ID != int64(i)+2 {
+			t.Fatalf("stored ids have a gap at %d: id %d", i, e.ID)
+		}
+		stored[e.Nonce] = true
+	}
+	for n := range echoed {
+		if !stored[n] {
+			t.Errorf("message %s was delivered but is not stored", n)
+		}
+	}
+	t.Logf("%d delivered before the close, %d stored", len(echoed), len(stored))
 }
