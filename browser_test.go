@@ -233,6 +233,7 @@ func TestBrowserUserTextIsText(t *testing.T) {
 		MustPaste(t, alice, h)
 	}
 	MustWait(t, bob, fmt.Sprintf(`%s.length === %d`, texts, len(hostile)))
+	MustWait(t, alice, fmt.Sprintf(`%s.length === %d`, texts, len(hostile)))
 	got := MustEval[[]string](t, bob, texts)
 	for i, h := range hostile {
 		if got[i] != h {

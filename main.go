@@ -22,9 +22,15 @@ func main() {
 		switch os.Args[1] {
 		case "healthcheck":
 			os.Exit(healthcheck(os.Getenv("PORT")))
+		case "bench":
+			if err := runBench(os.Args[2:], os.Stdout); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(1)
+			}
+			return
 		case "serve":
 		default:
-			fmt.Fprintf(os.Stderr, "usage: %s [serve|healthcheck]\n", os.Args[0])
+			fmt.Fprintf(os.Stderr, "usage: %s [serve|healthcheck|bench -h]\n", os.Args[0])
 			os.Exit(2)
 		}
 	}

@@ -13,6 +13,10 @@ const (
 	maxReplay     = 500 // events a resuming connection gets at most
 	replayChunk   = 100 // events per frame while replaying
 	maxBatch      = 256 // ops folded into one commit and one frame
+	// presenceEvery spaces presence events: each carries the whole online
+	// list, so one per join in a busy room would cost O(members²) bytes.
+	// The first change goes out at once, later ones coalesce.
+	presenceEvery = time.Second
 )
 
 type opKind int
@@ -24,6 +28,7 @@ const (
 	opGrace                     // a presence grace timer fired
 	opKick                      // the user logged out: leave now
 	opRestore                   // presence remembered from before a restart
+	opPresence                  // the coalesced presence event is due
 )
 
 type op struct {
@@ -70,6 +75,17 @@ type room struct {
 	batch   []Event
 	lines   []line
 	origins []originOf
+
+	joining []joiner // sockets to welcome once the batch is committed
+
+	presenceDirty bool // the online list changed since the last presence event
+	presenceSent  time.Time
+	presenceTimer *time.Timer
+}
+
+type joiner struct {
+	c     *client
+	since int64
 }
 
 type originOf struct {
@@ -162,10 +178,13 @@ func (r *room) handle(o op) {
 	case opSubscribe:
 		r.subscribe(o.c, o.since)
 	case opUnsubscribe:
-		if _, ok := r.clients[o.c]; !ok {
+		if _, ok := r.clients[o.c]; ok {
+			delete(r.clients, o.c)
+		} else if i := slices.IndexFunc(r.joining, func(j joiner) bool { return j.c == o.c }); i >= 0 {
+			r.joining = slices.Delete(r.joining, i, i+1)
+		} else {
 			return
 		}
-		delete(r.clients, o.c)
 		m := r.members[o.c.user.key]
 		if m == nil {
 			return
@@ -180,6 +199,11 @@ func (r *room) handle(o op) {
 		}
 	case opRestore:
 		r.restore(*o.restore, o.at)
+	case opPresence:
+		r.presenceTimer = nil
+		if r.presenceDirty {
+			r.emitPresence()
+		}
 	case opKick:
 		for c := range r.clients {
 			if c.user.key == o.key {
@@ -212,7 +236,23 @@ func (r *room) add(e Event, origin *client) {
 	}
 }
 
+// addPresence notes that the online list changed: a presence event goes
+// out now, or at most presenceEvery after the previous one.
 func (r *room) addPresence() {
+	r.presenceDirty = true
+	wait := presenceEvery - r.hub.now().Sub(r.presenceSent)
+	if wait <= 0 {
+		r.emitPresence()
+		return
+	}
+	if r.presenceTimer == nil {
+		r.presenceTimer = time.AfterFunc(wait, func() { r.send(op{kind: opPresence}) })
+	}
+}
+
+func (r *room) emitPresence() {
+	r.presenceDirty = false
+	r.presenceSent = r.hub.now()
 	r.lines = append(r.lines, line{stored: -1, raw: encode(presenceEvent{Type: typePresence, Room: r.name, Online: r.online()})})
 }
 
@@ -229,6 +269,13 @@ func (r *room) online() []string {
 // to every client in the room as one frame. On a failed commit nothing is
 // sent and the senders get an "unavailable" error with their nonce.
 func (r *room) flush() {
+	defer func() {
+		for _, j := range r.joining {
+			r.welcome(j)
+		}
+		clear(r.joining)
+		r.joining = r.joining[:0]
+	}()
 	if len(r.lines) == 0 {
 		return
 	}
@@ -266,10 +313,12 @@ func (r *room) flush() {
 	}
 }
 
-// subscribe adds c to the room: it joins (if the user was not present),
-// then gets welcome and the history it asked for. Pending events are
-// flushed first so the replay read from the store ends exactly where live
-// delivery begins: no gap, no duplicate.
+// subscribe adds c to the room: it joins (if the user was not present)
+// in the current batch, and once the batch is committed it gets welcome and
+// the history it asked for. The replay is read from the store after the
+// commit and c starts receiving live events with the next batch, so replay
+// and live meet exactly: no gap, no duplicate. Many sockets opening at once
+// share one commit and one frame of joins.
 func (r *room) subscribe(c *client, since int64) {
 	key := c.user.key
 	m := r.members[key]
@@ -283,8 +332,14 @@ func (r *room) subscribe(c *client, since int64) {
 		m.gen++ // a grace op already queued is now stale
 	}
 	m.sockets++
-	r.flush()
+	r.joining = append(r.joining, joiner{c, since})
+}
 
+// welcome sends welcome and the replay to a socket whose join is committed,
+// then adds it to the room's clients.
+func (r *room) welcome(j joiner) {
+	c, since := j.c, j.since
+	r.clients[c] = struct{}{}
 	var evs []Event
 	var err error
 	truncated := false
@@ -299,7 +354,6 @@ func (r *room) subscribe(c *client, since int64) {
 	if err != nil {
 		r.log.Error("replay failed", "err", err)
 		c.close(closeInternal, "history unavailable; reconnect")
-		r.clients[c] = struct{}{} // so that the coming unsubscribe undoes the socket count
 		return
 	}
 	frame := encode(welcomeEvent{Type: typeWelcome, User: c.user.name, Room: r.name, Online: r.online(), LastID: r.lastID, Truncated: truncated})
@@ -319,13 +373,15 @@ func (r *room) subscribe(c *client, since int64) {
 	if frame != nil {
 		c.write(frame)
 	}
-	r.clients[c] = struct{}{}
 }
 
 // saveOnStop records who is present and since when they were gone, so the
 // grace survives a restart: people who reconnect to the new process in time
 // cause no leave/join pair.
 func (r *room) saveOnStop() {
+	if r.presenceTimer != nil {
+		r.presenceTimer.Stop()
+	}
 	now := r.hub.now()
 	rows := make([]PresenceRecord, 0, len(r.members))
 	for key, m := range r.members {

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -63,7 +64,11 @@ func (c *client) closeNow(code int, reason string) {
 	}
 	conn := c.s.WebsocketConnection()
 	go func() {
-		conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
+		// The socket's kernel buffer is likely full too: give the client
+		// a few seconds to read what is in flight so the close frame (and
+		// its code) reaches it, then cut the connection either way.
+		conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(5*time.Second))
+		time.Sleep(100 * time.Millisecond)
 		conn.Close()
 	}()
 }
@@ -104,6 +109,16 @@ func (h *Hub) newMelody() *melody.Melody {
 		s.MustGet("client").(*client).close(closeUnsupported, "binary frames are not supported")
 	})
 	m.HandleError(func(s *melody.Session, err error) {
+		if errors.Is(err, websocket.ErrReadLimit) {
+			// gorilla has sent close 1009. Closing the socket now, with
+			// the rest of the oversized frame unread, makes the kernel
+			// send a reset that can destroy that close frame before the
+			// client reads it. Swallow the rest first (briefly).
+			nc := s.WebsocketConnection().UnderlyingConn()
+			nc.SetReadDeadline(time.Now().Add(time.Second))
+			io.Copy(io.Discard, io.LimitReader(nc, 4*maxFrame))
+			return
+		}
 		if errors.Is(err, melody.ErrMessageBufferFull) {
 			c := s.MustGet("client").(*client)
 			if h.closing.Load() {
