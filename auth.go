@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -26,7 +27,7 @@ type user struct {
 	// lastClosed is when the last socket closed; zero if the session has
 	// never connected.
 	lastClosed time.Time
-	clients    map[*client]struct{}
+	clients    []*client // open sockets; a slice, as users have one or a few
 }
 
 // inUse reports whether a new login must be refused this name: the holder
@@ -71,7 +72,7 @@ func (h *Hub) loadSessions(ctx context.Context) error {
 		return err
 	}
 	for _, r := range recs {
-		u := &user{name: r.Name, key: r.Key, sessionID: r.ID, created: r.Created, lastClosed: r.LastSeen, clients: map[*client]struct{}{}}
+		u := &user{name: r.Name, key: r.Key, sessionID: r.ID, created: r.Created, lastClosed: r.LastSeen}
 		h.users[r.Key] = u
 		h.sessions[r.ID] = u
 	}
@@ -112,7 +113,7 @@ func (h *Hub) login(ctx context.Context, rawName string, cur *user) (string, err
 		h.mu.Unlock()
 		return "", errorf(codeNameTaken, "That nickname is in use right now. Pick another, or wait until its holder leaves.")
 	}
-	u := &user{name: name, key: key, sessionID: newSessionID(), created: now, clients: map[*client]struct{}{}}
+	u := &user{name: name, key: key, sessionID: newSessionID(), created: now}
 	if err := h.store.PutSession(ctx, SessionRecord{ID: u.sessionID, Name: name, Key: key, Created: now}); err != nil {
 		h.mu.Unlock()
 		return "", err
@@ -151,10 +152,7 @@ func (h *Hub) logout(ctx context.Context, u *user) error {
 	if h.users[u.key] == u {
 		delete(h.users, u.key)
 	}
-	clients := make([]*client, 0, len(u.clients))
-	for c := range u.clients {
-		clients = append(clients, c)
-	}
+	clients := slices.Clone(u.clients)
 	rooms := make([]*room, 0, len(h.rooms))
 	for _, r := range h.rooms {
 		rooms = append(rooms, r)

@@ -33,6 +33,7 @@ type benchRun struct {
 	duration time.Duration
 	room     string
 	window   int
+	roomSize int
 	asJSON   bool
 
 	httpBase, wsURL string
@@ -85,6 +86,7 @@ func runBench(args []string, stdout io.Writer) error {
 	fs.IntVar(&b.window, "window", 16, "with -rate 0: messages each sender may have sent and not yet seen delivered back")
 	fs.DurationVar(&b.duration, "duration", 10*time.Second, "how long to send (fanout) or hold (idle)")
 	fs.StringVar(&b.room, "room", "bench", "room to use")
+	fs.IntVar(&b.roomSize, "room-size", 100, "idle mode: clients per room (room-0, room-1, ...); fanout uses one room")
 	fs.BoolVar(&b.asJSON, "json", false, "print the report as JSON")
 	allowRemote := fs.Bool("allow-remote", false, "allow a -url that is not on loopback")
 	if err := fs.Parse(args); err != nil {
@@ -151,6 +153,17 @@ func (b *benchRun) setTarget(raw string, allowRemote bool) error {
 // loopback port, no rate limit. It is a separate process so that server and
 // load generator each get the whole open-files limit.
 func (b *benchRun) startChild() (stop func(), err error) {
+	// The free port we pick can be taken before the child binds it (our
+	// own clients' source ports live in the same space): try again.
+	for range 3 {
+		if stop, err = b.startChildOnce(); err == nil {
+			return stop, nil
+		}
+	}
+	return nil, err
+}
+
+func (b *benchRun) startChildOnce() (stop func(), err error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -166,8 +179,9 @@ func (b *benchRun) startChild() (stop func(), err error) {
 	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 	l.Close()
 	cmd := exec.Command(self, "serve")
-	cmd.Env = append(os.Environ(), "PORT="+port, "DATA_DIR="+dir, "MSG_RATE=0", "LOG_LEVEL=ERROR")
-	cmd.Stderr = os.Stderr
+	cmd.Env = append(os.Environ(), "HOST=127.0.0.1", "PORT="+port, "DATA_DIR="+dir, "MSG_RATE=0", "LOG_LEVEL=ERROR")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -196,7 +210,7 @@ func (b *benchRun) startChild() (stop func(), err error) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	stop()
-	return nil, errors.New("bench: the child server did not become healthy")
+	return nil, fmt.Errorf("bench: the child server did not become healthy: %s", strings.TrimSpace(stderr.String()))
 }
 
 func (b *benchRun) run() (*benchReport, error) {
@@ -209,23 +223,24 @@ func (b *benchRun) run() (*benchReport, error) {
 	rssBefore, cpuBefore := procStats(b.pid)
 	rep.RSSBeforeKB = rssBefore
 
-	clients, connectTook, err := b.connect(ctx)
+	readCtx, stopReading := context.WithCancel(ctx)
+	var readers sync.WaitGroup
+	clients, connectTook, err := b.connect(ctx, func(c *benchClient) {
+		readers.Go(func() { c.read(readCtx) })
+	})
+	defer func() {
+		stopReading()
+		for _, c := range clients {
+			if c != nil {
+				c.conn.Close()
+			}
+		}
+		readers.Wait()
+	}()
 	if err != nil {
 		return nil, err
 	}
 	rep.ConnectPerSec = float64(b.clients) / connectTook.Seconds()
-	readCtx, stopReading := context.WithCancel(ctx)
-	var readers sync.WaitGroup
-	for _, c := range clients {
-		readers.Go(func() { c.read(readCtx) })
-	}
-	defer func() {
-		stopReading()
-		for _, c := range clients {
-			c.conn.Close()
-		}
-		readers.Wait()
-	}()
 
 	if b.mode == "idle" {
 		time.Sleep(b.duration)
@@ -261,8 +276,9 @@ func (b *benchRun) run() (*benchReport, error) {
 	return rep, nil
 }
 
-// connect logs in and dials every client, 32 at a time.
-func (b *benchRun) connect(ctx context.Context) ([]*benchClient, time.Duration, error) {
+// connect logs in and dials every client, 32 at a time, and starts each
+// one's reader at once (unread sockets would fill up during the join storm).
+func (b *benchRun) connect(ctx context.Context, started func(*benchClient)) ([]*benchClient, time.Duration, error) {
 	start := time.Now()
 	clients := make([]*benchClient, b.clients)
 	var next atomic.Int64
@@ -289,17 +305,13 @@ func (b *benchRun) connect(ctx context.Context) ([]*benchClient, time.Duration, 
 					return
 				}
 				clients[i] = c
+				started(c)
 			}
 		})
 	}
 	wg.Wait()
 	if firstErr != nil {
-		for _, c := range clients {
-			if c != nil {
-				c.conn.Close()
-			}
-		}
-		return nil, 0, firstErr
+		return clients, 0, firstErr
 	}
 	took := time.Since(start)
 	// Let the join storm settle so it is not counted as fan-out.

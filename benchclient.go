@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -93,11 +94,14 @@ func (h *histogram) quantile(q float64) time.Duration {
 }
 
 // dialer spreads source addresses over 127.0.0.x: one source address has
-// about 28k ephemeral ports, fewer than a big idle test needs.
+// about 28k ephemeral ports, fewer than a big idle test needs, and the
+// sockets of a previous run linger in TIME_WAIT for a minute. 4000 clients
+// per address, and each run (by pid) starts at another address.
 func (b *benchRun) dialer(i int) *websocket.Dialer {
 	d := &websocket.Dialer{HandshakeTimeout: 30 * time.Second, ReadBufferSize: 4096, WriteBufferSize: 1024}
 	if b.loopback {
-		src := &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(2+i/20000))}
+		base := 2 + (os.Getpid()%40)*6
+		src := &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(base+i/4000))}
 		nd := &net.Dialer{LocalAddr: src, Timeout: 30 * time.Second}
 		d.NetDialContext = nd.DialContext
 	}
@@ -127,7 +131,11 @@ func (c *benchClient) dial(ctx context.Context) error {
 	u := c.b.wsURL
 	if !c.b.raw {
 		h.Set("Cookie", c.cookie.String())
-		u += "?room=" + url.QueryEscape(c.b.room)
+		room := c.b.room
+		if c.b.mode == "idle" {
+			room = fmt.Sprintf("%s-%d", room, c.id/max(c.b.roomSize, 1))
+		}
+		u += "?room=" + url.QueryEscape(room)
 		if c.lastID > 0 {
 			u += "&since=" + strconv.FormatInt(c.lastID, 10)
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -37,7 +38,7 @@ func defaultConfig() Config {
 		PresenceGrace: 10 * time.Second,
 		LoginHold:     2 * time.Minute,
 		ShutdownWait:  8 * time.Second,
-		SocketBuffer:  256,
+		SocketBuffer:  32,
 	}
 }
 
@@ -51,6 +52,12 @@ func configFromEnv(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("PORT=%q: want a port number 1-65535", p)
 		}
 		c.Addr = ":" + p
+	}
+	if h := getenv("HOST"); h != "" {
+		if net.ParseIP(h) == nil && h != "localhost" {
+			return c, fmt.Errorf("HOST=%q: want an IP address to listen on, such as 127.0.0.1", h)
+		}
+		c.Addr = net.JoinHostPort(h, strings.TrimPrefix(c.Addr, ":"))
 	}
 	if d := getenv("DATA_DIR"); d != "" {
 		c.DataDir = d

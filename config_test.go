@@ -19,6 +19,8 @@ func TestConfigFromEnv(t *testing.T) {
 		}},
 		{"port", map[string]string{"PORT": "9000"}, false, func(c Config) bool { return c.Addr == ":9000" }},
 		{"bad port", map[string]string{"PORT": "http"}, true, nil},
+		{"host", map[string]string{"HOST": "127.0.0.1", "PORT": "9000"}, false, func(c Config) bool { return c.Addr == "127.0.0.1:9000" }},
+		{"bad host", map[string]string{"HOST": "example.com"}, true, nil},
 		{"rate off", map[string]string{"MSG_RATE": "0"}, false, func(c Config) bool { return c.MsgRate == 0 }},
 		{"negative rate", map[string]string{"MSG_RATE": "-1"}, true, nil},
 		{"grace", map[string]string{"PRESENCE_GRACE": "1m30s"}, false, func(c Config) bool { return c.PresenceGrace == 90*time.Second }},

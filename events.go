@@ -41,8 +41,15 @@ type wireEvent struct {
 	Nonce string `json:"nonce,omitempty"`
 }
 
+func (e Event) wire() wireEvent {
+	return wireEvent{e.Type, e.ID, e.Room, e.User, e.Text, e.TS.UTC().Format(tsLayout), e.Nonce}
+}
+
+// MarshalJSON is for the history API. The room writer encodes e.wire()
+// directly: json.Marshal re-validates and compacts whatever a MarshalJSON
+// method returns, which would double the cost on the hot path.
 func (e Event) MarshalJSON() ([]byte, error) {
-	return json.Marshal(wireEvent{e.Type, e.ID, e.Room, e.User, e.Text, e.TS.UTC().Format(tsLayout), e.Nonce})
+	return json.Marshal(e.wire())
 }
 
 type welcomeEvent struct {

@@ -72,7 +72,7 @@ var noRedirect = &http.Client{
 }
 
 // postLogin posts the login form as a same-origin browser would.
-func (ts *testServer) postLogin(t *testing.T, name, next string, hdr ...string) *http.Response {
+func (ts *testServer) postLogin(t testing.TB, name, next string, hdr ...string) *http.Response {
 	t.Helper()
 	form := url.Values{"name": {name}}
 	if next != "" {
@@ -92,7 +92,7 @@ func (ts *testServer) postLogin(t *testing.T, name, next string, hdr ...string) 
 }
 
 // MustLogin logs name in and returns the session cookie.
-func (ts *testServer) MustLogin(t *testing.T, name string) *http.Cookie {
+func (ts *testServer) MustLogin(t testing.TB, name string) *http.Cookie {
 	t.Helper()
 	resp := ts.postLogin(t, name, "")
 	if resp.StatusCode != http.StatusSeeOther {

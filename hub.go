@@ -29,12 +29,25 @@ type Hub struct {
 	users    map[string]*user // by name key
 	sessions map[string]*user // by session id
 	rooms    map[string]*room // by canonical name
+
+	// conns finds our client for a melody session. A map here costs a
+	// few bytes per socket; melody's per-session Keys map costs ~350.
+	connsMu sync.RWMutex
+	conns   map[*melody.Session]*client
+}
+
+// clientOf returns the client of an attached session, or nil.
+func (h *Hub) clientOf(s *melody.Session) *client {
+	h.connsMu.RLock()
+	defer h.connsMu.RUnlock()
+	return h.conns[s]
 }
 
 func newHub(cfg Config, store Store, log *slog.Logger) *Hub {
 	h := &Hub{
 		cfg: cfg, store: store, log: log, now: time.Now,
 		users: map[string]*user{}, sessions: map[string]*user{}, rooms: map[string]*room{},
+		conns: map[*melody.Session]*client{},
 	}
 	h.m = h.newMelody()
 	return h
@@ -89,15 +102,23 @@ func (h *Hub) attach(c *client) bool {
 	if h.sessions[c.user.sessionID] != c.user {
 		return false
 	}
-	c.user.clients[c] = struct{}{}
+	c.user.clients = append(c.user.clients, c)
+	h.connsMu.Lock()
+	h.conns[c.s] = c
+	h.connsMu.Unlock()
 	return true
 }
 
 func (h *Hub) detach(c *client) {
 	h.mu.Lock()
-	_, ok := c.user.clients[c]
-	delete(c.user.clients, c)
-	last := ok && len(c.user.clients) == 0
+	h.connsMu.Lock()
+	delete(h.conns, c.s)
+	h.connsMu.Unlock()
+	i := slices.Index(c.user.clients, c)
+	if i >= 0 {
+		c.user.clients = slices.Delete(c.user.clients, i, i+1)
+	}
+	last := i >= 0 && len(c.user.clients) == 0
 	now := h.now()
 	if last {
 		c.user.lastClosed = now
@@ -134,9 +155,7 @@ func (h *Hub) shutdown(ctx context.Context) {
 	h.mu.Lock()
 	var clients []*client
 	for _, u := range h.users {
-		for c := range u.clients {
-			clients = append(clients, c)
-		}
+		clients = append(clients, u.clients...)
 	}
 	rooms := make([]*room, 0, len(h.rooms))
 	for _, r := range h.rooms {

@@ -10,8 +10,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"runtime/metrics"
 	"syscall"
 	"time"
 )
@@ -34,6 +37,12 @@ func main() {
 			os.Exit(2)
 		}
 	}
+	if os.Getenv("GOGC") == "" {
+		// Most of this server's memory is long-lived per-socket state,
+		// and it allocates little per message; collecting at 50% growth
+		// instead of 100% trades a little CPU for a third less idle RSS.
+		debug.SetGCPercent(50)
+	}
 	cfg, err := configFromEnv(os.Getenv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "chat:", err)
@@ -41,12 +50,17 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if addr := os.Getenv("PPROF_ADDR"); addr != "" {
+		// Opt-in profiling on its own listener, never on the public port.
+		go func() { log.Error("pprof", "err", http.ListenAndServe(addr, pprofMux())) }()
+	}
 	m := &Main{Config: cfg, Log: log}
 	if err := m.Run(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "chat:", err)
 		os.Exit(1)
 	}
 	log.Info("listening", "addr", m.Addr(), "data_dir", cfg.DataDir)
+	go trimMemory(ctx, 10*time.Second, 16<<20)
 	<-ctx.Done()
 	stop() // a second signal kills us the usual way
 	log.Info("shutting down")
@@ -146,6 +160,44 @@ func healthcheck(port string) int {
 		return 1
 	}
 	return 0
+}
+
+// trimMemory returns the GC's headroom to the OS once it is large. Most of
+// a chat server's memory is long-lived per-socket state, so after a storm
+// of connections the garbage allowance the GC keeps (GOGC) would otherwise
+// stay resident for as long as the sockets do. It checks every period and
+// trims when more than waste bytes are garbage or free-but-unreturned; the
+// forced collection costs milliseconds and, once memory is settled, stops
+// happening.
+func trimMemory(ctx context.Context, every time.Duration, waste uint64) {
+	samples := []metrics.Sample{
+		{Name: "/memory/classes/heap/objects:bytes"},
+		{Name: "/memory/classes/heap/free:bytes"},
+		{Name: "/gc/heap/live:bytes"},
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		metrics.Read(samples)
+		objects, free, live := samples[0].Value.Uint64(), samples[1].Value.Uint64(), samples[2].Value.Uint64()
+		if objects+free > live+waste {
+			debug.FreeOSMemory()
+		}
+	}
+}
+
+func pprofMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }
 
 func logLevel(s string) slog.Level {

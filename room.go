@@ -101,7 +101,7 @@ type line struct {
 func newRoom(h *Hub, name string, lastID int64) *room {
 	return &room{
 		name: name, hub: h, log: h.log.With("room", name),
-		ops: make(chan op, 256), quit: make(chan struct{}), done: make(chan struct{}),
+		ops: make(chan op, 64), quit: make(chan struct{}), done: make(chan struct{}),
 		lastID: lastID, clients: map[*client]struct{}{}, members: map[string]*member{},
 	}
 }
@@ -302,7 +302,7 @@ func (r *room) flush() {
 			frame.WriteByte('\n')
 		}
 		if l.stored >= 0 {
-			frame.Write(encode(r.batch[l.stored]))
+			frame.Write(encode(r.batch[l.stored].wire()))
 		} else {
 			frame.Write(l.raw)
 		}
@@ -365,7 +365,7 @@ func (r *room) welcome(j joiner) {
 			if b.Len() > 0 {
 				b.WriteByte('\n')
 			}
-			b.Write(encode(e))
+			b.Write(encode(e.wire()))
 		}
 		c.write(b.Bytes())
 		frame, evs = nil, evs[n:]

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -22,6 +24,8 @@ const (
 	maxNonceLen = 64
 )
 
+type clientKey struct{}
+
 // client is one WebSocket connection of a user to a room.
 type client struct {
 	s       *melody.Session
@@ -29,6 +33,10 @@ type client struct {
 	room    *room
 	since   int64
 	limiter *rate.Limiter // nil when MSG_RATE=0
+	// upgraded is closed once melody has the socket or the upgrade
+	// failed (see serveWS), then dropped; only runSocket's goroutine
+	// touches it after serveWS started it.
+	upgraded chan struct{}
 	// closing holds the close code once we decided to close the socket.
 	// From then on nothing more is written to it, so a client that missed
 	// an event is always a client that was closed and must resume.
@@ -80,14 +88,22 @@ func (h *Hub) newMelody() *melody.Melody {
 	m.Config.PongWait = 60 * time.Second
 	m.Config.MessageBufferSize = h.cfg.SocketBuffer
 	m.Upgrader.CheckOrigin = h.originAllowed
-	// Zero sizes make gorilla reuse the buffers net/http already has
-	// for the hijacked connection instead of allocating new ones.
-	m.Upgrader.ReadBufferSize = 0
-	m.Upgrader.WriteBufferSize = 0
+	// Memory per idle socket (see serveWS for the rest): write buffers
+	// come from a pool and are held only while a frame is written; reads
+	// use a small buffer of the socket's own, since inbound frames are
+	// small chat messages.
+	m.Upgrader.ReadBufferSize = 256
+	m.Upgrader.WriteBufferSize = 4096
+	m.Upgrader.WriteBufferPool = &sync.Pool{}
 
 	m.HandleConnect(func(s *melody.Session) {
-		c := s.MustGet("client").(*client)
+		// serveWS passed the client in the request's context; melody is
+		// done with the request, so don't keep its headers per socket.
+		c := s.Request.Context().Value(clientKey{}).(*client)
+		s.Request = nil
 		c.s = s
+		close(c.upgraded)
+		c.upgraded = nil
 		if !h.attach(c) {
 			c.close(closeSessionEnded, "session ended")
 			return
@@ -97,16 +113,22 @@ func (h *Hub) newMelody() *melody.Melody {
 		}
 	})
 	m.HandleDisconnect(func(s *melody.Session) {
-		c := s.MustGet("client").(*client)
+		c := h.clientOf(s)
+		if c == nil {
+			return // never attached
+		}
 		h.detach(c)
 		c.room.send(op{kind: opUnsubscribe, c: c})
 	})
 	m.HandleMessage(func(s *melody.Session, data []byte) {
-		c := s.MustGet("client").(*client)
-		h.receive(c, data)
+		if c := h.clientOf(s); c != nil {
+			h.receive(c, data)
+		}
 	})
 	m.HandleMessageBinary(func(s *melody.Session, _ []byte) {
-		s.MustGet("client").(*client).close(closeUnsupported, "binary frames are not supported")
+		if c := h.clientOf(s); c != nil {
+			c.close(closeUnsupported, "binary frames are not supported")
+		}
 	})
 	m.HandleError(func(s *melody.Session, err error) {
 		if errors.Is(err, websocket.ErrReadLimit) {
@@ -120,7 +142,13 @@ func (h *Hub) newMelody() *melody.Melody {
 			return
 		}
 		if errors.Is(err, melody.ErrMessageBufferFull) {
-			c := s.MustGet("client").(*client)
+			// This may run under melody's hub lock: clientOf's lock is
+			// never held around melody calls, so it cannot deadlock.
+			c := h.clientOf(s)
+			if c == nil {
+				s.WebsocketConnection().Close()
+				return
+			}
 			if h.closing.Load() {
 				c.closeNow(closeServiceRestart, "server restarting; reconnect shortly")
 			} else {
@@ -166,14 +194,33 @@ func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, err)
 		return
 	}
-	c := &client{user: u, room: rm, since: since}
+	up := make(chan struct{})
+	c := &client{user: u, room: rm, since: since, upgraded: up}
 	if h.cfg.MsgRate > 0 {
 		c.limiter = rate.NewLimiter(rate.Limit(h.cfg.MsgRate), h.cfg.MsgBurst)
 	}
+	// The socket lives on its own goroutine and this handler returns as
+	// soon as the upgrade is done. While a handler runs, net/http keeps
+	// the connection's 4 KB read and write buffers, the request and the
+	// handler's deep stack alive; for a long-lived idle socket that is
+	// most of its memory.
 	h.sockets.Add(1)
+	go h.runSocket(w, r, c)
+	<-up
+}
+
+// runSocket upgrades and then serves one socket until it closes. w and r
+// are arguments, not captured, so nothing holds them once the upgrade is
+// done.
+func (h *Hub) runSocket(w http.ResponseWriter, r *http.Request, c *client) {
 	defer h.sockets.Done()
-	if err := h.m.HandleRequestWithKeys(w, r, map[string]any{"client": c}); err != nil {
+	r = r.WithContext(context.WithValue(r.Context(), clientKey{}, c))
+	if err := h.m.HandleRequest(w, r); err != nil {
 		h.log.Debug("websocket upgrade failed", "err", err)
+	}
+	if c.upgraded != nil { // the upgrade failed: release serveWS
+		close(c.upgraded)
+		c.upgraded = nil
 	}
 }
 

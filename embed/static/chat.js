@@ -310,12 +310,23 @@
     if (!state.ready && state.opened && state.lastId >= state.replayUntil) becomeReady();
   }
 
+  // Messages queued while offline go out paced: a burst above the
+  // server's rate limit (5/s, bursts of 10) would only come back as
+  // rate_limited errors.
   function becomeReady() {
     state.ready = true;
     setStatus("connected");
-    for (const [nonce, p] of state.pending) {
-      if (p.status !== "failed") transmit(nonce, p);
-    }
+    const queue = [...state.pending].filter(([, p]) => p.status !== "failed");
+    let i = 0;
+    const next = () => {
+      for (let n = 0; n < (i === 0 ? 8 : 1) && i < queue.length; n++, i++) {
+        const [nonce, p] = queue[i];
+        if (state.ready && state.pending.get(nonce) === p && p.status === "queued") transmit(nonce, p);
+      }
+      if (i < queue.length && state.ready) setTimeout(next, 250);
+    };
+    for (const [, p] of queue) if (p.status === "sent") p.status = "queued";
+    next();
   }
 
   function onError(ev) {

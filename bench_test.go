@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Hot-path benchmarks. Timings come from `go test -bench`, never from test
+// assertions; the side-by-side comparison with melody's example lives in
+// `chat bench` and .ci/bench.
+
+func BenchmarkEncodeEvent(b *testing.B) {
+	e := Event{ID: 123456, Room: "lobby", Type: typeMessage, User: "小明", Text: strings.Repeat("hello, world ", 10), Nonce: "a1b2c3d4", TS: time.Now()}
+	b.ReportAllocs()
+	for b.Loop() {
+		encode(e.wire())
+	}
+}
+
+// BenchmarkStoreAppend compares one event per transaction with the room
+// writer's batches; the batch/one ratio is what batching buys per event.
+func BenchmarkStoreAppend(b *testing.B) {
+	for _, size := range []int{1, 16, 256} {
+		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) {
+			st, err := OpenSQLite(b.TempDir())
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer st.Close()
+			evs := make([]Event, size)
+			var id int64
+			b.ReportAllocs()
+			for b.Loop() {
+				for i := range evs {
+					id++
+					evs[i] = Event{ID: id, Type: typeMessage, User: "alice", UserKey: "alice", Text: "a message of ordinary length", TS: time.Now()}
+				}
+				if err := st.AppendEvents(context.Background(), "lobby", evs); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*size), "ns/event")
+		})
+	}
+}
+
+// BenchmarkFanout1000 measures the whole path for one message to a room of
+// 1000 real sockets: read, commit to SQLite, one encode, 1000 writes, and
+// the clients' reads. ns/op is per message; deliveries/s counts sockets.
+func BenchmarkFanout1000(b *testing.B) {
+	const n = 1000
+	ts := startBenchServer(b)
+	var received atomic.Int64
+	var wg sync.WaitGroup
+	conns := make([]*websocket.Conn, n)
+	for i := range conns {
+		ck := ts.MustLogin(b, fmt.Sprintf("u%d", i))
+		conn, _, err := ts.dial(ck, "fan", -1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		conns[i] = conn
+		wg.Go(func() {
+			for {
+				_, data, err := conn.ReadMessage()
+				if err != nil {
+					return
+				}
+				received.Add(int64(strings.Count(string(data), `"type":"message"`)))
+			}
+		})
+	}
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+		wg.Wait()
+		ts.Close()
+	}()
+	time.Sleep(2 * time.Second) // let the join storm pass
+	sender := conns[0]
+	msg := []byte(`{"type":"message","text":"fan-out benchmark message"}`)
+	received.Store(0)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := sender.WriteMessage(websocket.TextMessage, msg); err != nil {
+			b.Fatal(err)
+		}
+		// Stay within the sockets' buffers: at most 8 messages ahead.
+		for int64(i-8)*n > received.Load() {
+			time.Sleep(10 * time.Microsecond)
+		}
+	}
+	for received.Load() < int64(b.N)*n {
+		time.Sleep(100 * time.Microsecond)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)*n/b.Elapsed().Seconds(), "deliveries/s")
+}
+
+func startBenchServer(b *testing.B) *testServer {
+	b.Helper()
+	cfg := defaultConfig()
+	cfg.Addr, cfg.DataDir, cfg.MsgRate = "127.0.0.1:0", b.TempDir(), 0
+	m := &Main{Config: cfg}
+	if err := m.Run(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	return &testServer{Main: m, URL: "http://" + m.Addr()}
+}
