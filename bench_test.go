@@ -27,9 +27,13 @@ func BenchmarkEncodeEvent(b *testing.B) {
 // BenchmarkStoreAppend compares one event per transaction with the room
 // writer's batches; the batch/one ratio is what batching buys per event.
 func BenchmarkStoreAppend(b *testing.B) {
-	for _, size := range []int{1, 16, 256} {
-		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) {
-			st, err := OpenSQLite(b.TempDir())
+	for _, c := range []struct {
+		size int
+		full bool
+	}{{1, false}, {16, false}, {256, false}, {1, true}, {256, true}} {
+		size := c.size
+		b.Run(fmt.Sprintf("batch=%d/full=%v", size, c.full), func(b *testing.B) {
+			st, err := OpenSQLite(b.TempDir(), c.full)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -27,6 +27,7 @@ type Config struct {
 	LoginHold      time.Duration // a fresh login keeps its name this long before its first socket
 	ShutdownWait   time.Duration // budget for closing sockets and flushing writes on SIGTERM
 	SocketBuffer   int           // frames queued per socket before it counts as too slow (1013)
+	FullSync       bool          // SQLITE_SYNC=full: fsync every commit (see store.go)
 }
 
 func defaultConfig() Config {
@@ -94,6 +95,13 @@ func configFromEnv(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("MSG_BURST=%q: want a whole number >= 1", b)
 		}
 		c.MsgBurst = n
+	}
+	switch v := strings.ToLower(getenv("SQLITE_SYNC")); v {
+	case "", "normal":
+	case "full":
+		c.FullSync = true
+	default:
+		return c, fmt.Errorf("SQLITE_SYNC=%q: want normal or full", v)
 	}
 	if g := getenv("PRESENCE_GRACE"); g != "" {
 		d, err := time.ParseDuration(g)

@@ -31,6 +31,9 @@ func TestConfigFromEnv(t *testing.T) {
 		{"origin with path", map[string]string{"ALLOWED_ORIGINS": "https://a.example/chat"}, true, nil},
 		{"origin without scheme", map[string]string{"ALLOWED_ORIGINS": "a.example"}, true, nil},
 		{"short secret", map[string]string{"SESSION_SECRET": "short"}, true, nil},
+		{"sync default", nil, false, func(c Config) bool { return !c.FullSync }},
+		{"sync full", map[string]string{"SQLITE_SYNC": "FULL"}, false, func(c Config) bool { return c.FullSync }},
+		{"sync bad", map[string]string{"SQLITE_SYNC": "always"}, true, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -239,7 +239,16 @@ func TestBinary(t *testing.T) {
 		t.Run(sig.String(), func(t *testing.T) {
 			port, dir := freePort(t), t.TempDir()
 			cmd := exec.Command(bin)
-			cmd.Env = append(os.Environ(), "PORT="+port, "DATA_DIR="+dir)
+			// HOST: a wildcard bind can collide with other sockets' source
+			// ports on 127.0.0.x; the port was free on 127.0.0.1.
+			cmd.Env = append(os.Environ(), "HOST=127.0.0.1", "PORT="+port, "DATA_DIR="+dir)
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			defer func() {
+				if t.Failed() {
+					t.Logf("server stderr:\n%s", stderr.String())
+				}
+			}()
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}

@@ -37,12 +37,6 @@ func main() {
 			os.Exit(2)
 		}
 	}
-	if os.Getenv("GOGC") == "" {
-		// Most of this server's memory is long-lived per-socket state,
-		// and it allocates little per message; collecting at 50% growth
-		// instead of 100% trades a little CPU for a third less idle RSS.
-		debug.SetGCPercent(50)
-	}
 	cfg, err := configFromEnv(os.Getenv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "chat:", err)
@@ -60,7 +54,7 @@ func main() {
 		os.Exit(1)
 	}
 	log.Info("listening", "addr", m.Addr(), "data_dir", cfg.DataDir)
-	go trimMemory(ctx, 10*time.Second, 16<<20)
+	go trimMemory(ctx, 5*time.Second, 16<<20)
 	<-ctx.Done()
 	stop() // a second signal kills us the usual way
 	log.Info("shutting down")
@@ -92,7 +86,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.Config.prepareDataDir(); err != nil {
 		return err
 	}
-	st, err := OpenSQLite(m.Config.DataDir)
+	st, err := OpenSQLite(m.Config.DataDir, m.Config.FullSync)
 	if err != nil {
 		return err
 	}
@@ -162,19 +156,21 @@ func healthcheck(port string) int {
 	return 0
 }
 
-// trimMemory returns the GC's headroom to the OS once it is large. Most of
-// a chat server's memory is long-lived per-socket state, so after a storm
-// of connections the garbage allowance the GC keeps (GOGC) would otherwise
-// stay resident for as long as the sockets do. It checks every period and
-// trims when more than waste bytes are garbage or free-but-unreturned; the
-// forced collection costs milliseconds and, once memory is settled, stops
-// happening.
+// trimMemory returns the GC's headroom to the OS once it is large and the
+// heap is quiet. Most of a chat server's memory is long-lived per-socket
+// state, so after a storm of connections the garbage allowance the GC keeps
+// (GOGC) would otherwise stay resident for as long as the sockets do. It
+// trims when more than waste bytes are garbage or free-but-unreturned and
+// no collection ran during the last period: under steady traffic a forced
+// collection would only add latency, and the GC is busy anyway.
 func trimMemory(ctx context.Context, every time.Duration, waste uint64) {
 	samples := []metrics.Sample{
 		{Name: "/memory/classes/heap/objects:bytes"},
 		{Name: "/memory/classes/heap/free:bytes"},
 		{Name: "/gc/heap/live:bytes"},
+		{Name: "/gc/cycles/total:gc-cycles"},
 	}
+	var cycles uint64
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -185,8 +181,12 @@ func trimMemory(ctx context.Context, every time.Duration, waste uint64) {
 		}
 		metrics.Read(samples)
 		objects, free, live := samples[0].Value.Uint64(), samples[1].Value.Uint64(), samples[2].Value.Uint64()
-		if objects+free > live+waste {
+		quiet := samples[3].Value.Uint64() == cycles
+		cycles = samples[3].Value.Uint64()
+		if quiet && objects+free > live+waste {
 			debug.FreeOSMemory()
+			metrics.Read(samples[3:])
+			cycles = samples[3].Value.Uint64()
 		}
 	}
 }
