@@ -135,6 +135,16 @@ func MustEnter(t *testing.T, ctx context.Context, ts *testServer, name, room str
 	MustWait(t, ctx, `location.pathname.startsWith("/r/") && document.getElementById("status") && `+connected)
 }
 
+// MustAliceAndBob starts a browser with two people in the lobby.
+func MustAliceAndBob(t *testing.T, ts *testServer) (alice, bob context.Context) {
+	t.Helper()
+	b := MustBrowser(t, "en-US")
+	alice, bob = MustPerson(t, b), MustPerson(t, b)
+	MustEnter(t, alice, ts, "alice", "")
+	MustEnter(t, bob, ts, "bob", "")
+	return alice, bob
+}
+
 // MustSay types text into the composer and presses Enter.
 func MustSay(t *testing.T, ctx context.Context, text string) {
 	t.Helper()
@@ -164,10 +174,7 @@ func jsString(s string) string {
 
 func TestBrowserChatBothWays(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
-	b := MustBrowser(t, "en-US")
-	alice, bob := MustPerson(t, b), MustPerson(t, b)
-	MustEnter(t, alice, ts, "alice", "")
-	MustEnter(t, bob, ts, "bob", "")
+	alice, bob := MustAliceAndBob(t, ts)
 	MustWait(t, alice, `document.getElementById("online-toggle").textContent === "2 online"`)
 
 	MustSay(t, alice, "hello bob")
@@ -217,10 +224,7 @@ func TestBrowserNameInUse(t *testing.T) {
 
 func TestBrowserUserTextIsText(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
-	b := MustBrowser(t, "en-US")
-	alice, bob := MustPerson(t, b), MustPerson(t, b)
-	MustEnter(t, alice, ts, "alice", "")
-	MustEnter(t, bob, ts, "bob", "")
+	alice, bob := MustAliceAndBob(t, ts)
 	hostile := []string{
 		`<img src=x onerror="window.__pwned=1">`,
 		`<script>window.__pwned=2</script>`,
@@ -258,10 +262,7 @@ func TestBrowserSurvivesServerRestart(t *testing.T) {
 	port := freePort(t)
 	cfg := func(c *Config) { c.Addr = "127.0.0.1:" + port; c.PresenceGrace = 30 * time.Second }
 	ts := MustStart(t, dir, cfg)
-	b := MustBrowser(t, "en-US")
-	alice, bob := MustPerson(t, b), MustPerson(t, b)
-	MustEnter(t, alice, ts, "alice", "")
-	MustEnter(t, bob, ts, "bob", "")
+	alice, bob := MustAliceAndBob(t, ts)
 	MustSay(t, alice, "before restart")
 	MustWait(t, bob, texts+`.includes("before restart")`)
 	systemLines := MustEval[int](t, bob, `document.querySelectorAll("#messages .system").length`)
