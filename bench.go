@@ -65,7 +65,6 @@ type benchReport struct {
 	Gaps            int64   `json:"gaps,omitempty"`
 	Dropped         int64   `json:"dropped_connections"`
 	DeliveriesPerS  float64 `json:"deliveries_per_sec,omitempty"`
-	P50, P90, P99   float64 `json:"-"`
 	LatencyMS       any     `json:"latency_ms,omitempty"`
 	RSSBeforeKB     int64   `json:"rss_before_kb"`
 	RSSAfterKB      int64   `json:"rss_after_kb"`
@@ -252,8 +251,8 @@ func (b *benchRun) run() (*benchReport, error) {
 		rep.DeliveriesPerS = float64(b.inWindow.Load()) / b.duration.Seconds()
 	}
 
-	rep.RSSAfterKB, _ = procStats(b.pid)
-	_, cpuAfter := procStats(b.pid)
+	rssAfter, cpuAfter := procStats(b.pid)
+	rep.RSSAfterKB = rssAfter
 	rep.ServerCPUSecond = cpuAfter - cpuBefore
 	rep.RSSPerConnKB = float64(rep.RSSAfterKB-rssBefore) / float64(b.clients)
 	var h histogram
@@ -266,7 +265,9 @@ func (b *benchRun) run() (*benchReport, error) {
 		if c.dropped.Load() {
 			rep.Dropped++
 		}
+		c.histMu.Lock() // its reader may still be running
 		h.merge(&c.hist)
+		c.histMu.Unlock()
 	}
 	rep.Lost = rep.Expected - rep.Delivered
 	if h.n > 0 {

@@ -60,7 +60,7 @@ func BenchmarkStoreAppend(b *testing.B) {
 // the clients' reads. ns/op is per message; deliveries/s counts sockets.
 func BenchmarkFanout1000(b *testing.B) {
 	const n = 1000
-	ts := startBenchServer(b)
+	ts := MustStart(b, b.TempDir(), func(c *Config) { c.PresenceGrace = defaultConfig().PresenceGrace })
 	var received atomic.Int64
 	var wg sync.WaitGroup
 	conns := make([]*websocket.Conn, n)
@@ -81,12 +81,11 @@ func BenchmarkFanout1000(b *testing.B) {
 			}
 		})
 	}
-	defer func() {
+	defer func() { // before MustStart's cleanup closes the server
 		for _, c := range conns {
 			c.Close()
 		}
 		wg.Wait()
-		ts.Close()
 	}()
 	time.Sleep(2 * time.Second) // let the join storm pass
 	sender := conns[0]
@@ -107,15 +106,4 @@ func BenchmarkFanout1000(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)*n/b.Elapsed().Seconds(), "deliveries/s")
-}
-
-func startBenchServer(b *testing.B) *testServer {
-	b.Helper()
-	cfg := defaultConfig()
-	cfg.Addr, cfg.DataDir, cfg.MsgRate = "127.0.0.1:0", b.TempDir(), 0
-	m := &Main{Config: cfg}
-	if err := m.Run(context.Background()); err != nil {
-		b.Fatal(err)
-	}
-	return &testServer{Main: m, URL: "http://" + m.Addr()}
 }

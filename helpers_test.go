@@ -36,7 +36,7 @@ type testServer struct {
 
 // MustStart runs the server on dir (a t.TempDir() unless a test restarts on
 // the same one). mod tweaks the config.
-func MustStart(t *testing.T, dir string, mod ...func(*Config)) *testServer {
+func MustStart(t testing.TB, dir string, mod ...func(*Config)) *testServer {
 	t.Helper()
 	cfg := defaultConfig()
 	cfg.Addr = "127.0.0.1:0"
@@ -55,7 +55,7 @@ func MustStart(t *testing.T, dir string, mod ...func(*Config)) *testServer {
 	return ts
 }
 
-func (ts *testServer) MustClose(t *testing.T) {
+func (ts *testServer) MustClose(t testing.TB) {
 	t.Helper()
 	if ts.closed {
 		return

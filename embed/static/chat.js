@@ -316,22 +316,21 @@
   function becomeReady() {
     state.ready = true;
     setStatus("connected");
-    const queue = [...state.pending].filter(([, p]) => p.status !== "failed");
+    const queue = [...state.pending.values()].filter((p) => p.status !== "failed");
     let i = 0;
     const next = () => {
       for (let n = 0; n < (i === 0 ? 8 : 1) && i < queue.length; n++, i++) {
-        const [nonce, p] = queue[i];
-        if (state.ready && state.pending.get(nonce) === p && p.status === "queued") transmit(nonce, p);
+        const p = queue[i];
+        if (state.ready && state.pending.get(p.nonce) === p && p.status === "queued") transmit(p);
       }
       if (i < queue.length && state.ready) setTimeout(next, 250);
     };
-    for (const [, p] of queue) if (p.status === "sent") p.status = "queued";
     next();
   }
 
   function onError(ev) {
     const p = ev.nonce && state.pending.get(ev.nonce);
-    if (p) markFailed(ev.nonce, p);
+    if (p) setPending(p, "failed");
     flashError(t(ev.code) !== ev.code ? t(ev.code) : ev.text);
   }
 
@@ -451,30 +450,28 @@
       b.className = "retry";
       b.textContent = t("Retry");
       b.addEventListener("click", () => {
-        const n = [...state.pending.entries()].find(([, q]) => q === p);
-        if (n) { setPending(p, "queued"); if (state.ready) transmit(n[0], p); }
+        if (state.pending.get(p.nonce) !== p) return; // delivered meanwhile
+        setPending(p, "queued");
+        if (state.ready) transmit(p);
       });
       note.append(" ", b);
     }
   }
 
-  function transmit(n, p) {
+  function transmit(p) {
     setPending(p, "sent");
-    state.ws.send(JSON.stringify({ type: "message", text: p.text, nonce: n }));
+    state.ws.send(JSON.stringify({ type: "message", text: p.text, nonce: p.nonce }));
   }
-
-  function markFailed(n, p) { setPending(p, "failed"); }
 
   function send() {
     const value = text.value.trim();
     if (!value || [...value].length > MAX_LEN) return;
-    const n = nonce();
-    const p = { text: value, status: "queued", el: null };
+    const p = { nonce: nonce(), text: value, status: "queued", el: null };
     p.el = pendingEl(p);
-    state.pending.set(n, p);
+    state.pending.set(p.nonce, p);
     pendingList.append(p.el);
     setPending(p, "queued");
-    if (state.ready) transmit(n, p);
+    if (state.ready) transmit(p);
     text.value = "";
     updateComposer();
     toBottom();
