@@ -52,21 +52,23 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	return json.Marshal(e.wire())
 }
 
+// Online lists are json.RawMessage: a room encodes its list once per
+// change and every welcome and presence event reuses it.
 type welcomeEvent struct {
-	Type   string   `json:"type"`
-	User   string   `json:"user"`
-	Room   string   `json:"room"`
-	Online []string `json:"online"`
-	LastID int64    `json:"last_id"`
+	Type   string          `json:"type"`
+	User   string          `json:"user"`
+	Room   string          `json:"room"`
+	Online json.RawMessage `json:"online"`
+	LastID int64           `json:"last_id"`
 	// Truncated says the replay after since was cut to the newest
 	// maxReplay events; older ones are in the history API.
 	Truncated bool `json:"truncated,omitempty"`
 }
 
 type presenceEvent struct {
-	Type   string   `json:"type"`
-	Room   string   `json:"room"`
-	Online []string `json:"online"`
+	Type   string          `json:"type"`
+	Room   string          `json:"room"`
+	Online json.RawMessage `json:"online"`
 }
 
 type errorEvent struct {

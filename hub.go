@@ -84,11 +84,11 @@ func (h *Hub) room(ctx context.Context, name string) (*room, error) {
 	if r := h.rooms[name]; r != nil {
 		return r, nil
 	}
-	last, err := h.store.LastID(ctx, name)
+	newest, err := h.store.Events(ctx, name, 0, 0, historyOnJoin)
 	if err != nil {
 		return nil, err
 	}
-	r := newRoom(h, name, last)
+	r := newRoom(h, name, newest)
 	h.rooms[name] = r
 	go r.run()
 	return r, nil

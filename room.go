@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"encoding/json"
 	"log/slog"
 	"slices"
 	"time"
@@ -81,6 +83,19 @@ type room struct {
 	presenceDirty bool // the online list changed since the last presence event
 	presenceSent  time.Time
 	presenceTimer *time.Timer
+	onlineJSON    []byte // the encoded online list; nil after a change
+
+	// recent holds the encoded lines of the newest stored events, oldest
+	// first: at least historyOnJoin of them once the room has that many,
+	// and a quarter more at most. Joins and short resumes are answered from it,
+	// with no store read and no encoding per socket, so a storm of
+	// (re)connections costs little CPU and leaves little garbage behind.
+	recent []recentLine
+}
+
+type recentLine struct {
+	id  int64
+	raw []byte
 }
 
 type joiner struct {
@@ -98,12 +113,46 @@ type line struct {
 	raw    []byte
 }
 
-func newRoom(h *Hub, name string, lastID int64) *room {
-	return &room{
+// newRoom makes the writer for a room whose newest stored events are
+// newest (at most historyOnJoin, oldest first).
+func newRoom(h *Hub, name string, newest []Event) *room {
+	r := &room{
 		name: name, hub: h, log: h.log.With("room", name),
 		ops: make(chan op, 64), quit: make(chan struct{}), done: make(chan struct{}),
-		lastID: lastID, clients: map[*client]struct{}{}, members: map[string]*member{},
+		clients: map[*client]struct{}{}, members: map[string]*member{},
 	}
+	for _, e := range newest {
+		r.remember(e.ID, encode(e.wire()))
+	}
+	return r
+}
+
+// remember appends a committed event to recent and makes it the last id.
+func (r *room) remember(id int64, raw []byte) {
+	r.lastID = id
+	r.recent = append(r.recent, recentLine{id, raw})
+	if len(r.recent) >= historyOnJoin+historyOnJoin/4 { // trim now and then, not per event
+		n := copy(r.recent, r.recent[len(r.recent)-historyOnJoin:])
+		clear(r.recent[n:])
+		r.recent = r.recent[:n]
+	}
+}
+
+// recentAfter returns the stored events a socket needs from memory: the
+// newest historyOnJoin for a fresh one (after < 0), else all after the id
+// after. ok is false when recent does not reach back that far.
+func (r *room) recentAfter(after int64) (lines []recentLine, ok bool) {
+	complete := len(r.recent) == 0 && r.lastID == 0 || len(r.recent) > 0 && r.recent[0].id == 1
+	switch {
+	case after < 0 && (complete || len(r.recent) >= historyOnJoin):
+		return r.recent[max(0, len(r.recent)-historyOnJoin):], true
+	case after >= 0 && after >= r.lastID:
+		return nil, true
+	case after >= 0 && len(r.recent) > 0 && r.recent[0].id <= after+1:
+		i, _ := slices.BinarySearchFunc(r.recent, after+1, func(l recentLine, id int64) int { return cmp.Compare(l.id, id) })
+		return r.recent[i:], true
+	}
+	return nil, false
 }
 
 // send queues o for the writer. It returns false once the room is stopping.
@@ -129,6 +178,7 @@ func (r *room) restore(p PresenceRecord, now time.Time) {
 	}
 	m := &member{name: p.Name, leftAt: p.LeftAt}
 	r.members[p.Key] = m
+	r.onlineJSON = nil
 	r.startGrace(p.Key, m, r.hub.cfg.PresenceGrace-now.Sub(p.LeftAt))
 }
 
@@ -240,6 +290,7 @@ func (r *room) add(e Event, origin *client) {
 // out now, or at most presenceEvery after the previous one.
 func (r *room) addPresence() {
 	r.presenceDirty = true
+	r.onlineJSON = nil
 	wait := presenceEvery - r.hub.now().Sub(r.presenceSent)
 	if wait <= 0 {
 		r.emitPresence()
@@ -256,13 +307,17 @@ func (r *room) emitPresence() {
 	r.lines = append(r.lines, line{stored: -1, raw: encode(presenceEvent{Type: typePresence, Room: r.name, Online: r.online()})})
 }
 
-func (r *room) online() []string {
-	names := make([]string, 0, len(r.members))
-	for _, m := range r.members {
-		names = append(names, m.name)
+// online is the sorted list of present names, encoded once per change.
+func (r *room) online() json.RawMessage {
+	if r.onlineJSON == nil {
+		names := make([]string, 0, len(r.members))
+		for _, m := range r.members {
+			names = append(names, m.name)
+		}
+		slices.Sort(names)
+		r.onlineJSON = encode(names)
 	}
-	slices.Sort(names)
-	return names
+	return r.onlineJSON
 }
 
 // flush commits the batch in one transaction and then, only then, sends it
@@ -294,18 +349,19 @@ func (r *room) flush() {
 			}
 			return
 		}
-		r.lastID += int64(len(r.batch))
 	}
 	var frame bytes.Buffer
 	for i, l := range r.lines {
 		if i > 0 {
 			frame.WriteByte('\n')
 		}
+		raw := l.raw
 		if l.stored >= 0 {
-			frame.Write(encode(r.batch[l.stored].wire()))
-		} else {
-			frame.Write(l.raw)
+			e := &r.batch[l.stored]
+			raw = encode(e.wire())
+			r.remember(e.ID, raw)
 		}
+		frame.Write(raw)
 	}
 	msg := frame.Bytes()
 	for c := range r.clients {
@@ -340,35 +396,43 @@ func (r *room) subscribe(c *client, since int64) {
 func (r *room) welcome(j joiner) {
 	c, since := j.c, j.since
 	r.clients[c] = struct{}{}
-	var evs []Event
-	var err error
-	truncated := false
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if since < 0 || since > r.lastID {
-		evs, err = r.hub.store.Events(ctx, r.name, 0, 0, historyOnJoin)
-	} else {
-		evs, err = r.hub.store.Events(ctx, r.name, since, 0, maxReplay)
-		truncated = len(evs) > 0 && evs[0].ID > since+1
+	if since > r.lastID {
+		since = -1 // an id from before the store was reset: start afresh
 	}
-	if err != nil {
-		r.log.Error("replay failed", "err", err)
-		c.close(closeInternal, "history unavailable; reconnect")
-		return
+	replay, ok := r.recentAfter(since)
+	truncated := false
+	if !ok {
+		after, limit := since, maxReplay
+		if since < 0 {
+			after, limit = 0, historyOnJoin
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		evs, err := r.hub.store.Events(ctx, r.name, after, 0, limit)
+		cancel()
+		if err != nil {
+			r.log.Error("replay failed", "err", err)
+			c.close(closeInternal, "history unavailable; reconnect")
+			return
+		}
+		truncated = since >= 0 && len(evs) > 0 && evs[0].ID > since+1
+		replay = make([]recentLine, len(evs))
+		for i, e := range evs {
+			replay[i] = recentLine{e.ID, encode(e.wire())}
+		}
 	}
 	frame := encode(welcomeEvent{Type: typeWelcome, User: c.user.name, Room: r.name, Online: r.online(), LastID: r.lastID, Truncated: truncated})
-	for len(evs) > 0 {
-		n := min(len(evs), replayChunk)
+	for len(replay) > 0 {
+		n := min(len(replay), replayChunk)
 		var b bytes.Buffer
 		b.Write(frame)
-		for _, e := range evs[:n] {
+		for _, l := range replay[:n] {
 			if b.Len() > 0 {
 				b.WriteByte('\n')
 			}
-			b.Write(encode(e.wire()))
+			b.Write(l.raw)
 		}
 		c.write(b.Bytes())
-		frame, evs = nil, evs[n:]
+		frame, replay = nil, replay[n:]
 	}
 	if frame != nil {
 		c.write(frame)

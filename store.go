@@ -18,8 +18,6 @@ type Store interface {
 	// single writer) in one transaction. A join also records the user as
 	// present in the room, a leave removes them.
 	AppendEvents(ctx context.Context, room string, evs []Event) error
-	// LastID is the highest id stored for room, 0 when it has none.
-	LastID(ctx context.Context, room string) (int64, error)
 	// Events returns up to limit events with after < id < before, the
 	// newest ones, oldest first. before <= 0 means no upper bound.
 	Events(ctx context.Context, room string, after, before int64, limit int) ([]Event, error)
@@ -209,12 +207,6 @@ func (s *SQLite) AppendEvents(ctx context.Context, room string, evs []Event) err
 		}
 	}
 	return tx.Commit()
-}
-
-func (s *SQLite) LastID(ctx context.Context, room string) (int64, error) {
-	var id int64
-	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM events WHERE room = ?`, room).Scan(&id)
-	return id, err
 }
 
 func (s *SQLite) Events(ctx context.Context, room string, after, before int64, limit int) ([]Event, error) {
