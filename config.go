@@ -39,7 +39,7 @@ func defaultConfig() Config {
 		PresenceGrace: 10 * time.Second,
 		LoginHold:     2 * time.Minute,
 		ShutdownWait:  8 * time.Second,
-		SocketBuffer:  32,
+		SocketBuffer:  8,
 	}
 }
 

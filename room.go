@@ -13,7 +13,6 @@ import (
 const (
 	historyOnJoin = 50  // events a fresh connection gets
 	maxReplay     = 500 // events a resuming connection gets at most
-	replayChunk   = 100 // events per frame while replaying
 	maxBatch      = 256 // ops folded into one commit and one frame
 	// presenceEvery spaces presence events: each carries the whole online
 	// list, so one per join in a busy room would cost O(members²) bytes.
@@ -421,22 +420,21 @@ func (r *room) welcome(j joiner) {
 		}
 	}
 	frame := encode(welcomeEvent{Type: typeWelcome, User: c.user.name, Room: r.name, Online: r.online(), LastID: r.lastID, Truncated: truncated})
-	for len(replay) > 0 {
-		n := min(len(replay), replayChunk)
-		var b bytes.Buffer
-		b.Write(frame)
-		for _, l := range replay[:n] {
-			if b.Len() > 0 {
-				b.WriteByte('\n')
-			}
-			b.Write(l.raw)
+	// One frame for welcome and the whole replay (at most maxReplay
+	// events, about 100 KB): it takes one slot of the socket's queue.
+	if len(replay) > 0 {
+		n := len(frame)
+		for _, l := range replay {
+			n += 1 + len(l.raw)
 		}
-		c.write(b.Bytes())
-		frame, replay = nil, replay[n:]
+		b := make([]byte, 0, n)
+		b = append(b, frame...)
+		for _, l := range replay {
+			b = append(append(b, '\n'), l.raw...)
+		}
+		frame = b
 	}
-	if frame != nil {
-		c.write(frame)
-	}
+	c.write(frame)
 }
 
 // saveOnStop records who is present and since when they were gone, so the

@@ -22,6 +22,12 @@ const (
 	maxFrame    = 64 << 10 // bytes per inbound frame; larger closes with 1009
 	maxTextLen  = 2000     // characters per message
 	maxNonceLen = 64
+	// refusePause is how long a socket's reads wait after one of its
+	// frames was refused with an error event. Replies to a burst of bad
+	// frames then cannot outrun the socket's small queue (which would
+	// close it with 1013), and a client sending garbage gets at most 200
+	// replies a second. Clients that follow the protocol never wait.
+	refusePause = 5 * time.Millisecond
 )
 
 type clientKey struct{}
@@ -92,7 +98,7 @@ func (h *Hub) newMelody() *melody.Melody {
 	// come from a pool and are held only while a frame is written; reads
 	// use a small buffer of the socket's own, since inbound frames are
 	// small chat messages.
-	m.Upgrader.ReadBufferSize = 256
+	m.Upgrader.ReadBufferSize = 128
 	m.Upgrader.WriteBufferSize = 4096
 	m.Upgrader.WriteBufferPool = &sync.Pool{}
 
@@ -121,8 +127,8 @@ func (h *Hub) newMelody() *melody.Melody {
 		c.room.send(op{kind: opUnsubscribe, c: c})
 	})
 	m.HandleMessage(func(s *melody.Session, data []byte) {
-		if c := h.clientOf(s); c != nil {
-			h.receive(c, data)
+		if c := h.clientOf(s); c != nil && !h.receive(c, data) {
+			time.Sleep(refusePause)
 		}
 	})
 	m.HandleMessageBinary(func(s *melody.Session, _ []byte) {
@@ -224,40 +230,39 @@ func (h *Hub) runSocket(w http.ResponseWriter, r *http.Request, c *client) {
 	}
 }
 
-// receive handles one text frame. Bad input gets an error event; only the
-// frame kinds the protocol forbids (binary, oversized) close the socket.
-func (h *Hub) receive(c *client, data []byte) {
+// receive handles one text frame. Bad input gets an error event and
+// receive returns false; only the frame kinds the protocol forbids (binary,
+// oversized) close the socket.
+func (h *Hub) receive(c *client, data []byte) bool {
+	refuse := func(cd code, text, nonce string) bool {
+		c.sendError(cd, text, nonce)
+		return false
+	}
 	var in inbound
 	if err := json.Unmarshal(data, &in); err != nil {
-		c.sendError(codeInvalid, "Frames must be JSON objects.", "")
-		return
+		return refuse(codeInvalid, "Frames must be JSON objects.", "")
 	}
 	if utf8.RuneCountInString(in.Nonce) > maxNonceLen {
-		c.sendError(codeInvalid, "nonce is longer than 64 characters.", "")
-		return
+		return refuse(codeInvalid, "nonce is longer than 64 characters.", "")
 	}
 	if in.Type != typeMessage {
-		c.sendError(codeInvalid, "Unknown frame type; send {\"type\":\"message\",\"text\":...}.", in.Nonce)
-		return
+		return refuse(codeInvalid, "Unknown frame type; send {\"type\":\"message\",\"text\":...}.", in.Nonce)
 	}
 	if c.limiter != nil && !c.limiter.Allow() {
-		c.sendError(codeRateLimited, "You are sending too fast; wait a moment.", in.Nonce)
-		return
+		return refuse(codeRateLimited, "You are sending too fast; wait a moment.", in.Nonce)
 	}
 	if in.Text == nil {
-		c.sendError(codeInvalid, "A message needs text.", in.Nonce)
-		return
+		return refuse(codeInvalid, "A message needs text.", in.Nonce)
 	}
 	text := strings.TrimSpace(*in.Text)
 	switch n := utf8.RuneCountInString(text); {
 	case n == 0:
-		c.sendError(codeInvalid, "A message cannot be empty.", in.Nonce)
-		return
+		return refuse(codeInvalid, "A message cannot be empty.", in.Nonce)
 	case n > maxTextLen:
-		c.sendError(codeTooLong, "A message has at most 2000 characters.", in.Nonce)
-		return
+		return refuse(codeTooLong, "A message has at most 2000 characters.", in.Nonce)
 	}
 	if !c.room.send(op{kind: opMessage, c: c, text: text, nonce: in.Nonce}) {
-		c.sendError(codeUnavailable, "The server is restarting; your message was not saved.", in.Nonce)
+		return refuse(codeUnavailable, "The server is restarting; your message was not saved.", in.Nonce)
 	}
+	return true
 }

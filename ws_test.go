@@ -505,3 +505,24 @@ func TestReplayFromMemoryAndStoreAgree(t *testing.T) {
 	ts.MustClose(t)
 	t.Run("restarted", func(t *testing.T) { check(t, MustStart(t, dir, grace)) })
 }
+
+// A burst of refused frames gets one error each and keeps the socket: the
+// read pause after each refusal keeps the replies within its small queue.
+func TestBurstOfBadFramesKeepsSocket(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	c, _ := ts.MustDial(t, ts.MustLogin(t, "alice"), "lobby", -1)
+	c.MustNextOf(typeJoin)
+	const n = 100 // many times the socket's queue
+	for i := range n {
+		c.send(map[string]any{"type": "message", "text": " ", "nonce": fmt.Sprint(i)})
+	}
+	for i := range n {
+		if e := c.MustNextOf(typeError); e.Code != "invalid" || e.Nonce != fmt.Sprint(i) {
+			t.Fatalf("reply %d is %+v, want invalid with nonce %d", i, e, i)
+		}
+	}
+	c.say("still here", "ok")
+	if e := c.MustNextOf(typeMessage); e.Nonce != "ok" {
+		t.Errorf("after the burst got %+v", e)
+	}
+}
