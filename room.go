@@ -338,9 +338,10 @@ func (r *room) flush() {
 		for i := range r.batch {
 			r.batch[i].ID = r.lastID + int64(i) + 1
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		err := r.hub.store.AppendEvents(ctx, r.name, r.batch)
-		cancel()
+		// No deadline: the driver would start a goroutine per statement
+		// to watch it, on the latency path, and a commit that hangs on a
+		// stuck disk would not be interrupted by it anyway.
+		err := r.hub.store.AppendEvents(context.Background(), r.name, r.batch)
 		if err != nil {
 			r.log.Error("commit failed", "events", len(r.batch), "err", err)
 			for _, o := range r.origins {
