@@ -27,6 +27,7 @@ type Config struct {
 	LoginHold      time.Duration // a fresh login keeps its name this long before its first socket
 	ShutdownWait   time.Duration // budget for closing sockets and flushing writes on SIGTERM
 	SocketBuffer   int           // frames queued per socket before it counts as too slow (1013)
+	RoomIdle       time.Duration // a room with nobody in it is unloaded after this long without activity
 	FullSync       bool          // SQLITE_SYNC=full: fsync every commit (see store.go)
 }
 
@@ -40,6 +41,7 @@ func defaultConfig() Config {
 		LoginHold:     2 * time.Minute,
 		ShutdownWait:  8 * time.Second,
 		SocketBuffer:  8,
+		RoomIdle:      5 * time.Minute,
 	}
 }
 

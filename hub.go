@@ -28,7 +28,7 @@ type Hub struct {
 	mu       sync.Mutex
 	users    map[string]*user // by name key
 	sessions map[string]*user // by session id
-	rooms    map[string]*room // by canonical name
+	rooms    map[string]*room // by canonical name; a room's holders count is guarded by mu too
 
 	// conns finds our client for a melody session. A map here costs a
 	// few bytes per socket; melody's per-session Keys map costs ~350.
@@ -73,25 +73,50 @@ func (h *Hub) start(ctx context.Context) error {
 		// members belong to the writer goroutine, so restoring is an op
 		// too; it is queued before any socket can connect.
 		r.send(op{kind: opRestore, restore: p, at: now})
+		h.release(r)
 	}
 	return nil
 }
 
-// room returns the running room called name (canonical), starting it.
+// room returns the running room called name (canonical), loading it if
+// needed, and holds it loaded until the caller calls release. Whoever
+// sends a room ops must hold it, so that an idle room can unload itself
+// (see retire) without an op ever reaching a writer that has gone.
 func (h *Hub) room(ctx context.Context, name string) (*room, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if r := h.rooms[name]; r != nil {
-		return r, nil
+	r := h.rooms[name]
+	if r == nil {
+		newest, err := h.store.Events(ctx, name, 0, 0, historyOnJoin)
+		if err != nil {
+			return nil, err
+		}
+		r = newRoom(h, name, newest)
+		h.rooms[name] = r
+		go r.run()
 	}
-	newest, err := h.store.Events(ctx, name, 0, 0, historyOnJoin)
-	if err != nil {
-		return nil, err
-	}
-	r := newRoom(h, name, newest)
-	h.rooms[name] = r
-	go r.run()
+	r.holders++
 	return r, nil
+}
+
+func (h *Hub) release(r *room) {
+	h.mu.Lock()
+	r.holders--
+	h.mu.Unlock()
+}
+
+// retire unloads r if nobody holds it and no op is queued for it. Only r's
+// writer calls it, once the room has been empty and quiet for RoomIdle;
+// the next socket to the room loads it again from the store, so an
+// unloaded room costs nothing but its rows.
+func (h *Hub) retire(r *room) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if r.holders > 0 || len(r.ops) > 0 || h.closing.Load() {
+		return false
+	}
+	delete(h.rooms, r.name)
+	return true
 }
 
 // attach registers an opened socket with its user. It fails when the

@@ -65,7 +65,10 @@ type room struct {
 	log  *slog.Logger
 	ops  chan op
 	quit chan struct{} // closed to stop the writer
-	done chan struct{} // closed when the writer has stopped
+	done chan struct{} // closed when the writer has stopped (shut down or retired)
+
+	holders int  // sockets and others that may still send ops; guarded by hub.mu
+	busy    bool // an op arrived since the last idle tick
 
 	lastID  int64
 	clients map[*client]struct{}
@@ -154,10 +157,14 @@ func (r *room) recentAfter(after int64) (lines []recentLine, ok bool) {
 	return nil, false
 }
 
-// send queues o for the writer. It returns false once the room is stopping.
+// send queues o for the writer. It returns false once the room is
+// stopping or has retired (only ops with nobody to act on reach a retired
+// room: a stale timer, a logout's kick).
 func (r *room) send(o op) bool {
 	select {
 	case <-r.quit:
+		return false
+	case <-r.done:
 		return false
 	default:
 	}
@@ -165,6 +172,8 @@ func (r *room) send(o op) bool {
 	case r.ops <- o:
 		return true
 	case <-r.quit:
+		return false
+	case <-r.done:
 		return false
 	}
 }
@@ -189,12 +198,24 @@ func (r *room) startGrace(key string, m *member, d time.Duration) {
 
 func (r *room) run() {
 	defer close(r.done)
+	idle := time.NewTicker(r.hub.cfg.RoomIdle)
+	defer idle.Stop()
 	for {
 		select {
 		case o := <-r.ops:
+			r.busy = true
 			r.handle(o)
 			r.drain()
 			r.flush()
+		case <-idle.C:
+			if !r.busy && r.empty() && r.hub.retire(r) {
+				if r.presenceTimer != nil {
+					r.presenceTimer.Stop()
+				}
+				r.log.Debug("room unloaded")
+				return
+			}
+			r.busy = false
 		case <-r.quit:
 			r.drain()
 			r.flush()
@@ -202,6 +223,13 @@ func (r *room) run() {
 			return
 		}
 	}
+}
+
+// empty reports that nobody is in the room, not even within their grace,
+// and nothing is pending: unloading it now loses nothing. (A presence
+// event still due would have nobody to go to.)
+func (r *room) empty() bool {
+	return len(r.clients) == 0 && len(r.joining) == 0 && len(r.members) == 0 && len(r.lines) == 0
 }
 
 // drain folds whatever else is already queued into the current batch.

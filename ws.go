@@ -224,6 +224,7 @@ func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
 // done.
 func (h *Hub) runSocket(w http.ResponseWriter, r *http.Request, c *client) {
 	defer h.sockets.Done()
+	defer h.release(c.room) // the socket's last op (unsubscribe) is queued by now
 	r = r.WithContext(context.WithValue(r.Context(), clientKey{}, c))
 	if err := h.m.HandleRequest(w, r); err != nil {
 		h.log.Debug("websocket upgrade failed", "err", err)
