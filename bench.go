@@ -430,7 +430,11 @@ func printReport(w io.Writer, r *benchReport) {
 			fmt.Fprintf(w, "latency ms      p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n", l["p50"], l["p90"], l["p99"], l["max"])
 		}
 	}
-	fmt.Fprintf(w, "dropped conns   %d\n", r.Dropped)
+	fmt.Fprintf(w, "dropped conns   %d", r.Dropped)
+	if r.Mode == "idle" && r.Dropped > 0 {
+		fmt.Fprintf(w, " (%d closed with 1013, %d otherwise)", r.Closed1013, r.ClosedOther)
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "server RSS      %d KB -> %d KB (%.1f KB per connection)\n", r.RSSBeforeKB, r.RSSAfterKB, r.RSSPerConnKB)
 	fmt.Fprintf(w, "server CPU      %.2f s\n", r.ServerCPUSecond)
 }

@@ -171,15 +171,15 @@ func (c *benchClient) read(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
+			var ce *websocket.CloseError
+			if errors.As(err, &ce) && ce.Code == closeTryAgainLater {
+				c.closes.Add(1)
+			} else {
+				c.abnormal.Add(1)
+			}
 			// In fanout mode a chat client resumes after any close, as
 			// the web client does; idle mode counts every close as a drop.
 			if !c.b.raw && c.b.mode == "fanout" {
-				var ce *websocket.CloseError
-				if errors.As(err, &ce) && ce.Code == closeTryAgainLater {
-					c.closes.Add(1)
-				} else {
-					c.abnormal.Add(1)
-				}
 				if c.dial(ctx) == nil {
 					continue
 				}

@@ -2,10 +2,9 @@ package main
 
 import (
 	"bytes"
-	"cmp"
 	"context"
-	"encoding/json"
 	"log/slog"
+	"runtime"
 	"slices"
 	"time"
 )
@@ -18,6 +17,11 @@ const (
 	// list, so one per join in a busy room would cost O(members²) bytes.
 	// The first change goes out at once, later ones coalesce.
 	presenceEvery = time.Second
+	// quietGap spaces frames that carry only joins, leaves and presence:
+	// such a batch waits until quietGap after the previous frame, so a
+	// storm of arrivals reaches each socket as a few frames, not one per
+	// arrival. A message flushes at once, taking them along.
+	quietGap = 20 * time.Millisecond
 )
 
 type opKind int
@@ -45,17 +49,6 @@ type op struct {
 	at      time.Time       // opRestore: when the server started
 }
 
-// member is a user present in a room. They stay present while any of their
-// sockets is open, and for PresenceGrace after the last one closes, so a
-// reload or a reconnect does not show as leave+join.
-type member struct {
-	name    string
-	sockets int
-	leftAt  time.Time // when sockets dropped to 0
-	gen     uint64    // bumped on every change; a stale grace timer sees a newer gen and does nothing
-	timer   *time.Timer
-}
-
 // room owns one chat room. A single goroutine (run) assigns ids, commits
 // and fans out, so every client sees the room's events in id order, each
 // once. Everything below ops is touched only by that goroutine.
@@ -69,6 +62,10 @@ type room struct {
 
 	holders int  // sockets and others that may still send ops; guarded by hub.mu
 	busy    bool // an op arrived since the last idle tick
+
+	lastFrame time.Time        // when the last frame went out
+	quietT    *time.Timer      // pending flush of a quiet batch (see quietGap)
+	quietC    <-chan time.Time // quietT's channel while it is pending, else nil
 
 	lastID  int64
 	clients map[*client]struct{}
@@ -93,11 +90,6 @@ type room struct {
 	// with no store read and no encoding per socket, so a storm of
 	// (re)connections costs little CPU and leaves little garbage behind.
 	recent []recentLine
-}
-
-type recentLine struct {
-	id  int64
-	raw []byte
 }
 
 type joiner struct {
@@ -129,34 +121,6 @@ func newRoom(h *Hub, name string, newest []Event) *room {
 	return r
 }
 
-// remember appends a committed event to recent and makes it the last id.
-func (r *room) remember(id int64, raw []byte) {
-	r.lastID = id
-	r.recent = append(r.recent, recentLine{id, raw})
-	if len(r.recent) >= historyOnJoin+historyOnJoin/4 { // trim now and then, not per event
-		n := copy(r.recent, r.recent[len(r.recent)-historyOnJoin:])
-		clear(r.recent[n:])
-		r.recent = r.recent[:n]
-	}
-}
-
-// recentAfter returns the stored events a socket needs from memory: the
-// newest historyOnJoin for a fresh one (after < 0), else all after the id
-// after. ok is false when recent does not reach back that far.
-func (r *room) recentAfter(after int64) (lines []recentLine, ok bool) {
-	complete := len(r.recent) == 0 && r.lastID == 0 || len(r.recent) > 0 && r.recent[0].id == 1
-	switch {
-	case after < 0 && (complete || len(r.recent) >= historyOnJoin):
-		return r.recent[max(0, len(r.recent)-historyOnJoin):], true
-	case after >= 0 && after >= r.lastID:
-		return nil, true
-	case after >= 0 && len(r.recent) > 0 && r.recent[0].id <= after+1:
-		i, _ := slices.BinarySearchFunc(r.recent, after+1, func(l recentLine, id int64) int { return cmp.Compare(l.id, id) })
-		return r.recent[i:], true
-	}
-	return nil, false
-}
-
 // send queues o for the writer. It returns false once the room is
 // stopping or has retired (only ops with nobody to act on reach a retired
 // room: a stale timer, a logout's kick).
@@ -178,24 +142,6 @@ func (r *room) send(o op) bool {
 	}
 }
 
-// restore seeds a member remembered from before a restart. They count as
-// gone since leftAt and get the rest of their grace to come back.
-func (r *room) restore(p PresenceRecord, now time.Time) {
-	if p.LeftAt.IsZero() || p.LeftAt.After(now) {
-		p.LeftAt = now
-	}
-	m := &member{name: p.Name, leftAt: p.LeftAt}
-	r.members[p.Key] = m
-	r.onlineJSON = nil
-	r.startGrace(p.Key, m, r.hub.cfg.PresenceGrace-now.Sub(p.LeftAt))
-}
-
-func (r *room) startGrace(key string, m *member, d time.Duration) {
-	m.gen++
-	gen := m.gen
-	m.timer = time.AfterFunc(max(d, 0), func() { r.send(op{kind: opGrace, key: key, gen: gen}) })
-}
-
 func (r *room) run() {
 	defer close(r.done)
 	idle := time.NewTicker(r.hub.cfg.RoomIdle)
@@ -206,6 +152,9 @@ func (r *room) run() {
 			r.busy = true
 			r.handle(o)
 			r.drain()
+			r.flushOrWait()
+		case <-r.quietC:
+			r.quietC = nil
 			r.flush()
 		case <-idle.C:
 			if !r.busy && r.empty() && r.hub.retire(r) {
@@ -230,6 +179,26 @@ func (r *room) run() {
 // event still due would have nobody to go to.)
 func (r *room) empty() bool {
 	return len(r.clients) == 0 && len(r.joining) == 0 && len(r.members) == 0 && len(r.lines) == 0
+}
+
+// flushOrWait flushes the batch now, unless it carries no message and a
+// frame went out less than quietGap ago: then it flushes when the gap is
+// over, or earlier with the next message.
+func (r *room) flushOrWait() {
+	if len(r.origins) == 0 && len(r.batch) < maxBatch && len(r.lines) > 0 {
+		if wait := quietGap - time.Since(r.lastFrame); wait > 0 {
+			if r.quietC == nil {
+				r.quietT = time.NewTimer(wait)
+				r.quietC = r.quietT.C
+			}
+			return
+		}
+	}
+	if r.quietC != nil {
+		r.quietT.Stop()
+		r.quietC = nil
+	}
+	r.flush()
 }
 
 // drain folds whatever else is already queued into the current batch.
@@ -293,15 +262,6 @@ func (r *room) handle(o op) {
 	}
 }
 
-func (r *room) leave(key string, m *member) {
-	if m.timer != nil {
-		m.timer.Stop()
-	}
-	delete(r.members, key)
-	r.add(Event{Type: typeLeave, User: m.name, UserKey: key, TS: r.hub.now()}, nil)
-	r.addPresence()
-}
-
 // add appends a stored event to the batch. origin, if any, is told when the
 // commit fails.
 func (r *room) add(e Event, origin *client) {
@@ -311,40 +271,6 @@ func (r *room) add(e Event, origin *client) {
 	if origin != nil {
 		r.origins = append(r.origins, originOf{origin, e.Nonce})
 	}
-}
-
-// addPresence notes that the online list changed: a presence event goes
-// out now, or at most presenceEvery after the previous one.
-func (r *room) addPresence() {
-	r.presenceDirty = true
-	r.onlineJSON = nil
-	wait := presenceEvery - r.hub.now().Sub(r.presenceSent)
-	if wait <= 0 {
-		r.emitPresence()
-		return
-	}
-	if r.presenceTimer == nil {
-		r.presenceTimer = time.AfterFunc(wait, func() { r.send(op{kind: opPresence}) })
-	}
-}
-
-func (r *room) emitPresence() {
-	r.presenceDirty = false
-	r.presenceSent = r.hub.now()
-	r.lines = append(r.lines, line{stored: -1, raw: encode(presenceEvent{Type: typePresence, Room: r.name, Online: r.online()})})
-}
-
-// online is the sorted list of present names, encoded once per change.
-func (r *room) online() json.RawMessage {
-	if r.onlineJSON == nil {
-		names := make([]string, 0, len(r.members))
-		for _, m := range r.members {
-			names = append(names, m.name)
-		}
-		slices.Sort(names)
-		r.onlineJSON = encode(names)
-	}
-	return r.onlineJSON
 }
 
 // flush commits the batch in one transaction and then, only then, sends it
@@ -395,102 +321,13 @@ func (r *room) flush() {
 	for c := range r.clients {
 		c.write(msg)
 	}
-}
-
-// subscribe adds c to the room: it joins (if the user was not present)
-// in the current batch, and once the batch is committed it gets welcome and
-// the history it asked for. The replay is read from the store after the
-// commit and c starts receiving live events with the next batch, so replay
-// and live meet exactly: no gap, no duplicate. Many sockets opening at once
-// share one commit and one frame of joins.
-func (r *room) subscribe(c *client, since int64) {
-	key := c.user.key
-	m := r.members[key]
-	if m == nil {
-		m = &member{name: c.user.name}
-		r.members[key] = m
-		r.add(Event{Type: typeJoin, User: c.user.name, UserKey: key, TS: r.hub.now()}, nil)
-		r.addPresence()
-	} else if m.sockets == 0 && m.timer != nil {
-		m.timer.Stop()
-		m.gen++ // a grace op already queued is now stale
-	}
-	m.sockets++
-	r.joining = append(r.joining, joiner{c, since})
-}
-
-// welcome sends welcome and the replay to a socket whose join is committed,
-// then adds it to the room's clients.
-func (r *room) welcome(j joiner) {
-	c, since := j.c, j.since
-	r.clients[c] = struct{}{}
-	if since > r.lastID {
-		since = -1 // an id from before the store was reset: start afresh
-	}
-	replay, ok := r.recentAfter(since)
-	truncated := false
-	if !ok {
-		after, limit := since, maxReplay
-		if since < 0 {
-			after, limit = 0, historyOnJoin
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		evs, err := r.hub.store.Events(ctx, r.name, after, 0, limit)
-		cancel()
-		if err != nil {
-			r.log.Error("replay failed", "err", err)
-			c.close(closeInternal, "history unavailable; reconnect")
-			return
-		}
-		truncated = since >= 0 && len(evs) > 0 && evs[0].ID > since+1
-		replay = make([]recentLine, len(evs))
-		for i, e := range evs {
-			replay[i] = recentLine{e.ID, encode(e.wire())}
-		}
-	}
-	frame := encode(welcomeEvent{Type: typeWelcome, User: c.user.name, Room: r.name, Online: r.online(), LastID: r.lastID, Truncated: truncated})
-	// One frame for welcome and the whole replay (at most maxReplay
-	// events, about 100 KB): it takes one slot of the socket's queue.
-	if len(replay) > 0 {
-		n := len(frame)
-		for _, l := range replay {
-			n += 1 + len(l.raw)
-		}
-		b := make([]byte, 0, n)
-		b = append(b, frame...)
-		for _, l := range replay {
-			b = append(append(b, '\n'), l.raw...)
-		}
-		frame = b
-	}
-	c.write(frame)
-}
-
-// saveOnStop records who is present and since when they were gone, so the
-// grace survives a restart: people who reconnect to the new process in time
-// cause no leave/join pair.
-func (r *room) saveOnStop() {
-	if r.presenceTimer != nil {
-		r.presenceTimer.Stop()
-	}
-	now := r.hub.now()
-	rows := make([]PresenceRecord, 0, len(r.members))
-	for key, m := range r.members {
-		if m.timer != nil {
-			m.timer.Stop()
-		}
-		left := m.leftAt
-		if m.sockets > 0 || left.IsZero() {
-			left = now
-		}
-		rows = append(rows, PresenceRecord{Room: r.name, Key: key, Name: m.name, LeftAt: left})
-	}
-	if len(rows) == 0 {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := r.hub.store.SavePresence(ctx, rows); err != nil {
-		r.log.Error("saving presence", "err", err)
-	}
+	r.lastFrame = time.Now()
+	// Let the sockets' write pumps run before this writer takes the next
+	// op. Each op wakes the writer ahead of everything already runnable
+	// (Go runs the goroutine a channel send readied next), so in a storm
+	// of joins it produced frames faster than busy CPUs wrote them, and
+	// small socket queues overflowed (1013) with no slow client at all.
+	// Yielding paces frames to what the sockets can take, and whatever
+	// arrives meanwhile joins the next, bigger batch.
+	runtime.Gosched()
 }
