@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// Browser tests drive Debian's Chromium through chromedp. Without Chromium
+// they skip, except in CI (CI or CHAT_REQUIRE_BROWSER set), where .ci/run
+// installs it and a missing browser is a failure.
+
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "headless-shell"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" || os.Getenv("CHAT_REQUIRE_BROWSER") != "" {
+		t.Fatal("Chromium is required in CI but not installed (apt-get install -y chromium)")
+	}
+	t.Skip("no Chromium installed; apt-get install -y chromium to run the browser tests")
+	return ""
+}
+
+// MustBrowser starts a headless Chromium with its own profile. lang sets
+// the browser's language (navigator.language and Accept-Language).
+func MustBrowser(t *testing.T, lang string) context.Context {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser test; skipped with -short")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.NoSandbox, // we run as root in CI
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("lang", lang),
+		chromedp.Flag("accept-lang", lang),
+		chromedp.Env("LANGUAGE="+strings.ReplaceAll(lang, "-", "_")),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1200, 800),
+	)
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		cancel()
+		cancelA()
+		t.Fatalf("starting Chromium: %v", err)
+	}
+	t.Cleanup(func() { cancel(); cancelA() })
+	return ctx
+}
+
+// MustPerson opens a new isolated browser context (own cookies) in the
+// browser: a second person on another computer, as far as the server knows.
+func MustPerson(t *testing.T, browser context.Context) context.Context {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatal(err)
+	}
+	return ctx
+}
+
+func MustDo(t *testing.T, ctx context.Context, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(tctx, actions...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// MustEval evaluates a JavaScript expression and returns its value.
+func MustEval[T any](t *testing.T, ctx context.Context, expr string) T {
+	t.Helper()
+	tctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(tctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		t.Fatalf("%s: %v", expr, err)
+	}
+	return v
+}
+
+// MustWait polls a JavaScript condition until it is true. A navigation
+// (form posts, redirects) ends a poll in the old page; it starts again in
+// the new one.
+func MustWait(t *testing.T, ctx context.Context, cond string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		tctx, cancel := context.WithDeadline(ctx, deadline)
+		_, err := chromedp.Run(tctx, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingInterval(50*time.Millisecond)))
+		cancel()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) || !(strings.Contains(err.Error(), "navigated") || strings.Contains(err.Error(), "context")) {
+			t.Fatalf("waiting for %s: %v", cond, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+const connected = `document.getElementById("status").dataset.state === "connected"`
+
+// MustEnter logs in through the real form and waits for the live chat.
+func MustEnter(t *testing.T, ctx context.Context, ts *testServer, name, room string) {
+	t.Helper()
+	MustDo(t, ctx,
+		chromedp.Navigate(ts.URL+"/"),
+		chromedp.WaitVisible(chromedp.ID("name")),
+		chromedp.SendKeys(chromedp.ID("name"), name),
+	)
+	if room != "" {
+		MustDo(t, ctx, chromedp.SendKeys(chromedp.ID("room"), room))
+	}
+	MustDo(t, ctx, chromedp.Click(chromedp.CSS(`#login-form button[type="submit"]`)))
+	MustWait(t, ctx, `location.pathname.startsWith("/r/") && document.getElementById("status") && `+connected)
+}
+
+// MustAliceAndBob starts a browser with two people in the lobby.
+func MustAliceAndBob(t *testing.T, ts *testServer) (alice, bob context.Context) {
+	t.Helper()
+	b := MustBrowser(t, "en-US")
+	alice, bob = MustPerson(t, b), MustPerson(t, b)
+	MustEnter(t, alice, ts, "alice", "")
+	MustEnter(t, bob, ts, "bob", "")
+	return alice, bob
+}
+
+// MustSay types text into the composer and presses Enter.
+func MustSay(t *testing.T, ctx context.Context, text string) {
+	t.Helper()
+	MustDo(t, ctx, chromedp.SendKeys(chromedp.ID("text"), text+kb.Enter))
+}
+
+// MustPaste inserts text as an emoji keyboard, an IME or a paste does
+// (key events cannot type a zero-width joiner), then presses Enter.
+func MustPaste(t *testing.T, ctx context.Context, text string) {
+	t.Helper()
+	MustDo(t, ctx,
+		chromedp.Focus(chromedp.ID("text")),
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, input.InsertText, input.InsertTextParams{Text: text})
+			return err
+		}),
+		chromedp.KeyEvent(kb.Enter),
+	)
+}
+
+// texts returns the text of every message on screen, in order.
+const texts = `[...document.querySelectorAll("#messages .msg .text")].map(e => e.textContent)`
+
+func jsString(s string) string {
+	return fmt.Sprintf("%q", s) // Go and JS agree on the escapes we use
+}
