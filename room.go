@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"runtime"
 	"slices"
 	"time"
 )
@@ -322,12 +321,4 @@ func (r *room) flush() {
 		c.write(msg)
 	}
 	r.lastFrame = time.Now()
-	// Let the sockets' write pumps run before this writer takes the next
-	// op. Each op wakes the writer ahead of everything already runnable
-	// (Go runs the goroutine a channel send readied next), so in a storm
-	// of joins it produced frames faster than busy CPUs wrote them, and
-	// small socket queues overflowed (1013) with no slow client at all.
-	// Yielding paces frames to what the sockets can take, and whatever
-	// arrives meanwhile joins the next, bigger batch.
-	runtime.Gosched()
 }
