@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"debug/elf"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -234,6 +235,49 @@ func TestBinary(t *testing.T) {
 		if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "MSG_RATE") {
 			t.Errorf("want a MSG_RATE error, got %v: %s", err, out)
 		}
+	})
+	t.Run("bench", func(t *testing.T) {
+		// Small real runs of `chat bench`: it starts the binary as its
+		// child server, logs clients in, and every message must arrive.
+		for _, c := range []struct {
+			name    string
+			clients int
+			args    []string
+		}{
+			{"paced", 40, []string{"-senders", "4", "-rate", "40"}},
+			{"saturation", 40, []string{"-senders", "4", "-rate", "0", "-window", "4"}},
+			{"idle", 50, []string{"-mode", "idle", "-room-size", "10"}},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				args := append([]string{"bench", "-json", "-duration", "1s", "-clients", strconv.Itoa(c.clients)}, c.args...)
+				cmd := exec.Command(bin, args...)
+				var stderr strings.Builder
+				cmd.Stderr = &stderr
+				out, err := cmd.Output()
+				if err != nil {
+					t.Fatalf("chat %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+				}
+				var rep struct {
+					benchReport
+					LatencyMS map[string]float64 `json:"latency_ms"`
+				}
+				if err := json.Unmarshal(out, &rep); err != nil {
+					t.Fatalf("report is not JSON: %v\n%s", err, out)
+				}
+				if rep.Clients != c.clients || rep.Dropped != 0 || rep.Lost != 0 || rep.Gaps != 0 || rep.RSSAfterKB <= 0 || rep.ServerCPUSecond <= 0 {
+					t.Errorf("report %s", out)
+				}
+				if rep.Mode == "fanout" && (rep.Sent == 0 || rep.Expected != rep.Sent*int64(c.clients) || rep.Delivered != rep.Expected || rep.LatencyMS["p99"] <= 0) {
+					t.Errorf("fanout report %s", out)
+				}
+			})
+		}
+		t.Run("bad flags", func(t *testing.T) {
+			out, err := exec.Command(bin, "bench", "-clients", "0").CombinedOutput()
+			if err == nil || !strings.Contains(string(out), "-clients") {
+				t.Errorf("want an error naming -clients, got %v: %s", err, out)
+			}
+		})
 	})
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
