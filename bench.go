@@ -62,6 +62,7 @@ type benchReport struct {
 	Resumed         int64   `json:"resumed,omitempty"`
 	Closed1013      int64   `json:"closed_1013,omitempty"`
 	ClosedOther     int64   `json:"closed_other,omitempty"`
+	Resent          int64   `json:"resent,omitempty"`
 	Gaps            int64   `json:"gaps,omitempty"`
 	Dropped         int64   `json:"dropped_connections"`
 	DeliveriesPerS  float64 `json:"deliveries_per_sec,omitempty"`
@@ -261,6 +262,7 @@ func (b *benchRun) run() (*benchReport, error) {
 		rep.Resumed += c.resumed.Load()
 		rep.Closed1013 += c.closes.Load()
 		rep.ClosedOther += c.abnormal.Load()
+		rep.Resent += c.resent.Load()
 		rep.Gaps += c.gaps.Load()
 		if c.dropped.Load() {
 			rep.Dropped++
@@ -357,9 +359,9 @@ func (b *benchRun) send(senders []*benchClient) int64 {
 					return
 				}
 				c.inflight.Add(1)
-				if c.send(seq) != nil {
-					return
-				}
+				// A failed write means the socket closed: the reader
+				// resumes, and the message goes again after the replay.
+				c.send(seq)
 				sent.Add(1)
 			}
 		})
@@ -424,7 +426,7 @@ func printReport(w io.Writer, r *benchReport) {
 		}
 		fmt.Fprintf(w, "senders         %d at %s for %.0fs: %d messages\n", r.Senders, rate, r.Seconds, r.Sent)
 		fmt.Fprintf(w, "deliveries/s    %.0f\n", r.DeliveriesPerS)
-		fmt.Fprintf(w, "expected        %d\ndelivered       %d (%d through a resume after %d closes with 1013, %d other closes)\n", r.Expected, r.Delivered, r.Resumed, r.Closed1013, r.ClosedOther)
+		fmt.Fprintf(w, "expected        %d\ndelivered       %d (%d through a resume after %d closes with 1013, %d other closes; %d own messages sent again after a resume)\n", r.Expected, r.Delivered, r.Resumed, r.Closed1013, r.ClosedOther, r.Resent)
 		fmt.Fprintf(w, "lost            %d\ngaps            %d\n", r.Lost, r.Gaps)
 		if l, ok := r.LatencyMS.(map[string]float64); ok {
 			fmt.Fprintf(w, "latency ms      p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n", l["p50"], l["p90"], l["p99"], l["max"])

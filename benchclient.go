@@ -38,9 +38,19 @@ type benchClient struct {
 	closes      atomic.Int64 // closed with 1013 and resumed
 	abnormal    atomic.Int64 // closed otherwise mid-run and resumed (as the web client does)
 	inflight    atomic.Int64 // own messages sent and not yet seen back
-	dropped     atomic.Bool  // ended and could not resume
-	hist        histogram
-	histMu      sync.Mutex
+
+	// unacked holds the own messages (by seq) not yet seen back. After a
+	// resume, those the replay did not bring are sent again, as the web
+	// client does: a frame written into a socket the server was closing
+	// never reached it, and only its sender can know.
+	unackedMu sync.Mutex
+	unacked   map[int][]byte
+	dropped   atomic.Bool  // ended and could not resume
+	resent    atomic.Int64 // own messages sent again after a resume
+
+	resendAfterFrame bool // reader goroutine only
+	hist             histogram
+	histMu           sync.Mutex
 }
 
 // histogram is log-linear (HDR-like): 16 sub-buckets per power of two of
@@ -144,7 +154,9 @@ func (c *benchClient) dial(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	c.writeM.Lock()
 	c.conn = conn
+	c.writeM.Unlock()
 	return nil
 }
 
@@ -157,9 +169,36 @@ func (c *benchClient) send(seq int) error {
 	} else {
 		frame = []byte(`{"type":"message","text":"` + text + `"}`)
 	}
+	if !c.b.raw {
+		c.unackedMu.Lock()
+		if c.unacked == nil {
+			c.unacked = map[int][]byte{}
+		}
+		c.unacked[seq] = frame
+		c.unackedMu.Unlock()
+	}
 	c.writeM.Lock()
 	defer c.writeM.Unlock()
 	return c.conn.WriteMessage(websocket.TextMessage, frame)
+}
+
+// resend writes again the own messages still unacknowledged after a
+// resume's replay.
+func (c *benchClient) resend() {
+	c.unackedMu.Lock()
+	frames := make([][]byte, 0, len(c.unacked))
+	for _, f := range c.unacked {
+		frames = append(frames, f)
+	}
+	c.unackedMu.Unlock()
+	c.writeM.Lock()
+	defer c.writeM.Unlock()
+	for _, f := range frames {
+		if c.conn.WriteMessage(websocket.TextMessage, f) != nil {
+			return // closed again: the next resume sends them
+		}
+		c.resent.Add(1)
+	}
 }
 
 // read counts deliveries until the socket ends or ctx is done. On 1013 it
@@ -207,6 +246,10 @@ func (c *benchClient) read(ctx context.Context) {
 		for line := range bytes.SplitSeq(data, []byte{'\n'}) {
 			c.event(ctx, line, now)
 		}
+		if c.resendAfterFrame {
+			c.resendAfterFrame = false
+			c.resend()
+		}
 	}
 }
 
@@ -226,6 +269,8 @@ func (c *benchClient) event(ctx context.Context, line []byte, now int64) {
 		if w.Truncated {
 			c.backfill(ctx, w.LastID)
 		}
+		// The replay comes in the welcome's frame; resend once it is read.
+		c.resendAfterFrame = true
 	case bytes.HasPrefix(line, []byte(`{"type":"message"`)), bytes.HasPrefix(line, []byte(`{"type":"join"`)), bytes.HasPrefix(line, []byte(`{"type":"leave"`)):
 		id := jsonInt(line, `"id":`)
 		if id <= c.lastID {
@@ -249,15 +294,25 @@ func (c *benchClient) count(text []byte, now int64, resumed bool) {
 	if c.b.recordFrom.Load() <= now && now <= c.b.recordTo.Load() {
 		c.b.inWindow.Add(1)
 	}
-	if resumed {
-		c.resumed.Add(1)
-		return
-	}
 	// "b <sender> <seq> <ns>": our own message back frees a send slot.
 	if rest := text[2:]; len(rest) > 0 {
 		if j := bytes.IndexByte(rest, ' '); j > 0 && string(rest[:j]) == c.idStr {
-			c.inflight.Add(-1)
+			if !resumed {
+				c.inflight.Add(-1)
+			}
+			rest = rest[j+1:]
+			if k := bytes.IndexByte(rest, ' '); k > 0 {
+				if seq, ok := digits(rest[:k]); ok {
+					c.unackedMu.Lock()
+					delete(c.unacked, int(seq))
+					c.unackedMu.Unlock()
+				}
+			}
 		}
+	}
+	if resumed {
+		c.resumed.Add(1)
+		return
 	}
 	if i := bytes.LastIndexByte(text, ' '); i > 0 {
 		if sent, ok := digits(text[i+1:]); ok {

@@ -130,7 +130,14 @@ func (h *Hub) newMelody() *melody.Melody {
 		c.room.send(op{kind: opUnsubscribe, c: c})
 	})
 	m.HandleMessage(func(s *melody.Session, data []byte) {
-		if c := h.clientOf(s); c != nil && !h.receive(c, data) {
+		c := h.clientOf(s)
+		// Frames that arrive once we decided to close the socket are not
+		// taken: the client has no echo for them and sends them again
+		// after reconnecting, so taking them could store a message twice.
+		if c == nil || c.closing.Load() != 0 {
+			return
+		}
+		if !h.receive(c, data) {
 			time.Sleep(refusePause)
 		}
 	})
