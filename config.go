@@ -105,6 +105,13 @@ func configFromEnv(getenv func(string) string) (Config, error) {
 	default:
 		return c, fmt.Errorf("SQLITE_SYNC=%q: want normal or full", v)
 	}
+	if q := getenv("SOCKET_QUEUE"); q != "" {
+		n, err := strconv.Atoi(q)
+		if err != nil || n < 4 || n > 1024 {
+			return c, fmt.Errorf("SOCKET_QUEUE=%q: want a whole number of frames, 4-1024", q)
+		}
+		c.SocketBuffer = n
+	}
 	if g := getenv("PRESENCE_GRACE"); g != "" {
 		d, err := time.ParseDuration(g)
 		if err != nil || d < 0 {

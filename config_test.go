@@ -34,6 +34,10 @@ func TestConfigFromEnv(t *testing.T) {
 		{"sync default", nil, false, func(c Config) bool { return !c.FullSync }},
 		{"sync full", map[string]string{"SQLITE_SYNC": "FULL"}, false, func(c Config) bool { return c.FullSync }},
 		{"sync bad", map[string]string{"SQLITE_SYNC": "always"}, true, nil},
+		{"socket queue", map[string]string{"SOCKET_QUEUE": "32"}, false, func(c Config) bool { return c.SocketBuffer == 32 }},
+		{"socket queue default", map[string]string{}, false, func(c Config) bool { return c.SocketBuffer == 8 }},
+		{"socket queue too small", map[string]string{"SOCKET_QUEUE": "2"}, true, nil},
+		{"socket queue not a number", map[string]string{"SOCKET_QUEUE": "lots"}, true, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
