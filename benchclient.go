@@ -38,19 +38,18 @@ type benchClient struct {
 	closes      atomic.Int64 // closed with 1013 and resumed
 	abnormal    atomic.Int64 // closed otherwise mid-run and resumed (as the web client does)
 	inflight    atomic.Int64 // own messages sent and not yet seen back
+	resent      atomic.Int64 // own messages sent again after a resume
+	dropped     atomic.Bool  // ended and could not resume
+	hist        histogram
+	histMu      sync.Mutex
 
 	// unacked holds the own messages (by seq) not yet seen back. After a
 	// resume, those the replay did not bring are sent again, as the web
 	// client does: a frame written into a socket the server was closing
 	// never reached it, and only its sender can know.
-	unackedMu sync.Mutex
-	unacked   map[int][]byte
-	dropped   atomic.Bool  // ended and could not resume
-	resent    atomic.Int64 // own messages sent again after a resume
-
+	unackedMu        sync.Mutex
+	unacked          map[int][]byte
 	resendAfterFrame bool // reader goroutine only
-	hist             histogram
-	histMu           sync.Mutex
 }
 
 // histogram is log-linear (HDR-like): 16 sub-buckets per power of two of
@@ -301,12 +300,10 @@ func (c *benchClient) count(text []byte, now int64, resumed bool) {
 				c.inflight.Add(-1)
 			}
 			rest = rest[j+1:]
-			if k := bytes.IndexByte(rest, ' '); k > 0 {
-				if seq, ok := digits(rest[:k]); ok {
-					c.unackedMu.Lock()
-					delete(c.unacked, int(seq))
-					c.unackedMu.Unlock()
-				}
+			if seq, w := leadingDigits(rest); w > 0 && w < len(rest) && rest[w] == ' ' {
+				c.unackedMu.Lock()
+				delete(c.unacked, int(seq))
+				c.unackedMu.Unlock()
 			}
 		}
 	}
@@ -315,7 +312,7 @@ func (c *benchClient) count(text []byte, now int64, resumed bool) {
 		return
 	}
 	if i := bytes.LastIndexByte(text, ' '); i > 0 {
-		if sent, ok := digits(text[i+1:]); ok {
+		if sent, w := leadingDigits(text[i+1:]); w > 0 && w == len(text)-i-1 {
 			c.histMu.Lock()
 			c.hist.add(now - sent)
 			c.histMu.Unlock()
@@ -350,16 +347,14 @@ func (c *benchClient) backfill(ctx context.Context, lastID int64) {
 	c.lastID = lastID - maxReplay
 }
 
-// digits parses a decimal number without allocating.
-func digits(b []byte) (int64, bool) {
-	var n int64
-	for _, ch := range b {
-		if ch < '0' || ch > '9' {
-			return 0, false
-		}
-		n = n*10 + int64(ch-'0')
+// leadingDigits parses the decimal number b starts with, without
+// allocating; width is how many bytes it took (0: b starts otherwise).
+func leadingDigits(b []byte) (n int64, width int) {
+	for width < len(b) && '0' <= b[width] && b[width] <= '9' {
+		n = n*10 + int64(b[width]-'0')
+		width++
 	}
-	return n, len(b) > 0
+	return n, width
 }
 
 func jsonInt(line []byte, key string) int64 {
@@ -367,13 +362,7 @@ func jsonInt(line []byte, key string) int64 {
 	if i < 0 {
 		return 0
 	}
-	var n int64
-	for _, ch := range line[i+len(key):] {
-		if ch < '0' || ch > '9' {
-			break
-		}
-		n = n*10 + int64(ch-'0')
-	}
+	n, _ := leadingDigits(line[i+len(key):])
 	return n
 }
 

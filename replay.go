@@ -46,10 +46,10 @@ func (r *room) recentAfter(after int64) (lines []recentLine, ok bool) {
 
 // subscribe adds c to the room: it joins (if the user was not present)
 // in the current batch, and once the batch is committed it gets welcome and
-// the history it asked for. The replay is read from the store after the
-// commit and c starts receiving live events with the next batch, so replay
-// and live meet exactly: no gap, no duplicate. Many sockets opening at once
-// share one commit and one frame of joins.
+// the history it asked for. The replay is taken after the commit (from
+// recent, or the store) and c starts receiving live events with the next
+// batch, so replay and live meet exactly: no gap, no duplicate. Many
+// sockets opening at once share one commit and one frame of joins.
 func (r *room) subscribe(c *client, since int64) {
 	key := c.user.key
 	m := r.members[key]

@@ -482,8 +482,7 @@ func TestReplayFromMemoryAndStoreAgree(t *testing.T) {
 		for _, since := range []int64{-1, 0, 1, 10, last - 70, last - 63, last - 62, last - 50, last - 49, last - 1, last, last + 5} {
 			t.Run(fmt.Sprint("since=", since), func(t *testing.T) {
 				from := since + 1
-				switch {
-				case since < 0 || since > last:
+				if since < 0 || since > last {
 					from = last - historyOnJoin + 1
 				}
 				c, w := ts.MustDial(t, ck, "lobby", since)
