@@ -38,6 +38,12 @@ type testServer struct {
 // the same one). mod tweaks the config.
 func MustStart(t testing.TB, dir string, mod ...func(*Config)) *testServer {
 	t.Helper()
+	return MustStartStore(t, dir, nil, mod...)
+}
+
+// MustStartStore is MustStart with st as the store (nil: SQLite in dir).
+func MustStartStore(t testing.TB, dir string, st Store, mod ...func(*Config)) *testServer {
+	t.Helper()
 	cfg := defaultConfig()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.DataDir = dir
@@ -46,7 +52,7 @@ func MustStart(t testing.TB, dir string, mod ...func(*Config)) *testServer {
 	for _, f := range mod {
 		f(&cfg)
 	}
-	m := &Main{Config: cfg}
+	m := &Main{Config: cfg, Store: st}
 	if err := m.Run(context.Background()); err != nil {
 		t.Fatalf("starting server: %v", err)
 	}

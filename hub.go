@@ -26,9 +26,10 @@ type Hub struct {
 	sockets sync.WaitGroup // open WebSocket handlers
 
 	mu       sync.Mutex
-	users    map[string]*user // by name key
-	sessions map[string]*user // by session id
-	rooms    map[string]*room // by canonical name; a room's holders count is guarded by mu too
+	users    map[string]*user         // by name key
+	sessions map[string]*user         // by session id
+	rooms    map[string]*room         // by canonical name; a room's holders count is guarded by mu too
+	loading  map[string]chan struct{} // rooms being read from the store; closed when done
 
 	// conns finds our client for a melody session. A map here costs a
 	// few bytes per socket; melody's per-session Keys map costs ~350.
@@ -47,7 +48,7 @@ func newHub(cfg Config, store Store, log *slog.Logger) *Hub {
 	h := &Hub{
 		cfg: cfg, store: store, log: log, now: time.Now,
 		users: map[string]*user{}, sessions: map[string]*user{}, rooms: map[string]*room{},
-		conns: map[*melody.Session]*client{},
+		loading: map[string]chan struct{}{}, conns: map[*melody.Session]*client{},
 	}
 	h.m = h.newMelody()
 	return h
@@ -82,21 +83,55 @@ func (h *Hub) start(ctx context.Context) error {
 // needed, and holds it loaded until the caller calls release. Whoever
 // sends a room ops must hold it, so that an idle room can unload itself
 // (see retire) without an op ever reaching a writer that has gone.
+//
+// The store read happens outside h.mu, which every login and socket needs:
+// one slow read would otherwise stall the whole server. Callers wanting a
+// room that is being loaded wait for that one load instead of starting
+// their own, and try themselves if it failed (its error may have been its
+// caller's cancelled context).
 func (h *Hub) room(ctx context.Context, name string) (*room, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	r := h.rooms[name]
-	if r == nil {
-		newest, err := h.store.Events(ctx, name, 0, 0, historyOnJoin)
-		if err != nil {
-			return nil, err
+	for {
+		h.mu.Lock()
+		if r := h.rooms[name]; r != nil {
+			r.holders++
+			h.mu.Unlock()
+			return r, nil
 		}
-		r = newRoom(h, name, newest)
+		if l := h.loading[name]; l != nil {
+			h.mu.Unlock()
+			select {
+			case <-l:
+				continue
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		loaded := make(chan struct{})
+		h.loading[name] = loaded
+		h.mu.Unlock()
+
+		newest, err := h.store.Events(ctx, name, 0, 0, historyOnJoin)
+
+		h.mu.Lock()
+		delete(h.loading, name)
+		close(loaded)
+		switch {
+		case err != nil:
+			h.mu.Unlock()
+			return nil, err
+		case h.closing.Load():
+			// shutdown has taken its list of rooms to stop; one started
+			// now would never be stopped.
+			h.mu.Unlock()
+			return nil, errorf(codeUnavailable, "The server is restarting.")
+		}
+		r := newRoom(h, name, newest)
 		h.rooms[name] = r
+		r.holders++
+		h.mu.Unlock()
 		go r.run()
+		return r, nil
 	}
-	r.holders++
-	return r, nil
 }
 
 func (h *Hub) release(r *room) {

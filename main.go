@@ -69,6 +69,9 @@ func main() {
 type Main struct {
 	Config Config
 	Log    *slog.Logger
+	// Store, if set, is used instead of the SQLite file in
+	// Config.DataDir. Main closes it either way.
+	Store Store
 
 	store  Store
 	hub    *Hub
@@ -83,12 +86,16 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Log == nil {
 		m.Log = slog.New(slog.DiscardHandler)
 	}
-	if err := m.Config.prepareDataDir(); err != nil {
-		return err
-	}
-	st, err := OpenSQLite(m.Config.DataDir, m.Config.FullSync)
-	if err != nil {
-		return err
+	st := m.Store
+	if st == nil {
+		if err := m.Config.prepareDataDir(); err != nil {
+			return err
+		}
+		sq, err := OpenSQLite(m.Config.DataDir, m.Config.FullSync)
+		if err != nil {
+			return err
+		}
+		st = sq
 	}
 	m.store = st
 	m.hub = newHub(m.Config, st, m.Log)

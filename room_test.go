@@ -1,10 +1,17 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 )
 
 func (ts *testServer) roomLoaded(name string) bool {
@@ -92,4 +99,104 @@ func TestRoomUnloadRacesWithSockets(t *testing.T) {
 	if messages != users*rounds {
 		t.Errorf("%d messages stored, want %d", messages, users*rounds)
 	}
+}
+
+// gatedStore holds every history read of one room until open is closed, and
+// fails the first read of another.
+type gatedStore struct {
+	Store
+	slow, broken string
+	started      chan struct{} // a value per held read, when it begins
+	open         chan struct{}
+	slowReads    atomic.Int32
+	failed       atomic.Bool
+}
+
+func (g *gatedStore) Events(ctx context.Context, room string, after, before int64, limit int) ([]Event, error) {
+	switch {
+	case room == g.slow:
+		g.slowReads.Add(1)
+		g.started <- struct{}{}
+		<-g.open
+	case room == g.broken && g.failed.CompareAndSwap(false, true):
+		return nil, errors.New("disk on fire")
+	}
+	return g.Store.Events(ctx, room, after, before, limit)
+}
+
+// A room whose history is slow to read holds up only the sockets that want
+// it: logins and other rooms go on meanwhile, a second socket to it waits
+// for the same read, and a failed read leaves nothing behind.
+func TestSlowRoomLoadStallsNobodyElse(t *testing.T) {
+	dir := t.TempDir()
+	sq, err := OpenSQLite(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &gatedStore{Store: sq, slow: "slow", broken: "broken", started: make(chan struct{}, 2), open: make(chan struct{})}
+	ts := MustStartStore(t, dir, g)
+	// On failure, let the held read go before the server is closed.
+	openGate := sync.OnceFunc(func() { close(g.open) })
+	t.Cleanup(openGate)
+	alice := ts.MustLogin(t, "alice")
+
+	type dialed struct {
+		conn *websocket.Conn
+		err  error
+	}
+	slow := make(chan dialed, 2)
+	for range 2 {
+		go func() {
+			conn, _, err := ts.dial(alice, "slow", -1)
+			slow <- dialed{conn, err}
+		}()
+	}
+	select {
+	case <-g.started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the slow room's history was never read")
+	}
+
+	// While that read is held: a login, and a socket to another room.
+	// When the read ran under the hub's lock, this login timed out.
+	bob := ts.MustLogin(t, "bob")
+	fast, _ := ts.MustDial(t, bob, "fast", -1)
+	fast.say("not waiting", "n1")
+	if e := fast.MustNextOf(typeMessage); e.Text != "not waiting" {
+		t.Fatalf("got %+v", e)
+	}
+
+	openGate()
+	for range 2 {
+		d := <-slow
+		if d.err != nil {
+			t.Fatalf("dial slow: %v", d.err)
+		}
+		if w := newWSClient(t, d.conn).MustNext(); w.Type != typeWelcome {
+			t.Fatalf("first event %q, want welcome", w.Type)
+		}
+	}
+	if n := g.slowReads.Load(); n != 1 {
+		t.Errorf("the slow room was read %d times, want once", n)
+	}
+
+	// A failed read: the socket gets a 503 with the usual JSON error, no
+	// half-made room stays behind, and the next socket loads the room.
+	_, resp, err := ts.dial(alice, "broken", -1)
+	if err == nil || resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("dial during a failing read: err %v, resp %v; want status 503", err, resp)
+	}
+	var body struct{ Error struct{ Code, Message string } }
+	json.NewDecoder(resp.Body).Decode(&body)
+	resp.Body.Close()
+	if body.Error.Code != string(codeUnavailable) {
+		t.Errorf("error body %+v, want code %q", body, codeUnavailable)
+	}
+	ts.hub.mu.Lock()
+	left := ts.hub.rooms["broken"] != nil || len(ts.hub.loading) != 0
+	ts.hub.mu.Unlock()
+	if left {
+		t.Error("a failed load left a room or a pending load behind")
+	}
+	ts.MustDial(t, alice, "broken", -1)
 }
