@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -29,19 +30,24 @@ type Config struct {
 	SocketBuffer   int           // frames queued per socket before it counts as too slow (1013)
 	RoomIdle       time.Duration // a room with nobody in it is unloaded after this long without activity
 	FullSync       bool          // SQLITE_SYNC=full: fsync every commit (see store.go)
+	LoginRate      int           // logins per minute per client address, also the burst; 0 disables the limit
+	SocketsPerAddr int           // open sockets per client address; 0 disables the limit
+	ClientIPHeader string        // header a trusted proxy puts the client's address in; empty: the TCP peer
 }
 
 func defaultConfig() Config {
 	return Config{
-		Addr:          ":8080",
-		DataDir:       "./data",
-		MsgRate:       5,
-		MsgBurst:      10,
-		PresenceGrace: 10 * time.Second,
-		LoginHold:     2 * time.Minute,
-		ShutdownWait:  8 * time.Second,
-		SocketBuffer:  8,
-		RoomIdle:      5 * time.Minute,
+		Addr:           ":8080",
+		DataDir:        "./data",
+		MsgRate:        5,
+		MsgBurst:       10,
+		PresenceGrace:  10 * time.Second,
+		LoginHold:      2 * time.Minute,
+		ShutdownWait:   8 * time.Second,
+		SocketBuffer:   8,
+		RoomIdle:       5 * time.Minute,
+		LoginRate:      60,
+		SocketsPerAddr: 200,
 	}
 }
 
@@ -91,12 +97,24 @@ func configFromEnv(getenv func(string) string) (Config, error) {
 		}
 		c.MsgRate = f
 	}
-	if b := getenv("MSG_BURST"); b != "" {
-		n, err := strconv.Atoi(b)
-		if err != nil || n < 1 {
-			return c, fmt.Errorf("MSG_BURST=%q: want a whole number >= 1", b)
+	for _, v := range []struct {
+		name   string
+		lo, hi int
+		want   string
+		dst    *int
+	}{
+		{"MSG_BURST", 1, math.MaxInt, "a whole number >= 1", &c.MsgBurst},
+		{"SOCKET_QUEUE", 4, 1024, "a whole number of frames, 4-1024", &c.SocketBuffer},
+		{"LOGIN_RATE", 0, math.MaxInt, "a whole number of logins per minute >= 0 (0 turns the limit off)", &c.LoginRate},
+		{"SOCKETS_PER_IP", 0, math.MaxInt, "a whole number >= 0 (0 turns the limit off)", &c.SocketsPerAddr},
+	} {
+		if raw := getenv(v.name); raw != "" {
+			n, err := strconv.Atoi(raw)
+			if err != nil || n < v.lo || n > v.hi {
+				return c, fmt.Errorf("%s=%q: want %s", v.name, raw, v.want)
+			}
+			*v.dst = n
 		}
-		c.MsgBurst = n
 	}
 	switch v := strings.ToLower(getenv("SQLITE_SYNC")); v {
 	case "", "normal":
@@ -105,12 +123,11 @@ func configFromEnv(getenv func(string) string) (Config, error) {
 	default:
 		return c, fmt.Errorf("SQLITE_SYNC=%q: want normal or full", v)
 	}
-	if q := getenv("SOCKET_QUEUE"); q != "" {
-		n, err := strconv.Atoi(q)
-		if err != nil || n < 4 || n > 1024 {
-			return c, fmt.Errorf("SOCKET_QUEUE=%q: want a whole number of frames, 4-1024", q)
+	if v := strings.TrimSpace(getenv("CLIENT_IP_HEADER")); v != "" {
+		if strings.ContainsAny(v, " :\t") {
+			return c, fmt.Errorf("CLIENT_IP_HEADER=%q: want a header name such as Fly-Client-IP", v)
 		}
-		c.SocketBuffer = n
+		c.ClientIPHeader = v
 	}
 	if g := getenv("PRESENCE_GRACE"); g != "" {
 		d, err := time.ParseDuration(g)

@@ -38,6 +38,17 @@ func TestConfigFromEnv(t *testing.T) {
 		{"socket queue default", map[string]string{}, false, func(c Config) bool { return c.SocketBuffer == 8 }},
 		{"socket queue too small", map[string]string{"SOCKET_QUEUE": "2"}, true, nil},
 		{"socket queue not a number", map[string]string{"SOCKET_QUEUE": "lots"}, true, nil},
+		{"address limits default", nil, false, func(c Config) bool {
+			return c.LoginRate == 60 && c.SocketsPerAddr == 200 && c.ClientIPHeader == ""
+		}},
+		{"address limits off", map[string]string{"LOGIN_RATE": "0", "SOCKETS_PER_IP": "0"}, false, func(c Config) bool {
+			return c.LoginRate == 0 && c.SocketsPerAddr == 0
+		}},
+		{"login rate", map[string]string{"LOGIN_RATE": "10"}, false, func(c Config) bool { return c.LoginRate == 10 }},
+		{"login rate not whole", map[string]string{"LOGIN_RATE": "1.5"}, true, nil},
+		{"sockets per ip negative", map[string]string{"SOCKETS_PER_IP": "-1"}, true, nil},
+		{"client ip header", map[string]string{"CLIENT_IP_HEADER": " Fly-Client-IP "}, false, func(c Config) bool { return c.ClientIPHeader == "Fly-Client-IP" }},
+		{"client ip header not a name", map[string]string{"CLIENT_IP_HEADER": "Fly-Client-IP: 1.2.3.4"}, true, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -117,6 +117,7 @@ func TestDeployFilesAgreeWithCode(t *testing.T) {
 			env[k] = v
 		}
 	}
+	flyCfg, flyErr := configFromEnv(func(k string) string { return fly.Env[k] })
 	expose := df.final("EXPOSE")
 	user := df.final("USER")
 	from := df.final("FROM")
@@ -131,6 +132,8 @@ func TestDeployFilesAgreeWithCode(t *testing.T) {
 		{"fly mount destination is DATA_DIR", fly.Mounts.Destination != "" && fly.Mounts.Destination == fly.Env["DATA_DIR"]},
 		{"image DATA_DIR is the mount", env["DATA_DIR"] == fly.Mounts.Destination},
 		{"force_https", fly.HTTPService.ForceHTTPS},
+		{"fly env is a valid config", flyErr == nil},
+		{"behind Fly's proxy, limits count Fly-Client-IP", flyCfg.ClientIPHeader == "Fly-Client-IP"},
 		{"kill_timeout >= 15s", mustDuration(fly.KillTimeout) >= 15*time.Second},
 		{"kill_signal is one we handle", fly.KillSignal == "" || fly.KillSignal == "SIGINT" || fly.KillSignal == "SIGTERM"},
 		{"concurrency counts connections", fly.HTTPService.Concurrency.Type == "connections"},

@@ -47,7 +47,9 @@ func MustStartStore(t testing.TB, dir string, st Store, mod ...func(*Config)) *t
 	cfg := defaultConfig()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.DataDir = dir
-	cfg.MsgRate = 0
+	// Tests log in and connect many users from 127.0.0.1; the limits
+	// have their own tests.
+	cfg.MsgRate, cfg.LoginRate, cfg.SocketsPerAddr = 0, 0, 0
 	cfg.PresenceGrace = 500 * time.Millisecond
 	for _, f := range mod {
 		f(&cfg)
@@ -211,6 +213,28 @@ func (ts *testServer) dialWith(d *websocket.Dialer, ck *http.Cookie, room string
 		h.Set(hdr[i], hdr[i+1])
 	}
 	return d.Dial(u, h)
+}
+
+// MustRefuseDial expects the socket to room to be refused before the
+// upgrade with status and the JSON error body of code.
+func (ts *testServer) MustRefuseDial(t *testing.T, ck *http.Cookie, room string, status int, cd code) {
+	t.Helper()
+	conn, resp, err := ts.dial(ck, room, -1)
+	if err == nil {
+		conn.Close()
+		t.Fatalf("dial %s was not refused", room)
+	}
+	if resp == nil || resp.StatusCode != status {
+		t.Fatalf("dial %s: err %v, resp %v; want status %d", room, err, resp, status)
+	}
+	var body struct {
+		Error struct{ Code, Message string }
+	}
+	json.NewDecoder(resp.Body).Decode(&body)
+	resp.Body.Close()
+	if body.Error.Code != string(cd) || body.Error.Message == "" {
+		t.Errorf("dial %s: error body %+v, want code %q and a message", room, body, cd)
+	}
 }
 
 // MustDial opens a socket to room (since < 0: a fresh connection) and

@@ -198,6 +198,14 @@ func (s *server) serveDoLogin(w http.ResponseWriter, r *http.Request) {
 		s.render(w, http.StatusServiceUnavailable, "login.html", p)
 		return
 	}
+	// Every attempt counts, refused ones too: the limit is there against
+	// floods of sessions and against trying names in bulk.
+	if ok, wait := s.hub.limits.login(clientAddr(r, s.hub.cfg.ClientIPHeader)); !ok {
+		w.Header().Set("Retry-After", retryAfterSeconds(wait))
+		p.Error = "Too many logins from your network; wait a moment and try again."
+		s.render(w, http.StatusTooManyRequests, "login.html", p)
+		return
+	}
 	id, err := s.hub.login(r.Context(), name, s.hub.sessionUser(r))
 	if err != nil {
 		p.Error = userMessage(err)

@@ -23,6 +23,7 @@ type Hub struct {
 	m     *melody.Melody
 
 	closing atomic.Bool    // set on shutdown: no new sockets or logins
+	limits  *addrLimits    // logins and sockets per client address
 	sockets sync.WaitGroup // open WebSocket handlers
 
 	mu       sync.Mutex
@@ -50,6 +51,7 @@ func newHub(cfg Config, store Store, log *slog.Logger) *Hub {
 		users: map[string]*user{}, sessions: map[string]*user{}, rooms: map[string]*room{},
 		loading: map[string]chan struct{}{}, conns: map[*melody.Session]*client{},
 	}
+	h.limits = newAddrLimits(cfg, func() time.Time { return h.now() })
 	h.m = h.newMelody()
 	return h
 }

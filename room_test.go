@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -182,16 +181,7 @@ func TestSlowRoomLoadStallsNobodyElse(t *testing.T) {
 
 	// A failed read: the socket gets a 503 with the usual JSON error, no
 	// half-made room stays behind, and the next socket loads the room.
-	_, resp, err := ts.dial(alice, "broken", -1)
-	if err == nil || resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
-		t.Fatalf("dial during a failing read: err %v, resp %v; want status 503", err, resp)
-	}
-	var body struct{ Error struct{ Code, Message string } }
-	json.NewDecoder(resp.Body).Decode(&body)
-	resp.Body.Close()
-	if body.Error.Code != string(codeUnavailable) {
-		t.Errorf("error body %+v, want code %q", body, codeUnavailable)
-	}
+	ts.MustRefuseDial(t, alice, "broken", http.StatusServiceUnavailable, codeUnavailable)
 	ts.hub.mu.Lock()
 	left := ts.hub.rooms["broken"] != nil || len(ts.hub.loading) != 0
 	ts.hub.mu.Unlock()

@@ -206,8 +206,14 @@ func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
 		}
 		since = n
 	}
+	addr := clientAddr(r, h.cfg.ClientIPHeader)
+	if !h.limits.openSocket(addr) {
+		writeJSONError(w, errorf(codeRateLimited, "Too many connections from your network; close some tabs and try again."))
+		return
+	}
 	rm, err := h.room(r.Context(), name)
 	if err != nil {
+		h.limits.closeSocket(addr)
 		writeJSONError(w, err)
 		return
 	}
@@ -222,15 +228,16 @@ func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
 	// handler's deep stack alive; for a long-lived idle socket that is
 	// most of its memory.
 	h.sockets.Add(1)
-	go h.runSocket(w, r, c)
+	go h.runSocket(w, r, c, addr)
 	<-up
 }
 
 // runSocket upgrades and then serves one socket until it closes. w and r
 // are arguments, not captured, so nothing holds them once the upgrade is
-// done.
-func (h *Hub) runSocket(w http.ResponseWriter, r *http.Request, c *client) {
+// done. addr's socket slot is given back when it ends.
+func (h *Hub) runSocket(w http.ResponseWriter, r *http.Request, c *client, addr string) {
 	defer h.sockets.Done()
+	defer h.limits.closeSocket(addr)
 	defer h.release(c.room) // the socket's last op (unsubscribe) is queued by now
 	r = r.WithContext(context.WithValue(r.Context(), clientKey{}, c))
 	if err := h.m.HandleRequest(w, r); err != nil {

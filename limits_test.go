@@ -1,0 +1,184 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestClientAddr(t *testing.T) {
+	tests := []struct {
+		name, remote, header, value, want string
+	}{
+		{"peer v4", "203.0.113.7:5555", "", "", "203.0.113.7"},
+		{"peer v6 counts by /64", "[2001:db8:1:2:3:4:5:6]:5555", "", "", "2001:db8:1:2::/64"},
+		{"header ignored unless configured", "127.0.0.1:5555", "", "198.51.100.1", "127.0.0.1"},
+		{"configured header", "127.0.0.1:5555", "Fly-Client-IP", "198.51.100.1", "198.51.100.1"},
+		{"list header: the proxy's own entry is last", "127.0.0.1:5555", "X-Forwarded-For", "6.6.6.6, 198.51.100.1", "198.51.100.1"},
+		{"configured header missing: the peer", "127.0.0.1:5555", "Fly-Client-IP", "", "127.0.0.1"},
+		{"v6 in the header", "127.0.0.1:5555", "Fly-Client-IP", "2001:db8::1", "2001:db8::/64"},
+		{"v4-mapped v6 is v4", "[::ffff:203.0.113.9]:1", "", "", "203.0.113.9"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r, _ := http.NewRequest("GET", "/", nil)
+			r.RemoteAddr = tc.remote
+			if tc.value != "" {
+				name := tc.header
+				if name == "" {
+					name = "Fly-Client-IP"
+				}
+				r.Header.Set(name, tc.value)
+			}
+			if got := clientAddr(r, tc.header); got != tc.want {
+				t.Errorf("clientAddr = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// The limiter's arithmetic on an injected clock: bursts, refill, slots
+// given back, and idle addresses forgotten.
+func TestAddrLimits(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	l := newAddrLimits(Config{LoginRate: 3, SocketsPerAddr: 2}, func() time.Time { return now })
+	for i := range 3 {
+		if ok, _ := l.login("a"); !ok {
+			t.Fatalf("login %d refused within the burst", i+1)
+		}
+	}
+	ok, wait := l.login("a")
+	if ok || wait <= 0 || wait > 20*time.Second {
+		t.Fatalf("4th login: ok %v, retry after %v; want refused, at most 20 s (3 a minute)", ok, wait)
+	}
+	if ok, _ := l.login("b"); !ok {
+		t.Fatal("another address shares a's allowance")
+	}
+	now = now.Add(wait)
+	if ok, _ := l.login("a"); !ok {
+		t.Fatalf("login refused after waiting the %v it was told", wait)
+	}
+
+	if !l.openSocket("a") || !l.openSocket("a") {
+		t.Fatal("sockets within the limit refused")
+	}
+	if l.openSocket("a") {
+		t.Fatal("3rd socket allowed with a limit of 2")
+	}
+	l.closeSocket("a")
+	if !l.openSocket("a") {
+		t.Fatal("a closed socket's slot was not given back")
+	}
+
+	// A minute on, b (full bucket, no sockets) is forgotten; a, with
+	// sockets open, is kept.
+	now = now.Add(2 * time.Minute)
+	l.openSocket("c")
+	l.mu.Lock()
+	_, hasA := l.addrs["a"]
+	_, hasB := l.addrs["b"]
+	l.mu.Unlock()
+	if !hasA || hasB {
+		t.Errorf("after pruning: a kept %v (want true), b kept %v (want false)", hasA, hasB)
+	}
+
+	off := newAddrLimits(Config{}, time.Now)
+	for range 1000 {
+		if ok, _ := off.login("a"); !ok || !off.openSocket("a") {
+			t.Fatal("limits of 0 must not limit")
+		}
+	}
+	if len(off.addrs) != 0 {
+		t.Error("limits of 0 still keep state per address")
+	}
+}
+
+// LOGIN_RATE through the real login form: the page says why, in the
+// browser's language, with Retry-After; a forged client-address header
+// does not help unless the server was told to trust it.
+func TestLoginRateLimit(t *testing.T) {
+	t.Run("peer address", func(t *testing.T) {
+		ts := MustStart(t, t.TempDir(), func(c *Config) { c.LoginRate = 2 })
+		ts.MustLogin(t, "one")
+		ts.MustLogin(t, "two")
+		resp := ts.postLogin(t, "three", "", "Fly-Client-IP", "198.51.100.1", "Accept-Language", "zh-CN")
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusTooManyRequests {
+			t.Fatalf("3rd login: status %d, want 429", resp.StatusCode)
+		}
+		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || s < 1 || s > 30 {
+			t.Errorf("Retry-After %q, want 1-30 seconds", resp.Header.Get("Retry-After"))
+		}
+		if !strings.Contains(string(body), zh["Too many logins from your network; wait a moment and try again."]) || !strings.Contains(string(body), `value="three"`) {
+			t.Errorf("page does not explain in Chinese or lost the typed name:\n%s", body)
+		}
+		if len(resp.Cookies()) != 0 {
+			t.Error("a refused login set a cookie")
+		}
+	})
+	t.Run("trusted proxy header", func(t *testing.T) {
+		ts := MustStart(t, t.TempDir(), func(c *Config) { c.LoginRate = 1; c.ClientIPHeader = "Fly-Client-IP" })
+		for i, tc := range []struct {
+			ip   string
+			want int
+		}{
+			{"198.51.100.1", http.StatusSeeOther},
+			{"198.51.100.1", http.StatusTooManyRequests},
+			{"198.51.100.2", http.StatusSeeOther},
+			{"2001:db8::1", http.StatusSeeOther},
+			{"2001:db8::2", http.StatusTooManyRequests}, // the same /64
+		} {
+			resp := ts.postLogin(t, fmt.Sprintf("user%d", i), "", "Fly-Client-IP", tc.ip)
+			if resp.StatusCode != tc.want {
+				t.Errorf("login %d from %s: status %d, want %d", i, tc.ip, resp.StatusCode, tc.want)
+			}
+		}
+	})
+}
+
+// SOCKETS_PER_IP through real sockets: the one over the limit is refused
+// before the upgrade with the usual JSON error, and a closed socket frees
+// its slot.
+func TestSocketsPerAddr(t *testing.T) {
+	ts := MustStart(t, t.TempDir(), func(c *Config) { c.SocketsPerAddr = 2 })
+	ck := ts.MustLogin(t, "alice")
+	first, _ := ts.MustDial(t, ck, "lobby", -1)
+	ts.MustDial(t, ck, "games", -1)
+
+	ts.MustRefuseDial(t, ck, "lobby", http.StatusTooManyRequests, codeRateLimited)
+
+	first.conn.Close()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		conn, _, err := ts.dial(ck, "lobby", -1)
+		if err == nil {
+			conn.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the closed socket's slot never came back: %v", err)
+		}
+	}
+}
+
+// Every string the page templates translate has a Chinese translation.
+func TestTemplateStringsTranslated(t *testing.T) {
+	lit := regexp.MustCompile(`\{\{t \.Lang "([^"]+)"\}\}`)
+	pages, _ := fs.Glob(embedded, "embed/*.html")
+	for _, p := range pages {
+		b, _ := fs.ReadFile(embedded, p)
+		for _, m := range lit.FindAllStringSubmatch(string(b), -1) {
+			if _, ok := zh[m[1]]; !ok {
+				t.Errorf("%s: %q has no Chinese translation", p, m[1])
+			}
+		}
+	}
+	if len(pages) == 0 {
+		t.Fatal("no page templates found")
+	}
+}
