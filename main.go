@@ -86,11 +86,15 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Log == nil {
 		m.Log = slog.New(slog.DiscardHandler)
 	}
+	// The data directory holds the session key whatever the store is.
+	if err := m.Config.prepareDataDir(); err != nil {
+		if m.Store != nil {
+			m.Store.Close()
+		}
+		return err
+	}
 	st := m.Store
 	if st == nil {
-		if err := m.Config.prepareDataDir(); err != nil {
-			return err
-		}
 		sq, err := OpenSQLite(m.Config.DataDir, m.Config.FullSync)
 		if err != nil {
 			return err

@@ -134,6 +134,9 @@ func TestSlowRoomLoadStallsNobodyElse(t *testing.T) {
 	}
 	g := &gatedStore{Store: sq, slow: "slow", broken: "broken", started: make(chan struct{}, 2), open: make(chan struct{})}
 	ts := MustStartStore(t, dir, g)
+	if len(ts.Config.SessionSecret) < 16 {
+		t.Fatal("with a store of the caller's, the session key was not loaded from the data directory")
+	}
 	// On failure, let the held read go before the server is closed.
 	openGate := sync.OnceFunc(func() { close(g.open) })
 	t.Cleanup(openGate)
