@@ -14,21 +14,14 @@
   const lang = /^zh\b/i.test((navigator.languages && navigator.languages[0]) || navigator.language || "") ? "zh" : "en";
   const locale = lang === "zh" ? "zh-CN" : undefined;
   const STR = {
+    // Keys are the English text; en lists only the strings that differ
+    // from their key (and the error codes), as the server's i18n.go does.
     en: {
-      "Go to room": "Go to room", "Room": "Room", "Go": "Go", "Log out": "Log out", "Online": "Online",
-      "Message": "Message", "Message #{room}": "Message #{room}", "Send": "Send",
-      "{n} online": "{n} online", "Connected": "Connected", "Connecting…": "Connecting…",
-      "Reconnecting in {n} s…": "Reconnecting in {n} s…", "Offline": "Offline",
       "{n} new messages": "{n} new messages ↓", "1 new message": "1 new message ↓",
-      "joined": "joined", "left": "left", "Sending…": "Sending…", "Not sent": "Not sent", "Retry": "Retry",
       "Waiting for connection": "Will send when connected",
-      "Beginning of #{room}": "This is the beginning of #{room}.", "Loading older messages…": "Loading older messages…",
-      "Today": "Today", "Yesterday": "Yesterday", "{n} characters left": "{n} characters left",
-      "{n} characters too many": "{n} characters too many",
+      "Beginning of #{room}": "This is the beginning of #{room}.",
       "invalid": "That message could not be sent.", "too_long": "Messages have at most 2000 characters.",
       "rate_limited": "You are sending too fast; wait a moment.", "unavailable": "The server could not save that; try again.",
-      "Room names have 1–32 letters, digits, - or _.": "Room names have 1–32 letters, digits, - or _.",
-      "Could not load older messages.": "Could not load older messages.", "Messages": "Messages",
     },
     zh: {
       "Go to room": "前往房间", "Room": "房间", "Go": "前往", "Log out": "退出", "Online": "在线",
