@@ -150,8 +150,10 @@ func (b *benchRun) setTarget(raw string, allowRemote bool) error {
 }
 
 // startChild runs this binary as the server: a temporary DATA_DIR, a free
-// loopback port, no rate limit. It is a separate process so that server and
-// load generator each get the whole open-files limit.
+// loopback port, none of the rate or per-address limits (the bench is a
+// handful of loopback addresses logging in thousands). It is a separate
+// process so that server and load generator each get the whole open-files
+// limit.
 func (b *benchRun) startChild() (stop func(), err error) {
 	// The free port we pick can be taken before the child binds it (our
 	// own clients' source ports live in the same space): try again.
