@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 )
@@ -161,6 +163,15 @@ func MustPaste(t *testing.T, ctx context.Context, text string) {
 		}),
 		chromedp.KeyEvent(kb.Enter),
 	)
+}
+
+// setCookie gives the browser context a session made with MustLogin: the
+// same person in another window, or a login without the form.
+func setCookie(ts *testServer, ck *http.Cookie) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, network.SetCookie, network.SetCookieParams{Name: ck.Name, Value: ck.Value, URL: ts.URL, HTTPOnly: new(true)})
+		return err
+	})
 }
 
 // texts returns the text of every message on screen, in order.

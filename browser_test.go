@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 )
@@ -342,10 +340,7 @@ func TestBrowserSessionEndedElsewhere(t *testing.T) {
 	var tabs []context.Context
 	for range 2 {
 		tab := MustPerson(t, b)
-		MustDo(t, tab, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			_, err := cdp.Call(ctx, tg, network.SetCookie, network.SetCookieParams{Name: ck.Name, Value: ck.Value, URL: ts.URL, HTTPOnly: new(true)})
-			return err
-		}), chromedp.Navigate(ts.URL+"/r/cats"))
+		MustDo(t, tab, setCookie(ts, ck), chromedp.Navigate(ts.URL+"/r/cats"))
 		MustWait(t, tab, connected)
 		tabs = append(tabs, tab)
 	}
@@ -356,4 +351,27 @@ func TestBrowserSessionEndedElsewhere(t *testing.T) {
 	if v := MustEval[string](t, tabs[1], `document.getElementById("room").value`); v != "cats" {
 		t.Errorf("room field %q, want cats", v)
 	}
+}
+
+// A socket refused before the upgrade: the page cannot see the 429, so it
+// asks the server why and says so while it waits, then gets in once a
+// slot is free.
+func TestBrowserSaysWhySocketRefused(t *testing.T) {
+	ts := MustStart(t, t.TempDir(), func(c *Config) { c.SocketsPerAddr = 1 })
+	b := MustBrowser(t, "en-US")
+	alice := MustPerson(t, b)
+	MustEnter(t, alice, ts, "alice", "")
+
+	bob := MustPerson(t, b)
+	ck := ts.MustLogin(t, "bob")
+	MustDo(t, bob, setCookie(ts, ck), chromedp.Navigate(ts.URL+"/r/lobby"))
+	MustWait(t, bob, `document.getElementById("status").dataset.why === "too_many_sockets"`)
+	if s := MustEval[string](t, bob, `document.getElementById("status").textContent`); !strings.Contains(s, "Too many connections from your network") {
+		t.Errorf("status %q does not say why", s)
+	}
+
+	MustDo(t, alice, chromedp.Navigate("about:blank")) // alice's socket closes
+	MustWait(t, bob, connected)
+	MustSay(t, bob, "in at last")
+	MustWait(t, bob, texts+`.includes("in at last")`)
 }

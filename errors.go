@@ -20,6 +20,9 @@ const (
 	codeForbidden    code = "forbidden"
 	codeNotFound     code = "not_found"
 	codeUnavailable  code = "unavailable"
+	// codeUpgrade answers a plain GET of /ws that passed every check a
+	// socket would meet: the web client probes that way (see serveWS).
+	codeUpgrade code = "upgrade_required"
 )
 
 var httpStatus = map[code]int{
@@ -31,6 +34,7 @@ var httpStatus = map[code]int{
 	codeForbidden:    http.StatusForbidden,
 	codeNotFound:     http.StatusNotFound,
 	codeUnavailable:  http.StatusServiceUnavailable,
+	codeUpgrade:      http.StatusUpgradeRequired,
 }
 
 // WebSocket close codes we send. 4001 is ours: the session ended (logout or

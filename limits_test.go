@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
@@ -164,6 +165,42 @@ func TestSocketsPerAddr(t *testing.T) {
 			t.Fatalf("the closed socket's slot never came back: %v", err)
 		}
 	}
+}
+
+// A plain GET of the socket URL is how the web client learns why a socket
+// was refused: it meets the same checks and answers with their status, 426
+// when a socket would be let in, and never keeps a socket slot.
+func TestSocketProbe(t *testing.T) {
+	ts := MustStart(t, t.TempDir(), func(c *Config) { c.SocketsPerAddr = 1 })
+	ck := ts.MustLogin(t, "alice")
+	probe := func(t *testing.T, path string, ck *http.Cookie, status int, cd code) {
+		t.Helper()
+		resp, body := ts.get(t, path, ck)
+		var e struct {
+			Error struct{ Code, Message string }
+		}
+		if err := json.Unmarshal([]byte(body), &e); err != nil || resp.StatusCode != status || e.Error.Code != string(cd) || e.Error.Message == "" {
+			t.Fatalf("GET %s: %d %s; want %d with code %q and a message", path, resp.StatusCode, body, status, cd)
+		}
+	}
+	for _, tc := range []struct {
+		name, path string
+		ck         *http.Cookie
+		status     int
+		cd         code
+	}{
+		{"no session", "/ws?room=lobby", nil, http.StatusUnauthorized, codeUnauthorized},
+		{"bad room", "/ws?room=no%20spaces", ck, http.StatusBadRequest, codeInvalid},
+		{"bad since", "/ws?room=lobby&since=-1", ck, http.StatusBadRequest, codeInvalid},
+		{"would be accepted", "/ws?room=lobby&since=0", ck, http.StatusUpgradeRequired, codeUpgrade},
+		{"again: the probe gave its slot back", "/ws?room=lobby", ck, http.StatusUpgradeRequired, codeUpgrade},
+	} {
+		t.Run(tc.name, func(t *testing.T) { probe(t, tc.path, tc.ck, tc.status, tc.cd) })
+	}
+	// The one slot is free after all those probes: a socket takes it,
+	// and then the probe says why a second one would be refused.
+	ts.MustDial(t, ck, "lobby", -1)
+	probe(t, "/ws?room=lobby", ck, http.StatusTooManyRequests, codeRateLimited)
 }
 
 // Every string the page templates translate has a Chinese translation.

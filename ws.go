@@ -211,6 +211,16 @@ func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, errorf(codeRateLimited, "Too many connections from your network; close some tabs and try again."))
 		return
 	}
+	// Browsers hide a refused handshake's status from the page, so after a
+	// refused socket the web client fetches this same URL without the
+	// upgrade to learn why. Every check above has answered it by now; 426
+	// says a socket would be let in. (A store that cannot load the room
+	// still refuses the real socket with 503; the probe skips that read.)
+	if !websocket.IsWebSocketUpgrade(r) {
+		h.limits.closeSocket(addr)
+		writeJSONError(w, errorf(codeUpgrade, "This is the WebSocket endpoint; a socket would be accepted now."))
+		return
+	}
 	rm, err := h.room(r.Context(), name)
 	if err != nil {
 		h.limits.closeSocket(addr)

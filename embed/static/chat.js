@@ -28,6 +28,8 @@
       "Message": "消息", "Message #{room}": "发送到 #{room}", "Send": "发送",
       "{n} online": "{n} 人在线", "Connected": "已连接", "Connecting…": "连接中…",
       "Reconnecting in {n} s…": "{n} 秒后重新连接…", "Offline": "离线",
+      "Too many connections from your network; reconnecting in {n} s…": "你的网络连接过多，{n} 秒后重新连接…",
+      "Server unavailable; reconnecting in {n} s…": "服务器暂不可用，{n} 秒后重新连接…",
       "{n} new messages": "{n} 条新消息 ↓", "1 new message": "1 条新消息 ↓",
       "joined": "加入了房间", "left": "离开了房间", "Sending…": "发送中…", "Not sent": "未发送", "Retry": "重试",
       "Waiting for connection": "连接后发送",
@@ -337,11 +339,16 @@
 
   // ---- connection
   let reconnectTimer = 0, countdownTimer = 0;
-  function setStatus(kind, n) {
+  // why: what the server said when it refused the last socket, if anything.
+  function setStatus(kind, n, why = "") {
     statusEl.dataset.state = kind;
+    statusEl.dataset.why = why;
     statusEl.textContent = {
-      connected: t("Connected"), connecting: t("Connecting…"),
-      reconnecting: t("Reconnecting in {n} s…", { n }), offline: t("Offline"),
+      connected: t("Connected"), connecting: t("Connecting…"), offline: t("Offline"),
+      reconnecting: t({
+        too_many_sockets: "Too many connections from your network; reconnecting in {n} s…",
+        unavailable: "Server unavailable; reconnecting in {n} s…",
+      }[why] || "Reconnecting in {n} s…", { n }),
     }[kind];
   }
 
@@ -383,28 +390,33 @@
       state.ready = false;
       for (const p of state.pending.values()) if (p.status === "sent") p.status = "queued";
       if (e.code === 4001) return sessionEnded();
-      if (!state.opened) return checkSessionThenRetry();
+      if (!state.opened) return probeThenRetry(url);
       scheduleReconnect();
     };
   }
 
-  // A socket refused before the upgrade gives the page only a 1006; ask
-  // the API whether the session is still good before retrying forever.
-  async function checkSessionThenRetry() {
+  // A socket refused before the upgrade gives the page only a 1006: browsers
+  // hide the handshake's status. The same URL fetched without the upgrade
+  // meets the same checks and answers with a status (426: a socket would be
+  // let in now). A dead session goes to the login page; the other refusals
+  // say what the page is waiting for.
+  async function probeThenRetry(url) {
+    let why = "";
     try {
-      const res = await fetch(`/api/rooms/${encodeURIComponent(room)}/messages?limit=1`, { credentials: "same-origin" });
+      const res = await fetch(url.replace(/^ws/, "http"), { credentials: "same-origin" });
       if (res.status === 401) return sessionEnded();
+      why = { 429: "too_many_sockets", 503: "unavailable" }[res.status] || "";
     } catch { /* offline: retry below */ }
-    scheduleReconnect();
+    scheduleReconnect(why);
   }
 
-  function scheduleReconnect() {
+  function scheduleReconnect(why = "") {
     // Exponential backoff with full jitter, 0.5 s up to 30 s.
     const cap = Math.min(30000, 500 * 2 ** state.attempt);
     const delay = cap / 2 + Math.random() * cap / 2;
     state.attempt++;
     const until = Date.now() + delay;
-    const tick = () => setStatus("reconnecting", Math.max(1, Math.ceil((until - Date.now()) / 1000)));
+    const tick = () => setStatus("reconnecting", Math.max(1, Math.ceil((until - Date.now()) / 1000)), why);
     tick();
     countdownTimer = setInterval(tick, 1000);
     reconnectTimer = setTimeout(connect, delay);
