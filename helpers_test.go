@@ -224,16 +224,23 @@ func (ts *testServer) MustRefuseDial(t *testing.T, ck *http.Cookie, room string,
 		conn.Close()
 		t.Fatalf("dial %s was not refused", room)
 	}
-	if resp == nil || resp.StatusCode != status {
-		t.Fatalf("dial %s: err %v, resp %v; want status %d", room, err, resp, status)
+	if resp == nil {
+		t.Fatalf("dial %s: %v, and no HTTP answer; want status %d", room, err, status)
 	}
-	var body struct {
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	MustErrorJSON(t, "dial "+room, resp, string(body), status, cd)
+}
+
+// MustErrorJSON checks an error answer: the status, and the JSON body
+// {"error":{"code":cd,"message":...}} with a message for the user.
+func MustErrorJSON(t testing.TB, what string, resp *http.Response, body string, status int, cd code) {
+	t.Helper()
+	var e struct {
 		Error struct{ Code, Message string }
 	}
-	json.NewDecoder(resp.Body).Decode(&body)
-	resp.Body.Close()
-	if body.Error.Code != string(cd) || body.Error.Message == "" {
-		t.Errorf("dial %s: error body %+v, want code %q and a message", room, body, cd)
+	if err := json.Unmarshal([]byte(body), &e); err != nil || resp.StatusCode != status || e.Error.Code != string(cd) || e.Error.Message == "" {
+		t.Errorf("%s: %d %s; want %d with code %q and a message", what, resp.StatusCode, body, status, cd)
 	}
 }
 

@@ -267,10 +267,7 @@ func TestHistoryAPI(t *testing.T) {
 		}
 	}
 	resp, body := ts.get(t, "/api/rooms/lobby/messages", nil)
-	var e struct{ Error struct{ Code string } }
-	if resp.StatusCode != 401 || json.Unmarshal([]byte(body), &e) != nil || e.Error.Code != "unauthorized" {
-		t.Errorf("without session: %d %s", resp.StatusCode, body)
-	}
+	MustErrorJSON(t, "without session", resp, body, http.StatusUnauthorized, codeUnauthorized)
 	if resp, _ := ts.get(t, "/api/rooms/no%20pe/messages", ck); resp.StatusCode != 400 {
 		t.Errorf("invalid room: %d", resp.StatusCode)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
@@ -176,12 +175,7 @@ func TestSocketProbe(t *testing.T) {
 	probe := func(t *testing.T, path string, ck *http.Cookie, status int, cd code) {
 		t.Helper()
 		resp, body := ts.get(t, path, ck)
-		var e struct {
-			Error struct{ Code, Message string }
-		}
-		if err := json.Unmarshal([]byte(body), &e); err != nil || resp.StatusCode != status || e.Error.Code != string(cd) || e.Error.Message == "" {
-			t.Fatalf("GET %s: %d %s; want %d with code %q and a message", path, resp.StatusCode, body, status, cd)
-		}
+		MustErrorJSON(t, "GET "+path, resp, body, status, cd)
 	}
 	for _, tc := range []struct {
 		name, path string
