@@ -44,12 +44,22 @@ type benchClient struct {
 	histMu      sync.Mutex
 
 	// unacked holds the own messages (by seq) not yet seen back. After a
-	// resume, those the replay did not bring are sent again, as the web
-	// client does: a frame written into a socket the server was closing
-	// never reached it, and only its sender can know.
+	// resume, those sent on the closed socket that the replay did not
+	// bring are sent again, as the web client does: a frame written into a
+	// socket the server was closing never reached it, and only its sender
+	// can know. Messages sent on the new socket are not: the server takes
+	// them after the welcome, so their echo may come after the replay.
 	unackedMu        sync.Mutex
-	unacked          map[int][]byte
+	unacked          map[int]unacked
+	gen              int  // sockets opened so far; guarded by writeM
 	resendAfterFrame bool // reader goroutine only
+}
+
+// unacked is an own message not yet seen back, and the socket (by gen) it
+// was written to.
+type unacked struct {
+	frame []byte
+	gen   int
 }
 
 // histogram is log-linear (HDR-like): 16 sub-buckets per power of two of
@@ -155,6 +165,7 @@ func (c *benchClient) dial(ctx context.Context) error {
 	}
 	c.writeM.Lock()
 	c.conn = conn
+	c.gen++
 	c.writeM.Unlock()
 	return nil
 }
@@ -168,30 +179,33 @@ func (c *benchClient) send(seq int) error {
 	} else {
 		frame = []byte(`{"type":"message","text":"` + text + `"}`)
 	}
+	c.writeM.Lock()
+	defer c.writeM.Unlock()
 	if !c.b.raw {
 		c.unackedMu.Lock()
 		if c.unacked == nil {
-			c.unacked = map[int][]byte{}
+			c.unacked = map[int]unacked{}
 		}
-		c.unacked[seq] = frame
+		c.unacked[seq] = unacked{frame, c.gen}
 		c.unackedMu.Unlock()
 	}
-	c.writeM.Lock()
-	defer c.writeM.Unlock()
 	return c.conn.WriteMessage(websocket.TextMessage, frame)
 }
 
-// resend writes again the own messages still unacknowledged after a
-// resume's replay.
+// resend writes again the own messages written to an earlier socket and
+// still unacknowledged after a resume's replay.
 func (c *benchClient) resend() {
-	c.unackedMu.Lock()
-	frames := make([][]byte, 0, len(c.unacked))
-	for _, f := range c.unacked {
-		frames = append(frames, f)
-	}
-	c.unackedMu.Unlock()
 	c.writeM.Lock()
 	defer c.writeM.Unlock()
+	c.unackedMu.Lock()
+	frames := make([][]byte, 0, len(c.unacked))
+	for seq, u := range c.unacked {
+		if u.gen < c.gen {
+			frames = append(frames, u.frame)
+			c.unacked[seq] = unacked{u.frame, c.gen}
+		}
+	}
+	c.unackedMu.Unlock()
 	for _, f := range frames {
 		if c.conn.WriteMessage(websocket.TextMessage, f) != nil {
 			return // closed again: the next resume sends them

@@ -17,11 +17,19 @@ type recentLine struct {
 }
 
 // remember appends a committed event to recent and makes it the last id.
+// recent is trimmed now and then, not per event, to the newest
+// historyOnJoin, or more while a socket's replay is being read from the
+// store: the events committed since its read began must still be here
+// when it comes back (see replayed).
 func (r *room) remember(id int64, raw []byte) {
 	r.lastID = id
 	r.recent = append(r.recent, recentLine{id, raw})
-	if len(r.recent) >= historyOnJoin+historyOnJoin/4 { // trim now and then, not per event
-		n := copy(r.recent, r.recent[len(r.recent)-historyOnJoin:])
+	keep := historyOnJoin
+	for _, upto := range r.reading {
+		keep = max(keep, int(id-upto))
+	}
+	if len(r.recent) >= keep+keep/4 {
+		n := copy(r.recent, r.recent[len(r.recent)-keep:])
 		clear(r.recent[n:])
 		r.recent = r.recent[:n]
 	}
@@ -67,37 +75,92 @@ func (r *room) subscribe(c *client, since int64) {
 }
 
 // welcome sends welcome and the replay to a socket whose join is committed,
-// then adds it to the room's clients.
+// then adds it to the room's clients. A replay that recent cannot answer
+// is read from the store off this goroutine (readReplay): the room keeps
+// committing and fanning out meanwhile, and the socket is welcomed when
+// the read comes back.
 func (r *room) welcome(j joiner) {
 	c, since := j.c, j.since
-	r.clients[c] = struct{}{}
 	if since > r.lastID {
 		since = -1 // an id from before the store was reset: start afresh
 	}
 	replay, ok := r.recentAfter(since)
-	truncated := false
 	if !ok {
+		r.readReplay(c, since)
+		return
+	}
+	r.sendWelcome(c, replay, false)
+}
+
+// storeReplay is a replay read from the store for one socket: the events
+// after since (< 0: a fresh socket gets the newest historyOnJoin) up to
+// upto, the room's last id when the read began.
+type storeReplay struct {
+	since, upto int64
+	lines       []recentLine
+	truncated   bool // more than maxReplay: the oldest are left out
+	err         error
+}
+
+// readReplay reads a socket's replay from the store on a goroutine of its
+// own and hands it back to the writer as opReplayed. Only committed events
+// are read and the writer's state is not touched; a long history read
+// would otherwise hold up every commit of the room. Until it is back the
+// socket is in reading, which keeps what is committed meanwhile in recent.
+func (r *room) readReplay(c *client, since int64) {
+	rp := &storeReplay{since: since, upto: r.lastID}
+	r.reading[c] = rp.upto
+	go func() {
 		after, limit := since, maxReplay
 		if since < 0 {
 			after, limit = 0, historyOnJoin
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		evs, err := r.hub.store.Events(ctx, r.name, after, 0, limit)
+		evs, err := r.hub.store.Events(ctx, r.name, after, rp.upto+1, limit)
 		cancel()
-		if err != nil {
-			r.log.Error("replay failed", "err", err)
-			c.close(closeInternal, "history unavailable; reconnect")
-			return
-		}
-		truncated = since >= 0 && len(evs) > 0 && evs[0].ID > since+1
-		replay = make([]recentLine, len(evs))
+		rp.err = err
+		rp.truncated = since >= 0 && len(evs) > 0 && evs[0].ID > since+1
+		rp.lines = make([]recentLine, len(evs))
 		for i, e := range evs {
-			replay[i] = recentLine{e.ID, encode(e.wire())}
+			rp.lines[i] = recentLine{e.ID, encode(e.wire())}
 		}
+		// false: the room stopped or retired, and the socket with it.
+		r.send(op{kind: opReplayed, c: c, replayed: rp})
+	}()
+}
+
+// replayed welcomes a socket whose replay came from the store, adding
+// from recent what was committed during the read.
+func (r *room) replayed(c *client, rp *storeReplay) {
+	if _, ok := r.reading[c]; !ok {
+		return // the socket closed or its user logged out meanwhile
 	}
+	delete(r.reading, c)
+	rest, ok := r.recentAfter(rp.upto)
+	if rp.err != nil || !ok {
+		r.clients[c] = struct{}{} // its close unsubscribes it as usual
+		r.log.Error("replay failed", "err", rp.err, "recent", ok)
+		c.close(closeInternal, "history unavailable; reconnect")
+		return
+	}
+	lines := append(rp.lines, rest...)
+	switch {
+	case rp.since < 0: // a fresh socket: the newest historyOnJoin
+		lines = lines[max(0, len(lines)-historyOnJoin):]
+	case len(lines) > maxReplay:
+		lines, rp.truncated = lines[len(lines)-maxReplay:], true
+	}
+	r.sendWelcome(c, lines, rp.truncated)
+}
+
+// sendWelcome adds c to the room's clients and writes welcome and its
+// replay as one frame (at most maxReplay events, about 100 KB): it takes
+// one slot of the socket's queue, and c gets live events from the next
+// frame on.
+func (r *room) sendWelcome(c *client, replay []recentLine, truncated bool) {
+	r.clients[c] = struct{}{}
+	defer close(c.welcomed) // after the write: its frames may go now
 	frame := encode(welcomeEvent{Type: typeWelcome, User: c.user.name, Room: r.name, Online: r.online(), LastID: r.lastID, Truncated: truncated})
-	// One frame for welcome and the whole replay (at most maxReplay
-	// events, about 100 KB): it takes one slot of the socket's queue.
 	if len(replay) > 0 {
 		n := len(frame)
 		for _, l := range replay {

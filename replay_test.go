@@ -4,11 +4,13 @@ package main
 // truncation mark, and a slow socket's 1013 and resume.
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -232,4 +234,126 @@ func TestReplayFromMemoryAndStoreAgree(t *testing.T) {
 	c.conn.Close()
 	ts.MustClose(t)
 	t.Run("restarted", func(t *testing.T) { check(t, MustStart(t, dir, grace)) })
+}
+
+// stallingStore holds the first resume read (after > 0) until release is
+// closed, the way a long history read on a slow disk would.
+type stallingStore struct {
+	Store
+	once    sync.Once
+	entered chan struct{} // closed when the first resume read starts
+	release chan struct{}
+}
+
+func (s *stallingStore) Events(ctx context.Context, room string, after, before int64, limit int) ([]Event, error) {
+	if after > 0 {
+		first := false
+		s.once.Do(func() { first = true; close(s.entered) })
+		if first {
+			<-s.release
+		}
+	}
+	return s.Store.Events(ctx, room, after, before, limit)
+}
+
+// A resume from beyond the room's memory reads the store; the room goes on
+// committing and fanning out meanwhile, and the resumed socket still gets
+// everything once, in order. With during > the room's memory, what was
+// said during the read needs a second store read.
+func TestLongReplayDoesNotHoldUpTheRoom(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		during     int
+		leaveEarly bool
+	}{
+		{"one message during the read", 1, false},
+		{"more than the room's memory during the read", historyOnJoin*2 + 5, false},
+		{"socket closes during the read", 3, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			sq, err := OpenSQLite(dir, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := &stallingStore{Store: sq, entered: make(chan struct{}), release: make(chan struct{})}
+			ts := MustStartStore(t, dir, st, func(c *Config) { c.PresenceGrace = 200 * time.Millisecond })
+			release := sync.OnceFunc(func() { close(st.release) })
+			t.Cleanup(release) // a failed run must not leave the read stalled
+			a, _ := ts.MustDial(t, ts.MustLogin(t, "alice"), "lobby", -1)
+			ckB := ts.MustLogin(t, "bob")
+			b, w := ts.MustDial(t, ckB, "lobby", -1)
+			seen := w.LastID
+			b.conn.Close()
+			for i := range historyOnJoin + 20 { // beyond the room's memory
+				a.say(fmt.Sprint("before ", i), "")
+				a.MustNextOf(typeMessage)
+			}
+
+			conn, _, err := ts.dial(ckB, "lobby", seen)
+			if err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-st.entered:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the resume did not read the store")
+			}
+			if tc.leaveEarly {
+				conn.Close()
+			} else {
+				// Frames sent before the welcome wait for it: their
+				// replies and events come after it.
+				for _, f := range []string{`{"type":"nope"}`, `{"type":"message","text":"early"}`} {
+					if err := conn.WriteMessage(websocket.TextMessage, []byte(f)); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			// The store read is stalled; alice's messages still go
+			// through (MustNextOf fails after 10 s).
+			for i := range tc.during {
+				a.say(fmt.Sprint("during ", i), "")
+				if e := a.MustNextOf(typeMessage); e.Text != fmt.Sprint("during ", i) {
+					t.Fatalf("alice got %q", e.Text)
+				}
+			}
+			release()
+
+			if tc.leaveEarly {
+				// bob's socket closed before his welcome: he still leaves
+				// after the grace, so his presence was counted right.
+				if e := a.MustNextOf(typeLeave); e.User != "bob" {
+					t.Fatalf("leave of %q, want bob", e.User)
+				}
+				return
+			}
+			b2 := newWSClient(t, conn)
+			w2 := b2.MustNext()
+			if w2.Type != typeWelcome || w2.Truncated {
+				t.Fatalf("first event %+v, want an untruncated welcome", w2)
+			}
+			a.say("after", "")
+			refused, early, after := false, false, false
+			for want := seen + 1; !early || !after; {
+				e := b2.MustNextOf(typeMessage, typeJoin, typeLeave, typeError)
+				if e.Type == typeError {
+					refused = refused || e.Code == string(codeInvalid)
+					continue
+				}
+				if e.ID != want {
+					t.Fatalf("bob got id %d (%q), want %d", e.ID, e.Text, want)
+				}
+				want++
+				if e.Text == "early" && e.ID <= w2.LastID {
+					t.Errorf("bob's early message has id %d, within the replay (last_id %d)", e.ID, w2.LastID)
+				}
+				early, after = early || e.Text == "early", after || e.Text == "after"
+			}
+			if !refused {
+				t.Error("no invalid error for bob's bad frame")
+			}
+			b2.expectQuiet(200*time.Millisecond, typePresence)
+		})
+	}
 }

@@ -33,6 +33,7 @@ const (
 	opKick                      // the user logged out: leave now
 	opRestore                   // presence remembered from before a restart
 	opPresence                  // the coalesced presence event is due
+	opReplayed                  // a replay read from the store is ready
 )
 
 type op struct {
@@ -46,6 +47,8 @@ type op struct {
 
 	restore *PresenceRecord // opRestore
 	at      time.Time       // opRestore: when the server started
+
+	replayed *storeReplay // opReplayed
 }
 
 // room owns one chat room. A single goroutine (run) assigns ids, commits
@@ -77,6 +80,10 @@ type room struct {
 	origins []originOf
 
 	joining []joiner // sockets to welcome once the batch is committed
+	// reading holds sockets whose replay is being read from the store
+	// (see readReplay), with the last id the read covers: their join is
+	// committed, their welcome is not sent.
+	reading map[*client]int64
 
 	presenceDirty bool // the online list changed since the last presence event
 	presenceSent  time.Time
@@ -113,6 +120,7 @@ func newRoom(h *Hub, name string, newest []Event) *room {
 		name: name, hub: h, log: h.log.With("room", name),
 		ops: make(chan op, 64), quit: make(chan struct{}), done: make(chan struct{}),
 		clients: map[*client]struct{}{}, members: map[string]*member{},
+		reading: map[*client]int64{},
 	}
 	for _, e := range newest {
 		r.remember(e.ID, encode(e.wire()))
@@ -177,7 +185,7 @@ func (r *room) run() {
 // and nothing is pending: unloading it now loses nothing. (A presence
 // event still due would have nobody to go to.)
 func (r *room) empty() bool {
-	return len(r.clients) == 0 && len(r.joining) == 0 && len(r.members) == 0 && len(r.lines) == 0
+	return len(r.clients) == 0 && len(r.joining) == 0 && len(r.reading) == 0 && len(r.members) == 0 && len(r.lines) == 0
 }
 
 // flushOrWait flushes the batch now, unless it carries no message and a
@@ -225,6 +233,8 @@ func (r *room) handle(o op) {
 	case opUnsubscribe:
 		if _, ok := r.clients[o.c]; ok {
 			delete(r.clients, o.c)
+		} else if _, ok := r.reading[o.c]; ok {
+			delete(r.reading, o.c)
 		} else if i := slices.IndexFunc(r.joining, func(j joiner) bool { return j.c == o.c }); i >= 0 {
 			r.joining = slices.Delete(r.joining, i, i+1)
 		} else {
@@ -244,6 +254,8 @@ func (r *room) handle(o op) {
 		}
 	case opRestore:
 		r.restore(*o.restore, o.at)
+	case opReplayed:
+		r.replayed(o.c, o.replayed)
 	case opPresence:
 		r.presenceTimer = nil
 		if r.presenceDirty {
@@ -253,6 +265,11 @@ func (r *room) handle(o op) {
 		for c := range r.clients {
 			if c.user.key == o.key {
 				delete(r.clients, c)
+			}
+		}
+		for c := range r.reading {
+			if c.user.key == o.key {
+				delete(r.reading, c)
 			}
 		}
 		if m := r.members[o.key]; m != nil {

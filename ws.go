@@ -46,6 +46,31 @@ type client struct {
 	// From then on nothing more is written to it, so a client that missed
 	// an event is always a client that was closed and must resume.
 	closing atomic.Int32
+	closed  chan struct{} // closed together with setting closing
+	// welcomed is closed by the room once the socket's welcome is queued
+	// (see awaitWelcome).
+	welcomed chan struct{}
+}
+
+// awaitWelcome holds a socket's frames until its welcome is queued: welcome
+// is then always the socket's first event, even before the error for a
+// bad frame, and a message is always taken by a room the socket is in
+// (a replay read from the store can take a while). False: the socket is
+// closing, or the room stopped, before its welcome.
+func (c *client) awaitWelcome() bool {
+	select {
+	case <-c.welcomed:
+		return true
+	default:
+	}
+	select {
+	case <-c.welcomed:
+		return true
+	case <-c.closed:
+		return false
+	case <-c.room.done:
+		return false
+	}
 }
 
 // write queues a frame. If melody's buffer for this socket is full, melody
@@ -63,6 +88,7 @@ func (c *client) sendError(cd code, text, nonce string) {
 // close sends a close frame after whatever is already queued.
 func (c *client) close(code int, reason string) {
 	if c.closing.CompareAndSwap(0, int32(code)) {
+		close(c.closed)
 		c.s.CloseWithMsg(websocket.FormatCloseMessage(code, reason))
 	}
 }
@@ -72,7 +98,9 @@ func (c *client) close(code int, reason string) {
 // Close concurrently with the write pump; they never call back into melody,
 // which matters because melody may call us with its hub lock held.
 func (c *client) closeNow(code int, reason string) {
-	if !c.closing.CompareAndSwap(0, int32(code)) {
+	if c.closing.CompareAndSwap(0, int32(code)) {
+		close(c.closed)
+	} else {
 		code = int(c.closing.Load())
 	}
 	conn := c.s.WebsocketConnection()
@@ -134,7 +162,7 @@ func (h *Hub) newMelody() *melody.Melody {
 		// Frames that arrive once we decided to close the socket are not
 		// taken: the client has no echo for them and sends them again
 		// after reconnecting, so taking them could store a message twice.
-		if c == nil || c.closing.Load() != 0 {
+		if c == nil || !c.awaitWelcome() || c.closing.Load() != 0 {
 			return
 		}
 		if !h.receive(c, data) {
@@ -228,7 +256,7 @@ func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	up := make(chan struct{})
-	c := &client{user: u, room: rm, since: since, upgraded: up}
+	c := &client{user: u, room: rm, since: since, upgraded: up, closed: make(chan struct{}), welcomed: make(chan struct{})}
 	if h.cfg.MsgRate > 0 {
 		c.limiter = rate.NewLimiter(rate.Limit(h.cfg.MsgRate), h.cfg.MsgBurst)
 	}
