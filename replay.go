@@ -25,8 +25,8 @@ func (r *room) remember(id int64, raw []byte) {
 	r.lastID = id
 	r.recent = append(r.recent, recentLine{id, raw})
 	keep := historyOnJoin
-	for _, upto := range r.reading {
-		keep = max(keep, int(id-upto))
+	if r.pinned >= 0 {
+		keep = max(keep, int(id-r.pinned))
 	}
 	if len(r.recent) >= keep+keep/4 {
 		n := copy(r.recent, r.recent[len(r.recent)-keep:])
@@ -110,6 +110,9 @@ type storeReplay struct {
 func (r *room) readReplay(c *client, since int64) {
 	rp := &storeReplay{since: since, upto: r.lastID}
 	r.reading[c] = rp.upto
+	if r.pinned < 0 {
+		r.pinned = rp.upto // the others began earlier: their ids are not higher
+	}
 	go func() {
 		after, limit := since, maxReplay
 		if since < 0 {
@@ -132,10 +135,9 @@ func (r *room) readReplay(c *client, since int64) {
 // replayed welcomes a socket whose replay came from the store, adding
 // from recent what was committed during the read.
 func (r *room) replayed(c *client, rp *storeReplay) {
-	if _, ok := r.reading[c]; !ok {
+	if !r.doneReading(c) {
 		return // the socket closed or its user logged out meanwhile
 	}
-	delete(r.reading, c)
 	rest, ok := r.recentAfter(rp.upto)
 	if rp.err != nil || !ok {
 		r.clients[c] = struct{}{} // its close unsubscribes it as usual
@@ -151,6 +153,25 @@ func (r *room) replayed(c *client, rp *storeReplay) {
 		lines, rp.truncated = lines[len(lines)-maxReplay:], true
 	}
 	r.sendWelcome(c, lines, rp.truncated)
+}
+
+// doneReading takes c out of reading, if it is there, and lowers the pin
+// on recent to the earliest read still under way.
+func (r *room) doneReading(c *client) bool {
+	upto, ok := r.reading[c]
+	if !ok {
+		return false
+	}
+	delete(r.reading, c)
+	if upto == r.pinned {
+		r.pinned = -1
+		for _, u := range r.reading {
+			if r.pinned < 0 || u < r.pinned {
+				r.pinned = u
+			}
+		}
+	}
+	return true
 }
 
 // sendWelcome adds c to the room's clients and writes welcome and its

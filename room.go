@@ -84,6 +84,7 @@ type room struct {
 	// (see readReplay), with the last id the read covers: their join is
 	// committed, their welcome is not sent.
 	reading map[*client]int64
+	pinned  int64 // the lowest id in reading; -1 when it is empty
 
 	presenceDirty bool // the online list changed since the last presence event
 	presenceSent  time.Time
@@ -120,7 +121,7 @@ func newRoom(h *Hub, name string, newest []Event) *room {
 		name: name, hub: h, log: h.log.With("room", name),
 		ops: make(chan op, 64), quit: make(chan struct{}), done: make(chan struct{}),
 		clients: map[*client]struct{}{}, members: map[string]*member{},
-		reading: map[*client]int64{},
+		reading: map[*client]int64{}, pinned: -1,
 	}
 	for _, e := range newest {
 		r.remember(e.ID, encode(e.wire()))
@@ -231,13 +232,7 @@ func (r *room) handle(o op) {
 	case opSubscribe:
 		r.subscribe(o.c, o.since)
 	case opUnsubscribe:
-		if _, ok := r.clients[o.c]; ok {
-			delete(r.clients, o.c)
-		} else if _, ok := r.reading[o.c]; ok {
-			delete(r.reading, o.c)
-		} else if i := slices.IndexFunc(r.joining, func(j joiner) bool { return j.c == o.c }); i >= 0 {
-			r.joining = slices.Delete(r.joining, i, i+1)
-		} else {
+		if !r.forget(o.c) {
 			return
 		}
 		m := r.members[o.c.user.key]
@@ -269,13 +264,30 @@ func (r *room) handle(o op) {
 		}
 		for c := range r.reading {
 			if c.user.key == o.key {
-				delete(r.reading, c)
+				r.doneReading(c)
 			}
 		}
 		if m := r.members[o.key]; m != nil {
 			r.leave(o.key, m)
 		}
 	}
+}
+
+// forget removes a closed socket from the room, whether it was welcomed,
+// waiting for its replay or still joining. False: it was not there.
+func (r *room) forget(c *client) bool {
+	if _, ok := r.clients[c]; ok {
+		delete(r.clients, c)
+		return true
+	}
+	if r.doneReading(c) {
+		return true
+	}
+	if i := slices.IndexFunc(r.joining, func(j joiner) bool { return j.c == c }); i >= 0 {
+		r.joining = slices.Delete(r.joining, i, i+1)
+		return true
+	}
+	return false
 }
 
 // add appends a stored event to the batch. origin, if any, is told when the
