@@ -18,13 +18,13 @@ type recentLine struct {
 
 // remember appends a committed event to recent and makes it the last id.
 // recent is trimmed now and then, not per event, to the newest
-// historyOnJoin, or more while a socket's replay is being read from the
+// recentKeep, or more while a socket's replay is being read from the
 // store: the events committed since its read began must still be here
 // when it comes back (see replayed).
 func (r *room) remember(id int64, raw []byte) {
 	r.lastID = id
 	r.recent = append(r.recent, recentLine{id, raw})
-	keep := historyOnJoin
+	keep := recentKeep
 	if r.pinned >= 0 {
 		keep = max(keep, int(id-r.pinned))
 	}
@@ -37,19 +37,29 @@ func (r *room) remember(id int64, raw []byte) {
 
 // recentAfter returns the stored events a socket needs from memory: the
 // newest historyOnJoin for a fresh one (after < 0), else all after the id
-// after. ok is false when recent does not reach back that far.
-func (r *room) recentAfter(after int64) (lines []recentLine, ok bool) {
+// after, or the newest maxReplay of them (truncated). ok is false when
+// recent does not hold them: it does not reach back far enough and holds
+// less than a whole replay.
+func (r *room) recentAfter(after int64) (lines []recentLine, truncated, ok bool) {
 	complete := len(r.recent) == 0 && r.lastID == 0 || len(r.recent) > 0 && r.recent[0].id == 1
 	switch {
-	case after < 0 && (complete || len(r.recent) >= historyOnJoin):
-		return r.recent[max(0, len(r.recent)-historyOnJoin):], true
-	case after >= 0 && after >= r.lastID:
-		return nil, true
-	case after >= 0 && len(r.recent) > 0 && r.recent[0].id <= after+1:
-		i, _ := slices.BinarySearchFunc(r.recent, after+1, func(l recentLine, id int64) int { return cmp.Compare(l.id, id) })
-		return r.recent[i:], true
+	case after < 0:
+		if complete || len(r.recent) >= historyOnJoin {
+			return r.recent[max(0, len(r.recent)-historyOnJoin):], false, true
+		}
+		return nil, false, false
+	case after >= r.lastID:
+		return nil, false, true
 	}
-	return nil, false
+	i, _ := slices.BinarySearchFunc(r.recent, after+1, func(l recentLine, id int64) int { return cmp.Compare(l.id, id) })
+	reaches := len(r.recent) > 0 && r.recent[0].id <= after+1
+	switch {
+	case reaches && len(r.recent)-i <= maxReplay:
+		return r.recent[i:], false, true
+	case len(r.recent) >= maxReplay:
+		return r.recent[len(r.recent)-maxReplay:], true, true
+	}
+	return nil, false, false
 }
 
 // subscribe adds c to the room: it joins (if the user was not present)
@@ -84,12 +94,12 @@ func (r *room) welcome(j joiner) {
 	if since > r.lastID {
 		since = -1 // an id from before the store was reset: start afresh
 	}
-	replay, ok := r.recentAfter(since)
+	replay, truncated, ok := r.recentAfter(since)
 	if !ok {
 		r.readReplay(c, since)
 		return
 	}
-	r.sendWelcome(c, replay, false)
+	r.sendWelcome(c, replay, truncated)
 }
 
 // storeReplay is a replay read from the store for one socket: the events
@@ -138,7 +148,9 @@ func (r *room) replayed(c *client, rp *storeReplay) {
 	if !r.doneReading(c) {
 		return // the socket closed or its user logged out meanwhile
 	}
-	rest, ok := r.recentAfter(rp.upto)
+	// All of them: remember kept them for this read. If there are more
+	// than maxReplay, rest is the newest and the cap below keeps only it.
+	rest, _, ok := r.recentAfter(rp.upto)
 	if rp.err != nil || !ok {
 		r.clients[c] = struct{}{} // its close unsubscribes it as usual
 		r.log.Error("replay failed", "err", rp.err, "recent", ok)

@@ -61,8 +61,12 @@ func TestResumeSinceHasNoGapOrDuplicate(t *testing.T) {
 	a2.expectQuiet(300*time.Millisecond, typePresence)
 }
 
+// More than maxReplay events to resume: the newest maxReplay, marked
+// truncated, whether the room's memory answers or (after a restart) the
+// store.
 func TestReplayBeyondLimitIsMarked(t *testing.T) {
-	ts := MustStart(t, t.TempDir())
+	dir := t.TempDir()
+	ts := MustStart(t, dir)
 	ck := ts.MustLogin(t, "alice")
 	c, _ := ts.MustDial(t, ck, "lobby", -1)
 	for i := range maxReplay + 20 {
@@ -71,19 +75,26 @@ func TestReplayBeyondLimitIsMarked(t *testing.T) {
 	for range maxReplay + 20 {
 		c.MustNextOf(typeMessage)
 	}
-	c2, w := ts.MustDial(t, ck, "lobby", 0)
-	if !w.Truncated || w.LastID != maxReplay+21 {
-		t.Fatalf("welcome %+v, want truncated with last_id %d", w, maxReplay+21)
+	check := func(t *testing.T, ts *testServer) {
+		c2, w := ts.MustDial(t, ck, "lobby", 0)
+		defer c2.conn.Close()
+		if !w.Truncated || w.LastID != maxReplay+21 {
+			t.Fatalf("welcome %+v, want truncated with last_id %d", w, maxReplay+21)
+		}
+		if first := c2.MustNext(); first.ID != w.LastID-maxReplay+1 {
+			t.Errorf("replay starts at %d, want the newest %d (from %d)", first.ID, maxReplay, w.LastID-maxReplay+1)
+		}
+		// A fresh connection gets the newest 50.
+		c3, w3 := ts.MustDial(t, ck, "lobby", -1)
+		defer c3.conn.Close()
+		if e := c3.MustNext(); e.ID != w3.LastID-historyOnJoin+1 {
+			t.Errorf("fresh history starts at %d, want %d", e.ID, w3.LastID-historyOnJoin+1)
+		}
 	}
-	first := c2.MustNext()
-	if first.ID != w.LastID-maxReplay+1 {
-		t.Errorf("replay starts at %d, want the newest %d (from %d)", first.ID, maxReplay, w.LastID-maxReplay+1)
-	}
-	// A fresh connection gets the newest 50.
-	c3, w3 := ts.MustDial(t, ck, "lobby", -1)
-	if e := c3.MustNext(); e.ID != w3.LastID-historyOnJoin+1 {
-		t.Errorf("fresh history starts at %d, want %d", e.ID, w3.LastID-historyOnJoin+1)
-	}
+	t.Run("running", func(t *testing.T) { check(t, ts) })
+	c.conn.Close()
+	ts.MustClose(t)
+	t.Run("restarted", func(t *testing.T) { check(t, MustStart(t, dir)) })
 }
 
 // A client that stops reading is closed with 1013 once its buffer fills;
@@ -192,8 +203,9 @@ func MustHistory(t *testing.T, ts *testServer, ck *http.Cookie, room string, aft
 	return out
 }
 
-// Joins and short resumes are answered from the room's memory, longer ones
-// from the store; after a restart the memory is loaded from the store.
+// Joins and resumes are answered from the room's memory when it holds what
+// they need, else from the store; after a restart the memory holds only the
+// newest historyOnJoin, loaded from the store.
 // Whichever answers, a socket gets exactly the ids it asked for.
 func TestReplayFromMemoryAndStoreAgree(t *testing.T) {
 	dir := t.TempDir()
@@ -256,10 +268,11 @@ func (s *stallingStore) Events(ctx context.Context, room string, after, before i
 	return s.Store.Events(ctx, room, after, before, limit)
 }
 
-// A resume from beyond the room's memory reads the store; the room goes on
-// committing and fanning out meanwhile, and the resumed socket still gets
-// everything once, in order. With during > the room's memory, what was
-// said during the read needs a second store read.
+// A resume from beyond the room's memory (here: after a restart, which
+// leaves the room with its newest historyOnJoin) reads the store; the room
+// goes on committing and fanning out meanwhile, and the resumed socket
+// still gets everything once, in order. With during > recentKeep the room
+// must keep more than usual in memory until the read is back.
 func TestLongReplayDoesNotHoldUpTheRoom(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
@@ -267,29 +280,35 @@ func TestLongReplayDoesNotHoldUpTheRoom(t *testing.T) {
 		leaveEarly bool
 	}{
 		{"one message during the read", 1, false},
-		{"more than the room's memory during the read", historyOnJoin*2 + 5, false},
+		{"more than the room keeps during the read", recentKeep + recentKeep/4 + 5, false},
 		{"socket closes during the read", 3, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
+			grace := func(c *Config) { c.PresenceGrace = 200 * time.Millisecond }
+			ts := MustStart(t, dir, grace)
+			ckA, ckB := ts.MustLogin(t, "alice"), ts.MustLogin(t, "bob")
+			a, _ := ts.MustDial(t, ckA, "lobby", -1)
+			b, w := ts.MustDial(t, ckB, "lobby", -1)
+			seen := w.LastID
+			b.conn.Close()
+			var lastA int64
+			for i := range historyOnJoin + 20 { // more than a loaded room holds
+				a.say(fmt.Sprint("before ", i), "")
+				lastA = a.MustNextOf(typeMessage).ID
+			}
+			a.conn.Close()
+			ts.MustClose(t)
+
 			sq, err := OpenSQLite(dir, false)
 			if err != nil {
 				t.Fatal(err)
 			}
 			st := &stallingStore{Store: sq, entered: make(chan struct{}), release: make(chan struct{})}
-			ts := MustStartStore(t, dir, st, func(c *Config) { c.PresenceGrace = 200 * time.Millisecond })
+			ts = MustStartStore(t, dir, st, grace)
 			release := sync.OnceFunc(func() { close(st.release) })
-			t.Cleanup(release) // a failed run must not leave the read stalled
-			a, _ := ts.MustDial(t, ts.MustLogin(t, "alice"), "lobby", -1)
-			ckB := ts.MustLogin(t, "bob")
-			b, w := ts.MustDial(t, ckB, "lobby", -1)
-			seen := w.LastID
-			b.conn.Close()
-			for i := range historyOnJoin + 20 { // beyond the room's memory
-				a.say(fmt.Sprint("before ", i), "")
-				a.MustNextOf(typeMessage)
-			}
-
+			t.Cleanup(release)                         // a failed run must not leave the read stalled
+			a, _ = ts.MustDial(t, ckA, "lobby", lastA) // up to date: from memory
 			conn, _, err := ts.dial(ckB, "lobby", seen)
 			if err != nil {
 				t.Fatal(err)
@@ -330,12 +349,16 @@ func TestLongReplayDoesNotHoldUpTheRoom(t *testing.T) {
 			}
 			b2 := newWSClient(t, conn)
 			w2 := b2.MustNext()
-			if w2.Type != typeWelcome || w2.Truncated {
-				t.Fatalf("first event %+v, want an untruncated welcome", w2)
+			from := seen + 1
+			if w2.Type != typeWelcome || w2.Truncated != (w2.LastID-seen > maxReplay) {
+				t.Fatalf("first event %+v, want a welcome truncated only beyond %d events", w2, maxReplay)
+			}
+			if w2.Truncated {
+				from = w2.LastID - maxReplay + 1
 			}
 			a.say("after", "")
 			refused, early, after := false, false, false
-			for want := seen + 1; !early || !after; {
+			for want := from; !early || !after; {
 				e := b2.MustNextOf(typeMessage, typeJoin, typeLeave, typeError)
 				if e.Type == typeError {
 					refused = refused || e.Code == string(codeInvalid)

@@ -11,7 +11,13 @@ import (
 const (
 	historyOnJoin = 50  // events a fresh connection gets
 	maxReplay     = 500 // events a resuming connection gets at most
-	maxBatch      = 256 // ops folded into one commit and one frame
+	// recentKeep is how many of its newest events a room keeps encoded in
+	// memory (and a quarter more before trimming): a whole replay, so a
+	// busy room answers every resume without a store read. That is about
+	// 100 KB per room with traffic; a room loaded from the store starts
+	// with its newest historyOnJoin.
+	recentKeep = maxReplay
+	maxBatch   = 256 // ops folded into one commit and one frame
 	// presenceEvery spaces presence events: each carries the whole online
 	// list, so one per join in a busy room would cost O(members²) bytes.
 	// The first change goes out at once, later ones coalesce.
@@ -92,10 +98,10 @@ type room struct {
 	onlineJSON    []byte // the encoded online list; nil after a change
 
 	// recent holds the encoded lines of the newest stored events, oldest
-	// first: at least historyOnJoin of them once the room has that many,
-	// and a quarter more at most. Joins and short resumes are answered from it,
-	// with no store read and no encoding per socket, so a storm of
-	// (re)connections costs little CPU and leaves little garbage behind.
+	// first: at most recentKeep and a quarter more (more while a replay
+	// is read from the store, see remember). Joins and resumes are answered
+	// from it, with no store read and no encoding per socket, so a storm
+	// of (re)connections costs little CPU and leaves little garbage behind.
 	recent []recentLine
 }
 
