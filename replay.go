@@ -167,8 +167,8 @@ func (r *room) replayed(c *client, rp *storeReplay) {
 	r.sendWelcome(c, lines, rp.truncated)
 }
 
-// doneReading takes c out of reading, if it is there, and lowers the pin
-// on recent to the earliest read still under way.
+// doneReading takes c out of reading, if it is there, and moves the pin
+// on recent to the earliest read still under way (none: -1).
 func (r *room) doneReading(c *client) bool {
 	upto, ok := r.reading[c]
 	if !ok {
