@@ -375,3 +375,16 @@ func TestBrowserSaysWhySocketRefused(t *testing.T) {
 	MustSay(t, bob, "in at last")
 	MustWait(t, bob, texts+`.includes("in at last")`)
 }
+
+// A socket refused for its origin (ALLOWED_ORIGINS does not list the
+// page's address, as behind a proxy whose name was forgotten) says so,
+// instead of reconnecting without a word.
+func TestBrowserSaysOriginRefused(t *testing.T) {
+	ts := MustStart(t, t.TempDir(), func(c *Config) { c.AllowedOrigins = []string{"https://chat.example"} })
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustDo(t, p, setCookie(ts, ts.MustLogin(t, "bob")), chromedp.Navigate(ts.URL+"/r/lobby"))
+	MustWait(t, p, `document.getElementById("status").dataset.why === "origin_refused"`)
+	if s := MustEval[string](t, p, `document.getElementById("status").textContent`); !strings.Contains(s, "does not accept connections from this page's address") {
+		t.Errorf("status %q does not say why", s)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -187,6 +188,8 @@ func TestSocketProbe(t *testing.T) {
 		{"bad room", "/ws?room=no%20spaces", ck, http.StatusBadRequest, codeInvalid},
 		{"bad since", "/ws?room=lobby&since=-1", ck, http.StatusBadRequest, codeInvalid},
 		{"would be accepted", "/ws?room=lobby&since=0", ck, http.StatusUpgradeRequired, codeUpgrade},
+		{"the page's own origin", "/ws?room=lobby&origin=" + url.QueryEscape(ts.URL), ck, http.StatusUpgradeRequired, codeUpgrade},
+		{"another origin", "/ws?room=lobby&origin=https%3A%2F%2Fevil.example", ck, http.StatusForbidden, codeForbidden},
 		{"again: the probe gave its slot back", "/ws?room=lobby", ck, http.StatusUpgradeRequired, codeUpgrade},
 	} {
 		t.Run(tc.name, func(t *testing.T) { probe(t, tc.path, tc.ck, tc.status, tc.cd) })

@@ -30,6 +30,7 @@
       "Reconnecting in {n} s…": "{n} 秒后重新连接…", "Offline": "离线",
       "Too many connections from your network; reconnecting in {n} s…": "你的网络连接过多，{n} 秒后重新连接…",
       "Server unavailable; reconnecting in {n} s…": "服务器暂不可用，{n} 秒后重新连接…",
+      "The server does not accept connections from this page's address; reconnecting in {n} s…": "服务器不接受来自此页面地址的连接，{n} 秒后重新连接…",
       "{n} new messages": "{n} 条新消息 ↓", "1 new message": "1 条新消息 ↓",
       "joined": "加入了房间", "left": "离开了房间", "Sending…": "发送中…", "Not sent": "未发送", "Retry": "重试",
       "Waiting for connection": "连接后发送",
@@ -346,6 +347,7 @@
     statusEl.textContent = {
       connected: t("Connected"), connecting: t("Connecting…"), offline: t("Offline"),
       reconnecting: t({
+        origin_refused: "The server does not accept connections from this page's address; reconnecting in {n} s…",
         too_many_sockets: "Too many connections from your network; reconnecting in {n} s…",
         unavailable: "Server unavailable; reconnecting in {n} s…",
       }[why] || "Reconnecting in {n} s…", { n }),
@@ -403,9 +405,11 @@
   async function probeThenRetry(url) {
     let why = "";
     try {
-      const res = await fetch(url.replace(/^ws/, "http"), { credentials: "same-origin" });
+      // The fetch sends no Origin header (same origin), so name it.
+      const probe = url.replace(/^ws/, "http") + "&origin=" + encodeURIComponent(location.origin);
+      const res = await fetch(probe, { credentials: "same-origin" });
       if (res.status === 401) return sessionEnded();
-      why = { 429: "too_many_sockets", 503: "unavailable" }[res.status] || "";
+      why = { 403: "origin_refused", 429: "too_many_sockets", 503: "unavailable" }[res.status] || "";
     } catch { /* offline: retry below */ }
     scheduleReconnect(why);
   }
