@@ -2,7 +2,8 @@ package main
 
 // Joining a room: the join, the welcome, and the replay that meets the live
 // stream exactly, served from the room's recent events or from the store.
-// All of it runs on the room's writer goroutine.
+// All of it runs on the room's writer goroutine, except a store read
+// (readReplay), which runs on its own so the room does not wait for it.
 
 import (
 	"cmp"

@@ -210,8 +210,9 @@ func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, errorf(codeUnavailable, "The server is restarting."))
 		return
 	}
+	probe := !websocket.IsWebSocketUpgrade(r)
 	origin := r.Header.Get("Origin")
-	if origin == "" && !websocket.IsWebSocketUpgrade(r) {
+	if origin == "" && probe {
 		// A probe (see below). A same-origin fetch sends no Origin, so the
 		// page names its own, to learn whether its sockets are refused
 		// for it. This only answers the question; sockets are checked by
@@ -252,7 +253,7 @@ func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
 	// upgrade to learn why. Every check above has answered it by now; 426
 	// says a socket would be let in. (A store that cannot load the room
 	// still refuses the real socket with 503; the probe skips that read.)
-	if !websocket.IsWebSocketUpgrade(r) {
+	if probe {
 		h.limits.closeSocket(addr)
 		writeJSONError(w, errorf(codeUpgrade, "This is the WebSocket endpoint; a socket would be accepted now."))
 		return
