@@ -18,22 +18,45 @@ type recentLine struct {
 }
 
 // remember appends a committed event to recent and makes it the last id.
-// recent is trimmed now and then, not per event, to the newest
-// recentKeep, or more while a socket's replay is being read from the
-// store: the events committed since its read began must still be here
-// when it comes back (see replayed).
+// recent is trimmed now and then, not per event: once it holds a quarter
+// more than recentKeep events or recentBudget bytes, the oldest go until
+// it is within both, keeping at least historyOnJoin so that a fresh
+// socket is answered from memory. While a socket's replay is being read
+// from the store nothing it will need is trimmed: the events committed
+// since its read began must still be here when it comes back (see
+// replayed).
 func (r *room) remember(id int64, raw []byte) {
 	r.lastID = id
 	r.recent = append(r.recent, recentLine{id, raw})
-	keep := recentKeep
+	r.recentSize += len(raw)
+	keep, budget := recentKeep, recentBudget
 	if r.pinned >= 0 {
 		keep = max(keep, int(id-r.pinned))
 	}
-	if len(r.recent) >= keep+keep/4 {
-		n := copy(r.recent, r.recent[len(r.recent)-keep:])
-		clear(r.recent[n:])
-		r.recent = r.recent[:n]
+	if len(r.recent) < keep+keep/4 && r.recentSize < budget+budget/4 {
+		return
 	}
+	drop := max(0, len(r.recent)-keep)
+	size := r.recentSize
+	for _, l := range r.recent[:drop] {
+		size -= len(l.raw)
+	}
+	// Within the count, drop more for the bytes, but not what a fresh
+	// socket or a read under way needs.
+	floor := len(r.recent) - historyOnJoin
+	if r.pinned >= 0 {
+		floor = min(floor, len(r.recent)-int(id-r.pinned))
+	}
+	for drop < floor && size > budget {
+		size -= len(r.recent[drop].raw)
+		drop++
+	}
+	if drop == 0 {
+		return
+	}
+	n := copy(r.recent, r.recent[drop:])
+	clear(r.recent[n:])
+	r.recent, r.recentSize = r.recent[:n], size
 }
 
 // recentAfter returns the stored events a socket needs from memory: the

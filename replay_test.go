@@ -205,47 +205,116 @@ func MustHistory(t *testing.T, ts *testServer, ck *http.Cookie, room string, aft
 
 // Joins and resumes are answered from the room's memory when it holds what
 // they need, else from the store; after a restart the memory holds only the
-// newest historyOnJoin, loaded from the store.
+// newest historyOnJoin, loaded from the store. With the longest messages
+// the memory holds fewer events (recentBudget), so more resumes read the
+// store while the server runs.
 // Whichever answers, a socket gets exactly the ids it asked for.
 func TestReplayFromMemoryAndStoreAgree(t *testing.T) {
-	dir := t.TempDir()
-	grace := func(c *Config) { c.PresenceGrace = time.Minute }
-	ts := MustStart(t, dir, grace)
-	ck := ts.MustLogin(t, "alice")
-	c, _ := ts.MustDial(t, ck, "lobby", -1)
-	const n = 80
-	for i := range n {
-		c.say(fmt.Sprint(i), "")
-	}
-	for range n {
-		c.MustNextOf(typeMessage)
-	}
-	const last = n + 1 // alice's join is id 1
-	check := func(t *testing.T, ts *testServer) {
-		for _, since := range []int64{-1, 0, 1, 10, last - 70, last - 63, last - 62, last - 50, last - 49, last - 1, last, last + 5} {
-			t.Run(fmt.Sprint("since=", since), func(t *testing.T) {
-				from := since + 1
-				if since < 0 || since > last {
-					from = last - historyOnJoin + 1
+	for _, tc := range []struct {
+		name string
+		text func(i int) string
+	}{
+		{"short", func(i int) string { return fmt.Sprint(i) }},
+		{"longest", func(i int) string { return fmt.Sprint(i) + strings.Repeat("长", maxTextLen-len(fmt.Sprint(i))) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			grace := func(c *Config) { c.PresenceGrace = time.Minute }
+			ts := MustStart(t, dir, grace)
+			ck := ts.MustLogin(t, "alice")
+			c, _ := ts.MustDial(t, ck, "lobby", -1)
+			const n = 80
+			for i := range n {
+				c.say(tc.text(i), "")
+			}
+			for i := range n {
+				if e := c.MustNextOf(typeMessage); e.Text != tc.text(i) {
+					t.Fatalf("message %d came back as %.20q…", i, e.Text)
 				}
-				c, w := ts.MustDial(t, ck, "lobby", since)
-				defer c.conn.Close()
-				if w.LastID != last || w.Truncated {
-					t.Fatalf("welcome %+v, want last_id %d, not truncated", w, last)
+			}
+			const last = n + 1 // alice's join is id 1
+			check := func(t *testing.T, ts *testServer) {
+				for _, since := range []int64{-1, 0, 1, 10, last - 70, last - 63, last - 62, last - 50, last - 49, last - 1, last, last + 5} {
+					t.Run(fmt.Sprint("since=", since), func(t *testing.T) {
+						from := since + 1
+						if since < 0 || since > last {
+							from = last - historyOnJoin + 1
+						}
+						c, w := ts.MustDial(t, ck, "lobby", since)
+						defer c.conn.Close()
+						if w.LastID != last || w.Truncated {
+							t.Fatalf("welcome %+v, want last_id %d, not truncated", w, last)
+						}
+						for want := from; want <= last; want++ {
+							e := c.MustNext()
+							if e.ID != want {
+								t.Fatalf("replay gave id %d (%s), want %d", e.ID, e.Type, want)
+							}
+							if i := int(want) - 2; e.Type == typeMessage && e.Text != tc.text(i) {
+								t.Fatalf("id %d came back as %.20q…, want message %d", e.ID, e.Text, i)
+							}
+						}
+						c.expectQuiet(50 * time.Millisecond)
+					})
 				}
-				for want := from; want <= last; want++ {
-					if e := c.MustNext(); e.ID != want {
-						t.Fatalf("replay gave id %d (%s), want %d", e.ID, e.Type, want)
+			}
+			t.Run("running", func(t *testing.T) { check(t, ts) })
+			c.conn.Close()
+			ts.MustClose(t)
+			t.Run("restarted", func(t *testing.T) { check(t, MustStart(t, dir, grace)) })
+		})
+	}
+}
+
+// A room's memory stays within recentKeep events and recentBudget bytes
+// (each with a quarter more before trimming), keeps at least historyOnJoin
+// events whatever their size, holds the newest ones without a gap, and
+// drops nothing a store read under way will need.
+func TestRecentStaysWithinItsBudget(t *testing.T) {
+	long := recentBudget / historyOnJoin * 2 // fifty of these pass the budget
+	for _, tc := range []struct {
+		name   string
+		size   func(id int64) int
+		pinned int64 // a store read covering ids up to this is under way
+	}{
+		{"ordinary messages", func(int64) int { return 200 }, -1},
+		{"longest messages", func(int64) int { return 6000 }, -1},
+		{"larger than the budget allows fifty of", func(int64) int { return long }, -1},
+		{"mixed", func(id int64) int { return []int{90, 6000, 300, 2000}[id%4] }, -1},
+		{"during a store read", func(int64) int { return 6000 }, 100},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &room{pinned: -1}
+			for id := int64(1); id <= 3000; id++ {
+				if id == tc.pinned {
+					r.pinned = id
+				}
+				r.remember(id, make([]byte, tc.size(id)))
+				size := 0
+				for i, l := range r.recent {
+					size += len(l.raw)
+					if l.id != id-int64(len(r.recent)-1-i) {
+						t.Fatalf("after id %d: recent[%d] is id %d, not the newest without a gap", id, i, l.id)
 					}
 				}
-				c.expectQuiet(50 * time.Millisecond)
-			})
-		}
+				switch n := len(r.recent); {
+				case size != r.recentSize:
+					t.Fatalf("after id %d: recentSize %d, the lines add up to %d", id, r.recentSize, size)
+				case n < min(int(id), historyOnJoin):
+					t.Fatalf("after id %d: %d events kept, fewer than historyOnJoin", id, n)
+				case r.pinned >= 0 && r.recent[0].id > r.pinned+1:
+					t.Fatalf("after id %d: recent starts at %d, but a read up to %d needs the rest", id, r.recent[0].id, r.pinned)
+				case r.pinned < 0 && n >= recentKeep+recentKeep/4:
+					t.Fatalf("after id %d: %d events kept", id, n)
+				case r.pinned < 0 && size >= recentBudget+recentBudget/4 && n > historyOnJoin:
+					t.Fatalf("after id %d: %d bytes in %d events kept", id, size, n)
+				}
+			}
+			if tc.pinned < 0 && tc.size(1) == 200 && len(r.recent) < recentKeep {
+				t.Errorf("ordinary messages: %d kept, want a whole replay (%d)", len(r.recent), recentKeep)
+			}
+		})
 	}
-	t.Run("running", func(t *testing.T) { check(t, ts) })
-	c.conn.Close()
-	ts.MustClose(t)
-	t.Run("restarted", func(t *testing.T) { check(t, MustStart(t, dir, grace)) })
 }
 
 // stallingStore holds the first resume read (after > 0) until release is

@@ -17,7 +17,14 @@ const (
 	// 100 KB per room with traffic; a room loaded from the store starts
 	// with its newest historyOnJoin.
 	recentKeep = maxReplay
-	maxBatch   = 256 // ops folded into one commit and one frame
+	// recentBudget caps the bytes of those events: 500 ordinary messages
+	// are about 100 KB, but 500 of the longest (2000 CJK characters, 6 KB
+	// each) would be 3 MB per room, and one address may hold sockets in
+	// SOCKETS_PER_IP rooms. A room keeps fewer, never fewer than
+	// historyOnJoin, once they pass it (and a quarter more before
+	// trimming); older resumes then read the store.
+	recentBudget = 256 << 10
+	maxBatch     = 256 // ops folded into one commit and one frame
 	// presenceEvery spaces presence events: each carries the whole online
 	// list, so one per join in a busy room would cost O(members²) bytes.
 	// The first change goes out at once, later ones coalesce.
@@ -98,11 +105,12 @@ type room struct {
 	onlineJSON    []byte // the encoded online list; nil after a change
 
 	// recent holds the encoded lines of the newest stored events, oldest
-	// first: at most recentKeep and a quarter more (more while a replay
-	// is read from the store, see remember). Joins and resumes are answered
-	// from it, with no store read and no encoding per socket, so a storm
-	// of (re)connections costs little CPU and leaves little garbage behind.
-	recent []recentLine
+	// first, within recentKeep and recentBudget (see remember), and
+	// recentSize is their bytes. Joins and resumes are answered from it,
+	// with no store read and no encoding per socket, so a storm of
+	// (re)connections costs little CPU and leaves little garbage behind.
+	recent     []recentLine
+	recentSize int
 }
 
 type joiner struct {
