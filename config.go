@@ -33,6 +33,7 @@ type Config struct {
 	LoginRate      int           // logins per minute per client address, also the burst; 0 disables the limit
 	SocketsPerAddr int           // open sockets per client address; 0 disables the limit
 	ClientIPHeader string        // header a trusted proxy puts the client's address in; empty: the TCP peer
+	HistoryMemory  int64         // bytes of encoded events all rooms together keep in memory (see remember)
 }
 
 func defaultConfig() Config {
@@ -48,6 +49,7 @@ func defaultConfig() Config {
 		RoomIdle:       5 * time.Minute,
 		LoginRate:      60,
 		SocketsPerAddr: 200,
+		HistoryMemory:  32 << 20,
 	}
 }
 
@@ -97,6 +99,7 @@ func configFromEnv(getenv func(string) string) (Config, error) {
 		}
 		c.MsgRate = f
 	}
+	historyMB := int(c.HistoryMemory >> 20)
 	for _, v := range []struct {
 		name   string
 		lo, hi int
@@ -107,6 +110,7 @@ func configFromEnv(getenv func(string) string) (Config, error) {
 		{"SOCKET_QUEUE", 4, 1024, "a whole number of frames, 4-1024", &c.SocketBuffer},
 		{"LOGIN_RATE", 0, math.MaxInt, "a whole number of logins per minute >= 0 (0 turns the limit off)", &c.LoginRate},
 		{"SOCKETS_PER_IP", 0, math.MaxInt, "a whole number >= 0 (0 turns the limit off)", &c.SocketsPerAddr},
+		{"HISTORY_MEMORY_MB", 1, 1 << 20, "a whole number of megabytes, 1-1048576", &historyMB},
 	} {
 		if raw := getenv(v.name); raw != "" {
 			n, err := strconv.Atoi(raw)
@@ -116,6 +120,7 @@ func configFromEnv(getenv func(string) string) (Config, error) {
 			*v.dst = n
 		}
 	}
+	c.HistoryMemory = int64(historyMB) << 20
 	switch v := strings.ToLower(getenv("SQLITE_SYNC")); v {
 	case "", "normal":
 	case "full":

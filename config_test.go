@@ -47,6 +47,10 @@ func TestConfigFromEnv(t *testing.T) {
 		{"login rate", map[string]string{"LOGIN_RATE": "10"}, false, func(c Config) bool { return c.LoginRate == 10 }},
 		{"login rate not whole", map[string]string{"LOGIN_RATE": "1.5"}, true, nil},
 		{"sockets per ip negative", map[string]string{"SOCKETS_PER_IP": "-1"}, true, nil},
+		{"history memory default", nil, false, func(c Config) bool { return c.HistoryMemory == 32<<20 }},
+		{"history memory", map[string]string{"HISTORY_MEMORY_MB": "256"}, false, func(c Config) bool { return c.HistoryMemory == 256<<20 }},
+		{"history memory zero", map[string]string{"HISTORY_MEMORY_MB": "0"}, true, nil},
+		{"history memory with unit", map[string]string{"HISTORY_MEMORY_MB": "64MB"}, true, nil},
 		{"client ip header", map[string]string{"CLIENT_IP_HEADER": " Fly-Client-IP "}, false, func(c Config) bool { return c.ClientIPHeader == "Fly-Client-IP" }},
 		{"client ip header not a name", map[string]string{"CLIENT_IP_HEADER": "Fly-Client-IP: 1.2.3.4"}, true, nil},
 	}

@@ -32,6 +32,8 @@ type Hub struct {
 	rooms    map[string]*room         // by canonical name; a room's holders count is guarded by mu too
 	loading  map[string]chan struct{} // rooms being read from the store; closed when done
 
+	recent recentPool // the events all rooms keep in memory (see remember)
+
 	// conns finds our client for a melody session. A map here costs a
 	// few bytes per socket; melody's per-session Keys map costs ~350.
 	connsMu sync.RWMutex
@@ -51,6 +53,7 @@ func newHub(cfg Config, store Store, log *slog.Logger) *Hub {
 		users: map[string]*user{}, sessions: map[string]*user{}, rooms: map[string]*room{},
 		loading: map[string]chan struct{}{}, conns: map[*melody.Session]*client{},
 	}
+	h.recent.limit = cfg.HistoryMemory
 	h.limits = newAddrLimits(cfg, func() time.Time { return h.now() })
 	h.m = h.newMelody()
 	return h

@@ -6,85 +6,9 @@ package main
 // (readReplay), which runs on its own so the room does not wait for it.
 
 import (
-	"cmp"
 	"context"
-	"slices"
 	"time"
 )
-
-type recentLine struct {
-	id  int64
-	raw []byte
-}
-
-// remember appends a committed event to recent and makes it the last id.
-// recent is trimmed now and then, not per event: once it holds a quarter
-// more than recentKeep events or recentBudget bytes, the oldest go until
-// it is within both, keeping at least historyOnJoin so that a fresh
-// socket is answered from memory. While a socket's replay is being read
-// from the store nothing it will need is trimmed: the events committed
-// since its read began must still be here when it comes back (see
-// replayed).
-func (r *room) remember(id int64, raw []byte) {
-	r.lastID = id
-	r.recent = append(r.recent, recentLine{id, raw})
-	r.recentSize += len(raw)
-	keep, budget := recentKeep, recentBudget
-	if r.pinned >= 0 {
-		keep = max(keep, int(id-r.pinned))
-	}
-	if len(r.recent) < keep+keep/4 && r.recentSize < budget+budget/4 {
-		return
-	}
-	drop := max(0, len(r.recent)-keep)
-	size := r.recentSize
-	for _, l := range r.recent[:drop] {
-		size -= len(l.raw)
-	}
-	// Within the count, drop more for the bytes, but not what a fresh
-	// socket or a read under way needs.
-	floor := len(r.recent) - historyOnJoin
-	if r.pinned >= 0 {
-		floor = min(floor, len(r.recent)-int(id-r.pinned))
-	}
-	for drop < floor && size > budget {
-		size -= len(r.recent[drop].raw)
-		drop++
-	}
-	if drop == 0 {
-		return
-	}
-	n := copy(r.recent, r.recent[drop:])
-	clear(r.recent[n:])
-	r.recent, r.recentSize = r.recent[:n], size
-}
-
-// recentAfter returns the stored events a socket needs from memory: the
-// newest historyOnJoin for a fresh one (after < 0), else all after the id
-// after, or the newest maxReplay of them (truncated). ok is false when
-// recent does not hold them: it does not reach back far enough and holds
-// less than a whole replay.
-func (r *room) recentAfter(after int64) (lines []recentLine, truncated, ok bool) {
-	complete := len(r.recent) == 0 && r.lastID == 0 || len(r.recent) > 0 && r.recent[0].id == 1
-	switch {
-	case after < 0:
-		if complete || len(r.recent) >= historyOnJoin {
-			return r.recent[max(0, len(r.recent)-historyOnJoin):], false, true
-		}
-		return nil, false, false
-	case after >= r.lastID:
-		return nil, false, true
-	}
-	i, _ := slices.BinarySearchFunc(r.recent, after+1, func(l recentLine, id int64) int { return cmp.Compare(l.id, id) })
-	reaches := len(r.recent) > 0 && r.recent[0].id <= after+1
-	switch {
-	case reaches && len(r.recent)-i <= maxReplay:
-		return r.recent[i:], false, true
-	case len(r.recent) >= maxReplay:
-		return r.recent[len(r.recent)-maxReplay:], true, true
-	}
-	return nil, false, false
-}
 
 // subscribe adds c to the room: it joins (if the user was not present)
 // in the current batch, and once the batch is committed it gets welcome and

@@ -207,19 +207,23 @@ func MustHistory(t *testing.T, ts *testServer, ck *http.Cookie, room string, aft
 // they need, else from the store; after a restart the memory holds only the
 // newest historyOnJoin, loaded from the store. With the longest messages
 // the memory holds fewer events (recentBudget), so more resumes read the
-// store while the server runs.
+// store while the server runs; with all rooms over HistoryMemory it holds
+// none, and every join reads the store.
 // Whichever answers, a socket gets exactly the ids it asked for.
 func TestReplayFromMemoryAndStoreAgree(t *testing.T) {
+	short := func(i int) string { return fmt.Sprint(i) }
 	for _, tc := range []struct {
-		name string
-		text func(i int) string
+		name   string
+		text   func(i int) string
+		memory int64 // HistoryMemory
 	}{
-		{"short", func(i int) string { return fmt.Sprint(i) }},
-		{"longest", func(i int) string { return fmt.Sprint(i) + strings.Repeat("长", maxTextLen-len(fmt.Sprint(i))) }},
+		{"short", short, defaultConfig().HistoryMemory},
+		{"longest", func(i int) string { return fmt.Sprint(i) + strings.Repeat("长", maxTextLen-len(fmt.Sprint(i))) }, defaultConfig().HistoryMemory},
+		{"no memory left", short, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			grace := func(c *Config) { c.PresenceGrace = time.Minute }
+			grace := func(c *Config) { c.PresenceGrace, c.HistoryMemory = time.Minute, tc.memory }
 			ts := MustStart(t, dir, grace)
 			ck := ts.MustLogin(t, "alice")
 			c, _ := ts.MustDial(t, ck, "lobby", -1)
@@ -231,6 +235,9 @@ func TestReplayFromMemoryAndStoreAgree(t *testing.T) {
 				if e := c.MustNextOf(typeMessage); e.Text != tc.text(i) {
 					t.Fatalf("message %d came back as %.20q…", i, e.Text)
 				}
+			}
+			if used := ts.hub.recent.used.Load(); tc.memory == 1 && used != 0 {
+				t.Fatalf("with no memory left the room keeps %d bytes", used)
 			}
 			const last = n + 1 // alice's join is id 1
 			check := func(t *testing.T, ts *testServer) {
@@ -262,57 +269,6 @@ func TestReplayFromMemoryAndStoreAgree(t *testing.T) {
 			c.conn.Close()
 			ts.MustClose(t)
 			t.Run("restarted", func(t *testing.T) { check(t, MustStart(t, dir, grace)) })
-		})
-	}
-}
-
-// A room's memory stays within recentKeep events and recentBudget bytes
-// (each with a quarter more before trimming), keeps at least historyOnJoin
-// events whatever their size, holds the newest ones without a gap, and
-// drops nothing a store read under way will need.
-func TestRecentStaysWithinItsBudget(t *testing.T) {
-	long := recentBudget / historyOnJoin * 2 // fifty of these pass the budget
-	for _, tc := range []struct {
-		name   string
-		size   func(id int64) int
-		pinned int64 // a store read covering ids up to this is under way
-	}{
-		{"ordinary messages", func(int64) int { return 200 }, -1},
-		{"longest messages", func(int64) int { return 6000 }, -1},
-		{"larger than the budget allows fifty of", func(int64) int { return long }, -1},
-		{"mixed", func(id int64) int { return []int{90, 6000, 300, 2000}[id%4] }, -1},
-		{"during a store read", func(int64) int { return 6000 }, 100},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			r := &room{pinned: -1}
-			for id := int64(1); id <= 3000; id++ {
-				if id == tc.pinned {
-					r.pinned = id
-				}
-				r.remember(id, make([]byte, tc.size(id)))
-				size := 0
-				for i, l := range r.recent {
-					size += len(l.raw)
-					if l.id != id-int64(len(r.recent)-1-i) {
-						t.Fatalf("after id %d: recent[%d] is id %d, not the newest without a gap", id, i, l.id)
-					}
-				}
-				switch n := len(r.recent); {
-				case size != r.recentSize:
-					t.Fatalf("after id %d: recentSize %d, the lines add up to %d", id, r.recentSize, size)
-				case n < min(int(id), historyOnJoin):
-					t.Fatalf("after id %d: %d events kept, fewer than historyOnJoin", id, n)
-				case r.pinned >= 0 && r.recent[0].id > r.pinned+1:
-					t.Fatalf("after id %d: recent starts at %d, but a read up to %d needs the rest", id, r.recent[0].id, r.pinned)
-				case r.pinned < 0 && n >= recentKeep+recentKeep/4:
-					t.Fatalf("after id %d: %d events kept", id, n)
-				case r.pinned < 0 && size >= recentBudget+recentBudget/4 && n > historyOnJoin:
-					t.Fatalf("after id %d: %d bytes in %d events kept", id, size, n)
-				}
-			}
-			if tc.pinned < 0 && tc.size(1) == 200 && len(r.recent) < recentKeep {
-				t.Errorf("ordinary messages: %d kept, want a whole replay (%d)", len(r.recent), recentKeep)
-			}
 		})
 	}
 }

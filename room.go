@@ -11,20 +11,7 @@ import (
 const (
 	historyOnJoin = 50  // events a fresh connection gets
 	maxReplay     = 500 // events a resuming connection gets at most
-	// recentKeep is how many of its newest events a room keeps encoded in
-	// memory (and a quarter more before trimming): a whole replay, so a
-	// busy room answers every resume without a store read. That is about
-	// 100 KB per room with traffic; a room loaded from the store starts
-	// with its newest historyOnJoin.
-	recentKeep = maxReplay
-	// recentBudget caps the bytes of those events: 500 ordinary messages
-	// are about 100 KB, but 500 of the longest (2000 CJK characters, 6 KB
-	// each) would be 3 MB per room, and one address may hold sockets in
-	// SOCKETS_PER_IP rooms. A room keeps fewer, never fewer than
-	// historyOnJoin, once they pass it (and a quarter more before
-	// trimming); older resumes then read the store.
-	recentBudget = 256 << 10
-	maxBatch     = 256 // ops folded into one commit and one frame
+	maxBatch      = 256 // ops folded into one commit and one frame
 	// presenceEvery spaces presence events: each carries the whole online
 	// list, so one per join in a busy room would cost O(members²) bytes.
 	// The first change goes out at once, later ones coalesce.
@@ -111,6 +98,8 @@ type room struct {
 	// (re)connections costs little CPU and leaves little garbage behind.
 	recent     []recentLine
 	recentSize int
+	pool       *recentPool // the bytes of all rooms' recent, against HistoryMemory
+	squeezed   uint64      // pool.squeezes when this room last let go of recent for it
 }
 
 type joiner struct {
@@ -136,6 +125,7 @@ func newRoom(h *Hub, name string, newest []Event) *room {
 		ops: make(chan op, 64), quit: make(chan struct{}), done: make(chan struct{}),
 		clients: map[*client]struct{}{}, members: map[string]*member{},
 		reading: map[*client]int64{}, pinned: -1,
+		pool: &h.recent, squeezed: h.recent.squeezes.Load(),
 	}
 	for _, e := range newest {
 		r.remember(e.ID, encode(e.wire()))
@@ -166,6 +156,7 @@ func (r *room) send(o op) bool {
 
 func (r *room) run() {
 	defer close(r.done)
+	defer func() { r.pool.used.Add(-int64(r.recentSize)) }()
 	idle := time.NewTicker(r.hub.cfg.RoomIdle)
 	defer idle.Stop()
 	for {
@@ -187,6 +178,7 @@ func (r *room) run() {
 				return
 			}
 			r.busy = false
+			r.followSqueeze()
 		case <-r.quit:
 			r.drain()
 			r.flush()

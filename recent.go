@@ -1,0 +1,149 @@
+package main
+
+// A room's memory of its newest events: joins and resumes are answered
+// from it when it reaches back far enough (recentAfter), so a storm of
+// (re)connections costs no store reads and no encoding per socket. Each
+// room bounds it in events and bytes (remember), and all rooms together
+// share HistoryMemory (recentPool). Everything on a room runs on its
+// writer goroutine; only the pool's counters are shared.
+
+import (
+	"cmp"
+	"slices"
+	"sync/atomic"
+)
+
+const (
+	// recentKeep is how many of its newest events a room keeps encoded in
+	// memory (and a quarter more before trimming): a whole replay, so a
+	// busy room answers every resume without a store read. That is about
+	// 100 KB per room with traffic; a room loaded from the store starts
+	// with its newest historyOnJoin.
+	recentKeep = maxReplay
+	// recentBudget caps the bytes of those events: 500 ordinary messages
+	// are about 100 KB, but 500 of the longest (2000 CJK characters, 6 KB
+	// each) would be 3 MB per room, and one address may hold sockets in
+	// SOCKETS_PER_IP rooms. A room keeps fewer, never fewer than
+	// historyOnJoin, once they pass it (and a quarter more before
+	// trimming); older resumes then read the store.
+	recentBudget = 256 << 10
+)
+
+type recentLine struct {
+	id  int64
+	raw []byte
+}
+
+// recentPool counts the bytes that all loaded rooms keep in recent,
+// against HistoryMemory. Each room stays within its own budget, but the
+// number of rooms does not: one address may hold sockets in SOCKETS_PER_IP
+// rooms, and an empty room stays loaded for minutes. Rooms update used on
+// their own goroutines; squeezes counts how often one of them let go of
+// its events because all of them together were over the limit, so that
+// idle rooms, which remember nothing and so never check, let go too.
+type recentPool struct {
+	limit    int64
+	used     atomic.Int64
+	squeezes atomic.Uint64
+}
+
+func (p *recentPool) over() bool { return p.used.Load() > p.limit }
+
+// remember appends a committed event to recent and makes it the last id.
+// recent is trimmed now and then, not per event: once it holds a quarter
+// more than recentKeep events or recentBudget bytes, the oldest go until
+// it is within both, keeping at least historyOnJoin so that a fresh
+// socket is answered from memory. When all rooms together are over
+// HistoryMemory, the room keeps none: its joins and resumes read the
+// store (off the writer) until memory is free again. Either way, while a
+// socket's replay is being read from the store nothing it will need is
+// trimmed: the events committed since its read began must still be here
+// when it comes back (see replayed).
+func (r *room) remember(id int64, raw []byte) {
+	r.lastID = id
+	r.recent = append(r.recent, recentLine{id, raw})
+	r.recentSize += len(raw)
+	r.pool.used.Add(int64(len(raw)))
+	if r.pool.over() {
+		r.squeeze()
+		return
+	}
+	keep, budget := recentKeep, recentBudget
+	if r.pinned >= 0 {
+		keep = max(keep, int(id-r.pinned))
+	}
+	if len(r.recent) < keep+keep/4 && r.recentSize < budget+budget/4 {
+		return
+	}
+	r.trim(keep, budget, historyOnJoin)
+}
+
+// squeeze lets go of every event in recent that no store read needs, for
+// the pool, and tells idle rooms to do the same.
+func (r *room) squeeze() {
+	r.squeezed = r.pool.squeezes.Add(1)
+	r.trim(0, 0, 0)
+}
+
+// followSqueeze lets go of recent if another room was squeezed since this
+// one last looked (the idle tick asks): a room with no traffic never
+// checks the pool, and would keep what the busy rooms need.
+func (r *room) followSqueeze() {
+	if s := r.pool.squeezes.Load(); s != r.squeezed {
+		r.squeezed = s
+		r.trim(0, 0, 0)
+	}
+}
+
+// trim drops the oldest events of recent until it holds at most keep and
+// at most budget bytes, but never fewer than floor, nor any event after
+// the pin of a store read under way.
+func (r *room) trim(keep, budget, floor int) {
+	if r.pinned >= 0 {
+		needed := int(r.lastID - r.pinned)
+		keep, floor = max(keep, needed), max(floor, needed)
+	}
+	drop := max(0, len(r.recent)-keep)
+	size := r.recentSize
+	for _, l := range r.recent[:drop] {
+		size -= len(l.raw)
+	}
+	// Within the count, drop more for the bytes, down to the floor.
+	for last := len(r.recent) - floor; drop < last && size > budget; drop++ {
+		size -= len(r.recent[drop].raw)
+	}
+	if drop == 0 {
+		return
+	}
+	n := copy(r.recent, r.recent[drop:])
+	clear(r.recent[n:])
+	r.pool.used.Add(int64(size - r.recentSize))
+	r.recent, r.recentSize = r.recent[:n], size
+}
+
+// recentAfter returns the stored events a socket needs from memory: the
+// newest historyOnJoin for a fresh one (after < 0), else all after the id
+// after, or the newest maxReplay of them (truncated). ok is false when
+// recent does not hold them: it does not reach back far enough and holds
+// less than a whole replay.
+func (r *room) recentAfter(after int64) (lines []recentLine, truncated, ok bool) {
+	complete := len(r.recent) == 0 && r.lastID == 0 || len(r.recent) > 0 && r.recent[0].id == 1
+	switch {
+	case after < 0:
+		if complete || len(r.recent) >= historyOnJoin {
+			return r.recent[max(0, len(r.recent)-historyOnJoin):], false, true
+		}
+		return nil, false, false
+	case after >= r.lastID:
+		return nil, false, true
+	}
+	i, _ := slices.BinarySearchFunc(r.recent, after+1, func(l recentLine, id int64) int { return cmp.Compare(l.id, id) })
+	reaches := len(r.recent) > 0 && r.recent[0].id <= after+1
+	switch {
+	case reaches && len(r.recent)-i <= maxReplay:
+		return r.recent[i:], false, true
+	case len(r.recent) >= maxReplay:
+		return r.recent[len(r.recent)-maxReplay:], true, true
+	}
+	return nil, false, false
+}

@@ -1,0 +1,240 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A room's memory stays within recentKeep events and recentBudget bytes
+// (each with a quarter more before trimming), keeps at least historyOnJoin
+// events whatever their size, holds the newest ones without a gap, and
+// drops nothing a store read under way will need.
+func TestRecentStaysWithinItsBudget(t *testing.T) {
+	long := recentBudget / historyOnJoin * 2 // fifty of these pass the budget
+	for _, tc := range []struct {
+		name   string
+		size   func(id int64) int
+		pinned int64 // a store read covering ids up to this is under way
+	}{
+		{"ordinary messages", func(int64) int { return 200 }, -1},
+		{"longest messages", func(int64) int { return 6000 }, -1},
+		{"larger than the budget allows fifty of", func(int64) int { return long }, -1},
+		{"mixed", func(id int64) int { return []int{90, 6000, 300, 2000}[id%4] }, -1},
+		{"during a store read", func(int64) int { return 6000 }, 100},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &room{pinned: -1, pool: &recentPool{limit: 1 << 40}}
+			for id := int64(1); id <= 3000; id++ {
+				if id == tc.pinned {
+					r.pinned = id
+				}
+				r.remember(id, make([]byte, tc.size(id)))
+				size := 0
+				for i, l := range r.recent {
+					size += len(l.raw)
+					if l.id != id-int64(len(r.recent)-1-i) {
+						t.Fatalf("after id %d: recent[%d] is id %d, not the newest without a gap", id, i, l.id)
+					}
+				}
+				switch n := len(r.recent); {
+				case size != r.recentSize || int64(size) != r.pool.used.Load():
+					t.Fatalf("after id %d: recentSize %d and the pool's %d bytes, the lines add up to %d", id, r.recentSize, r.pool.used.Load(), size)
+				case n < min(int(id), historyOnJoin):
+					t.Fatalf("after id %d: %d events kept, fewer than historyOnJoin", id, n)
+				case r.pinned >= 0 && r.recent[0].id > r.pinned+1:
+					t.Fatalf("after id %d: recent starts at %d, but a read up to %d needs the rest", id, r.recent[0].id, r.pinned)
+				case r.pinned < 0 && n >= recentKeep+recentKeep/4:
+					t.Fatalf("after id %d: %d events kept", id, n)
+				case r.pinned < 0 && size >= recentBudget+recentBudget/4 && n > historyOnJoin:
+					t.Fatalf("after id %d: %d bytes in %d events kept", id, size, n)
+				}
+			}
+			if tc.pinned < 0 && tc.size(1) == 200 && len(r.recent) < recentKeep {
+				t.Errorf("ordinary messages: %d kept, want a whole replay (%d)", len(r.recent), recentKeep)
+			}
+		})
+	}
+}
+
+// All rooms together stay within the pool's limit: a room that takes it
+// over lets go of its recent, except what a store read under way needs,
+// and the rooms that had no traffic let go at their next idle tick. The
+// pool's count is always the sum of the rooms' bytes, and once the
+// pressure is gone rooms keep their events again.
+func TestRecentPoolBoundsAllRooms(t *testing.T) {
+	const limit = 100 << 10
+	pool := &recentPool{limit: limit}
+	rooms := make([]*room, 5)
+	for i := range rooms {
+		rooms[i] = &room{pinned: -1, pool: pool}
+	}
+	MustAddUp := func(when string) {
+		t.Helper()
+		sum := 0
+		for _, r := range rooms {
+			size := 0
+			for i, l := range r.recent {
+				size += len(l.raw)
+				if i > 0 && l.id != r.recent[i-1].id+1 {
+					t.Fatalf("%s: a gap in recent at id %d", when, l.id)
+				}
+			}
+			if size != r.recentSize {
+				t.Fatalf("%s: recentSize %d, the lines add up to %d", when, r.recentSize, size)
+			}
+			sum += size
+		}
+		if used := pool.used.Load(); used != int64(sum) {
+			t.Fatalf("%s: the pool counts %d bytes, the rooms hold %d", when, used, sum)
+		}
+	}
+	remember := func(r *room, size int) {
+		t.Helper()
+		r.remember(r.lastID+1, make([]byte, size))
+		MustAddUp(fmt.Sprintf("after id %d", r.lastID))
+		unread := len(r.recent) // events no store read needs
+		if r.pinned >= 0 {
+			unread -= int(r.lastID - r.pinned)
+		}
+		switch used := pool.used.Load(); {
+		case unread < 0:
+			t.Fatalf("id %d: recent holds %d events, a store read needs the %d after %d", r.lastID, len(r.recent), r.lastID-r.pinned, r.pinned)
+		case used > limit && unread > 0:
+			t.Fatalf("id %d: the rooms hold %d bytes, over the limit, and this room kept %d events nobody reads", r.lastID, used, unread)
+		}
+	}
+
+	// Room 0 fills up to most of the limit, then has no traffic.
+	for range 12 {
+		remember(rooms[0], 6000)
+	}
+	if len(rooms[0].recent) != 12 || pool.squeezes.Load() != 0 {
+		t.Fatalf("under the limit: room 0 keeps %d of 12 events, %d squeezes", len(rooms[0].recent), pool.squeezes.Load())
+	}
+	// Room 1 has a store read under way from id 3 on.
+	for range 3 {
+		remember(rooms[1], 6000)
+	}
+	rooms[1].pinned = 3
+	// The others take turns with the longest messages, far past the limit.
+	for i := range 400 {
+		remember(rooms[1+i%4], 6000)
+	}
+	if pool.squeezes.Load() == 0 {
+		t.Fatal("2.4 MB of events in 100 KB: no room was squeezed")
+	}
+	if n := len(rooms[1].recent); n != 100 {
+		t.Errorf("room 1 keeps %d events, want the 100 its store read needs", n)
+	}
+	// Room 0 had no traffic and still holds its events; its idle tick
+	// lets go of them, and a tick with no squeeze since keeps them.
+	if len(rooms[0].recent) != 12 {
+		t.Fatalf("room 0 keeps %d events before its idle tick", len(rooms[0].recent))
+	}
+	rooms[0].followSqueeze()
+	MustAddUp("after the idle tick")
+	if len(rooms[0].recent) != 0 {
+		t.Errorf("room 0 keeps %d events after its idle tick", len(rooms[0].recent))
+	}
+
+	// The read is back: the room lets go of what it kept for it with its
+	// next event, which finds the pool over. With no squeeze since its
+	// last tick, room 0 keeps what it has.
+	rooms[1].pinned = -1
+	remember(rooms[1], 100)
+	if n := len(rooms[1].recent); n != 0 {
+		t.Errorf("room 1 keeps %d events after its read, over the limit", n)
+	}
+	rooms[0].followSqueeze()
+	remember(rooms[0], 100)
+	rooms[0].followSqueeze()
+	if len(rooms[0].recent) != 1 {
+		t.Errorf("room 0 let go again with no squeeze since its last tick")
+	}
+
+	// The pressure is gone: rooms keep their events again.
+	for _, r := range rooms {
+		r.trim(0, 0, 0)
+	}
+	MustAddUp("all let go")
+	for range 100 {
+		remember(rooms[2], 200)
+	}
+	if n := len(rooms[2].recent); n != 100 {
+		t.Errorf("after the pressure: room 2 keeps %d of 100 ordinary messages", n)
+	}
+}
+
+// On a real server, rooms share HistoryMemory: a busy room that takes
+// them over lets go of its events, an idle room lets go at its idle tick,
+// and both still answer joins and resumes exactly, from the store.
+func TestHistoryMemoryIsSharedByAllRooms(t *testing.T) {
+	const limit = 64 << 10
+	ts := MustStart(t, t.TempDir(), func(c *Config) {
+		c.HistoryMemory, c.RoomIdle, c.PresenceGrace = limit, 50*time.Millisecond, time.Minute
+	})
+	long := func(i int) string { return fmt.Sprint(i) + strings.Repeat("长", maxTextLen-len(fmt.Sprint(i))) }
+	used := ts.hub.recent.used.Load
+	say := func(c *wsClient, n int) {
+		t.Helper()
+		for i := range n {
+			c.say(long(i), "")
+			if e := c.MustNextOf(typeMessage); e.Text != long(i) {
+				t.Fatalf("message %d came back as %.20q…", i, e.Text)
+			}
+		}
+	}
+
+	alice := ts.MustLogin(t, "alice")
+	quiet, _ := ts.MustDial(t, alice, "quiet", -1)
+	say(quiet, 8) // about 48 KB, under the limit
+	held := used()
+	if held < 8*6000 || held > limit {
+		t.Fatalf("the quiet room keeps %d bytes, want all 8 messages", held)
+	}
+	bob := ts.MustLogin(t, "bob")
+	busy, _ := ts.MustDial(t, bob, "busy", -1)
+	say(busy, 30) // 180 KB more
+	// The busy room squeezed itself while the quiet one held its events;
+	// at its next idle tick the quiet one lets go of them too.
+	deadline := time.Now().Add(10 * time.Second)
+	for used() >= held {
+		if time.Now().After(deadline) {
+			t.Fatalf("the rooms still keep %d bytes; the quiet room's %d should be gone", used(), held)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := ts.hub.recent.squeezes.Load(); n == 0 {
+		t.Fatal("no room was squeezed")
+	}
+
+	for _, tc := range []struct {
+		room     string
+		since    int64
+		from, to int64 // ids: each room starts with a join
+	}{
+		{"quiet", -1, 1, 9},
+		{"quiet", 3, 4, 9},
+		{"busy", -1, 1, 32}, // bob's join, his 30 messages, alice's join
+		{"busy", 20, 21, 32},
+	} {
+		t.Run(fmt.Sprintf("%s since=%d", tc.room, tc.since), func(t *testing.T) {
+			c, w := ts.MustDial(t, alice, tc.room, tc.since)
+			defer c.conn.Close()
+			if w.LastID != tc.to {
+				t.Fatalf("welcome last_id %d, want %d", w.LastID, tc.to)
+			}
+			for want := max(tc.from, 1); want <= tc.to; want++ {
+				e := c.MustNext()
+				if e.ID != want {
+					t.Fatalf("replay gave id %d (%s), want %d", e.ID, e.Type, want)
+				}
+				if e.Type == typeMessage && e.Text != long(int(e.ID)-2) {
+					t.Fatalf("id %d came back as %.20q…", e.ID, e.Text)
+				}
+			}
+		})
+	}
+}
