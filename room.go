@@ -321,7 +321,7 @@ func (r *room) flush() {
 	if len(r.lines) == 0 {
 		return
 	}
-	defer func() { r.batch, r.lines, r.origins = r.batch[:0], r.lines[:0], r.origins[:0] }()
+	defer r.resetBatch()
 	if len(r.batch) > 0 {
 		for i := range r.batch {
 			r.batch[i].ID = r.lastID + int64(i) + 1
@@ -356,4 +356,28 @@ func (r *room) flush() {
 		c.write(msg)
 	}
 	r.lastFrame = time.Now()
+}
+
+// resetBatch empties the batch for the next one. It keeps the arrays
+// while batches stay about as big, so a busy room does not reallocate
+// them per flush, but lets go of them when a batch fills less than a
+// quarter of a large capacity: a storm of joins grows them to maxBatch
+// (about 40 KB), and a room that is quiet afterwards need not keep that.
+func (r *room) resetBatch() {
+	small := func(n, c int) bool { return c > 64 && n < c/4 }
+	if small(len(r.batch), cap(r.batch)) {
+		r.batch = nil
+	}
+	if small(len(r.lines), cap(r.lines)) {
+		r.lines = nil
+	}
+	if small(len(r.origins), cap(r.origins)) {
+		r.origins = nil
+	}
+	// What the batch refers to is garbage now (texts, frames, clients
+	// that may have closed); don't keep it alive until overwritten.
+	clear(r.batch)
+	clear(r.lines)
+	clear(r.origins)
+	r.batch, r.lines, r.origins = r.batch[:0], r.lines[:0], r.origins[:0]
 }

@@ -193,3 +193,33 @@ func TestSlowRoomLoadStallsNobodyElse(t *testing.T) {
 	}
 	ts.MustDial(t, alice, "broken", -1)
 }
+
+// A room keeps its batch arrays while batches stay big, lets go of them
+// after a storm (a small batch in a large array), and never keeps what a
+// flushed batch referred to.
+func TestBatchArraysGoAfterAStorm(t *testing.T) {
+	r := &room{}
+	fill := func(n int) {
+		for i := range n {
+			r.add(Event{Type: typeJoin, User: fmt.Sprint("u", i)}, &client{})
+		}
+	}
+	fill(maxBatch)
+	r.resetBatch()
+	if cap(r.batch) < maxBatch || cap(r.lines) < maxBatch || cap(r.origins) < maxBatch {
+		t.Fatalf("after a full batch: capacities %d %d %d, want the arrays kept", cap(r.batch), cap(r.lines), cap(r.origins))
+	}
+	if e, o := r.batch[:1][0], r.origins[:1][0]; e.User != "" || o.c != nil {
+		t.Fatalf("a flushed batch is still referred to: %+v, %+v", e, o)
+	}
+	fill(maxBatch / 2)
+	r.resetBatch()
+	if cap(r.batch) < maxBatch {
+		t.Fatalf("after half a batch: capacity %d, want the array kept", cap(r.batch))
+	}
+	fill(3)
+	r.resetBatch()
+	if cap(r.batch) > 64 || cap(r.lines) > 64 || cap(r.origins) > 64 {
+		t.Fatalf("after a small batch: capacities %d %d %d, want the large arrays gone", cap(r.batch), cap(r.lines), cap(r.origins))
+	}
+}
