@@ -119,6 +119,9 @@ func (r *room) trim(keep, budget, floor int) {
 	clear(r.recent[n:])
 	r.pool.used.Add(int64(size - r.recentSize))
 	r.recent, r.recentSize = r.recent[:n], size
+	if n == 0 {
+		r.recent = nil // squeezed: the array (up to 20 KB) goes too
+	}
 }
 
 // recentAfter returns the stored events a socket needs from memory: the
