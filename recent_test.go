@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -167,12 +169,38 @@ func TestRecentPoolBoundsAllRooms(t *testing.T) {
 	}
 }
 
+// countingStore counts the history reads of each room.
+type countingStore struct {
+	Store
+	mu    sync.Mutex
+	reads map[string]int
+}
+
+func (s *countingStore) Events(ctx context.Context, room string, after, before int64, limit int) ([]Event, error) {
+	s.mu.Lock()
+	s.reads[room]++
+	s.mu.Unlock()
+	return s.Store.Events(ctx, room, after, before, limit)
+}
+
+func (s *countingStore) readsOf(room string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reads[room]
+}
+
 // On a real server, rooms share HistoryMemory: a busy room that takes
 // them over lets go of its events, an idle room lets go at its idle tick,
 // and both still answer joins and resumes exactly, from the store.
 func TestHistoryMemoryIsSharedByAllRooms(t *testing.T) {
 	const limit = 64 << 10
-	ts := MustStart(t, t.TempDir(), func(c *Config) {
+	dir := t.TempDir()
+	sq, err := OpenSQLite(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &countingStore{Store: sq, reads: map[string]int{}}
+	ts := MustStartStore(t, dir, st, func(c *Config) {
 		c.HistoryMemory, c.RoomIdle, c.PresenceGrace = limit, 50*time.Millisecond, time.Minute
 	})
 	long := func(i int) string { return fmt.Sprint(i) + strings.Repeat("长", maxTextLen-len(fmt.Sprint(i))) }
@@ -190,24 +218,38 @@ func TestHistoryMemoryIsSharedByAllRooms(t *testing.T) {
 	alice := ts.MustLogin(t, "alice")
 	quiet, _ := ts.MustDial(t, alice, "quiet", -1)
 	say(quiet, 8) // about 48 KB, under the limit
-	held := used()
-	if held < 8*6000 || held > limit {
+	if held := used(); held < 8*6000 || held > limit {
 		t.Fatalf("the quiet room keeps %d bytes, want all 8 messages", held)
 	}
+	// With all its events in memory, the quiet room answers a fresh
+	// socket without reading the store.
+	loads := st.readsOf("quiet") // the room's load
+	c, _ := ts.MustDial(t, alice, "quiet", -1)
+	c.conn.Close()
+	if n := st.readsOf("quiet"); n != loads {
+		t.Fatalf("under the limit, a fresh socket read the store (%d reads, want %d)", n, loads)
+	}
+
 	bob := ts.MustLogin(t, "bob")
 	busy, _ := ts.MustDial(t, bob, "busy", -1)
 	say(busy, 30) // 180 KB more
-	// The busy room squeezed itself while the quiet one held its events;
-	// at its next idle tick the quiet one lets go of them too.
-	deadline := time.Now().Add(10 * time.Second)
-	for used() >= held {
-		if time.Now().After(deadline) {
-			t.Fatalf("the rooms still keep %d bytes; the quiet room's %d should be gone", used(), held)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if n := ts.hub.recent.squeezes.Load(); n == 0 {
+	if ts.hub.recent.squeezes.Load() == 0 {
 		t.Fatal("no room was squeezed")
+	}
+	if u := used(); u > limit {
+		t.Errorf("the rooms keep %d bytes, over the limit of %d", u, limit)
+	}
+	// The busy room squeezed itself while the quiet one held its events;
+	// at its next idle tick the quiet one lets go of them too, and then a
+	// fresh socket there is answered from the store.
+	deadline := time.Now().Add(10 * time.Second)
+	for st.readsOf("quiet") == loads {
+		if time.Now().After(deadline) {
+			t.Fatalf("the quiet room still answers from memory; it should have let go (the rooms keep %d bytes)", used())
+		}
+		time.Sleep(20 * time.Millisecond)
+		c, _ := ts.MustDial(t, alice, "quiet", -1)
+		c.conn.Close()
 	}
 
 	for _, tc := range []struct {
