@@ -156,6 +156,7 @@ func (r *room) send(o op) bool {
 
 func (r *room) run() {
 	defer close(r.done)
+	// Stopped or unloaded, the room gives its recent back to the pool.
 	defer func() { r.pool.used.Add(-int64(r.recentSize)) }()
 	idle := time.NewTicker(r.hub.cfg.RoomIdle)
 	defer idle.Stop()
