@@ -280,3 +280,34 @@ func TestHistoryMemoryIsSharedByAllRooms(t *testing.T) {
 		})
 	}
 }
+
+// A room that unloads gives its events' bytes back to the pool.
+func TestUnloadedRoomGivesBackItsMemory(t *testing.T) {
+	ts := MustStart(t, t.TempDir(), func(c *Config) {
+		c.RoomIdle, c.PresenceGrace = 50*time.Millisecond, 10*time.Millisecond
+	})
+	ck := ts.MustLogin(t, "alice")
+	c, _ := ts.MustDial(t, ck, "brief", -1)
+	for i := range 3 {
+		c.say(fmt.Sprint("message ", i), "")
+		c.MustNextOf(typeMessage)
+	}
+	if ts.hub.recent.used.Load() == 0 {
+		t.Fatal("the room keeps nothing in memory")
+	}
+	c.conn.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for ts.roomLoaded("brief") {
+		if time.Now().After(deadline) {
+			t.Fatal("the room did not unload")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// The writer returns after it is taken out of the rooms.
+	for ts.hub.recent.used.Load() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("unloaded, the room still counts %d bytes in the pool", ts.hub.recent.used.Load())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
