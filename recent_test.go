@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -33,16 +32,10 @@ func TestRecentStaysWithinItsBudget(t *testing.T) {
 					r.pinned = id
 				}
 				r.remember(id, make([]byte, tc.size(id)))
-				size := 0
-				for i, l := range r.recent {
-					size += len(l.raw)
-					if l.id != id-int64(len(r.recent)-1-i) {
-						t.Fatalf("after id %d: recent[%d] is id %d, not the newest without a gap", id, i, l.id)
-					}
-				}
+				size := MustRecentAddUp(t, r, fmt.Sprint("after id ", id))
 				switch n := len(r.recent); {
-				case size != r.recentSize || int64(size) != r.pool.used.Load():
-					t.Fatalf("after id %d: recentSize %d and the pool's %d bytes, the lines add up to %d", id, r.recentSize, r.pool.used.Load(), size)
+				case int64(size) != r.pool.used.Load():
+					t.Fatalf("after id %d: the pool counts %d bytes, the lines add up to %d", id, r.pool.used.Load(), size)
 				case n < min(int(id), historyOnJoin):
 					t.Fatalf("after id %d: %d events kept, fewer than historyOnJoin", id, n)
 				case r.pinned >= 0 && r.recent[0].id > r.pinned+1:
@@ -58,6 +51,23 @@ func TestRecentStaysWithinItsBudget(t *testing.T) {
 			}
 		})
 	}
+}
+
+// MustRecentAddUp checks that r's recent holds its newest events without a
+// gap and that recentSize is their bytes, and returns those.
+func MustRecentAddUp(t *testing.T, r *room, when string) int {
+	t.Helper()
+	size := 0
+	for i, l := range r.recent {
+		size += len(l.raw)
+		if l.id != r.lastID-int64(len(r.recent)-1-i) {
+			t.Fatalf("%s: recent[%d] is id %d, not the newest without a gap", when, i, l.id)
+		}
+	}
+	if size != r.recentSize {
+		t.Fatalf("%s: recentSize %d, the lines add up to %d", when, r.recentSize, size)
+	}
+	return size
 }
 
 // All rooms together stay within the pool's limit: a room that takes it
@@ -76,17 +86,7 @@ func TestRecentPoolBoundsAllRooms(t *testing.T) {
 		t.Helper()
 		sum := 0
 		for _, r := range rooms {
-			size := 0
-			for i, l := range r.recent {
-				size += len(l.raw)
-				if i > 0 && l.id != r.recent[i-1].id+1 {
-					t.Fatalf("%s: a gap in recent at id %d", when, l.id)
-				}
-			}
-			if size != r.recentSize {
-				t.Fatalf("%s: recentSize %d, the lines add up to %d", when, r.recentSize, size)
-			}
-			sum += size
+			sum += MustRecentAddUp(t, r, when)
 		}
 		if used := pool.used.Load(); used != int64(sum) {
 			t.Fatalf("%s: the pool counts %d bytes, the rooms hold %d", when, used, sum)
@@ -203,13 +203,12 @@ func TestHistoryMemoryIsSharedByAllRooms(t *testing.T) {
 	ts := MustStartStore(t, dir, st, func(c *Config) {
 		c.HistoryMemory, c.RoomIdle, c.PresenceGrace = limit, 50*time.Millisecond, time.Minute
 	})
-	long := func(i int) string { return fmt.Sprint(i) + strings.Repeat("长", maxTextLen-len(fmt.Sprint(i))) }
 	used := ts.hub.recent.used.Load
 	say := func(c *wsClient, n int) {
 		t.Helper()
 		for i := range n {
-			c.say(long(i), "")
-			if e := c.MustNextOf(typeMessage); e.Text != long(i) {
+			c.say(longestText(i), "")
+			if e := c.MustNextOf(typeMessage); e.Text != longestText(i) {
 				t.Fatalf("message %d came back as %.20q…", i, e.Text)
 			}
 		}
@@ -273,7 +272,7 @@ func TestHistoryMemoryIsSharedByAllRooms(t *testing.T) {
 				if e.ID != want {
 					t.Fatalf("replay gave id %d (%s), want %d", e.ID, e.Type, want)
 				}
-				if e.Type == typeMessage && e.Text != long(int(e.ID)-2) {
+				if e.Type == typeMessage && e.Text != longestText(int(e.ID)-2) {
 					t.Fatalf("id %d came back as %.20q…", e.ID, e.Text)
 				}
 			}

@@ -203,6 +203,12 @@ func MustHistory(t *testing.T, ts *testServer, ck *http.Cookie, room string, aft
 	return out
 }
 
+// longestText is message i at the longest a message may be: maxTextLen
+// characters, nearly all CJK (3 bytes each in UTF-8).
+func longestText(i int) string {
+	return fmt.Sprint(i) + strings.Repeat("长", maxTextLen-len(fmt.Sprint(i)))
+}
+
 // Joins and resumes are answered from the room's memory when it holds what
 // they need, else from the store; after a restart the memory holds only the
 // newest historyOnJoin, loaded from the store. With the longest messages
@@ -218,7 +224,7 @@ func TestReplayFromMemoryAndStoreAgree(t *testing.T) {
 		memory int64 // HistoryMemory
 	}{
 		{"short", short, defaultConfig().HistoryMemory},
-		{"longest", func(i int) string { return fmt.Sprint(i) + strings.Repeat("长", maxTextLen-len(fmt.Sprint(i))) }, defaultConfig().HistoryMemory},
+		{"longest", longestText, defaultConfig().HistoryMemory},
 		{"no memory left", short, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
