@@ -114,7 +114,7 @@ func TestBrowserSurvivesServerRestart(t *testing.T) {
 	MustSay(t, alice, "typed while down")
 	MustWait(t, alice, `document.querySelectorAll("#pending li").length === 1`)
 
-	ts = MustStart(t, dir, cfg)
+	MustStart(t, dir, cfg) // closed by its cleanup
 	MustWait(t, alice, connected)
 	MustWait(t, bob, connected)
 	MustSay(t, bob, "after restart")
