@@ -38,14 +38,22 @@ type recentLine struct {
 // against HistoryMemory. Each room stays within its own budget, but the
 // number of rooms does not: one address may hold sockets in SOCKETS_PER_IP
 // rooms, and an empty room stays loaded for minutes. Rooms update used on
-// their own goroutines; squeezes counts how often one of them let go of
-// its events because all of them together were over the limit, so that
-// idle rooms, which remember nothing and so never check, let go too.
+// their own goroutines; squeezes counts how often one of them found all
+// of them together over the limit and trimmed itself to its share, so
+// that idle rooms, which remember nothing and so never check, trim too.
 type recentPool struct {
 	limit    int64
 	used     atomic.Int64
+	rooms    atomic.Int64 // loaded rooms (newRoom to the end of run)
 	squeezes atomic.Uint64
 }
+
+// share is what one room may keep while all rooms together are over the
+// limit: an equal part of it. No room needs to know the others. Rooms
+// within their share keep what they have, so the rooms that hold the
+// most give way, and once each holds at most its share the rooms
+// together are within the limit again.
+func (p *recentPool) share() int { return int(p.limit / max(1, p.rooms.Load())) }
 
 func (p *recentPool) over() bool { return p.used.Load() > p.limit }
 
@@ -54,11 +62,12 @@ func (p *recentPool) over() bool { return p.used.Load() > p.limit }
 // more than recentKeep events or recentBudget bytes, the oldest go until
 // it is within both, keeping at least historyOnJoin so that a fresh
 // socket is answered from memory. When all rooms together are over
-// HistoryMemory, the room keeps none: its joins and resumes read the
-// store (off the writer) until memory is free again. Either way, while a
-// socket's replay is being read from the store nothing it will need is
-// trimmed: the events committed since its read began must still be here
-// when it comes back (see replayed).
+// HistoryMemory, the room keeps at most its share (see squeeze); joins
+// and resumes that reach back further read the store (off the writer)
+// until memory is free again. Either way, while a socket's replay is
+// being read from the store nothing it will need is trimmed: the events
+// committed since its read began must still be here when it comes back
+// (see replayed).
 func (r *room) remember(id int64, raw []byte) {
 	r.lastID = id
 	r.recent = append(r.recent, recentLine{id, raw})
@@ -66,7 +75,6 @@ func (r *room) remember(id int64, raw []byte) {
 	r.pool.used.Add(int64(len(raw)))
 	if r.pool.over() {
 		r.squeeze()
-		return
 	}
 	keep, budget := recentKeep, recentBudget
 	if r.pinned >= 0 {
@@ -78,20 +86,31 @@ func (r *room) remember(id int64, raw []byte) {
 	r.trim(keep, budget, historyOnJoin)
 }
 
-// squeeze lets go of every event in recent that no store read needs, for
-// the pool, and tells idle rooms to do the same.
+// squeeze trims the room to its share of the pool, which is over the
+// limit, and tells idle rooms to do the same.
 func (r *room) squeeze() {
 	r.squeezed = r.pool.squeezes.Add(1)
-	r.trim(0, 0, 0)
+	r.trimToShare()
 }
 
-// followSqueeze lets go of recent if another room was squeezed since this
-// one last looked (the idle tick asks): a room with no traffic never
-// checks the pool, and would keep what the busy rooms need.
+// followSqueeze trims the room to its share if another room was squeezed
+// since this one last looked (the idle tick asks): a room with no traffic
+// never checks the pool, and would keep what the busy rooms need.
 func (r *room) followSqueeze() {
 	if s := r.pool.squeezes.Load(); s != r.squeezed {
 		r.squeezed = s
-		r.trim(0, 0, 0)
+		r.trimToShare()
+	}
+}
+
+// trimToShare trims a room over its share to three quarters of it, so
+// that a busy room under pressure trims once per quarter of its share,
+// not on every event. Only what a store read under way needs is kept
+// beyond it, and nothing else is kept for joins: under pressure, bytes
+// come first.
+func (r *room) trimToShare() {
+	if share := r.pool.share(); r.recentSize > share {
+		r.trim(recentKeep, share-share/4, 0)
 	}
 }
 

@@ -70,11 +70,13 @@ func MustRecentAddUp(t *testing.T, r *room, when string) int {
 	return size
 }
 
-// All rooms together stay within the pool's limit: a room that takes it
-// over lets go of its recent, except what a store read under way needs,
-// and the rooms that had no traffic let go at their next idle tick. The
-// pool's count is always the sum of the rooms' bytes, and once the
-// pressure is gone rooms keep their events again.
+// All rooms together stay within the pool's limit. A room that finds the
+// pool over keeps at most its share (the limit over the rooms loaded),
+// except what a store read under way needs; a room with no traffic trims
+// to its share at its next idle tick if a room was squeezed since, and
+// keeps what it has if none was; a room within its share is not touched.
+// The pool's count is always the sum of the rooms' bytes, and once the
+// pressure is gone rooms keep their whole budget again.
 func TestRecentPoolBoundsAllRooms(t *testing.T) {
 	const limit = 100 << 10
 	pool := &recentPool{limit: limit}
@@ -82,6 +84,8 @@ func TestRecentPoolBoundsAllRooms(t *testing.T) {
 	for i := range rooms {
 		rooms[i] = &room{pinned: -1, pool: pool}
 	}
+	pool.rooms.Store(int64(len(rooms)))
+	share := pool.share() // 20 KB: three of the longest messages
 	MustAddUp := func(when string) {
 		t.Helper()
 		sum := 0
@@ -103,8 +107,16 @@ func TestRecentPoolBoundsAllRooms(t *testing.T) {
 		switch used := pool.used.Load(); {
 		case unread < 0:
 			t.Fatalf("id %d: recent holds %d events, a store read needs the %d after %d", r.lastID, len(r.recent), r.lastID-r.pinned, r.pinned)
-		case used > limit && unread > 0:
-			t.Fatalf("id %d: the rooms hold %d bytes, over the limit, and this room kept %d events nobody reads", r.lastID, used, unread)
+		case used > limit && unread > 0 && r.recentSize > share:
+			t.Fatalf("id %d: the rooms hold %d bytes, over the limit, and this room kept %d, over its share of %d, in events nobody reads", r.lastID, used, r.recentSize, share)
+		}
+	}
+	MustIdleTick := func(r *room, want int) {
+		t.Helper()
+		r.followSqueeze()
+		MustAddUp("after an idle tick")
+		if len(r.recent) != want {
+			t.Fatalf("after its idle tick the room keeps %d events, want %d", len(r.recent), want)
 		}
 	}
 
@@ -131,41 +143,52 @@ func TestRecentPoolBoundsAllRooms(t *testing.T) {
 		t.Errorf("room 1 keeps %d events, want the 100 its store read needs", n)
 	}
 	// Room 0 had no traffic and still holds its events; its idle tick
-	// lets go of them, and a tick with no squeeze since keeps them.
+	// trims it to three quarters of its share: two of them.
 	if len(rooms[0].recent) != 12 {
 		t.Fatalf("room 0 keeps %d events before its idle tick", len(rooms[0].recent))
 	}
-	rooms[0].followSqueeze()
-	MustAddUp("after the idle tick")
-	if cap(rooms[0].recent) != 0 {
-		t.Errorf("room 0 keeps %d events (room for %d) after its idle tick", len(rooms[0].recent), cap(rooms[0].recent))
-	}
+	MustIdleTick(rooms[0], 2)
 
-	// The read is back: the room lets go of what it kept for it with its
-	// next event, which finds the pool over. With no squeeze since its
-	// last tick, room 0 keeps what it has.
+	// The read is back: the room trims to its share with its next event,
+	// which finds the pool over.
 	rooms[1].pinned = -1
 	remember(rooms[1], 100)
-	if n := len(rooms[1].recent); n != 0 {
-		t.Errorf("room 1 keeps %d events after its read, over the limit", n)
-	}
-	rooms[0].followSqueeze()
-	remember(rooms[0], 100)
-	rooms[0].followSqueeze()
-	if len(rooms[0].recent) != 1 {
-		t.Errorf("room 0 let go again with no squeeze since its last tick")
+	if n := rooms[1].recentSize; n > share {
+		t.Errorf("room 1 keeps %d bytes after its read, over its share of %d", n, share)
 	}
 
-	// The pressure is gone: rooms keep their events again.
+	// The pressure is gone: rooms keep their events again, room 0 past
+	// its share, and with no squeeze since its last tick, its next one
+	// keeps them.
 	for _, r := range rooms {
 		r.trim(0, 0, 0)
 	}
-	MustAddUp("all let go")
+	MustAddUp("all trimmed")
+	MustIdleTick(rooms[0], 0)
 	for range 100 {
-		remember(rooms[2], 200)
+		remember(rooms[2], 200) // within its share
+	}
+	for range 30 {
+		remember(rooms[0], 1000)
 	}
 	if n := len(rooms[2].recent); n != 100 {
 		t.Errorf("after the pressure: room 2 keeps %d of 100 ordinary messages", n)
+	}
+	MustIdleTick(rooms[0], 30)
+	// Room 3 takes the pool over again: it trims to its share while the
+	// pool is over (remember checks), room 0 trims to its own at its next
+	// idle tick, and room 2, within its share, keeps all it has.
+	before := pool.squeezes.Load()
+	for range 60 {
+		remember(rooms[3], 1000)
+	}
+	if pool.squeezes.Load() == before {
+		t.Fatalf("room 3 was not squeezed (the rooms hold %d bytes)", pool.used.Load())
+	}
+	MustIdleTick(rooms[0], (share-share/4)/1000)
+	MustIdleTick(rooms[2], 100)
+	if used := pool.used.Load(); used > limit {
+		t.Errorf("after the idle ticks the rooms hold %d bytes, over the limit", used)
 	}
 }
 
@@ -190,8 +213,9 @@ func (s *countingStore) readsOf(room string) int {
 }
 
 // On a real server, rooms share HistoryMemory: a busy room that takes
-// them over lets go of its events, an idle room lets go at its idle tick,
-// and both still answer joins and resumes exactly, from the store.
+// them over keeps its share, an idle room trims to its share at its idle
+// tick, and both still answer joins and resumes exactly, from memory or
+// the store.
 func TestHistoryMemoryIsSharedByAllRooms(t *testing.T) {
 	const limit = 64 << 10
 	dir := t.TempDir()
@@ -235,20 +259,21 @@ func TestHistoryMemoryIsSharedByAllRooms(t *testing.T) {
 	if ts.hub.recent.squeezes.Load() == 0 {
 		t.Fatal("no room was squeezed")
 	}
-	if u := used(); u > limit {
-		t.Errorf("the rooms keep %d bytes, over the limit of %d", u, limit)
-	}
-	// The busy room squeezed itself while the quiet one held its events;
-	// at its next idle tick the quiet one lets go of them too, and then a
-	// fresh socket there is answered from the store.
+	// The busy room squeezed itself to its share (half the limit) while
+	// the quiet one held its events; at its next idle tick the quiet one
+	// trims to its share too, which leaves it fewer than a join needs, so
+	// a fresh socket there is answered from the store.
 	deadline := time.Now().Add(10 * time.Second)
 	for st.readsOf("quiet") == loads {
 		if time.Now().After(deadline) {
-			t.Fatalf("the quiet room still answers from memory; it should have let go (the rooms keep %d bytes)", used())
+			t.Fatalf("the quiet room still answers from memory; it should have trimmed to its share (the rooms keep %d bytes)", used())
 		}
 		time.Sleep(20 * time.Millisecond)
 		c, _ := ts.MustDial(t, alice, "quiet", -1)
 		c.conn.Close()
+	}
+	if u := used(); u > limit {
+		t.Errorf("the rooms keep %d bytes, over the limit of %d", u, limit)
 	}
 
 	for _, tc := range []struct {
@@ -280,7 +305,8 @@ func TestHistoryMemoryIsSharedByAllRooms(t *testing.T) {
 	}
 }
 
-// A room that unloads gives its events' bytes back to the pool.
+// A room that unloads gives its events' bytes back to the pool, and its
+// share to the other rooms.
 func TestUnloadedRoomGivesBackItsMemory(t *testing.T) {
 	ts := MustStart(t, t.TempDir(), func(c *Config) {
 		c.RoomIdle, c.PresenceGrace = 50*time.Millisecond, 10*time.Millisecond
@@ -303,9 +329,9 @@ func TestUnloadedRoomGivesBackItsMemory(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	// The writer returns after it is taken out of the rooms.
-	for ts.hub.recent.used.Load() != 0 {
+	for ts.hub.recent.used.Load() != 0 || ts.hub.recent.rooms.Load() != 0 {
 		if time.Now().After(deadline) {
-			t.Fatalf("unloaded, the room still counts %d bytes in the pool", ts.hub.recent.used.Load())
+			t.Fatalf("unloaded, the room still counts %d bytes in the pool, and %d rooms share it", ts.hub.recent.used.Load(), ts.hub.recent.rooms.Load())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -99,7 +99,7 @@ type room struct {
 	recent     []recentLine
 	recentSize int
 	pool       *recentPool // the bytes of all rooms' recent, against HistoryMemory
-	squeezed   uint64      // pool.squeezes when this room last let go of recent for it
+	squeezed   uint64      // pool.squeezes when this room last trimmed to its share
 }
 
 type joiner struct {
@@ -127,6 +127,7 @@ func newRoom(h *Hub, name string, newest []Event) *room {
 		reading: map[*client]int64{}, pinned: -1,
 		pool: &h.recent, squeezed: h.recent.squeezes.Load(),
 	}
+	r.pool.rooms.Add(1) // run gives it back
 	for _, e := range newest {
 		r.remember(e.ID, encode(e.wire()))
 	}
@@ -156,8 +157,12 @@ func (r *room) send(o op) bool {
 
 func (r *room) run() {
 	defer close(r.done)
-	// Stopped or unloaded, the room gives its recent back to the pool.
-	defer func() { r.pool.used.Add(-int64(r.recentSize)) }()
+	// Stopped or unloaded, the room gives its recent back to the pool,
+	// and its share to the others.
+	defer func() {
+		r.pool.used.Add(-int64(r.recentSize))
+		r.pool.rooms.Add(-1)
+	}()
 	idle := time.NewTicker(r.hub.cfg.RoomIdle)
 	defer idle.Stop()
 	for {
