@@ -99,7 +99,7 @@ type room struct {
 	recent     []recentLine
 	recentSize int
 	pool       *recentPool // the bytes of all rooms' recent, against HistoryMemory
-	squeezed   uint64      // pool.squeezes when this room last trimmed to its share
+	squeezed   uint64      // pool.squeezes when this room last squeezed, or followed one
 }
 
 type joiner struct {
