@@ -133,6 +133,41 @@ func TestBrowserSurvivesServerRestart(t *testing.T) {
 	}
 }
 
+// A tab that comes back into view while waiting out its reconnect backoff
+// (up to 30 s once the server was gone a while) reconnects at once.
+func TestBrowserReconnectsWhenTabReturns(t *testing.T) {
+	dir := t.TempDir()
+	port := freePort(t)
+	cfg := func(c *Config) { c.Addr = "127.0.0.1:" + port }
+	ts := MustStart(t, dir, cfg)
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustEnter(t, p, ts, "alice", "")
+	ts.MustClose(t)
+	// Failed attempts double the wait; let it grow past 2 s, then bring
+	// the server back while the page still has seconds to wait.
+	MustWait(t, p, `(() => {
+		const s = document.getElementById("status");
+		return s.dataset.state === "reconnecting" && +s.textContent.match(/\d+/)[0] >= 3;
+	})()`)
+	MustStart(t, dir, cfg)
+
+	// One expression, so the page's timer cannot fire between the check
+	// and the event.
+	got := MustEval[string](t, p, `(() => {
+		const s = document.getElementById("status");
+		if (s.dataset.state !== "reconnecting") return "not waiting any more: " + s.dataset.state;
+		Object.defineProperty(document, "hidden", {configurable: true, get: () => false});
+		document.dispatchEvent(new Event("visibilitychange"));
+		return s.dataset.state;
+	})()`)
+	if got != "connecting" {
+		t.Fatalf("after the tab came back the status is %q, want connecting", got)
+	}
+	MustWait(t, p, connected)
+	MustSay(t, p, "back")
+	MustWait(t, p, texts+`.includes("back")`)
+}
+
 func TestBrowserLoadsOlderHistoryOnScroll(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	ck := ts.MustLogin(t, "writer")

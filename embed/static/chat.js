@@ -513,7 +513,13 @@
     document.title = state.unread > 0 ? `(${state.unread}) ${baseTitle}` : baseTitle;
   }
   document.addEventListener("visibilitychange", () => {
-    if (!document.hidden) { state.unread = 0; updateTitle(); }
+    if (document.hidden) return;
+    state.unread = 0;
+    updateTitle();
+    // Back on the tab (a phone waking up, a laptop opened): someone is
+    // looking now, so don't let them sit out a backoff that grew to 30 s
+    // while nobody was.
+    if (!state.ws && navigator.onLine) { state.attempt = 0; connect(); }
   });
 
   // ---- going to another room
