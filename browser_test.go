@@ -212,6 +212,46 @@ func TestBrowserLoadsOlderHistoryOnScroll(t *testing.T) {
 	}
 }
 
+// A tab left open in a busy room keeps at most 1000 events on screen
+// while its reader is at the bottom; the older ones load again on scroll.
+func TestBrowserBusyRoomKeepsScreenBounded(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustEnter(t, p, ts, "reader", "busy")
+	w, _ := ts.MustDial(t, ts.MustLogin(t, "writer"), "busy", -1)
+	const n = 1200
+	for i := range n {
+		w.say(fmt.Sprintf("m %04d", i), "")
+		if i%100 == 99 { // stay within the socket's queue
+			for range 100 {
+				w.MustNextOf(typeMessage)
+			}
+		}
+	}
+	MustWait(t, p, texts+`.at(-1) === "m 1199"`)
+
+	const ids = `[...document.querySelectorAll("#messages [data-id]")].map(e => +e.dataset.id)`
+	MustContiguous := func(what string) []int {
+		t.Helper()
+		got := MustEval[[]int](t, p, ids)
+		for i := 1; i < len(got); i++ {
+			if got[i] != got[i-1]+1 {
+				t.Fatalf("%s: ids on screen not contiguous at %d: %d after %d", what, i, got[i], got[i-1])
+			}
+		}
+		return got
+	}
+	shown := MustContiguous("at the bottom")
+	if len(shown) < 500 || len(shown) > 1000 {
+		t.Errorf("%d events on screen after %d messages, want 500-1000", len(shown), n)
+	}
+	MustDo(t, p, chromedp.Evaluate[chromedp.Void](`document.getElementById("log").scrollTop = 0`))
+	MustWait(t, p, `+document.querySelector("#messages [data-id]").dataset.id < `+fmt.Sprint(shown[0]))
+	if older := MustContiguous("after scrolling up"); older[len(older)-1] != shown[len(shown)-1] {
+		t.Errorf("newest on screen moved from %d to %d", shown[len(shown)-1], older[len(older)-1])
+	}
+}
+
 func TestBrowserChinese(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	b := MustBrowser(t, "zh-CN")

@@ -9,6 +9,11 @@
   const me = document.body.dataset.user;
   const MAX_LEN = 2000;
   const PAGE = 50;
+  // A tab left open in a busy room would otherwise grow without end (and
+  // a phone slow down with it): past MAX_SHOWN events, while the reader is
+  // at the bottom, only the newest KEEP_SHOWN stay; scrolling up loads
+  // the older ones again from the history API.
+  const MAX_SHOWN = 1000, KEEP_SHOWN = 500;
 
   // ---- i18n: English and Simplified Chinese, from the browser's language.
   const lang = /^zh\b/i.test((navigator.languages && navigator.languages[0]) || navigator.language || "") ? "zh" : "en";
@@ -239,6 +244,15 @@
     }
     fillViewport();
   }
+  // trimShown lets go of all but the newest KEEP_SHOWN events on screen
+  // (see MAX_SHOWN); only while the reader is at the bottom, so what they
+  // are reading never moves.
+  function trimShown() {
+    state.events = state.events.slice(-KEEP_SHOWN);
+    state.oldestId = state.events[0].id;
+    state.reachedStart = state.oldestId <= 1;
+    renderAll();
+  }
   // With few messages there is nothing to scroll, so load until there is.
   function fillViewport() {
     if (!state.reachedStart && log.scrollHeight <= log.clientHeight + 8) loadOlder();
@@ -381,6 +395,7 @@
           case "error": onError(ev); break;
         }
       }
+      if (stick && state.events.length > MAX_SHOWN) trimShown();
       renderTop();
       if (stick || batch.mine) toBottom();
       else if (batch.others) { state.newCount += batch.others; showNew(); }
