@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -179,4 +181,98 @@ const texts = `[...document.querySelectorAll("#messages .msg .text")].map(e => e
 
 func jsString(s string) string {
 	return fmt.Sprintf("%q", s) // Go and JS agree on the escapes we use
+}
+
+// freezer is a TCP proxy in front of a test server whose connections can
+// be frozen: from then on no byte gets through either way and neither end
+// is told, as when a phone's network goes away under an open socket.
+// Connections made after a freeze pass as usual.
+type freezer struct {
+	URL   string
+	mu    sync.Mutex
+	conns []net.Conn
+	gates []chan struct{} // one per connection; closed to freeze it
+}
+
+func MustFreezer(t *testing.T, ts *testServer) *freezer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := strings.TrimPrefix(ts.URL, "http://")
+	f := &freezer{URL: "http://" + ln.Addr().String()}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return // closed by the cleanup
+			}
+			s, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			gate := make(chan struct{})
+			f.mu.Lock()
+			f.conns, f.gates = append(f.conns, c, s), append(f.gates, gate)
+			f.mu.Unlock()
+			wg.Add(2)
+			go func() { defer wg.Done(); pipe(s, c, gate) }()
+			go func() { defer wg.Done(); pipe(c, s, gate) }()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		f.mu.Lock()
+		for _, c := range f.conns {
+			c.Close()
+		}
+		f.mu.Unlock()
+		wg.Wait()
+	})
+	return f
+}
+
+// freeze stops every connection open now.
+func (f *freezer) freeze() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, g := range f.gates {
+		select {
+		case <-g:
+		default:
+			close(g)
+		}
+	}
+}
+
+// pipe copies src to dst until src ends, and then ends dst too, unless
+// the gate is closed: then what it reads is dropped and an end is not
+// passed on.
+func pipe(dst, src net.Conn, gate chan struct{}) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		select {
+		case <-gate:
+			if err != nil {
+				return
+			}
+			continue
+		default:
+		}
+		if n > 0 {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			dst.Close()
+			return
+		}
+	}
 }

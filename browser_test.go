@@ -168,6 +168,37 @@ func TestBrowserReconnectsWhenTabReturns(t *testing.T) {
 	MustWait(t, p, texts+`.includes("back")`)
 }
 
+// A socket that dies without a close (the network went away under it,
+// and the browser still says it is open) is found out and replaced: when
+// the tab comes back into view, and when a message gets no echo. That
+// message then arrives, once.
+func TestBrowserReplacesADeadSocket(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	fz := MustFreezer(t, ts)
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustDo(t, p, setCookie(ts, ts.MustLogin(t, "alice")), chromedp.Navigate(fz.URL+"/r/lobby"))
+	MustWait(t, p, connected)
+	bob := ts.MustLogin(t, "bob")
+	watcher, _ := ts.MustDial(t, bob, "lobby", -1)
+
+	fz.freeze()
+	MustDo(t, p, chromedp.Evaluate[chromedp.Void](`document.dispatchEvent(new Event("visibilitychange"))`))
+	MustWait(t, p, `document.getElementById("status").dataset.state !== "connected"`)
+	MustWait(t, p, connected)
+
+	fz.freeze()
+	MustSay(t, p, "through a dead socket")
+	MustWait(t, p, `document.getElementById("status").dataset.state !== "connected"`)
+	MustWait(t, p, texts+`.includes("through a dead socket") && document.querySelectorAll("#pending li").length === 0`)
+	if m := watcher.MustNextOf(typeMessage); m.Text != "through a dead socket" || m.User != "alice" {
+		t.Errorf("bob got %+v", m)
+	}
+	_, body := ts.get(t, "/api/rooms/lobby/messages", bob)
+	if n := strings.Count(body, "through a dead socket"); n != 1 {
+		t.Errorf("the message is stored %d times: %s", n, body)
+	}
+}
+
 func TestBrowserLoadsOlderHistoryOnScroll(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	ck := ts.MustLogin(t, "writer")

@@ -6,7 +6,8 @@ import (
 )
 
 // Event types. message, join and leave are stored and numbered per room;
-// welcome, presence and error are only ever sent.
+// welcome, presence, error and pong are only ever sent. A client sends
+// message, or ping to learn whether its socket still reaches the server.
 const (
 	typeMessage  = "message"
 	typeJoin     = "join"
@@ -14,7 +15,12 @@ const (
 	typeWelcome  = "welcome"
 	typePresence = "presence"
 	typeError    = "error"
+	typePing     = "ping"
+	typePong     = "pong"
 )
+
+// pongFrame answers every ping.
+const pongFrame = `{"type":"pong"}`
 
 // tsLayout is RFC 3339 in UTC with milliseconds, e.g. 2026-11-21T10:04:05.123Z.
 const tsLayout = "2006-01-02T15:04:05.000Z07:00"
@@ -87,7 +93,8 @@ func encode(v any) []byte {
 	return b
 }
 
-// inbound is the only frame a client sends.
+// inbound is a frame a client sends: a message, or a ping (which has
+// neither text nor nonce).
 type inbound struct {
 	Type  string  `json:"type"`
 	Text  *string `json:"text"`

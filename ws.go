@@ -22,10 +22,11 @@ const (
 	maxTextLen  = 2000     // characters per message
 	maxNonceLen = 64
 	// refusePause is how long a socket's reads wait after one of its
-	// frames was refused with an error event. Replies to a burst of bad
-	// frames then cannot outrun the socket's small queue (which would
-	// close it with 1013), and a client sending garbage gets at most 200
-	// replies a second. Clients that follow the protocol never wait.
+	// frames was answered directly: refused with an error event, or a
+	// ping. Replies to a burst of such frames then cannot outrun the
+	// socket's small queue (which would close it with 1013), and a client
+	// sending garbage gets at most 200 replies a second. Messages never
+	// wait, and a client that pings now and then does not notice.
 	refusePause = 5 * time.Millisecond
 )
 
@@ -296,9 +297,10 @@ func (h *Hub) runSocket(w http.ResponseWriter, r *http.Request, c *client, addr 
 	}
 }
 
-// receive handles one text frame. Bad input gets an error event and
-// receive returns false; only the frame kinds the protocol forbids (binary,
-// oversized) close the socket.
+// receive handles one text frame. It returns false when it answered the
+// frame itself, with an error event for bad input or a pong for a ping:
+// the caller then paces the socket's reads (see refusePause). Only the
+// frame kinds the protocol forbids (binary, oversized) close the socket.
 func (h *Hub) receive(c *client, data []byte) bool {
 	refuse := func(cd code, text, nonce string) bool {
 		c.sendError(cd, text, nonce)
@@ -310,6 +312,10 @@ func (h *Hub) receive(c *client, data []byte) bool {
 	}
 	if utf8.RuneCountInString(in.Nonce) > maxNonceLen {
 		return refuse(codeInvalid, "nonce is longer than 64 characters.", "")
+	}
+	if in.Type == typePing {
+		c.write([]byte(pongFrame))
+		return false
 	}
 	if in.Type != typeMessage {
 		return refuse(codeInvalid, "Unknown frame type; send {\"type\":\"message\",\"text\":...}.", in.Nonce)

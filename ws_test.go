@@ -135,6 +135,25 @@ func TestBadFramesKeepSocketOpen(t *testing.T) {
 	}
 }
 
+// A ping is answered with a pong, stores nothing and needs no text; the
+// web client uses it to tell a live socket from one that died without a
+// close.
+func TestPingPong(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	c, _ := ts.MustDial(t, ts.MustLogin(t, "alice"), "lobby", -1)
+	c.MustNextOf(typeJoin) // id 1
+	for range 3 {
+		c.send(map[string]string{"type": "ping"})
+		if e := c.MustNextOf(typeMessage, typePong, typeError); e.Type != typePong || e.ID != 0 {
+			t.Fatalf("got %+v, want a pong", e)
+		}
+	}
+	c.say("after", "n1")
+	if m := c.MustNextOf(typeMessage, typeError); m.Type != typeMessage || m.ID != 2 {
+		t.Errorf("got %+v, want the message with id 2: a ping stores nothing", m)
+	}
+}
+
 func TestProtocolViolationsClose(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	ck := ts.MustLogin(t, "alice")

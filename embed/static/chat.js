@@ -382,6 +382,7 @@
     state.opened = false;
     state.ready = false;
     ws.onmessage = (e) => {
+      heard();
       const stick = atBottom();
       const batch = { others: 0, mine: false };
       for (const line of String(e.data).split("\n")) {
@@ -393,6 +394,7 @@
           case "message": case "join": case "leave": onStored(ev, batch); break;
           case "presence": setOnline(ev.online); break;
           case "error": onError(ev); break;
+          // pong: heard() above is all it is for.
         }
       }
       if (stick && state.events.length > MAX_SHOWN) trimShown();
@@ -401,15 +403,47 @@
       else if (batch.others) { state.newCount += batch.others; showNew(); }
       fillViewport();
     };
-    ws.onclose = (e) => {
+    ws.onclose = (e) => lost(ws, e.code);
+  }
+
+  // lost handles the end of a socket: closed by either side, or given up
+  // on as dead (see checkAlive), whichever the page learns first.
+  function lost(ws, code) {
+    if (state.ws !== ws) return;
+    state.ws = null;
+    state.ready = false;
+    heard();
+    for (const p of state.pending.values()) if (p.status === "sent") p.status = "queued";
+    if (code === 4001) return sessionEnded();
+    if (!state.opened) return probeThenRetry(ws.url);
+    scheduleReconnect();
+  }
+
+  // A socket can die without a close event (a phone that slept, a network
+  // that changed under it, a proxy that forgot the connection): the
+  // browser still says it is open, and nothing arrives. When there is
+  // reason to doubt it (the tab comes back into view, the network comes
+  // back, a sent message has no echo after SUSPECT_MS) the page pings. If
+  // nothing at all arrives within DEAD_MS, it gives the socket up and
+  // reconnects with since: what was missed is replayed, and messages with
+  // no echo are sent again once the replay is read (one that did arrive
+  // comes back in the replay and is not sent twice).
+  const SUSPECT_MS = 5000, DEAD_MS = 5000;
+  let deadTimer = 0;
+  function checkAlive() {
+    const ws = state.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN || deadTimer) return;
+    ws.send(JSON.stringify({ type: "ping" }));
+    deadTimer = setTimeout(() => {
+      deadTimer = 0;
       if (state.ws !== ws) return;
-      state.ws = null;
-      state.ready = false;
-      for (const p of state.pending.values()) if (p.status === "sent") p.status = "queued";
-      if (e.code === 4001) return sessionEnded();
-      if (!state.opened) return probeThenRetry(url);
-      scheduleReconnect();
-    };
+      ws.close();
+      lost(ws, 0);
+    }, DEAD_MS);
+  }
+  function heard() {
+    clearTimeout(deadTimer);
+    deadTimer = 0;
   }
 
   // A socket refused before the upgrade gives the page only a 1006: browsers
@@ -445,7 +479,7 @@
     location.href = `/?ended=1&next=${encodeURIComponent(location.pathname)}`;
   }
 
-  window.addEventListener("online", () => { state.attempt = 0; connect(); });
+  window.addEventListener("online", () => { state.attempt = 0; if (state.ws) checkAlive(); else connect(); });
   window.addEventListener("offline", () => { if (!state.ws) { clearTimeout(reconnectTimer); clearInterval(countdownTimer); setStatus("offline"); } });
 
   // ---- sending
@@ -485,6 +519,7 @@
   function transmit(p) {
     setPending(p, "sent");
     state.ws.send(JSON.stringify({ type: "message", text: p.text, nonce: p.nonce }));
+    setTimeout(() => { if (state.pending.get(p.nonce) === p && p.status === "sent") checkAlive(); }, SUSPECT_MS);
   }
 
   function send() {
@@ -532,9 +567,11 @@
     state.unread = 0;
     updateTitle();
     // Back on the tab (a phone waking up, a laptop opened): someone is
-    // looking now, so don't let them sit out a backoff that grew to 30 s
-    // while nobody was.
-    if (!state.ws && navigator.onLine) { state.attempt = 0; connect(); }
+    // looking now. A socket that says it is open may have died meanwhile,
+    // so check it; without one, don't sit out a backoff that grew to 30 s
+    // while nobody was looking.
+    if (state.ws) checkAlive();
+    else if (navigator.onLine) { state.attempt = 0; connect(); }
   });
 
   // ---- going to another room
