@@ -185,13 +185,17 @@ func jsString(s string) string {
 
 // freezer is a TCP proxy in front of a test server whose connections can
 // be frozen: from then on no byte gets through either way and neither end
-// is told, as when a phone's network goes away under an open socket.
-// Connections made after a freeze pass as usual.
+// is told, as when a phone's network goes away under an open socket. It
+// can also hold new connections (accepted, but nothing passes until
+// release), as a network that is not there yet. States a test waits for
+// then last until it lets them end.
 type freezer struct {
 	URL   string
 	mu    sync.Mutex
 	conns []net.Conn
 	gates []chan struct{} // one per connection; closed to freeze it
+	pass  chan struct{}   // closed while new connections pass
+	done  chan struct{}   // closed by the cleanup
 }
 
 func MustFreezer(t *testing.T, ts *testServer) *freezer {
@@ -201,7 +205,8 @@ func MustFreezer(t *testing.T, ts *testServer) *freezer {
 		t.Fatal(err)
 	}
 	target := strings.TrimPrefix(ts.URL, "http://")
-	f := &freezer{URL: "http://" + ln.Addr().String()}
+	f := &freezer{URL: "http://" + ln.Addr().String(), pass: make(chan struct{}), done: make(chan struct{})}
+	close(f.pass)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -211,21 +216,35 @@ func MustFreezer(t *testing.T, ts *testServer) *freezer {
 			if err != nil {
 				return // closed by the cleanup
 			}
-			s, err := net.Dial("tcp", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			gate := make(chan struct{})
 			f.mu.Lock()
-			f.conns, f.gates = append(f.conns, c, s), append(f.gates, gate)
+			f.conns = append(f.conns, c)
+			pass := f.pass
 			f.mu.Unlock()
-			wg.Add(2)
-			go func() { defer wg.Done(); pipe(s, c, gate) }()
-			go func() { defer wg.Done(); pipe(c, s, gate) }()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				select {
+				case <-pass:
+				case <-f.done:
+					return
+				}
+				s, err := net.Dial("tcp", target)
+				if err != nil {
+					c.Close()
+					return
+				}
+				gate := make(chan struct{})
+				f.mu.Lock()
+				f.conns, f.gates = append(f.conns, s), append(f.gates, gate)
+				f.mu.Unlock()
+				wg.Add(1)
+				go func() { defer wg.Done(); pipe(s, c, gate) }()
+				pipe(c, s, gate)
+			}()
 		}
 	}()
 	t.Cleanup(func() {
+		close(f.done)
 		ln.Close()
 		f.mu.Lock()
 		for _, c := range f.conns {
@@ -237,7 +256,7 @@ func MustFreezer(t *testing.T, ts *testServer) *freezer {
 	return f
 }
 
-// freeze stops every connection open now.
+// freeze stops every connection passing now.
 func (f *freezer) freeze() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -248,6 +267,19 @@ func (f *freezer) freeze() {
 			close(g)
 		}
 	}
+}
+
+// hold makes new connections wait, with what they send, until release.
+func (f *freezer) hold() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.pass = make(chan struct{})
+}
+
+func (f *freezer) release() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	close(f.pass)
 }
 
 // pipe copies src to dst until src ends, and then ends dst too, unless

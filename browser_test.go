@@ -171,7 +171,8 @@ func TestBrowserReconnectsWhenTabReturns(t *testing.T) {
 // A socket that dies without a close (the network went away under it,
 // and the browser still says it is open) is found out and replaced: when
 // the tab comes back into view, and when a message gets no echo. That
-// message then arrives, once.
+// message then arrives, once. While the network is away the page's new
+// sockets are held, so the states waited for below last.
 func TestBrowserReplacesADeadSocket(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	fz := MustFreezer(t, ts)
@@ -180,15 +181,24 @@ func TestBrowserReplacesADeadSocket(t *testing.T) {
 	MustWait(t, p, connected)
 	bob := ts.MustLogin(t, "bob")
 	watcher, _ := ts.MustDial(t, bob, "lobby", -1)
+	const status = `document.getElementById("status").dataset.state`
 
 	fz.freeze()
-	MustDo(t, p, chromedp.Evaluate[chromedp.Void](`document.dispatchEvent(new Event("visibilitychange"))`))
-	MustWait(t, p, `document.getElementById("status").dataset.state !== "connected"`)
+	fz.hold()
+	MustDo(t, p, chromedp.Evaluate[chromedp.Void](`Object.defineProperty(document, "hidden", {configurable: true, get: () => false}); document.dispatchEvent(new Event("visibilitychange"))`))
+	MustWait(t, p, status+` === "connecting"`)
+	fz.release()
 	MustWait(t, p, connected)
 
 	fz.freeze()
+	fz.hold()
 	MustSay(t, p, "through a dead socket")
-	MustWait(t, p, `document.getElementById("status").dataset.state !== "connected"`)
+	MustWait(t, p, status+` === "connecting"`)
+	// Given up on, the socket's unanswered message says it waits.
+	if note := MustEval[string](t, p, `document.querySelector("#pending .pending-note").textContent`); note != "Will send when connected" {
+		t.Errorf("the pending message says %q", note)
+	}
+	fz.release()
 	MustWait(t, p, texts+`.includes("through a dead socket") && document.querySelectorAll("#pending li").length === 0`)
 	if m := watcher.MustNextOf(typeMessage); m.Text != "through a dead socket" || m.User != "alice" {
 		t.Errorf("bob got %+v", m)

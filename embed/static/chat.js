@@ -413,7 +413,7 @@
     state.ws = null;
     state.ready = false;
     heard();
-    for (const p of state.pending.values()) if (p.status === "sent") p.status = "queued";
+    for (const p of state.pending.values()) if (p.status === "sent") setPending(p, "queued");
     if (code === 4001) return sessionEnded();
     if (!state.opened) return probeThenRetry(ws.url);
     scheduleReconnect();
