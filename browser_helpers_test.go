@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"net"
@@ -190,12 +191,13 @@ func jsString(s string) string {
 // release), as a network that is not there yet. States a test waits for
 // then last until it lets them end.
 type freezer struct {
-	URL   string
-	mu    sync.Mutex
-	conns []net.Conn
-	gates []chan struct{} // one per connection; closed to freeze it
-	pass  chan struct{}   // closed while new connections pass
-	done  chan struct{}   // closed by the cleanup
+	URL    string
+	mu     sync.Mutex
+	conns  []net.Conn
+	gates  []chan struct{} // one per connection; closed to freeze it
+	pass   chan struct{}   // closed while new connections pass
+	done   chan struct{}   // closed by the cleanup
+	firsts []string        // each connection's first line, held or not
 }
 
 func MustFreezer(t *testing.T, ts *testServer) *freezer {
@@ -223,6 +225,17 @@ func MustFreezer(t *testing.T, ts *testServer) *freezer {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				// A browser writes its request at once, so even a held
+				// connection tells which request it carries.
+				br := bufio.NewReader(c)
+				first, err := br.ReadString('\n')
+				if err != nil {
+					c.Close()
+					return
+				}
+				f.mu.Lock()
+				f.firsts = append(f.firsts, first)
+				f.mu.Unlock()
 				select {
 				case <-pass:
 				case <-f.done:
@@ -231,6 +244,12 @@ func MustFreezer(t *testing.T, ts *testServer) *freezer {
 				s, err := net.Dial("tcp", target)
 				if err != nil {
 					c.Close()
+					return
+				}
+				read, _ := br.Peek(br.Buffered())
+				if _, err := s.Write(append([]byte(first), read...)); err != nil {
+					c.Close()
+					s.Close()
 					return
 				}
 				gate := make(chan struct{})
@@ -267,6 +286,29 @@ func (f *freezer) freeze() {
 			close(g)
 		}
 	}
+}
+
+// cut closes every connection open now, as a network that resets them.
+func (f *freezer) cut() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, c := range f.conns {
+		c.Close()
+	}
+}
+
+// sockets counts the WebSocket handshakes that have reached the proxy
+// (the page's probes name their origin, its sockets do not).
+func (f *freezer) sockets() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, l := range f.firsts {
+		if strings.HasPrefix(l, "GET /ws?") && !strings.Contains(l, "origin=") {
+			n++
+		}
+	}
+	return n
 }
 
 // hold makes new connections wait, with what they send, until release.

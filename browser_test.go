@@ -209,6 +209,32 @@ func TestBrowserReplacesADeadSocket(t *testing.T) {
 	}
 }
 
+// A handshake that hangs (a network that swallows the connection) is
+// given up after a while and tried again, instead of "Connecting…" until
+// the browser's own timeout, minutes later.
+func TestBrowserRetriesAHangingHandshake(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	fz := MustFreezer(t, ts)
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustDo(t, p, setCookie(ts, ts.MustLogin(t, "alice")), chromedp.Navigate(fz.URL+"/r/lobby"))
+	MustWait(t, p, connected)
+
+	before := fz.sockets()
+	fz.hold()
+	fz.cut() // the page reconnects at once, and that handshake hangs
+	deadline := time.Now().Add(40 * time.Second)
+	for fz.sockets() < before+2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d handshakes in 40 s after the cut, want 2: the page waits on the hanging one", fz.sockets()-before)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	fz.release()
+	MustWait(t, p, connected)
+	MustSay(t, p, "after a hanging handshake")
+	MustWait(t, p, texts+`.includes("after a hanging handshake") && document.querySelectorAll("#pending li").length === 0`)
+}
+
 func TestBrowserLoadsOlderHistoryOnScroll(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	ck := ts.MustLogin(t, "writer")

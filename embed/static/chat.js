@@ -381,6 +381,14 @@
     state.ws = ws;
     state.opened = false;
     state.ready = false;
+    // A network that swallows packets can keep a handshake hanging for
+    // minutes before the browser gives up; give up sooner and try again.
+    const handshake = setTimeout(() => {
+      if (state.ws !== ws || ws.readyState !== WebSocket.CONNECTING) return;
+      ws.close();
+      lost(ws, 0);
+    }, HANDSHAKE_MS);
+    ws.onopen = () => clearTimeout(handshake);
     ws.onmessage = (e) => {
       heard();
       const stick = atBottom();
@@ -403,7 +411,7 @@
       else if (batch.others) { state.newCount += batch.others; showNew(); }
       fillViewport();
     };
-    ws.onclose = (e) => lost(ws, e.code);
+    ws.onclose = (e) => { clearTimeout(handshake); lost(ws, e.code); };
   }
 
   // lost handles the end of a socket: closed by either side, or given up
@@ -429,6 +437,9 @@
   // no echo are sent again once the replay is read (one that did arrive
   // comes back in the replay and is not sent twice).
   const SUSPECT_MS = 5000, DEAD_MS = 5000;
+  // How long a socket's handshake, and the probe after a refused one
+  // (below), may take before the page gives up on them and tries again.
+  const HANDSHAKE_MS = 10000, PROBE_MS = 5000;
   let deadTimer = 0;
   function checkAlive() {
     const ws = state.ws;
@@ -456,10 +467,10 @@
     try {
       // The fetch sends no Origin header (same origin), so name it.
       const probe = url.replace(/^ws/, "http") + "&origin=" + encodeURIComponent(location.origin);
-      const res = await fetch(probe, { credentials: "same-origin" });
+      const res = await fetch(probe, { credentials: "same-origin", signal: AbortSignal.timeout(PROBE_MS) });
       if (res.status === 401) return sessionEnded();
       why = { 403: "origin_refused", 429: "too_many_sockets", 503: "unavailable" }[res.status] || "";
-    } catch { /* offline: retry below */ }
+    } catch { /* offline, or no answer in PROBE_MS: retry below */ }
     scheduleReconnect(why);
   }
 
