@@ -1,0 +1,321 @@
+package main
+
+// Browser tests of the web client on bad networks: a server restart, a tab
+// that returns, a socket that dies without a close, a handshake that
+// hangs. The freezer below plays the network.
+
+import (
+	"bufio"
+	"context"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+func TestBrowserSurvivesServerRestart(t *testing.T) {
+	dir := t.TempDir()
+	port := freePort(t)
+	cfg := func(c *Config) { c.Addr = "127.0.0.1:" + port; c.PresenceGrace = 30 * time.Second }
+	ts := MustStart(t, dir, cfg)
+	alice, bob := MustAliceAndBob(t, ts)
+	MustSay(t, alice, "before restart")
+	MustWait(t, bob, texts+`.includes("before restart")`)
+	systemLines := MustEval[int](t, bob, `document.querySelectorAll("#messages .system").length`)
+
+	ts.MustClose(t)
+	MustWait(t, alice, `["reconnecting","connecting","offline"].includes(document.getElementById("status").dataset.state)`)
+	// Typed while the server is down: queued, sent after reconnecting.
+	MustSay(t, alice, "typed while down")
+	MustWait(t, alice, `document.querySelectorAll("#pending li").length === 1`)
+
+	MustStart(t, dir, cfg) // closed by its cleanup
+	MustWait(t, alice, connected)
+	MustWait(t, bob, connected)
+	MustSay(t, bob, "after restart")
+	for _, p := range []context.Context{alice, bob} {
+		MustWait(t, p, texts+`.join("|") === "before restart|typed while down|after restart"`)
+		ids := MustEval[[]int](t, p, `[...document.querySelectorAll("#messages [data-id]")].map(e => +e.dataset.id)`)
+		for i := 1; i < len(ids); i++ {
+			if ids[i] != ids[i-1]+1 {
+				t.Errorf("ids on screen not contiguous: %v", ids)
+				break
+			}
+		}
+	}
+	if n := MustEval[int](t, bob, `document.querySelectorAll("#messages .system").length`); n != systemLines {
+		t.Errorf("restart added %d join/leave lines", n-systemLines)
+	}
+}
+
+// A tab that comes back into view while waiting out its reconnect backoff
+// (up to 30 s once the server was gone a while) reconnects at once.
+func TestBrowserReconnectsWhenTabReturns(t *testing.T) {
+	dir := t.TempDir()
+	port := freePort(t)
+	cfg := func(c *Config) { c.Addr = "127.0.0.1:" + port }
+	ts := MustStart(t, dir, cfg)
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustEnter(t, p, ts, "alice", "")
+	ts.MustClose(t)
+	// Failed attempts double the wait; let it grow past 2 s, then bring
+	// the server back while the page still has seconds to wait.
+	MustWait(t, p, `(() => {
+		const s = document.getElementById("status");
+		return s.dataset.state === "reconnecting" && +s.textContent.match(/\d+/)[0] >= 3;
+	})()`)
+	MustStart(t, dir, cfg)
+
+	// One expression, so the page's timer cannot fire between the check
+	// and the event.
+	got := MustEval[string](t, p, `(() => {
+		const s = document.getElementById("status");
+		if (s.dataset.state !== "reconnecting") return "not waiting any more: " + s.dataset.state;
+		Object.defineProperty(document, "hidden", {configurable: true, get: () => false});
+		document.dispatchEvent(new Event("visibilitychange"));
+		return s.dataset.state;
+	})()`)
+	if got != "connecting" {
+		t.Fatalf("after the tab came back the status is %q, want connecting", got)
+	}
+	MustWait(t, p, connected)
+	MustSay(t, p, "back")
+	MustWait(t, p, texts+`.includes("back")`)
+}
+
+// A socket that dies without a close (the network went away under it,
+// and the browser still says it is open) is found out and replaced: when
+// the tab comes back into view, and when a message gets no echo. That
+// message then arrives, once. While the network is away the page's new
+// sockets are held, so the states waited for below last.
+func TestBrowserReplacesADeadSocket(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	fz := MustFreezer(t, ts)
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustDo(t, p, setCookie(ts, ts.MustLogin(t, "alice")), chromedp.Navigate(fz.URL+"/r/lobby"))
+	MustWait(t, p, connected)
+	bob := ts.MustLogin(t, "bob")
+	watcher, _ := ts.MustDial(t, bob, "lobby", -1)
+	const status = `document.getElementById("status").dataset.state`
+
+	fz.freeze()
+	fz.hold()
+	MustDo(t, p, chromedp.Evaluate[chromedp.Void](`Object.defineProperty(document, "hidden", {configurable: true, get: () => false}); document.dispatchEvent(new Event("visibilitychange"))`))
+	MustWait(t, p, status+` === "connecting"`)
+	fz.release()
+	MustWait(t, p, connected)
+
+	fz.freeze()
+	fz.hold()
+	MustSay(t, p, "through a dead socket")
+	MustWait(t, p, status+` === "connecting"`)
+	// Given up on, the socket's unanswered message says it waits.
+	if note := MustEval[string](t, p, `document.querySelector("#pending .pending-note").textContent`); note != "Will send when connected" {
+		t.Errorf("the pending message says %q", note)
+	}
+	fz.release()
+	MustWait(t, p, texts+`.includes("through a dead socket") && document.querySelectorAll("#pending li").length === 0`)
+	if m := watcher.MustNextOf(typeMessage); m.Text != "through a dead socket" || m.User != "alice" {
+		t.Errorf("bob got %+v", m)
+	}
+	_, body := ts.get(t, "/api/rooms/lobby/messages", bob)
+	if n := strings.Count(body, "through a dead socket"); n != 1 {
+		t.Errorf("the message is stored %d times: %s", n, body)
+	}
+}
+
+// A handshake that hangs (a network that swallows the connection) is
+// given up after a while and tried again, instead of "Connecting…" until
+// the browser's own timeout, minutes later.
+func TestBrowserRetriesAHangingHandshake(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	fz := MustFreezer(t, ts)
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustDo(t, p, setCookie(ts, ts.MustLogin(t, "alice")), chromedp.Navigate(fz.URL+"/r/lobby"))
+	MustWait(t, p, connected)
+
+	before := fz.sockets()
+	fz.hold()
+	fz.cut() // the page reconnects at once, and that handshake hangs
+	deadline := time.Now().Add(40 * time.Second)
+	for fz.sockets() < before+2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d handshakes in 40 s after the cut, want 2: the page waits on the hanging one", fz.sockets()-before)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	fz.release()
+	MustWait(t, p, connected)
+	MustSay(t, p, "after a hanging handshake")
+	MustWait(t, p, texts+`.includes("after a hanging handshake") && document.querySelectorAll("#pending li").length === 0`)
+}
+
+// freezer is a TCP proxy in front of a test server whose connections can
+// be frozen: from then on no byte gets through either way and neither end
+// is told, as when a phone's network goes away under an open socket. It
+// can also hold new connections (accepted, but nothing passes until
+// release), as a network that is not there yet. States a test waits for
+// then last until it lets them end.
+type freezer struct {
+	URL    string
+	mu     sync.Mutex
+	conns  []net.Conn
+	gates  []chan struct{} // one per connection; closed to freeze it
+	pass   chan struct{}   // closed while new connections pass
+	done   chan struct{}   // closed by the cleanup
+	firsts []string        // each connection's first line, held or not
+}
+
+func MustFreezer(t *testing.T, ts *testServer) *freezer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := strings.TrimPrefix(ts.URL, "http://")
+	f := &freezer{URL: "http://" + ln.Addr().String(), pass: make(chan struct{}), done: make(chan struct{})}
+	close(f.pass)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return // closed by the cleanup
+			}
+			f.mu.Lock()
+			f.conns = append(f.conns, c)
+			pass := f.pass
+			f.mu.Unlock()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				// A browser writes its request at once, so even a held
+				// connection tells which request it carries.
+				br := bufio.NewReader(c)
+				first, err := br.ReadString('\n')
+				if err != nil {
+					c.Close()
+					return
+				}
+				f.mu.Lock()
+				f.firsts = append(f.firsts, first)
+				f.mu.Unlock()
+				select {
+				case <-pass:
+				case <-f.done:
+					return
+				}
+				s, err := net.Dial("tcp", target)
+				if err != nil {
+					c.Close()
+					return
+				}
+				read, _ := br.Peek(br.Buffered())
+				if _, err := s.Write(append([]byte(first), read...)); err != nil {
+					c.Close()
+					s.Close()
+					return
+				}
+				gate := make(chan struct{})
+				f.mu.Lock()
+				f.conns, f.gates = append(f.conns, s), append(f.gates, gate)
+				f.mu.Unlock()
+				wg.Add(1)
+				go func() { defer wg.Done(); pipe(s, c, gate) }()
+				pipe(c, s, gate)
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		close(f.done)
+		ln.Close()
+		f.mu.Lock()
+		for _, c := range f.conns {
+			c.Close()
+		}
+		f.mu.Unlock()
+		wg.Wait()
+	})
+	return f
+}
+
+// freeze stops every connection passing now.
+func (f *freezer) freeze() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, g := range f.gates {
+		select {
+		case <-g:
+		default:
+			close(g)
+		}
+	}
+}
+
+// cut closes every connection open now, as a network that resets them.
+func (f *freezer) cut() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, c := range f.conns {
+		c.Close()
+	}
+}
+
+// sockets counts the WebSocket handshakes that have reached the proxy
+// (the page's probes name their origin, its sockets do not).
+func (f *freezer) sockets() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, l := range f.firsts {
+		if strings.HasPrefix(l, "GET /ws?") && !strings.Contains(l, "origin=") {
+			n++
+		}
+	}
+	return n
+}
+
+// hold makes new connections wait, with what they send, until release.
+func (f *freezer) hold() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.pass = make(chan struct{})
+}
+
+func (f *freezer) release() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	close(f.pass)
+}
+
+// pipe copies src to dst until src ends, and then ends dst too, unless
+// the gate is closed: then what it reads is dropped and an end is not
+// passed on.
+func pipe(dst, src net.Conn, gate chan struct{}) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		select {
+		case <-gate:
+			if err != nil {
+				return
+			}
+			continue
+		default:
+		}
+		if n > 0 {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			dst.Close()
+			return
+		}
+	}
+}
