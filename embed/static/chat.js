@@ -383,11 +383,7 @@
     state.ready = false;
     // A network that swallows packets can keep a handshake hanging for
     // minutes before the browser gives up; give up sooner and try again.
-    const handshake = setTimeout(() => {
-      if (state.ws !== ws || ws.readyState !== WebSocket.CONNECTING) return;
-      ws.close();
-      lost(ws, 0);
-    }, HANDSHAKE_MS);
+    const handshake = setTimeout(() => { if (ws.readyState === WebSocket.CONNECTING) giveUp(ws); }, HANDSHAKE_MS);
     ws.onopen = () => clearTimeout(handshake);
     ws.onmessage = (e) => {
       heard();
@@ -445,12 +441,14 @@
     const ws = state.ws;
     if (!ws || ws.readyState !== WebSocket.OPEN || deadTimer) return;
     ws.send(JSON.stringify({ type: "ping" }));
-    deadTimer = setTimeout(() => {
-      deadTimer = 0;
-      if (state.ws !== ws) return;
-      ws.close();
-      lost(ws, 0);
-    }, DEAD_MS);
+    deadTimer = setTimeout(() => { deadTimer = 0; giveUp(ws); }, DEAD_MS);
+  }
+  // giveUp closes a socket the page no longer waits for, and goes on as if
+  // it had closed: the browser may take minutes to say so itself.
+  function giveUp(ws) {
+    if (state.ws !== ws) return;
+    ws.close();
+    lost(ws, 0);
   }
   function heard() {
     clearTimeout(deadTimer);
@@ -490,7 +488,17 @@
     location.href = `/?ended=1&next=${encodeURIComponent(location.pathname)}`;
   }
 
-  window.addEventListener("online", () => { state.attempt = 0; if (state.ws) checkAlive(); else connect(); });
+  // wakeUp runs when there is reason to expect the connection to work
+  // now: the network came back, or someone looks at the tab again. A
+  // socket that says it is open may have died meanwhile, so it is
+  // checked; without one, the page does not sit out a backoff that grew
+  // to 30 s while nobody was looking.
+  function wakeUp() {
+    state.attempt = 0;
+    if (state.ws) checkAlive();
+    else if (navigator.onLine) connect();
+  }
+  window.addEventListener("online", wakeUp);
   window.addEventListener("offline", () => { if (!state.ws) { clearTimeout(reconnectTimer); clearInterval(countdownTimer); setStatus("offline"); } });
 
   // ---- sending
@@ -577,12 +585,7 @@
     if (document.hidden) return;
     state.unread = 0;
     updateTitle();
-    // Back on the tab (a phone waking up, a laptop opened): someone is
-    // looking now. A socket that says it is open may have died meanwhile,
-    // so check it; without one, don't sit out a backoff that grew to 30 s
-    // while nobody was looking.
-    if (state.ws) checkAlive();
-    else if (navigator.onLine) { state.attempt = 0; connect(); }
+    wakeUp(); // back on the tab: a phone waking up, a laptop opened
   });
 
   // ---- going to another room
