@@ -180,3 +180,10 @@ const texts = `[...document.querySelectorAll("#messages .msg .text")].map(e => e
 func jsString(s string) string {
 	return fmt.Sprintf("%q", s) // Go and JS agree on the escapes we use
 }
+
+// setHidden is JS that makes the tab hidden or visible, as far as the page
+// can tell (document.hidden and a visibilitychange event); headless
+// Chromium does not switch tabs.
+func setHidden(hidden bool) string {
+	return fmt.Sprintf(`Object.defineProperty(document, "hidden", {configurable: true, get: () => %t}); document.dispatchEvent(new Event("visibilitychange"));`, hidden)
+}

@@ -74,8 +74,7 @@ func TestBrowserReconnectsWhenTabReturns(t *testing.T) {
 	got := MustEval[string](t, p, `(() => {
 		const s = document.getElementById("status");
 		if (s.dataset.state !== "reconnecting") return "not waiting any more: " + s.dataset.state;
-		Object.defineProperty(document, "hidden", {configurable: true, get: () => false});
-		document.dispatchEvent(new Event("visibilitychange"));
+		`+setHidden(false)+`
 		return s.dataset.state;
 	})()`)
 	if got != "connecting" {
@@ -92,18 +91,14 @@ func TestBrowserReconnectsWhenTabReturns(t *testing.T) {
 // message then arrives, once. While the network is away the page's new
 // sockets are held, so the states waited for below last.
 func TestBrowserReplacesADeadSocket(t *testing.T) {
-	ts := MustStart(t, t.TempDir())
-	fz := MustFreezer(t, ts)
-	p := MustPerson(t, MustBrowser(t, "en-US"))
-	MustDo(t, p, setCookie(ts, ts.MustLogin(t, "alice")), chromedp.Navigate(fz.URL+"/r/lobby"))
-	MustWait(t, p, connected)
+	ts, fz, p := MustAliceBehindFreezer(t)
 	bob := ts.MustLogin(t, "bob")
 	watcher, _ := ts.MustDial(t, bob, "lobby", -1)
 	const status = `document.getElementById("status").dataset.state`
 
 	fz.freeze()
 	fz.hold()
-	MustDo(t, p, chromedp.Evaluate[chromedp.Void](`Object.defineProperty(document, "hidden", {configurable: true, get: () => false}); document.dispatchEvent(new Event("visibilitychange"))`))
+	MustDo(t, p, chromedp.Evaluate[chromedp.Void](setHidden(false)))
 	MustWait(t, p, status+` === "connecting"`)
 	fz.release()
 	MustWait(t, p, connected)
@@ -131,11 +126,7 @@ func TestBrowserReplacesADeadSocket(t *testing.T) {
 // given up after a while and tried again, instead of "Connecting…" until
 // the browser's own timeout, minutes later.
 func TestBrowserRetriesAHangingHandshake(t *testing.T) {
-	ts := MustStart(t, t.TempDir())
-	fz := MustFreezer(t, ts)
-	p := MustPerson(t, MustBrowser(t, "en-US"))
-	MustDo(t, p, setCookie(ts, ts.MustLogin(t, "alice")), chromedp.Navigate(fz.URL+"/r/lobby"))
-	MustWait(t, p, connected)
+	_, fz, p := MustAliceBehindFreezer(t)
 
 	before := fz.sockets()
 	fz.hold()
@@ -167,6 +158,18 @@ type freezer struct {
 	pass   chan struct{}   // closed while new connections pass
 	done   chan struct{}   // closed by the cleanup
 	firsts []string        // each connection's first line, held or not
+}
+
+// MustAliceBehindFreezer starts a server and has alice's page in its
+// lobby, connected through a freezer.
+func MustAliceBehindFreezer(t *testing.T) (*testServer, *freezer, context.Context) {
+	t.Helper()
+	ts := MustStart(t, t.TempDir())
+	fz := MustFreezer(t, ts)
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustDo(t, p, setCookie(ts, ts.MustLogin(t, "alice")), chromedp.Navigate(fz.URL+"/r/lobby"))
+	MustWait(t, p, connected)
+	return ts, fz, p
 }
 
 func MustFreezer(t *testing.T, ts *testServer) *freezer {

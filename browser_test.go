@@ -311,11 +311,11 @@ func TestBrowserNewMessagesButtonAndUnreadTitle(t *testing.T) {
 
 	// A hidden tab counts unread messages in its title.
 	title := MustEval[string](t, p, `document.title`)
-	MustDo(t, p, chromedp.Evaluate[chromedp.Void](`Object.defineProperty(document, "hidden", {configurable: true, get: () => true}); document.dispatchEvent(new Event("visibilitychange"))`))
+	MustDo(t, p, chromedp.Evaluate[chromedp.Void](setHidden(true)))
 	w.say("while away 1", "")
 	w.say("while away 2", "")
 	MustWait(t, p, `document.title === "(2) " + `+jsString(title))
-	MustDo(t, p, chromedp.Evaluate[chromedp.Void](`Object.defineProperty(document, "hidden", {configurable: true, get: () => false}); document.dispatchEvent(new Event("visibilitychange"))`))
+	MustDo(t, p, chromedp.Evaluate[chromedp.Void](setHidden(false)))
 	MustWait(t, p, `document.title === `+jsString(title))
 }
 
