@@ -44,6 +44,20 @@ func (u *user) inUse(now time.Time, c *Config) bool {
 	}
 }
 
+// expired reports whether u's session has run out: sessionTTL after its
+// login or after its last socket closed, whichever is later. A session
+// with a socket open is in use and does not expire.
+func (u *user) expired(now time.Time) bool {
+	if len(u.clients) > 0 {
+		return false
+	}
+	last := u.created
+	if u.lastClosed.After(last) {
+		last = u.lastClosed
+	}
+	return now.Sub(last) >= sessionTTL
+}
+
 // signCookie returns id.mac; the id is random, the MAC proves we issued it.
 func signCookie(secret []byte, id string) string {
 	m := hmac.New(sha256.New, secret)
@@ -79,7 +93,9 @@ func (h *Hub) loadSessions(ctx context.Context) error {
 	return nil
 }
 
-// sessionUser returns the user whose valid session cookie r carries.
+// sessionUser returns the user whose valid session cookie r carries. An
+// expired session is no session, even before sweepSessions forgets it:
+// the cookie's Max-Age only asks the browser to drop it.
 func (h *Hub) sessionUser(r *http.Request) *user {
 	ck, err := r.Cookie(cookieName)
 	if err != nil {
@@ -91,7 +107,56 @@ func (h *Hub) sessionUser(r *http.Request) *user {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.sessions[id]
+	if u := h.sessions[id]; u != nil && !u.expired(h.now()) {
+		return u
+	}
+	return nil
+}
+
+// sweepSessions forgets the sessions that have expired, in memory and in
+// the store. sessionUser already refuses them; this keeps a server that
+// runs for months from holding every name that ever logged in.
+func (h *Hub) sweepSessions(ctx context.Context) error {
+	now := h.now()
+	var gone []string
+	h.mu.Lock()
+	for id, u := range h.sessions {
+		if u.expired(now) {
+			gone = append(gone, id)
+			delete(h.sessions, id)
+			if h.users[u.key] == u {
+				delete(h.users, u.key)
+			}
+		}
+	}
+	h.mu.Unlock()
+	// One statement each, so room commits interleave with a long sweep
+	// on the store's single write connection.
+	for _, id := range gone {
+		if err := h.store.DeleteSession(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sweeper runs sweepSessions every period until shutdown.
+func (h *Hub) sweeper(every time.Duration) {
+	defer close(h.swept)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.stopSweep:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		if err := h.sweepSessions(ctx); err != nil {
+			h.log.Warn("forgetting expired sessions", "err", err)
+		}
+		cancel()
+	}
 }
 
 // login gives rawName to a new session and returns the session's id. If the
@@ -167,6 +232,9 @@ func (h *Hub) logout(ctx context.Context, u *user) error {
 	return h.store.DeleteSession(ctx, u.sessionID)
 }
 
+// setSessionCookie sets the session cookie for another sessionTTL. The
+// chat page and every socket set it again, so the browser keeps it as long
+// as the server does: sessionTTL after the last visit.
 func (h *Hub) setSessionCookie(w http.ResponseWriter, r *http.Request, id string) {
 	http.SetCookie(w, &http.Cookie{
 		Name: cookieName, Value: signCookie(h.cfg.SessionSecret, id), Path: "/",

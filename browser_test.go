@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 )
@@ -355,6 +357,47 @@ func TestBrowserSessionEndedElsewhere(t *testing.T) {
 	MustWait(t, tabs[1], `location.pathname === "/" && !!document.querySelector(".notice")`)
 	if v := MustEval[string](t, tabs[1], `document.getElementById("room").value`); v != "cats" {
 		t.Errorf("room field %q, want cats", v)
+	}
+}
+
+// The browser takes the cookie the socket's handshake renews (see
+// setSessionCookie), so a tab left open for weeks, reconnecting now and
+// then, keeps its session although it never loads a page.
+func TestBrowserSocketRenewsCookie(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustEnter(t, p, ts, "alice", "")
+	expiresIn := func() time.Duration {
+		t.Helper()
+		var left time.Duration
+		MustDo(t, p, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			r, err := cdp.Call(ctx, tg, network.GetCookies, network.GetCookiesParams{URLs: []string{ts.URL}})
+			for _, c := range r.Cookies {
+				if c.Name == cookieName {
+					left = time.Until(time.Unix(int64(c.Expires), 0))
+				}
+			}
+			return err
+		}))
+		return left
+	}
+	// The cookie as it would be after weeks: a minute left.
+	MustDo(t, p, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		ck, err := cdp.Call(ctx, tg, network.GetCookies, network.GetCookiesParams{URLs: []string{ts.URL}})
+		if err != nil || len(ck.Cookies) != 1 {
+			return fmt.Errorf("cookies %v: %v", ck, err)
+		}
+		_, err = cdp.Call(ctx, tg, network.SetCookie, network.SetCookieParams{Name: cookieName, Value: ck.Cookies[0].Value, URL: ts.URL,
+			HTTPOnly: new(true), Expires: cdp.TimeSinceEpoch(time.Now().Add(time.Minute).Unix())})
+		return err
+	}))
+	if left := expiresIn(); left > 2*time.Minute {
+		t.Fatalf("cookie expires in %v after shortening it", left)
+	}
+	MustEval[bool](t, p, `(window.other = new WebSocket("ws://" + location.host + "/ws?room=other"), true)`)
+	MustWait(t, p, `window.other.readyState === WebSocket.OPEN`)
+	if left := expiresIn(); left < sessionTTL-time.Hour {
+		t.Errorf("after a socket the cookie expires in %v; want about %v", left, sessionTTL)
 	}
 }
 

@@ -44,6 +44,11 @@ func MustStart(t testing.TB, dir string, mod ...func(*Config)) *testServer {
 // MustStartStore is MustStart with st as the store (nil: SQLite in dir).
 func MustStartStore(t testing.TB, dir string, st Store, mod ...func(*Config)) *testServer {
 	t.Helper()
+	return MustRun(t, &Main{Config: testConfig(dir, mod...), Store: st})
+}
+
+// testConfig is the configuration the tests run with, changed by mod.
+func testConfig(dir string, mod ...func(*Config)) Config {
 	cfg := defaultConfig()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.DataDir = dir
@@ -54,7 +59,12 @@ func MustStartStore(t testing.TB, dir string, st Store, mod ...func(*Config)) *t
 	for _, f := range mod {
 		f(&cfg)
 	}
-	m := &Main{Config: cfg, Store: st}
+	return cfg
+}
+
+// MustRun starts m and stops it when the test ends.
+func MustRun(t testing.TB, m *Main) *testServer {
+	t.Helper()
 	if err := m.Run(context.Background()); err != nil {
 		t.Fatalf("starting server: %v", err)
 	}

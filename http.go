@@ -243,6 +243,7 @@ func (s *server) serveRoom(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/?next="+url.QueryEscape("/r/"+room), http.StatusSeeOther)
 		return
 	}
+	s.hub.setSessionCookie(w, r, u.sessionID)
 	s.render(w, http.StatusOK, "chat.html", chatPage{Lang: pageLang(r), Room: room, User: u.name})
 }
 

@@ -25,6 +25,8 @@ type Hub struct {
 	closing atomic.Bool    // set on shutdown: no new sockets or logins
 	limits  *addrLimits    // logins and sockets per client address
 	sockets sync.WaitGroup // open WebSocket handlers
+	// stopSweep ends the sweeper (see sweepSessions), which closes swept.
+	stopSweep, swept chan struct{}
 
 	mu       sync.Mutex
 	users    map[string]*user         // by name key
@@ -47,11 +49,12 @@ func (h *Hub) clientOf(s *melody.Session) *client {
 	return h.conns[s]
 }
 
-func newHub(cfg Config, store Store, log *slog.Logger) *Hub {
+func newHub(cfg Config, store Store, now func() time.Time, log *slog.Logger) *Hub {
 	h := &Hub{
-		cfg: cfg, store: store, log: log, now: time.Now,
+		cfg: cfg, store: store, log: log, now: now,
 		users: map[string]*user{}, sessions: map[string]*user{}, rooms: map[string]*room{},
 		loading: map[string]chan struct{}{}, conns: map[*melody.Session]*client{},
+		stopSweep: make(chan struct{}), swept: make(chan struct{}),
 	}
 	h.recent.limit = cfg.HistoryMemory
 	h.limits = newAddrLimits(cfg, func() time.Time { return h.now() })
@@ -60,8 +63,10 @@ func newHub(cfg Config, store Store, log *slog.Logger) *Hub {
 }
 
 // start restores sessions and the presence that was in grace when the
-// previous process stopped.
+// previous process stopped, and starts forgetting expired sessions hourly.
+// Once it returned, shutdown must be called, whatever it returned.
 func (h *Hub) start(ctx context.Context) error {
+	go h.sweeper(time.Hour)
 	if err := h.loadSessions(ctx); err != nil {
 		return err
 	}
@@ -220,6 +225,8 @@ func (h *Hub) originOK(origin, host string) bool {
 // queued and record presence, and waits (up to ctx) for all of it.
 func (h *Hub) shutdown(ctx context.Context) {
 	h.closing.Store(true)
+	close(h.stopSweep)
+	<-h.swept
 	h.mu.Lock()
 	var clients []*client
 	for _, u := range h.users {

@@ -72,6 +72,9 @@ type Main struct {
 	// Store, if set, is used instead of the SQLite file in
 	// Config.DataDir. Main closes it either way.
 	Store Store
+	// Now, if set, is the clock (tests move it on by days); nil:
+	// time.Now.
+	Now func() time.Time
 
 	store  Store
 	hub    *Hub
@@ -102,20 +105,30 @@ func (m *Main) Run(ctx context.Context) error {
 		st = sq
 	}
 	m.store = st
-	m.hub = newHub(m.Config, st, m.Log)
-	if err := m.hub.start(ctx); err != nil {
+	now := m.Now
+	if now == nil {
+		now = time.Now
+	}
+	m.hub = newHub(m.Config, st, now, m.Log)
+	// Past start, the hub has goroutines (its sweeper, rooms restored
+	// with their presence) that must stop before the store closes.
+	fail := func(err error) error {
+		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownWait)
+		defer cancel()
+		m.hub.shutdown(ctx)
 		st.Close()
 		return err
+	}
+	if err := m.hub.start(ctx); err != nil {
+		return fail(err)
 	}
 	srv, err := newServer(m.hub)
 	if err != nil {
-		st.Close()
-		return err
+		return fail(err)
 	}
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
-		st.Close()
-		return err
+		return fail(err)
 	}
 	m.ln = ln
 	m.http = &http.Server{

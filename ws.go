@@ -275,6 +275,9 @@ func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
 	// the connection's 4 KB read and write buffers, the request and the
 	// handler's deep stack alive; for a long-lived idle socket that is
 	// most of its memory.
+	// The 101 carries the renewed cookie too (melody upgrades with
+	// w's headers), for a tab that stays open for weeks.
+	h.setSessionCookie(w, r, u.sessionID)
 	h.sockets.Add(1)
 	go h.runSocket(w, r, c, addr)
 	<-up

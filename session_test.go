@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+// testClock is the server's clock in tests that skip days: the real time
+// plus an offset that the test moves on.
+type testClock struct{ skipped atomic.Int64 }
+
+func (c *testClock) now() time.Time       { return time.Now().Add(time.Duration(c.skipped.Load())) }
+func (c *testClock) skip(d time.Duration) { c.skipped.Add(int64(d)) }
+
+// MustStartClock starts a server in dir whose clock is c.
+func MustStartClock(t *testing.T, dir string, c *testClock) *testServer {
+	t.Helper()
+	return MustRun(t, &Main{Config: testConfig(dir), Now: c.now})
+}
+
+// mustWaitClosed waits until the server has seen all of name's sockets
+// close, which is when its session's 30 days start again.
+func (ts *testServer) mustWaitClosed(t *testing.T, name string) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		ts.hub.mu.Lock()
+		u := ts.hub.users[name]
+		open := u == nil || len(u.clients) > 0 || u.lastClosed.IsZero()
+		ts.hub.mu.Unlock()
+		if !open {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s's sockets are still open on the server", name)
+		}
+	}
+}
+
+// mustSessionWorks checks that ck opens the chat page (true) or sends its
+// holder to the login page, and the same for the history API.
+func (ts *testServer) mustSession(t *testing.T, ck *http.Cookie, works bool) {
+	t.Helper()
+	resp, _ := ts.get(t, "/r/lobby", ck)
+	hist, _ := ts.get(t, "/api/rooms/lobby/messages", ck)
+	if got := resp.StatusCode == http.StatusOK && hist.StatusCode == http.StatusOK; got != works {
+		t.Fatalf("session works: %v (page %d, history %d); want %v", got, resp.StatusCode, hist.StatusCode, works)
+	}
+	if !works && resp.Header.Get("Location") != "/?next=%2Fr%2Flobby" {
+		t.Errorf("expired session: page redirects to %q, want the login page", resp.Header.Get("Location"))
+	}
+}
+
+// A session lasts 30 days after its login or its last socket, whichever
+// is later, and never ends while a socket is open, however long the
+// server has run. The browser's cookie is renewed on every visit so it
+// does not run out first.
+func TestSessionExpiresWhileServerRuns(t *testing.T) {
+	var clock testClock
+	ts := MustStartClock(t, t.TempDir(), &clock)
+	idle := ts.MustLogin(t, "idle")
+	busy := ts.MustLogin(t, "busy")
+	c, _ := ts.MustDial(t, busy, "lobby", -1)
+
+	clock.skip(29 * 24 * time.Hour)
+	ts.mustSession(t, idle, true)
+	clock.skip(24*time.Hour + time.Minute)
+	ts.mustSession(t, idle, false)
+	ts.MustRefuseDial(t, idle, "lobby", http.StatusUnauthorized, codeUnauthorized)
+	// busy logged in 30 days ago too, but has had a socket open since.
+	ts.mustSession(t, busy, true)
+
+	c.conn.Close()
+	ts.mustWaitClosed(t, "busy")
+	clock.skip(29 * 24 * time.Hour)
+	ts.mustSession(t, busy, true)
+	clock.skip(24*time.Hour + time.Minute)
+	ts.mustSession(t, busy, false)
+
+	// An expired name is free, like any name nobody holds.
+	ts.MustLogin(t, "idle")
+}
+
+// sweepSessions forgets expired sessions in memory and in the store, and
+// only those.
+func TestSweepForgetsExpiredSessions(t *testing.T) {
+	var clock testClock
+	dir := t.TempDir()
+	ts := MustStartClock(t, dir, &clock)
+	old := ts.MustLogin(t, "old")
+	clock.skip(20 * 24 * time.Hour)
+	fresh := ts.MustLogin(t, "fresh")
+	clock.skip(11 * 24 * time.Hour)
+
+	if err := ts.hub.sweepSessions(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ts.hub.mu.Lock()
+	users, sessions := len(ts.hub.users), len(ts.hub.sessions)
+	_, kept := ts.hub.users["fresh"]
+	ts.hub.mu.Unlock()
+	if users != 1 || sessions != 1 || !kept {
+		t.Errorf("after the sweep: %d users, %d sessions (fresh kept: %v); want only fresh", users, sessions, kept)
+	}
+	recs, err := ts.store.Sessions(context.Background(), time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 1 || recs[0].Name != "fresh" {
+		t.Errorf("stored sessions after the sweep: %+v; want only fresh", recs)
+	}
+	ts.mustSession(t, old, false)
+	ts.mustSession(t, fresh, true)
+
+	// What the sweep kept survives a restart.
+	ts.MustClose(t)
+	ts = MustStartClock(t, dir, &clock)
+	ts.mustSession(t, fresh, true)
+}
+
+// The chat page and the socket's handshake both renew the session cookie
+// for 30 days, with the same value.
+func TestSessionCookieRenewedOnVisit(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	ck := ts.MustLogin(t, "alice")
+	mustRenew := func(what string, resp *http.Response) {
+		t.Helper()
+		for _, c := range resp.Cookies() {
+			if c.Name == cookieName {
+				if c.Value != ck.Value || c.MaxAge != int(sessionTTL/time.Second) || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode {
+					t.Errorf("%s renews the cookie as %+v; want the same value, Max-Age %d, HttpOnly, Lax", what, c, int(sessionTTL/time.Second))
+				}
+				return
+			}
+		}
+		t.Errorf("%s does not renew the session cookie", what)
+	}
+	page, _ := ts.get(t, "/r/lobby", ck)
+	mustRenew("the chat page", page)
+	conn, resp, err := ts.dial(ck, "lobby", -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newWSClient(t, conn).MustNextOf(typeWelcome)
+	mustRenew("the socket's handshake", resp)
+}
+
+// Run that fails after the hub started (here: the port is taken) stops
+// what the hub started, its sweeper and the rooms it restored with their
+// presence, and closes the store, so the data directory is free again.
+func TestRunFailureStopsTheHub(t *testing.T) {
+	dir := t.TempDir()
+	ts := MustStart(t, dir, func(c *Config) { c.PresenceGrace = time.Minute })
+	ck := ts.MustLogin(t, "alice")
+	ts.MustDial(t, ck, "cats", -1)
+	ts.MustClose(t) // alice is in #cats's grace: the next start restores it
+
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	before := goleak.IgnoreCurrent()
+	m := &Main{Config: testConfig(dir, func(c *Config) { c.Addr = taken.Addr().String() })}
+	if err := m.Run(context.Background()); err == nil {
+		m.Close()
+		t.Fatal("Run on a taken port succeeded")
+	}
+	if err := goleak.Find(before, goleak.IgnoreTopFunction("internal/poll.runtime_pollWait")); err != nil {
+		t.Errorf("after the failed Run: %v", err)
+	}
+	MustStart(t, dir).mustSession(t, ck, true)
+}
