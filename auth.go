@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 const (
@@ -28,6 +30,31 @@ type user struct {
 	// never connected.
 	lastClosed time.Time
 	clients    []*client // open sockets; a slice, as users have one or a few
+	// history paces the session's history API requests (HISTORY_RATE);
+	// nil when unlimited. It has its own lock.
+	history *rate.Limiter
+}
+
+// historyBurst is how many history pages a session may fetch at once
+// before HISTORY_RATE applies: 1000 events at the web client's 50 a page.
+const historyBurst = 20
+
+// newUser makes the holder of a session, with its own history allowance.
+func (h *Hub) newUser(name, key, sessionID string, created, lastClosed time.Time) *user {
+	u := &user{name: name, key: key, sessionID: sessionID, created: created, lastClosed: lastClosed}
+	if h.cfg.HistoryRate > 0 {
+		u.history = rate.NewLimiter(rate.Limit(h.cfg.HistoryRate), historyBurst)
+	}
+	return u
+}
+
+// historyRequest takes one of u's history requests. When they are used
+// up, it says how long until the next one.
+func (u *user) historyRequest(now time.Time) (ok bool, retryAfter time.Duration) {
+	if u.history == nil {
+		return true, 0
+	}
+	return take(u.history, now)
 }
 
 // inUse reports whether a new login must be refused this name: the holder
@@ -86,7 +113,7 @@ func (h *Hub) loadSessions(ctx context.Context) error {
 		return err
 	}
 	for _, r := range recs {
-		u := &user{name: r.Name, key: r.Key, sessionID: r.ID, created: r.Created, lastClosed: r.LastSeen}
+		u := h.newUser(r.Name, r.Key, r.ID, r.Created, r.LastSeen)
 		h.users[r.Key] = u
 		h.sessions[r.ID] = u
 	}
@@ -178,7 +205,7 @@ func (h *Hub) login(ctx context.Context, rawName string, cur *user) (string, err
 		h.mu.Unlock()
 		return "", errorf(codeNameTaken, "That nickname is in use right now. Pick another, or wait until its holder leaves.")
 	}
-	u := &user{name: name, key: key, sessionID: newSessionID(), created: now}
+	u := h.newUser(name, key, newSessionID(), now, time.Time{})
 	if err := h.store.PutSession(ctx, SessionRecord{ID: u.sessionID, Name: name, Key: key, Created: now}); err != nil {
 		h.mu.Unlock()
 		return "", err

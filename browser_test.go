@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -141,6 +142,43 @@ func TestBrowserLoadsOlderHistoryOnScroll(t *testing.T) {
 		if s != fmt.Sprintf("message %03d", i) {
 			t.Fatalf("message %d is %q", i, s)
 		}
+	}
+}
+
+// A history request the server paces (HISTORY_RATE) is not a failure:
+// the page keeps "Loading…" up, waits out Retry-After and asks again.
+func TestBrowserWaitsOutHistoryRate(t *testing.T) {
+	// One request per 5 s after the burst: Retry-After is 5.
+	ts := MustStart(t, t.TempDir(), func(c *Config) { c.HistoryRate = 0.2 })
+	w, _ := ts.MustDial(t, ts.MustLogin(t, "writer"), "lobby", -1)
+	for i := range 120 {
+		w.say(fmt.Sprintf("message %03d", i), "")
+		w.MustNextOf(typeMessage)
+	}
+	ck := ts.MustLogin(t, "reader")
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustDo(t, p, setCookie(ts, ck), chromedp.Navigate(ts.URL+"/r/lobby"))
+	MustWait(t, p, connected+` && `+texts+`.at(-1) === "message 119"`)
+	shown := MustEval[int](t, p, texts+`.length`)
+	// The reader's session uses up its burst elsewhere (another tab).
+	for i := 0; ; i++ {
+		resp, _ := ts.get(t, "/api/rooms/lobby/messages?limit=1", ck)
+		if resp.StatusCode == http.StatusTooManyRequests {
+			break
+		}
+		if i > 2*historyBurst {
+			t.Fatalf("no 429 after %d history requests", i+1)
+		}
+	}
+	MustDo(t, p, chromedp.Evaluate[chromedp.Void](`document.getElementById("log").scrollTop = 0`))
+	MustWait(t, p, `document.getElementById("history-top").textContent.includes("Loading older")`)
+	time.Sleep(2 * time.Second) // well within the 5 s
+	if n := MustEval[int](t, p, texts+`.length`); n != shown {
+		t.Fatalf("%d messages shown before Retry-After passed, want %d", n, shown)
+	}
+	MustWait(t, p, texts+`.length > `+fmt.Sprint(shown)+` && !document.getElementById("history-top").textContent.includes("Loading older")`)
+	if MustEval[bool](t, p, `!document.getElementById("composer-error").hidden`) {
+		t.Errorf("the paced request was shown as an error: %q", MustEval[string](t, p, `document.getElementById("composer-error").textContent`))
 	}
 }
 

@@ -24,6 +24,7 @@ type Config struct {
 	AllowedOrigins []string      // empty: only the request's own host
 	MsgRate        float64       // messages per second per connection; 0 disables the limit
 	MsgBurst       int           // bucket size for MsgRate
+	HistoryRate    float64       // history API requests per second per session, in bursts of historyBurst; 0 disables the limit
 	PresenceGrace  time.Duration // how long a user stays "online" after their last socket closes
 	LoginHold      time.Duration // a fresh login keeps its name this long before its first socket
 	ShutdownWait   time.Duration // budget for closing sockets and flushing writes on SIGTERM
@@ -42,6 +43,7 @@ func defaultConfig() Config {
 		DataDir:        "./data",
 		MsgRate:        5,
 		MsgBurst:       10,
+		HistoryRate:    5,
 		PresenceGrace:  10 * time.Second,
 		LoginHold:      2 * time.Minute,
 		ShutdownWait:   8 * time.Second,
@@ -98,6 +100,13 @@ func configFromEnv(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("MSG_RATE=%q: want a number >= 0 (0 turns the limit off)", r)
 		}
 		c.MsgRate = f
+	}
+	if r := getenv("HISTORY_RATE"); r != "" {
+		f, err := strconv.ParseFloat(r, 64)
+		if err != nil || f < 0 {
+			return c, fmt.Errorf("HISTORY_RATE=%q: want a number >= 0 (0 turns the limit off)", r)
+		}
+		c.HistoryRate = f
 	}
 	historyMB := int(c.HistoryMemory >> 20)
 	for _, v := range []struct {

@@ -45,6 +45,10 @@ func TestConfigFromEnv(t *testing.T) {
 			return c.LoginRate == 0 && c.SocketsPerAddr == 0
 		}},
 		{"login rate", map[string]string{"LOGIN_RATE": "10"}, false, func(c Config) bool { return c.LoginRate == 10 }},
+		{"history rate", map[string]string{"HISTORY_RATE": "0.5"}, false, func(c Config) bool { return c.HistoryRate == 0.5 }},
+		{"history rate off", map[string]string{"HISTORY_RATE": "0"}, false, func(c Config) bool { return c.HistoryRate == 0 }},
+		{"history rate negative", map[string]string{"HISTORY_RATE": "-2"}, true, nil},
+		{"history rate not a number", map[string]string{"HISTORY_RATE": "lots"}, true, nil},
 		{"login rate not whole", map[string]string{"LOGIN_RATE": "1.5"}, true, nil},
 		{"sockets per ip negative", map[string]string{"SOCKETS_PER_IP": "-1"}, true, nil},
 		{"history memory default", nil, false, func(c Config) bool { return c.HistoryMemory == 32<<20 }},

@@ -248,8 +248,16 @@ func (s *server) serveRoom(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) serveHistory(w http.ResponseWriter, r *http.Request) {
-	if s.hub.sessionUser(r) == nil {
+	u := s.hub.sessionUser(r)
+	if u == nil {
 		writeJSONError(w, errorf(codeUnauthorized, "Log in first."))
+		return
+	}
+	// Each page is a store read and up to 200 events to encode; one
+	// session asking in a loop could otherwise keep both cores busy.
+	if ok, wait := u.historyRequest(s.hub.now()); !ok {
+		w.Header().Set("Retry-After", retryAfterSeconds(wait))
+		writeJSONError(w, errorf(codeRateLimited, "Too many history requests; wait a moment."))
 		return
 	}
 	room, ok := normalizeRoom(r.PathValue("room"))

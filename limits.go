@@ -75,8 +75,13 @@ func (l *addrLimits) login(addr string) (ok bool, retryAfter time.Duration) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	now := l.now()
-	r := l.state(addr).logins.ReserveN(now, 1)
+	return take(l.state(addr).logins, l.now())
+}
+
+// take takes one token from lim at now. When there is none, it takes
+// nothing and says how long until there is one.
+func take(lim *rate.Limiter, now time.Time) (ok bool, retryAfter time.Duration) {
+	r := lim.ReserveN(now, 1)
 	if d := r.DelayFrom(now); d > 0 {
 		r.CancelAt(now)
 		return false, d

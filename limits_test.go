@@ -218,3 +218,37 @@ func TestTemplateStringsTranslated(t *testing.T) {
 		t.Fatal("no page templates found")
 	}
 }
+
+// HISTORY_RATE paces each session's history API requests: a burst of
+// historyBurst, then 429 with Retry-After and the usual JSON error until
+// the allowance refills. Other sessions are not affected.
+func TestHistoryRateLimit(t *testing.T) {
+	var clock testClock
+	// One request per 100 s: the real time the test takes refills nothing.
+	ts := MustStartClock(t, t.TempDir(), &clock, func(c *Config) { c.HistoryRate = 0.01 })
+	alice, bob := ts.MustLogin(t, "alice"), ts.MustLogin(t, "bob")
+	get := func(ck *http.Cookie) (*http.Response, string) {
+		t.Helper()
+		return ts.get(t, "/api/rooms/lobby/messages?limit=10", ck)
+	}
+	for i := range historyBurst {
+		if resp, body := get(alice); resp.StatusCode != http.StatusOK {
+			t.Fatalf("request %d of the burst: %d %s", i+1, resp.StatusCode, body)
+		}
+	}
+	resp, body := get(alice)
+	MustErrorJSON(t, "over the burst", resp, body, http.StatusTooManyRequests, codeRateLimited)
+	if ra, _ := strconv.Atoi(resp.Header.Get("Retry-After")); ra < 90 || ra > 100 {
+		t.Errorf("Retry-After %q, want about 100 s", resp.Header.Get("Retry-After"))
+	}
+	if resp, _ := get(bob); resp.StatusCode != http.StatusOK {
+		t.Errorf("bob's first request: %d; one session's limit reached another", resp.StatusCode)
+	}
+	clock.skip(100 * time.Second)
+	if resp, _ := get(alice); resp.StatusCode != http.StatusOK {
+		t.Errorf("after the refill: %d", resp.StatusCode)
+	}
+	if resp, _ := get(alice); resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("second request after a one-request refill: %d, want 429", resp.StatusCode)
+	}
+}

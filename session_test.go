@@ -19,9 +19,9 @@ func (c *testClock) now() time.Time       { return time.Now().Add(time.Duration(
 func (c *testClock) skip(d time.Duration) { c.skipped.Add(int64(d)) }
 
 // MustStartClock starts a server in dir whose clock is c.
-func MustStartClock(t *testing.T, dir string, c *testClock) *testServer {
+func MustStartClock(t *testing.T, dir string, c *testClock, mod ...func(*Config)) *testServer {
 	t.Helper()
-	return MustRun(t, &Main{Config: testConfig(dir), Now: c.now})
+	return MustRun(t, &Main{Config: testConfig(dir, mod...), Now: c.now})
 }
 
 // mustWaitClosed waits until the server has seen all of name's sockets

@@ -222,7 +222,14 @@
     state.loadingOlder = true;
     renderTop();
     try {
-      const res = await fetch(`/api/rooms/${encodeURIComponent(room)}/messages?before=${state.oldestId}&limit=${PAGE}`, { credentials: "same-origin" });
+      const url = `/api/rooms/${encodeURIComponent(room)}/messages?before=${state.oldestId}&limit=${PAGE}`;
+      let res = await fetch(url, { credentials: "same-origin" });
+      // Paced by the server (HISTORY_RATE): keep "Loading…" up and ask
+      // again when it says, rather than call it a failure.
+      while (res.status === 429) {
+        await new Promise((ok) => setTimeout(ok, (Number(res.headers.get("Retry-After")) || 1) * 1000));
+        res = await fetch(url, { credentials: "same-origin" });
+      }
       if (res.status === 401) return sessionEnded();
       if (!res.ok) throw new Error(String(res.status));
       const { events } = await res.json();
