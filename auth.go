@@ -30,18 +30,23 @@ type user struct {
 	// never connected.
 	lastClosed time.Time
 	clients    []*client // open sockets; a slice, as users have one or a few
-	// history paces the session's history API requests (HISTORY_RATE);
-	// nil when unlimited. It has its own lock.
-	history *rate.Limiter
+	// messages paces what the session says (MSG_RATE) and history its
+	// history API requests (HISTORY_RATE); nil when unlimited. Per
+	// session, not per socket: more tabs or sockets do not buy a user a
+	// faster rate. Each has its own lock.
+	messages, history *rate.Limiter
 }
 
 // historyBurst is how many history pages a session may fetch at once
 // before HISTORY_RATE applies: 1000 events at the web client's 50 a page.
 const historyBurst = 20
 
-// newUser makes the holder of a session, with its own history allowance.
+// newUser makes the holder of a session, with its own allowances.
 func (h *Hub) newUser(name, key, sessionID string, created, lastClosed time.Time) *user {
 	u := &user{name: name, key: key, sessionID: sessionID, created: created, lastClosed: lastClosed}
+	if h.cfg.MsgRate > 0 {
+		u.messages = rate.NewLimiter(rate.Limit(h.cfg.MsgRate), h.cfg.MsgBurst)
+	}
 	if h.cfg.HistoryRate > 0 {
 		u.history = rate.NewLimiter(rate.Limit(h.cfg.HistoryRate), historyBurst)
 	}

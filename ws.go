@@ -14,7 +14,6 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/olahol/melody"
-	"golang.org/x/time/rate"
 )
 
 const (
@@ -34,11 +33,10 @@ type clientKey struct{}
 
 // client is one WebSocket connection of a user to a room.
 type client struct {
-	s       *melody.Session
-	user    *user
-	room    *room
-	since   int64
-	limiter *rate.Limiter // nil when MSG_RATE=0
+	s     *melody.Session
+	user  *user
+	room  *room
+	since int64
 	// upgraded is closed once melody has the socket or the upgrade
 	// failed (see serveWS), then dropped; only runSocket's goroutine
 	// touches it after serveWS started it.
@@ -267,9 +265,6 @@ func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	up := make(chan struct{})
 	c := &client{user: u, room: rm, since: since, upgraded: up, closed: make(chan struct{}), welcomed: make(chan struct{})}
-	if h.cfg.MsgRate > 0 {
-		c.limiter = rate.NewLimiter(rate.Limit(h.cfg.MsgRate), h.cfg.MsgBurst)
-	}
 	// The socket lives on its own goroutine and this handler returns as
 	// soon as the upgrade is done. While a handler runs, net/http keeps
 	// the connection's 4 KB read and write buffers, the request and the
@@ -323,7 +318,7 @@ func (h *Hub) receive(c *client, data []byte) bool {
 	if in.Type != typeMessage {
 		return refuse(codeInvalid, "Unknown frame type; send {\"type\":\"message\",\"text\":...}.", in.Nonce)
 	}
-	if c.limiter != nil && !c.limiter.Allow() {
+	if lim := c.user.messages; lim != nil && !lim.AllowN(h.now(), 1) {
 		return refuse(codeRateLimited, "You are sending too fast; wait a moment.", in.Nonce)
 	}
 	if in.Text == nil {
