@@ -126,6 +126,15 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("X-Frame-Options", "DENY")
+		// No other site's window gets a handle on ours (window.opener).
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		if isHTTPS(r) {
+			// Once a browser has reached us over HTTPS, it never tries
+			// plain HTTP again (where the cookie's Secure flag and the
+			// page could be stripped). Browsers ignore it over HTTP,
+			// so a forged X-Forwarded-Proto there changes nothing.
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		next.ServeHTTP(w, r)
 	})
 }

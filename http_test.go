@@ -170,8 +170,16 @@ func TestPages(t *testing.T) {
 			if !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") || !strings.Contains(csp, "frame-ancestors 'none'") {
 				t.Errorf("CSP %q", csp)
 			}
-			if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") == "" {
+			if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") == "" || h.Get("Cross-Origin-Opener-Policy") != "same-origin" {
 				t.Errorf("missing security headers: %v", h)
+			}
+			if h.Get("Strict-Transport-Security") != "" {
+				t.Errorf("HSTS over plain HTTP: %q", h.Get("Strict-Transport-Security"))
+			}
+			// Behind a proxy that terminated TLS (Fly), HSTS is on.
+			resp, _ = ts.get(t, tc.path, tc.ck, "X-Forwarded-Proto", "https")
+			if hsts := resp.Header.Get("Strict-Transport-Security"); hsts != "max-age=31536000" {
+				t.Errorf("HSTS over HTTPS: %q", hsts)
 			}
 			if strings.HasPrefix(h.Get("Content-Type"), "text/html") {
 				if strings.Contains(body, "<script>") || strings.Contains(body, "http://") || strings.Contains(body, "https://") {
