@@ -22,7 +22,7 @@ type Config struct {
 	DataDir        string        // SQLite file and the generated session secret live here
 	SessionSecret  []byte        // HMAC key for cookies
 	AllowedOrigins []string      // empty: only the request's own host
-	MsgRate        float64       // messages per second per connection; 0 disables the limit
+	MsgRate        float64       // messages per second per session (all its sockets); 0 disables the limit
 	MsgBurst       int           // bucket size for MsgRate
 	HistoryRate    float64       // history API requests per second per session, in bursts of historyBurst; 0 disables the limit
 	PresenceGrace  time.Duration // how long a user stays "online" after their last socket closes
