@@ -1,12 +1,13 @@
 package main
 
 // Browser tests of the web client on bad networks: a server restart, a tab
-// that returns, a socket that dies without a close, a handshake that
-// hangs. The freezer below plays the network.
+// that returns, a socket that dies without a close or works one way
+// only, a handshake that hangs. The freezer below plays the network.
 
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"net"
 	"strings"
 	"sync"
@@ -122,6 +123,37 @@ func TestBrowserReplacesADeadSocket(t *testing.T) {
 	}
 }
 
+// A socket whose frames still come in but whose own go nowhere is dead
+// too: only a pong answers the page's ping, not the room's traffic (nor
+// a frame that happens to arrive just after the ping).
+func TestBrowserOneWaySocketIsReplaced(t *testing.T) {
+	ts, fz, p := MustAliceBehindFreezer(t)
+	bob, _ := ts.MustDial(t, ts.MustLogin(t, "bob"), "lobby", -1)
+	const status = `document.getElementById("status").dataset.state`
+
+	fz.freezeUp()
+	fz.hold()
+	MustDo(t, p, chromedp.Evaluate[chromedp.Void](setHidden(false)))
+	// bob keeps talking, so frames keep reaching alice's page while it
+	// waits for its pong.
+	said := 0
+	for deadline := time.Now().Add(15 * time.Second); MustEval[string](t, p, status) != "connecting"; said++ {
+		if time.Now().After(deadline) {
+			t.Fatalf("still %q 15 s after the ping, with bob's messages arriving", MustEval[string](t, p, status))
+		}
+		bob.say(fmt.Sprint("still here ", said), "")
+		time.Sleep(300 * time.Millisecond)
+	}
+	if !MustEval[bool](t, p, texts+`.includes("still here 0")`) {
+		t.Fatal("bob's messages did not reach alice's page while only her side was frozen")
+	}
+	fz.release()
+	MustWait(t, p, connected+` && `+texts+`.filter(s => s.startsWith("still here")).length === `+fmt.Sprint(said))
+	if got := MustEval[[]string](t, p, texts+`.filter(s => s.startsWith("still here"))`); len(got) != said || got[said-1] != fmt.Sprint("still here ", said-1) {
+		t.Errorf("alice's page shows %q, want %d of bob's messages in order", got, said)
+	}
+}
+
 // A handshake that hangs (a network that swallows the connection) is
 // given up after a while and tried again, instead of "Connecting…" until
 // the browser's own timeout, minutes later.
@@ -154,7 +186,8 @@ type freezer struct {
 	URL    string
 	mu     sync.Mutex
 	conns  []net.Conn
-	gates  []chan struct{} // one per connection; closed to freeze it
+	ups    []chan struct{} // per connection, closed to freeze browser → server
+	downs  []chan struct{} // per connection, closed to freeze server → browser
 	pass   chan struct{}   // closed while new connections pass
 	done   chan struct{}   // closed by the cleanup
 	firsts []string        // each connection's first line, held or not
@@ -224,13 +257,13 @@ func MustFreezer(t *testing.T, ts *testServer) *freezer {
 					s.Close()
 					return
 				}
-				gate := make(chan struct{})
+				up, down := make(chan struct{}), make(chan struct{})
 				f.mu.Lock()
-				f.conns, f.gates = append(f.conns, s), append(f.gates, gate)
+				f.conns, f.ups, f.downs = append(f.conns, s), append(f.ups, up), append(f.downs, down)
 				f.mu.Unlock()
 				wg.Add(1)
-				go func() { defer wg.Done(); pipe(s, c, gate) }()
-				pipe(c, s, gate)
+				go func() { defer wg.Done(); pipe(s, c, up) }()
+				pipe(c, s, down)
 			}()
 		}
 	}()
@@ -247,11 +280,24 @@ func MustFreezer(t *testing.T, ts *testServer) *freezer {
 	return f
 }
 
-// freeze stops every connection passing now.
+// freeze stops every connection passing now, both ways.
 func (f *freezer) freeze() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for _, g := range f.gates {
+	closeGates(f.ups)
+	closeGates(f.downs)
+}
+
+// freezeUp stops what the browser sends on every connection now; what
+// the server sends still gets through.
+func (f *freezer) freezeUp() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	closeGates(f.ups)
+}
+
+func closeGates(gates []chan struct{}) {
+	for _, g := range gates {
 		select {
 		case <-g:
 		default:

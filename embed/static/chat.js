@@ -393,7 +393,6 @@
     const handshake = setTimeout(() => { if (ws.readyState === WebSocket.CONNECTING) giveUp(ws); }, HANDSHAKE_MS);
     ws.onopen = () => clearTimeout(handshake);
     ws.onmessage = (e) => {
-      heard();
       const stick = atBottom();
       const batch = { others: 0, mine: false };
       for (const line of String(e.data).split("\n")) {
@@ -405,7 +404,7 @@
           case "message": case "join": case "leave": onStored(ev, batch); break;
           case "presence": setOnline(ev.online); break;
           case "error": onError(ev); break;
-          // pong: heard() above is all it is for.
+          case "pong": heard(); break;
         }
       }
       if (stick && state.events.length > MAX_SHOWN) trimShown();
@@ -435,7 +434,7 @@
   // browser still says it is open, and nothing arrives. When there is
   // reason to doubt it (the tab comes back into view, the network comes
   // back, a sent message has no echo after SUSPECT_MS) the page pings. If
-  // nothing at all arrives within DEAD_MS, it gives the socket up and
+  // no pong arrives within DEAD_MS, it gives the socket up and
   // reconnects with since: what was missed is replayed, and messages with
   // no echo are sent again once the replay is read (one that did arrive
   // comes back in the replay and is not sent twice).
@@ -457,6 +456,9 @@
     ws.close();
     lost(ws, 0);
   }
+  // heard is the pong. Other frames do not count: one that arrives just
+  // after the ping may have left before the network went, and a socket
+  // whose frames come in but whose own writes go nowhere is dead too.
   function heard() {
     clearTimeout(deadTimer);
     deadTimer = 0;
