@@ -405,27 +405,32 @@ func TestBrowserSocketRenewsCookie(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	p := MustPerson(t, MustBrowser(t, "en-US"))
 	MustEnter(t, p, ts, "alice", "")
-	expiresIn := func() time.Duration {
+	// session is the browser's session cookie for the server.
+	session := func() *network.Cookie {
 		t.Helper()
-		var left time.Duration
+		var ck *network.Cookie
 		MustDo(t, p, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 			r, err := cdp.Call(ctx, tg, network.GetCookies, network.GetCookiesParams{URLs: []string{ts.URL}})
+			if err != nil {
+				return err
+			}
 			for _, c := range r.Cookies {
 				if c.Name == cookieName {
-					left = time.Until(time.Unix(int64(c.Expires), 0))
+					ck = c
 				}
 			}
-			return err
+			if ck == nil {
+				return fmt.Errorf("no %s cookie among %v", cookieName, r.Cookies)
+			}
+			return nil
 		}))
-		return left
+		return ck
 	}
+	expiresIn := func() time.Duration { t.Helper(); return time.Until(time.Unix(int64(session().Expires), 0)) }
 	// The cookie as it would be after weeks: a minute left.
+	value := session().Value
 	MustDo(t, p, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		ck, err := cdp.Call(ctx, tg, network.GetCookies, network.GetCookiesParams{URLs: []string{ts.URL}})
-		if err != nil || len(ck.Cookies) != 1 {
-			return fmt.Errorf("cookies %v: %v", ck, err)
-		}
-		_, err = cdp.Call(ctx, tg, network.SetCookie, network.SetCookieParams{Name: cookieName, Value: ck.Cookies[0].Value, URL: ts.URL,
+		_, err := cdp.Call(ctx, tg, network.SetCookie, network.SetCookieParams{Name: cookieName, Value: value, URL: ts.URL,
 			HTTPOnly: new(true), Expires: cdp.TimeSinceEpoch(time.Now().Add(time.Minute).Unix())})
 		return err
 	}))

@@ -42,7 +42,7 @@ func (ts *testServer) mustWaitClosed(t *testing.T, name string) {
 	}
 }
 
-// mustSessionWorks checks that ck opens the chat page (true) or sends its
+// mustSession checks that ck opens the chat page (works) or sends its
 // holder to the login page, and the same for the history API.
 func (ts *testServer) mustSession(t *testing.T, ck *http.Cookie, works bool) {
 	t.Helper()

@@ -404,7 +404,11 @@
           case "message": case "join": case "leave": onStored(ev, batch); break;
           case "presence": setOnline(ev.online); break;
           case "error": onError(ev); break;
-          case "pong": heard(); break;
+          // Only a pong answers a ping. Other frames do not count: one
+          // that arrives just after the ping may have left before the
+          // network went, and a socket whose frames come in but whose
+          // own writes go nowhere is dead too.
+          case "pong": stopDeadTimer(); break;
         }
       }
       if (stick && state.events.length > MAX_SHOWN) trimShown();
@@ -422,7 +426,7 @@
     if (state.ws !== ws) return;
     state.ws = null;
     state.ready = false;
-    heard();
+    stopDeadTimer();
     for (const p of state.pending.values()) if (p.status === "sent") setPending(p, "queued");
     if (code === 4001) return sessionEnded();
     if (!state.opened) return probeThenRetry(ws.url);
@@ -456,10 +460,7 @@
     ws.close();
     lost(ws, 0);
   }
-  // heard is the pong. Other frames do not count: one that arrives just
-  // after the ping may have left before the network went, and a socket
-  // whose frames come in but whose own writes go nowhere is dead too.
-  function heard() {
+  function stopDeadTimer() {
     clearTimeout(deadTimer);
     deadTimer = 0;
   }
