@@ -29,7 +29,10 @@ type user struct {
 	// lastClosed is when the last socket closed; zero if the session has
 	// never connected.
 	lastClosed time.Time
-	clients    []*client // open sockets; a slice, as users have one or a few
+	// seen is the last-seen time the store holds for the session (see
+	// sweepSessions); zero if none.
+	seen    time.Time
+	clients []*client // open sockets; a slice, as users have one or a few
 	// messages paces what the session says (MSG_RATE) and history its
 	// history API requests (HISTORY_RATE); nil when unlimited. Per
 	// session, not per socket: more tabs or sockets do not buy a user a
@@ -43,7 +46,7 @@ const historyBurst = 20
 
 // newUser makes the holder of a session, with its own allowances.
 func (h *Hub) newUser(name, key, sessionID string, created, lastClosed time.Time) *user {
-	u := &user{name: name, key: key, sessionID: sessionID, created: created, lastClosed: lastClosed}
+	u := &user{name: name, key: key, sessionID: sessionID, created: created, lastClosed: lastClosed, seen: lastClosed}
 	if h.cfg.MsgRate > 0 {
 		u.messages = rate.NewLimiter(rate.Limit(h.cfg.MsgRate), h.cfg.MsgBurst)
 	}
@@ -145,20 +148,32 @@ func (h *Hub) sessionUser(r *http.Request) *user {
 	return nil
 }
 
+// seenEvery is how often a session with a socket open is recorded as
+// seen. The stored last-seen time is otherwise written only when a
+// session's last socket closes, which a crash skips: after a socket open
+// for more than sessionTTL without a break, the restart after a crash
+// would find the session expired and log its user out.
+const seenEvery = 24 * time.Hour
+
 // sweepSessions forgets the sessions that have expired, in memory and in
 // the store. sessionUser already refuses them; this keeps a server that
-// runs for months from holding every name that ever logged in.
+// runs for months from holding every name that ever logged in. It also
+// records sessions with a socket open as seen now, once per seenEvery.
 func (h *Hub) sweepSessions(ctx context.Context) error {
 	now := h.now()
 	var gone []string
+	var connected []*user
 	h.mu.Lock()
 	for id, u := range h.sessions {
-		if u.expired(now) {
+		switch {
+		case u.expired(now):
 			gone = append(gone, id)
 			delete(h.sessions, id)
 			if h.users[u.key] == u {
 				delete(h.users, u.key)
 			}
+		case len(u.clients) > 0 && now.Sub(u.seen) >= seenEvery:
+			connected = append(connected, u)
 		}
 	}
 	h.mu.Unlock()
@@ -168,6 +183,16 @@ func (h *Hub) sweepSessions(ctx context.Context) error {
 		if err := h.store.DeleteSession(ctx, id); err != nil {
 			return err
 		}
+	}
+	for _, u := range connected {
+		if err := h.store.TouchSession(ctx, u.sessionID, now); err != nil {
+			return err
+		}
+		h.mu.Lock()
+		if u.seen.Before(now) {
+			u.seen = now
+		}
+		h.mu.Unlock()
 	}
 	return nil
 }
@@ -185,7 +210,7 @@ func (h *Hub) sweeper(every time.Duration) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		if err := h.sweepSessions(ctx); err != nil {
-			h.log.Warn("forgetting expired sessions", "err", err)
+			h.log.Warn("sweeping sessions", "err", err)
 		}
 		cancel()
 	}

@@ -63,7 +63,7 @@ func newHub(cfg Config, store Store, now func() time.Time, log *slog.Logger) *Hu
 }
 
 // start restores sessions and the presence that was in grace when the
-// previous process stopped, and starts forgetting expired sessions hourly.
+// previous process stopped, and starts the hourly session sweep.
 // Once it returned, shutdown must be called, whatever it returned.
 func (h *Hub) start(ctx context.Context) error {
 	go h.sweeper(time.Hour)
@@ -191,7 +191,7 @@ func (h *Hub) detach(c *client) {
 	last := i >= 0 && len(c.user.clients) == 0
 	now := h.now()
 	if last {
-		c.user.lastClosed = now
+		c.user.lastClosed, c.user.seen = now, now
 	}
 	h.mu.Unlock()
 	if last {

@@ -176,3 +176,24 @@ func TestRunFailureStopsTheHub(t *testing.T) {
 	}
 	MustStart(t, dir).mustSession(t, ck, true)
 }
+
+// A session whose socket stays open for longer than its 30 days survives
+// a crash: the sweep records it as seen, since a crash skips the write
+// that closing its last socket makes.
+func TestLongSocketSessionSurvivesACrash(t *testing.T) {
+	var clock testClock
+	dir := t.TempDir()
+	ts := MustStartClock(t, dir, &clock)
+	ck := ts.MustLogin(t, "busy")
+	ts.MustDial(t, ck, "lobby", -1)
+	clock.skip(31 * 24 * time.Hour)
+	if err := ts.hub.sweepSessions(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ts.mustSession(t, ck, true)
+
+	// What the store holds now is what a restart after a crash reads: a
+	// second server on the same data directory reads it while the first
+	// still runs (and so has not closed the socket).
+	MustStartClock(t, dir, &clock).mustSession(t, ck, true)
+}
