@@ -83,14 +83,16 @@ func (u *user) inUse(now time.Time, c *Config) bool {
 // login or after its last socket closed, whichever is later. A session
 // with a socket open is in use and does not expire.
 func (u *user) expired(now time.Time) bool {
-	if len(u.clients) > 0 {
-		return false
+	return len(u.clients) == 0 && now.Sub(u.lastActive()) >= sessionTTL
+}
+
+// lastActive is when u logged in or its last socket closed, whichever is
+// later; it means nothing while u has a socket open.
+func (u *user) lastActive() time.Time {
+	if u.lastClosed.After(u.created) {
+		return u.lastClosed
 	}
-	last := u.created
-	if u.lastClosed.After(last) {
-		last = u.lastClosed
-	}
-	return now.Sub(last) >= sessionTTL
+	return u.created
 }
 
 // signCookie returns id.mac; the id is random, the MAC proves we issued it.
@@ -224,6 +226,11 @@ func (h *Hub) login(ctx context.Context, rawName string, cur *user) (string, err
 	if err != nil {
 		return "", err
 	}
+	if cur == nil || cur.key != key { // else it keeps its session
+		if err := h.makeRoom(ctx); err != nil {
+			return "", err
+		}
+	}
 	h.mu.Lock()
 	if h.sessions[sessionIDOf(cur)] == cur && cur != nil && cur.key == key {
 		h.mu.Unlock()
@@ -252,6 +259,68 @@ func (h *Hub) login(ctx context.Context, rawName string, cur *user) (string, err
 		h.logout(ctx, cur)
 	}
 	return u.sessionID, nil
+}
+
+// makeRoom makes sure a login has room under MAX_SESSIONS. Without a
+// bound, sessions would pile up for their 30 days: LOGIN_RATE lets one
+// address make 86,400 a day, each a few hundred bytes in memory and a row
+// in the store. At the limit it forgets the sessions idle longest (their
+// cookies stop working, as after 30 days; their names were free already),
+// a tenth of the limit at a time, so logins at the limit do not each scan
+// every session. Sessions in use are never forgotten: if all are, the
+// login is refused. Logins running at the same time may each pass the
+// check before any adds its session, so the limit can be passed by as many.
+func (h *Hub) makeRoom(ctx context.Context) error {
+	limit := h.cfg.MaxSessions
+	h.mu.Lock()
+	if limit <= 0 || len(h.sessions) < limit {
+		h.mu.Unlock()
+		return nil
+	}
+	now := h.now()
+	type idle struct {
+		u    *user
+		last time.Time
+	}
+	var idlest []idle
+	for _, u := range h.sessions {
+		if !u.inUse(now, &h.cfg) {
+			idlest = append(idlest, idle{u, u.lastActive()})
+		}
+	}
+	h.mu.Unlock()
+	// Sorted outside the lock, which every request needs; what changed
+	// meanwhile is checked again below.
+	slices.SortFunc(idlest, func(a, b idle) int { return a.last.Compare(b.last) })
+	idlest = idlest[:min(len(idlest), (limit+9)/10)]
+	var gone []string
+	h.mu.Lock()
+	if len(h.sessions) < limit { // a login at the same time made room
+		h.mu.Unlock()
+		return nil
+	}
+	for _, c := range idlest {
+		u := c.u
+		if h.sessions[u.sessionID] == u && !u.inUse(now, &h.cfg) {
+			gone = append(gone, u.sessionID)
+			delete(h.sessions, u.sessionID)
+			if h.users[u.key] == u {
+				delete(h.users, u.key)
+			}
+		}
+	}
+	h.mu.Unlock()
+	if len(gone) == 0 {
+		return errorf(codeUnavailable, "Too many people are logged in right now; try again in a few minutes.")
+	}
+	h.log.Info("MAX_SESSIONS reached: forgot the sessions idle longest", "forgotten", len(gone))
+	// One statement each, as in sweepSessions.
+	for _, id := range gone {
+		if err := h.store.DeleteSession(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func sessionIDOf(u *user) string {

@@ -35,6 +35,7 @@ type Config struct {
 	SocketsPerAddr int           // open sockets per client address; 0 disables the limit
 	ClientIPHeader string        // header a trusted proxy puts the client's address in; empty: the TCP peer
 	HistoryMemory  int64         // bytes of encoded events all rooms together keep in memory (see remember)
+	MaxSessions    int           // login sessions held at once; at the limit the idlest are forgotten (see makeRoom); 0: no limit
 }
 
 func defaultConfig() Config {
@@ -52,6 +53,7 @@ func defaultConfig() Config {
 		LoginRate:      60,
 		SocketsPerAddr: 200,
 		HistoryMemory:  32 << 20,
+		MaxSessions:    100000,
 	}
 }
 
@@ -120,6 +122,7 @@ func configFromEnv(getenv func(string) string) (Config, error) {
 		{"LOGIN_RATE", 0, math.MaxInt, "a whole number of logins per minute >= 0 (0 turns the limit off)", &c.LoginRate},
 		{"SOCKETS_PER_IP", 0, math.MaxInt, "a whole number >= 0 (0 turns the limit off)", &c.SocketsPerAddr},
 		{"HISTORY_MEMORY_MB", 1, 1 << 20, "a whole number of megabytes, 1-1048576", &historyMB},
+		{"MAX_SESSIONS", 0, math.MaxInt, "a whole number >= 0 (0 turns the limit off)", &c.MaxSessions},
 	} {
 		if raw := getenv(v.name); raw != "" {
 			n, err := strconv.Atoi(raw)

@@ -55,6 +55,10 @@ func TestConfigFromEnv(t *testing.T) {
 		{"history memory", map[string]string{"HISTORY_MEMORY_MB": "256"}, false, func(c Config) bool { return c.HistoryMemory == 256<<20 }},
 		{"history memory zero", map[string]string{"HISTORY_MEMORY_MB": "0"}, true, nil},
 		{"history memory with unit", map[string]string{"HISTORY_MEMORY_MB": "64MB"}, true, nil},
+		{"max sessions default", nil, false, func(c Config) bool { return c.MaxSessions == 100000 }},
+		{"max sessions", map[string]string{"MAX_SESSIONS": "5000"}, false, func(c Config) bool { return c.MaxSessions == 5000 }},
+		{"max sessions off", map[string]string{"MAX_SESSIONS": "0"}, false, func(c Config) bool { return c.MaxSessions == 0 }},
+		{"max sessions negative", map[string]string{"MAX_SESSIONS": "-1"}, true, nil},
 		{"client ip header", map[string]string{"CLIENT_IP_HEADER": " Fly-Client-IP "}, false, func(c Config) bool { return c.ClientIPHeader == "Fly-Client-IP" }},
 		{"client ip header not a name", map[string]string{"CLIENT_IP_HEADER": "Fly-Client-IP: 1.2.3.4"}, true, nil},
 	}

@@ -25,6 +25,7 @@ var zh = map[string]string{
 	"The server is restarting; try again in a moment.":                                  "服务器正在重启，请稍后再试。",
 	"The server cannot do that right now; try again shortly.":                           "服务器暂时无法完成操作，请稍后再试。",
 	"Too many logins from your network; wait a moment and try again.":                   "你所在网络的登录过于频繁，请稍等片刻再试。",
+	"Too many people are logged in right now; try again in a few minutes.":              "当前登录的人太多，请几分钟后再试。",
 	"A room name has 1 to 32 letters, digits, '-' or '_'.":                              "房间名为 1 到 32 个字母、数字、“-”或“_”。",
 	"Loading…":                              "加载中…",
 	"Your session has ended. Log in again.": "你的会话已结束，请重新登录。",

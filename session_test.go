@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"io"
 	"net"
 	"net/http"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -196,4 +199,59 @@ func TestLongSocketSessionSurvivesACrash(t *testing.T) {
 	// second server on the same data directory reads it while the first
 	// still runs (and so has not closed the socket).
 	MustStartClock(t, dir, &clock).mustSession(t, ck, true)
+}
+
+// At MAX_SESSIONS a login forgets the sessions idle longest (by their
+// login or their last socket's close), in memory and in the store, and
+// never one in use. When every session is in use, the login is refused.
+func TestMaxSessionsForgetsTheIdlest(t *testing.T) {
+	var clock testClock
+	ts := MustStartClock(t, t.TempDir(), &clock, func(c *Config) { c.MaxSessions = 4 })
+	// With a limit of 4, each login at the limit forgets one session.
+	connected := ts.MustLogin(t, "connected")
+	ts.MustDial(t, connected, "lobby", -1)
+	login := func(name string) *http.Cookie {
+		t.Helper()
+		ck := ts.MustLogin(t, name)
+		clock.skip(time.Hour) // past the hold of a fresh login
+		return ck
+	}
+	a, b, c := login("a"), login("b"), login("c")
+	// b was here after c logged in.
+	bc, _ := ts.MustDial(t, b, "lobby", -1)
+	bc.conn.Close()
+	ts.mustWaitClosed(t, "b")
+	clock.skip(time.Hour)
+
+	d := login("d") // forgets a
+	e := login("e") // forgets c, whose login is older than b's last socket
+	for _, s := range []struct {
+		name  string
+		ck    *http.Cookie
+		works bool
+	}{{"connected", connected, true}, {"a", a, false}, {"b", b, true}, {"c", c, false}, {"d", d, true}, {"e", e, true}} {
+		t.Run(s.name, func(t *testing.T) { ts.mustSession(t, s.ck, s.works) })
+	}
+	recs, err := ts.store.Sessions(context.Background(), time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stored []string
+	for _, r := range recs {
+		stored = append(stored, r.Name)
+	}
+	slices.Sort(stored)
+	if !slices.Equal(stored, []string{"b", "connected", "d", "e"}) {
+		t.Errorf("stored sessions: %v; want b, connected, d and e", stored)
+	}
+
+	// Every session in use: all four have a socket open.
+	ts.MustDial(t, b, "lobby", -1)
+	ts.MustDial(t, d, "lobby", -1)
+	ts.MustDial(t, e, "lobby", -1)
+	resp := ts.postLogin(t, "f", "")
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "Too many people are logged in") || !strings.Contains(string(body), `value="f"`) {
+		t.Errorf("login with every session in use: %d %s; want 503 with the reason and the name kept", resp.StatusCode, body)
+	}
 }
