@@ -32,6 +32,7 @@ type Config struct {
 	RoomIdle       time.Duration // a room with nobody in it is unloaded after this long without activity
 	FullSync       bool          // SQLITE_SYNC=full: fsync every commit (see store.go)
 	LoginRate      int           // logins per minute per client address, also the burst; 0 disables the limit
+	RoomRate       int           // rooms per minute per client address that its sockets may load into memory, also the burst; 0 disables the limit
 	SocketsPerAddr int           // open sockets per client address; 0 disables the limit
 	ClientIPHeader string        // header a trusted proxy puts the client's address in; empty: the TCP peer
 	HistoryMemory  int64         // bytes of encoded events all rooms together keep in memory (see remember)
@@ -51,6 +52,7 @@ func defaultConfig() Config {
 		SocketBuffer:   8,
 		RoomIdle:       5 * time.Minute,
 		LoginRate:      60,
+		RoomRate:       30,
 		SocketsPerAddr: 200,
 		HistoryMemory:  32 << 20,
 		MaxSessions:    100000,
@@ -120,6 +122,7 @@ func configFromEnv(getenv func(string) string) (Config, error) {
 		{"MSG_BURST", 1, math.MaxInt, "a whole number >= 1", &c.MsgBurst},
 		{"SOCKET_QUEUE", 4, 1024, "a whole number of frames, 4-1024", &c.SocketBuffer},
 		{"LOGIN_RATE", 0, math.MaxInt, "a whole number of logins per minute >= 0 (0 turns the limit off)", &c.LoginRate},
+		{"ROOM_RATE", 0, math.MaxInt, "a whole number of rooms per minute >= 0 (0 turns the limit off)", &c.RoomRate},
 		{"SOCKETS_PER_IP", 0, math.MaxInt, "a whole number >= 0 (0 turns the limit off)", &c.SocketsPerAddr},
 		{"HISTORY_MEMORY_MB", 1, 1 << 20, "a whole number of megabytes, 1-1048576", &historyMB},
 		{"MAX_SESSIONS", 0, math.MaxInt, "a whole number >= 0 (0 turns the limit off)", &c.MaxSessions},

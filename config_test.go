@@ -44,6 +44,10 @@ func TestConfigFromEnv(t *testing.T) {
 		{"address limits off", map[string]string{"LOGIN_RATE": "0", "SOCKETS_PER_IP": "0"}, false, func(c Config) bool {
 			return c.LoginRate == 0 && c.SocketsPerAddr == 0
 		}},
+		{"room rate default", nil, false, func(c Config) bool { return c.RoomRate == 30 }},
+		{"room rate", map[string]string{"ROOM_RATE": "120"}, false, func(c Config) bool { return c.RoomRate == 120 }},
+		{"room rate off", map[string]string{"ROOM_RATE": "0"}, false, func(c Config) bool { return c.RoomRate == 0 }},
+		{"room rate not whole", map[string]string{"ROOM_RATE": "0.5"}, true, nil},
 		{"login rate", map[string]string{"LOGIN_RATE": "10"}, false, func(c Config) bool { return c.LoginRate == 10 }},
 		{"history rate", map[string]string{"HISTORY_RATE": "0.5"}, false, func(c Config) bool { return c.HistoryRate == 0.5 }},
 		{"history rate off", map[string]string{"HISTORY_RATE": "0"}, false, func(c Config) bool { return c.HistoryRate == 0 }},

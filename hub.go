@@ -144,6 +144,14 @@ func (h *Hub) room(ctx context.Context, name string) (*room, error) {
 	}
 }
 
+// loaded reports whether the room called name (canonical) is in memory or
+// being read from the store.
+func (h *Hub) loaded(name string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.rooms[name] != nil || h.loading[name] != nil
+}
+
 func (h *Hub) release(r *room) {
 	h.mu.Lock()
 	r.holders--

@@ -13,12 +13,16 @@ import (
 )
 
 // addrLimits bounds what one network address can take: logins per minute
-// (each creates a session and may claim a name) and open sockets (each
-// holds memory for as long as it is open). MSG_RATE bounds what a socket
-// says; these bound how many sockets and sessions there are to say it.
+// (each creates a session and may claim a name), open sockets (each holds
+// memory for as long as it is open) and rooms loaded per minute (each
+// stays in memory for minutes after its last socket, see ROOM_RATE).
+// MSG_RATE bounds what a socket says; these bound how many sockets,
+// sessions and rooms there are to say it in.
 type addrLimits struct {
 	loginRate  rate.Limit // 0: logins unlimited
 	loginBurst int
+	roomRate   rate.Limit // 0: room loads unlimited
+	roomBurst  int
 	maxSockets int // 0: sockets unlimited
 	now        func() time.Time
 
@@ -29,6 +33,7 @@ type addrLimits struct {
 
 type addrState struct {
 	logins  *rate.Limiter // nil while loginRate is 0
+	rooms   *rate.Limiter // nil while roomRate is 0
 	sockets int
 }
 
@@ -36,6 +41,8 @@ func newAddrLimits(c Config, now func() time.Time) *addrLimits {
 	return &addrLimits{
 		loginRate:  rate.Limit(float64(c.LoginRate) / 60),
 		loginBurst: c.LoginRate,
+		roomRate:   rate.Limit(float64(c.RoomRate) / 60),
+		roomBurst:  c.RoomRate,
 		maxSockets: c.SocketsPerAddr,
 		now:        now,
 		addrs:      map[string]*addrState{},
@@ -43,7 +50,7 @@ func newAddrLimits(c Config, now func() time.Time) *addrLimits {
 }
 
 // state returns addr's entry, making it if needed. Entries that hold
-// nothing (no socket, a full login bucket) are dropped once a minute, so
+// nothing (no socket, full buckets) are dropped once a minute, so
 // the map grows with the addresses active lately, not with all ever seen.
 // Callers hold l.mu.
 func (l *addrLimits) state(addr string) *addrState {
@@ -51,7 +58,7 @@ func (l *addrLimits) state(addr string) *addrState {
 	if now.Sub(l.pruned) > time.Minute {
 		l.pruned = now
 		for a, s := range l.addrs {
-			if s.sockets == 0 && (s.logins == nil || s.logins.TokensAt(now) >= float64(l.loginBurst)) {
+			if s.sockets == 0 && full(s.logins, now, l.loginBurst) && full(s.rooms, now, l.roomBurst) {
 				delete(l.addrs, a)
 			}
 		}
@@ -61,6 +68,9 @@ func (l *addrLimits) state(addr string) *addrState {
 		s = &addrState{}
 		if l.loginRate > 0 {
 			s.logins = rate.NewLimiter(l.loginRate, l.loginBurst)
+		}
+		if l.roomRate > 0 {
+			s.rooms = rate.NewLimiter(l.roomRate, l.roomBurst)
 		}
 		l.addrs[addr] = s
 	}
@@ -76,6 +86,30 @@ func (l *addrLimits) login(addr string) (ok bool, retryAfter time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return take(l.state(addr).logins, l.now())
+}
+
+// loadRoom takes one of addr's room loads, or with check only says
+// whether it could. When they are used up, it says how long until the
+// next one.
+func (l *addrLimits) loadRoom(addr string, check bool) (ok bool, retryAfter time.Duration) {
+	if l.roomRate == 0 {
+		return true, 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lim, now := l.state(addr).rooms, l.now()
+	if check {
+		if lim.TokensAt(now) >= 1 {
+			return true, 0
+		}
+		return false, time.Duration((1 - lim.TokensAt(now)) / float64(l.roomRate) * float64(time.Second))
+	}
+	return take(lim, now)
+}
+
+// full reports whether lim (nil: no limit) has its whole burst at now.
+func full(lim *rate.Limiter, now time.Time, burst int) bool {
+	return lim == nil || lim.TokensAt(now) >= float64(burst)
 }
 
 // take takes one token from lim at now. When there is none, it takes

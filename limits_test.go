@@ -91,9 +91,37 @@ func TestAddrLimits(t *testing.T) {
 		t.Errorf("after pruning: a kept %v (want true), b kept %v (want false)", hasA, hasB)
 	}
 
+	// Room loads: a burst, refill, and a check that takes nothing.
+	rooms := newAddrLimits(Config{RoomRate: 2}, func() time.Time { return now })
+	for i := range 2 {
+		if ok, _ := rooms.loadRoom("a", false); !ok {
+			t.Fatalf("room load %d refused within the burst", i+1)
+		}
+	}
+	for _, check := range []bool{true, false} {
+		if ok, wait := rooms.loadRoom("a", check); ok || wait <= 0 || wait > 30*time.Second {
+			t.Fatalf("3rd room load (check %v): ok %v, retry after %v; want refused, at most 30 s (2 a minute)", check, ok, wait)
+		}
+	}
+	now = now.Add(30 * time.Second)
+	for i, want := range []bool{true, true} {
+		if ok, _ := rooms.loadRoom("a", true); ok != want {
+			t.Fatalf("check %d after 30 s: %v, want %v (a check takes nothing)", i+1, ok, want)
+		}
+	}
+	if ok, _ := rooms.loadRoom("a", false); !ok {
+		t.Fatal("room load refused after 30 s")
+	}
+	if ok, _ := rooms.loadRoom("a", false); ok {
+		t.Fatal("a second room load after 30 s allowed with 2 a minute")
+	}
+
 	off := newAddrLimits(Config{}, time.Now)
 	for range 1000 {
 		if ok, _ := off.login("a"); !ok || !off.openSocket("a") {
+			t.Fatal("limits of 0 must not limit")
+		}
+		if ok, _ := off.loadRoom("a", false); !ok {
 			t.Fatal("limits of 0 must not limit")
 		}
 	}
@@ -167,6 +195,50 @@ func TestSocketsPerAddr(t *testing.T) {
 			t.Fatalf("the closed socket's slot never came back: %v", err)
 		}
 	}
+}
+
+// ROOM_RATE through real sockets: a socket that would load a room into
+// memory takes one of its address's room loads; sockets to loaded rooms
+// take none, and other addresses have their own.
+func TestRoomRate(t *testing.T) {
+	var clock testClock
+	ts := MustStartClock(t, t.TempDir(), &clock, func(c *Config) { c.RoomRate, c.ClientIPHeader = 2, "Fly-Client-IP" })
+	ck := ts.MustLogin(t, "alice")
+	from := func(ip string) []string { return []string{"Fly-Client-IP", ip} }
+	dial := func(ip, room string, status int) {
+		t.Helper()
+		conn, resp, err := ts.dial(ck, room, -1, from(ip)...)
+		if status == http.StatusSwitchingProtocols {
+			if err != nil {
+				t.Fatalf("%s from %s: %v; want it let in", room, ip, err)
+			}
+			newWSClient(t, conn).MustNextOf(typeWelcome)
+			return
+		}
+		if err == nil {
+			conn.Close()
+			t.Fatalf("%s from %s was let in; want %d", room, ip, status)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		MustErrorJSON(t, room+" from "+ip, resp, string(body), status, codeRateLimited)
+		if ra, _ := strconv.Atoi(resp.Header.Get("Retry-After")); ra < 1 || ra > 30 {
+			t.Errorf("Retry-After %q; want 1-30 s", resp.Header.Get("Retry-After"))
+		}
+	}
+	const a, b = "198.51.100.1", "198.51.100.2"
+	dial(a, "one", http.StatusSwitchingProtocols)
+	dial(a, "two", http.StatusSwitchingProtocols)
+	dial(a, "three", http.StatusTooManyRequests)
+	// The probe says the same, and takes nothing.
+	resp, body := ts.get(t, "/ws?room=three&origin="+url.QueryEscape(ts.URL), ck, from(a)...)
+	MustErrorJSON(t, "probe", resp, body, http.StatusTooManyRequests, codeRateLimited)
+	dial(a, "one", http.StatusSwitchingProtocols) // loaded: free
+	dial(b, "three", http.StatusSwitchingProtocols)
+	dial(a, "three", http.StatusSwitchingProtocols) // b loaded it
+	dial(a, "four", http.StatusTooManyRequests)
+	clock.skip(30 * time.Second)
+	dial(a, "four", http.StatusSwitchingProtocols)
 }
 
 // A plain GET of the socket URL is how the web client learns why a socket

@@ -247,6 +247,19 @@ func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, errorf(codeRateLimited, "Too many connections from your network; close some tabs and try again."))
 		return
 	}
+	// A room nobody has been in for minutes is loaded from the store, and
+	// then stays in memory for minutes after its last socket closed; one
+	// client opening sockets to new rooms in a loop loaded thousands a
+	// second. ROOM_RATE bounds that per address; rooms already loaded are
+	// free. A probe only asks whether a load would be allowed.
+	if !h.loaded(name) {
+		if ok, wait := h.limits.loadRoom(addr, probe); !ok {
+			h.limits.closeSocket(addr)
+			w.Header().Set("Retry-After", retryAfterSeconds(wait))
+			writeJSONError(w, errorf(codeRateLimited, "Too many new rooms opened from your network; wait a moment and try again."))
+			return
+		}
+	}
 	// Browsers hide a refused handshake's status from the page, so after a
 	// refused socket the web client fetches this same URL without the
 	// upgrade to learn why. Every check above has answered it by now; 426
