@@ -247,6 +247,14 @@ func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, errorf(codeRateLimited, "Too many connections from your network; close some tabs and try again."))
 		return
 	}
+	// The slot is given back on every way out but the socket's own, which
+	// runSocket gives back when the socket ends.
+	kept := false
+	defer func() {
+		if !kept {
+			h.limits.closeSocket(addr)
+		}
+	}()
 	// A room nobody has been in for minutes is loaded from the store, and
 	// then stays in memory for minutes after its last socket closed; one
 	// client opening sockets to new rooms in a loop loaded thousands a
@@ -254,7 +262,6 @@ func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
 	// free. A probe only asks whether a load would be allowed.
 	if !h.loaded(name) {
 		if ok, wait := h.limits.loadRoom(addr, probe); !ok {
-			h.limits.closeSocket(addr)
 			w.Header().Set("Retry-After", retryAfterSeconds(wait))
 			writeJSONError(w, errorf(codeRateLimited, "Too many new rooms opened from your network; wait a moment and try again."))
 			return
@@ -266,13 +273,11 @@ func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
 	// says a socket would be let in. (A store that cannot load the room
 	// still refuses the real socket with 503; the probe skips that read.)
 	if probe {
-		h.limits.closeSocket(addr)
 		writeJSONError(w, errorf(codeUpgrade, "This is the WebSocket endpoint; a socket would be accepted now."))
 		return
 	}
 	rm, err := h.room(r.Context(), name)
 	if err != nil {
-		h.limits.closeSocket(addr)
 		writeJSONError(w, err)
 		return
 	}
@@ -287,6 +292,7 @@ func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
 	// w's headers), for a tab that stays open for weeks.
 	h.setSessionCookie(w, r, u.sessionID)
 	h.sockets.Add(1)
+	kept = true
 	go h.runSocket(w, r, c, addr)
 	<-up
 }
