@@ -227,7 +227,7 @@ func (h *Hub) login(ctx context.Context, rawName string, cur *user) (string, err
 		return "", err
 	}
 	if cur == nil || cur.key != key { // else it keeps its session
-		if err := h.makeRoom(ctx); err != nil {
+		if err := h.freeSessionSlot(ctx); err != nil {
 			return "", err
 		}
 	}
@@ -261,7 +261,7 @@ func (h *Hub) login(ctx context.Context, rawName string, cur *user) (string, err
 	return u.sessionID, nil
 }
 
-// makeRoom makes sure a login has room under MAX_SESSIONS. Without a
+// freeSessionSlot makes sure a login has a slot under MAX_SESSIONS. Without a
 // bound, sessions would pile up for their 30 days: LOGIN_RATE lets one
 // address make 86,400 a day, each a few hundred bytes in memory and a row
 // in the store. At the limit it forgets the sessions idle longest (their
@@ -270,7 +270,7 @@ func (h *Hub) login(ctx context.Context, rawName string, cur *user) (string, err
 // every session. Sessions in use are never forgotten: if all are, the
 // login is refused. Logins running at the same time may each pass the
 // check before any adds its session, so the limit can be passed by as many.
-func (h *Hub) makeRoom(ctx context.Context) error {
+func (h *Hub) freeSessionSlot(ctx context.Context) error {
 	limit := h.cfg.MaxSessions
 	h.mu.Lock()
 	if limit <= 0 || len(h.sessions) < limit {
@@ -295,7 +295,7 @@ func (h *Hub) makeRoom(ctx context.Context) error {
 	idlest = idlest[:min(len(idlest), (limit+9)/10)]
 	var gone []string
 	h.mu.Lock()
-	if len(h.sessions) < limit { // a login at the same time made room
+	if len(h.sessions) < limit { // a login at the same time freed slots
 		h.mu.Unlock()
 		return nil
 	}

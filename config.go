@@ -36,7 +36,7 @@ type Config struct {
 	SocketsPerAddr int           // open sockets per client address; 0 disables the limit
 	ClientIPHeader string        // header a trusted proxy puts the client's address in; empty: the TCP peer
 	HistoryMemory  int64         // bytes of encoded events all rooms together keep in memory (see remember)
-	MaxSessions    int           // login sessions held at once; at the limit the idlest are forgotten (see makeRoom); 0: no limit
+	MaxSessions    int           // login sessions held at once; at the limit the idlest are forgotten (see freeSessionSlot); 0: no limit
 }
 
 func defaultConfig() Config {

@@ -99,10 +99,10 @@ func (l *addrLimits) loadRoom(addr string, check bool) (ok bool, retryAfter time
 	defer l.mu.Unlock()
 	lim, now := l.state(addr).rooms, l.now()
 	if check {
-		if lim.TokensAt(now) >= 1 {
-			return true, 0
+		if tokens := lim.TokensAt(now); tokens < 1 {
+			return false, time.Duration((1 - tokens) / float64(l.roomRate) * float64(time.Second))
 		}
-		return false, time.Duration((1 - lim.TokensAt(now)) / float64(l.roomRate) * float64(time.Second))
+		return true, 0
 	}
 	return take(lim, now)
 }
