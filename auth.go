@@ -238,19 +238,34 @@ func (h *Hub) login(ctx context.Context, rawName string, cur *user) (string, err
 	}
 	now := h.now()
 	old := h.users[key]
-	if old != nil && old.inUse(now, &h.cfg) {
+	if h.claiming[key] || old != nil && old.inUse(now, &h.cfg) {
 		h.mu.Unlock()
 		return "", errorf(codeNameTaken, "That nickname is in use right now. Pick another, or wait until its holder leaves.")
 	}
-	u := h.newUser(name, key, newSessionID(), now, time.Time{})
-	if err := h.store.PutSession(ctx, SessionRecord{ID: u.sessionID, Name: name, Key: key, Created: now}); err != nil {
-		h.mu.Unlock()
-		return "", err
-	}
 	if old != nil {
 		// Takeover: the old session is idle (not inUse), so it has no
-		// sockets; its cookie simply stops working.
+		// sockets; its cookie simply stops working. It stops now, not
+		// after the write below, so its holder cannot open a socket on
+		// a session that is being replaced.
 		delete(h.sessions, old.sessionID)
+	}
+	h.claiming[key] = true
+	h.mu.Unlock()
+
+	// The write happens outside h.mu, which every request and socket
+	// needs: it waits for the store's one write connection, which may be
+	// busy with a room's commit (with SQLITE_SYNC=full, an fsync each).
+	u := h.newUser(name, key, newSessionID(), now, time.Time{})
+	err = h.store.PutSession(ctx, SessionRecord{ID: u.sessionID, Name: name, Key: key, Created: now})
+
+	h.mu.Lock()
+	delete(h.claiming, key)
+	if err != nil {
+		if old != nil && h.users[key] == old {
+			h.sessions[old.sessionID] = old // not replaced in the store either
+		}
+		h.mu.Unlock()
+		return "", err
 	}
 	h.users[key] = u
 	h.sessions[u.sessionID] = u

@@ -33,6 +33,7 @@ type Hub struct {
 	sessions map[string]*user         // by session id
 	rooms    map[string]*room         // by canonical name; a room's holders count is guarded by mu too
 	loading  map[string]chan struct{} // rooms being read from the store; closed when done
+	claiming map[string]bool          // name keys whose login is being written to the store
 
 	recent recentPool // the events all rooms keep in memory (see remember)
 
@@ -53,7 +54,7 @@ func newHub(cfg Config, store Store, now func() time.Time, log *slog.Logger) *Hu
 	h := &Hub{
 		cfg: cfg, store: store, log: log, now: now,
 		users: map[string]*user{}, sessions: map[string]*user{}, rooms: map[string]*room{},
-		loading: map[string]chan struct{}{}, conns: map[*melody.Session]*client{},
+		loading: map[string]chan struct{}{}, claiming: map[string]bool{}, conns: map[*melody.Session]*client{},
 		stopSweep: make(chan struct{}), swept: make(chan struct{}),
 	}
 	h.recent.limit = cfg.HistoryMemory

@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -257,4 +260,87 @@ func TestMaxSessionsForgetsTheIdlest(t *testing.T) {
 	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "Too many people are logged in") || !strings.Contains(string(body), `value="f"`) {
 		t.Errorf("login with every session in use: %d %s; want 503 with the reason and the name kept", resp.StatusCode, body)
 	}
+}
+
+// heldLoginStore holds the store write of a login for the name "slow" until
+// release is closed, and fails the second write for "broken".
+type heldLoginStore struct {
+	Store
+	entered, release chan struct{}
+	broken           atomic.Int32
+}
+
+func (s *heldLoginStore) PutSession(ctx context.Context, r SessionRecord) error {
+	switch {
+	case r.Name == "slow":
+		close(s.entered)
+		<-s.release
+	case r.Name == "broken" && s.broken.Add(1) == 2:
+		return errors.New("disk on fire")
+	}
+	return s.Store.PutSession(ctx, r)
+}
+
+// A login writes its session to the store without holding up the rest of
+// the server, while its name stays claimed; a failed write leaves the
+// session it would have taken over as it was.
+func TestLoginWriteStallsNobodyElse(t *testing.T) {
+	dir := t.TempDir()
+	sq, err := OpenSQLite(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &heldLoginStore{Store: sq, entered: make(chan struct{}), release: make(chan struct{})}
+	// LoginHold 0: a session that has not connected does not hold its
+	// name, so "broken" can be taken over at once.
+	ts := MustStartStore(t, dir, st, func(c *Config) { c.LoginHold = 0 })
+	release := sync.OnceFunc(func() { close(st.release) })
+	t.Cleanup(release)
+	bob := ts.MustLogin(t, "bob")
+
+	slow := make(chan *http.Response, 1)
+	go func() {
+		form := url.Values{"name": {"slow"}}
+		resp, err := noRedirect.PostForm(ts.URL+"/login", form)
+		if err != nil {
+			t.Error(err)
+		}
+		slow <- resp
+	}()
+	select {
+	case <-st.entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the login of slow never reached the store")
+	}
+	// While the write is held: others' pages and sockets work, and the
+	// name is claimed.
+	ts.mustSession(t, bob, true)
+	ts.MustDial(t, bob, "lobby", -1)
+	if resp := ts.postLogin(t, "slow", ""); resp.StatusCode != http.StatusConflict {
+		t.Errorf("a second login of slow while the first is written: %d, want 409", resp.StatusCode)
+	}
+	release()
+	resp := <-slow
+	if resp == nil {
+		t.FailNow()
+	}
+	resp.Body.Close()
+	var ck *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == cookieName {
+			ck = c
+		}
+	}
+	if resp.StatusCode != http.StatusSeeOther || ck == nil {
+		t.Fatalf("the held login: %d, cookie %v; want 303 with a session", resp.StatusCode, ck)
+	}
+	ts.mustSession(t, ck, true)
+
+	old := ts.MustLogin(t, "broken")
+	if resp := ts.postLogin(t, "broken", ""); resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("a takeover whose write failed: %d, want 503", resp.StatusCode)
+	}
+	ts.mustSession(t, old, true)
+	ts.MustLogin(t, "broken") // the store works again: the takeover happens
+	ts.mustSession(t, old, false)
 }
