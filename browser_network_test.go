@@ -123,6 +123,65 @@ func TestBrowserReplacesADeadSocket(t *testing.T) {
 	}
 }
 
+// What the server has not confirmed survives a reload of the page (as
+// when a phone's browser discards a background tab), and so does the
+// draft. A message typed while the sockets were refused is sent once
+// they are let in again; one whose echo was lost is found in the replay
+// and not sent again. Either way it is stored once.
+func TestBrowserOutboxSurvivesReload(t *testing.T) {
+	ts, fz, p := MustAliceBehindFreezer(t)
+	bob := ts.MustLogin(t, "bob")
+	watcher, _ := ts.MustDial(t, bob, "lobby", -1)
+	const pending = `[...document.querySelectorAll("#pending .text")].map(e => e.textContent).join("|")`
+	MustSay(t, p, "before")
+	MustWait(t, p, texts+`.includes("before")`)
+
+	// The server stores this one, but its echo never reaches the page.
+	fz.freezeDown()
+	MustSay(t, p, "echo lost")
+	MustWait(t, p, pending+` === "echo lost"`)
+	// Sockets are refused from now on; the frozen one is cut.
+	fz.refuseSockets(true)
+	fz.cut()
+	MustWait(t, p, `document.getElementById("status").dataset.state !== "connected"`)
+	MustSay(t, p, "typed offline")
+	// (The Enter that sent the last message leaves a line break in the
+	// composer under chromedp's key events; a real keyboard does not.)
+	MustDo(t, p, chromedp.Evaluate[chromedp.Void](`document.getElementById("text").value = ""`), chromedp.SendKeys(chromedp.ID("text"), "a draft"))
+	// More than the 50 newest events a fresh page is sent come after
+	// "echo lost": only resuming from the saved id finds it.
+	want := []string{"before", "echo lost"}
+	for i := range 60 {
+		text := fmt.Sprintf("meanwhile %d", i)
+		watcher.say(text, text)
+		for watcher.MustNextOf(typeMessage).Nonce != text {
+		}
+		want = append(want, text)
+	}
+	want = append(want, "typed offline")
+	MustWait(t, p, pending+` === "echo lost|typed offline"`)
+
+	MustDo(t, p, chromedp.Reload())
+	MustWait(t, p, pending+` === "echo lost|typed offline" && document.getElementById("text").value === "a draft" && `+texts+`.includes("before")`)
+	fz.refuseSockets(false)
+	MustWait(t, p, connected+` && `+pending+` === "" && `+texts+`.join("|") === `+jsString(strings.Join(want, "|")))
+	if v := MustEval[string](t, p, `document.getElementById("text").value`); v != "a draft" {
+		t.Errorf("the draft is %q after sending the rest", v)
+	}
+
+	for {
+		if m := watcher.MustNextOf(typeMessage); m.Text == "typed offline" {
+			break
+		}
+	}
+	_, body := ts.get(t, "/api/rooms/lobby/messages?limit=200", bob)
+	for _, text := range []string{"echo lost", "typed offline"} {
+		if n := strings.Count(body, `"`+text+`"`); n != 1 {
+			t.Errorf("%q is stored %d times: %s", text, n, body)
+		}
+	}
+}
+
 // A socket whose frames still come in but whose own go nowhere is dead
 // too: only a pong answers the page's ping, not the room's traffic (nor
 // a frame that happens to arrive just after the ping).
@@ -191,6 +250,7 @@ type freezer struct {
 	pass   chan struct{}   // closed while new connections pass
 	done   chan struct{}   // closed by the cleanup
 	firsts []string        // each connection's first line, held or not
+	refuse bool            // close new WebSocket connections at once (see refuseSockets)
 }
 
 // MustAliceBehindFreezer starts a server and has alice's page in its
@@ -240,7 +300,12 @@ func MustFreezer(t *testing.T, ts *testServer) *freezer {
 				}
 				f.mu.Lock()
 				f.firsts = append(f.firsts, first)
+				refuse := f.refuse && isSocket(first)
 				f.mu.Unlock()
+				if refuse {
+					c.Close()
+					return
+				}
 				select {
 				case <-pass:
 				case <-f.done:
@@ -315,18 +380,39 @@ func (f *freezer) cut() {
 	}
 }
 
-// sockets counts the WebSocket handshakes that have reached the proxy
-// (the page's probes name their origin, its sockets do not).
+// sockets counts the WebSocket handshakes that have reached the proxy.
 func (f *freezer) sockets() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	n := 0
 	for _, l := range f.firsts {
-		if strings.HasPrefix(l, "GET /ws?") && !strings.Contains(l, "origin=") {
+		if isSocket(l) {
 			n++
 		}
 	}
 	return n
+}
+
+// isSocket tells a WebSocket handshake by its request line: the page's
+// probes name their origin, its sockets do not.
+func isSocket(first string) bool {
+	return strings.HasPrefix(first, "GET /ws?") && !strings.Contains(first, "origin=")
+}
+
+// refuseSockets makes the network drop new WebSocket connections at once
+// (or stop doing so), while pages and the history API still load.
+func (f *freezer) refuseSockets(on bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.refuse = on
+}
+
+// freezeDown stops what the server sends on every connection now; what
+// the browser sends still gets through.
+func (f *freezer) freezeDown() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	closeGates(f.downs)
 }
 
 // hold makes new connections wait, with what they send, until release.

@@ -308,7 +308,7 @@
     if (ev.id === 1) state.reachedStart = true;
     if (ev.type === "message" && ev.user === me && ev.nonce) {
       const p = state.pending.get(ev.nonce);
-      if (p) { p.el.remove(); state.pending.delete(ev.nonce); }
+      if (p) { p.el.remove(); state.pending.delete(ev.nonce); saveOutbox(); }
       if (state.seenNonces.has(ev.nonce)) { maybeReady(); return; } // resent copy
       state.seenNonces.add(ev.nonce);
       batch.mine = true;
@@ -528,6 +528,7 @@
 
   function setPending(p, status) {
     p.status = status;
+    saveOutbox();
     const note = p.el.querySelector(".pending-note");
     p.el.classList.toggle("failed", status === "failed");
     note.replaceChildren(status === "failed" ? t("Not sent") : state.ready ? t("Sending…") : t("Waiting for connection"));
@@ -551,18 +552,56 @@
     setTimeout(() => { if (state.pending.get(p.nonce) === p && p.status === "sent") checkAlive(); }, SUSPECT_MS);
   }
 
-  function send() {
-    const value = text.value.trim();
-    if (!value || [...value].length > MAX_LEN) return;
-    const p = { nonce: nonce(), text: value, status: "queued", el: null };
+  function addPending(nonce, value, status) {
+    const p = { nonce, text: value, status, el: null };
     p.el = pendingEl(p);
     state.pending.set(p.nonce, p);
     pendingList.append(p.el);
-    setPending(p, "queued");
-    if (state.ready) transmit(p);
+    setPending(p, status);
+    return p;
+  }
+
+  function send() {
+    const value = text.value.trim();
+    if (!value || [...value].length > MAX_LEN) return;
     text.value = "";
+    const p = addPending(nonce(), value, "queued");
+    if (state.ready) transmit(p);
     updateComposer();
     toBottom();
+  }
+
+  // ---- surviving a reload
+  // What the server has not confirmed, and the draft, are kept in
+  // sessionStorage too: a reload, or a phone's browser discarding the tab
+  // in the background, would otherwise lose what was typed offline. It is
+  // per tab, so other tabs do not send the same messages, and per room. The
+  // page that comes back resumes from the saved last id, as a reconnect
+  // does: the replay brings back any of these the server did store (by
+  // nonce), and only the others are sent. (Any message of ours the page
+  // had not seen by that id has a higher one, as the room's ids follow
+  // commit order.)
+  const OUTBOX = "chat.outbox." + room;
+  function saveOutbox() {
+    const items = [...state.pending.values()].map((p) => ({ nonce: p.nonce, text: p.text, failed: p.status === "failed" }));
+    try {
+      if (items.length === 0 && !text.value) sessionStorage.removeItem(OUTBOX);
+      else sessionStorage.setItem(OUTBOX, JSON.stringify({ user: me, lastId: state.lastId, items, draft: text.value }));
+    } catch { /* storage full or turned off: the page works without it */ }
+  }
+  function restoreOutbox() {
+    let saved = null;
+    try { saved = JSON.parse(sessionStorage.getItem(OUTBOX)); } catch { /* nothing usable */ }
+    if (!saved || saved.user !== me || !Array.isArray(saved.items)) return;
+    if (typeof saved.draft === "string") text.value = saved.draft;
+    if (saved.items.length === 0) return;
+    if (saved.lastId > 0) {
+      state.lastId = saved.lastId;
+      state.oldestId = saved.lastId + 1; // what came before loads as older history
+    }
+    for (const it of saved.items) {
+      if (typeof it.nonce === "string" && typeof it.text === "string") addPending(it.nonce, it.text, it.failed ? "failed" : "queued");
+    }
   }
 
   function updateComposer() {
@@ -585,7 +624,7 @@
       send();
     }
   });
-  text.addEventListener("input", updateComposer);
+  text.addEventListener("input", () => { updateComposer(); saveOutbox(); });
 
   // ---- unread count in the title while the tab is hidden
   function updateTitle() {
@@ -608,7 +647,12 @@
   });
 
   setOnline([me]);
+  restoreOutbox();
   updateComposer();
   renderTop();
+  // The last id moves with every event; keep the saved one near it while
+  // something is waiting, so a reload replays little.
+  addEventListener("pagehide", () => { if (state.pending.size > 0) saveOutbox(); });
   connect();
+  fillViewport(); // a restored page shows what came before its last id
 })();
