@@ -174,6 +174,19 @@ func TestBrowserOutboxSurvivesReload(t *testing.T) {
 			break
 		}
 	}
+	// A logout on purpose forgets what the tab kept: the draft, and a
+	// message still waiting.
+	fz.refuseSockets(true)
+	fz.cut()
+	MustWait(t, p, `document.getElementById("status").dataset.state !== "connected"`)
+	MustPaste(t, p, "left behind") // after the draft
+	MustWait(t, p, pending+` === "a draftleft behind"`)
+	const kept = `Object.keys(sessionStorage).filter(k => k.startsWith("chat.outbox.")).length`
+	if n := MustEval[int](t, p, kept); n != 1 {
+		t.Errorf("%d rooms kept in sessionStorage before logging out; want 1", n)
+	}
+	MustDo(t, p, chromedp.Click(chromedp.ID("logout")))
+	MustWait(t, p, `location.pathname === "/" && `+kept+` === 0`)
 	_, body := ts.get(t, "/api/rooms/lobby/messages?limit=200", bob)
 	for _, text := range []string{"echo lost", "typed offline"} {
 		if n := strings.Count(body, `"`+text+`"`); n != 1 {

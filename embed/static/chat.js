@@ -582,7 +582,9 @@
   // had not seen by that id has a higher one, as the room's ids follow
   // commit order.)
   const OUTBOX = "chat.outbox." + room;
+  let loggingOut = false;
   function saveOutbox() {
+    if (loggingOut) return;
     const items = [...state.pending.values()].map((p) => ({ nonce: p.nonce, text: p.text, failed: p.status === "failed" }));
     try {
       if (items.length === 0 && !text.value) sessionStorage.removeItem(OUTBOX);
@@ -644,6 +646,13 @@
     const name = input.value.trim().toLowerCase();
     if (!/^[\p{L}\p{N}_-]{1,32}$/u.test(name)) { flashError(t("Room names have 1–32 letters, digits, - or _.")); input.focus(); return; }
     location.href = `/r/${encodeURIComponent(name)}`;
+  });
+
+  // Logging out on purpose ends what this tab kept for every room: the
+  // next person at this computer has no use for it.
+  document.querySelector(".logout-form").addEventListener("submit", () => {
+    loggingOut = true;
+    for (const k of Object.keys(sessionStorage)) if (k.startsWith("chat.outbox.")) sessionStorage.removeItem(k);
   });
 
   setOnline([me]);
