@@ -78,7 +78,7 @@ func (h *Hub) start(ctx context.Context) error {
 	now := h.now()
 	for i := range rows {
 		p := &rows[i]
-		r, err := h.room(ctx, p.Room)
+		r, err := h.room(ctx, p.Room, nil)
 		if err != nil {
 			return err
 		}
@@ -90,6 +90,9 @@ func (h *Hub) start(ctx context.Context) error {
 	return nil
 }
 
+// tooManyRooms is the refusal of a room over ROOM_RATE (see room).
+const tooManyRooms = "Too many new rooms opened from your network; wait a moment and try again."
+
 // room returns the running room called name (canonical), loading it if
 // needed, and holds it loaded until the caller calls release. Whoever
 // sends a room ops must hold it, so that an idle room can unload itself
@@ -100,7 +103,12 @@ func (h *Hub) start(ctx context.Context) error {
 // room that is being loaded wait for that one load instead of starting
 // their own, and try themselves if it failed (its error may have been its
 // caller's cancelled context).
-func (h *Hub) room(ctx context.Context, name string) (*room, error) {
+//
+// mayLoad, if not nil, is asked (under h.mu) before this caller starts a
+// load; false refuses the room (see ROOM_RATE). Callers that find the room
+// loaded, or wait for a load under way, are not asked: a crowd arriving
+// at a room together costs one load.
+func (h *Hub) room(ctx context.Context, name string, mayLoad func() bool) (*room, error) {
 	for {
 		h.mu.Lock()
 		if r := h.rooms[name]; r != nil {
@@ -116,6 +124,10 @@ func (h *Hub) room(ctx context.Context, name string) (*room, error) {
 			case <-ctx.Done():
 				return nil, ctx.Err()
 			}
+		}
+		if mayLoad != nil && !mayLoad() {
+			h.mu.Unlock()
+			return nil, errorf(codeRateLimited, tooManyRooms)
 		}
 		loaded := make(chan struct{})
 		h.loading[name] = loaded

@@ -223,3 +223,49 @@ func TestBatchArraysGoAfterAStorm(t *testing.T) {
 		t.Fatalf("after a small batch: capacities %d %d %d, want the large arrays gone", cap(r.batch), cap(r.lines), cap(r.origins))
 	}
 }
+
+// Sockets arriving together at a room that is not loaded share one load,
+// and only the socket that starts it is asked whether it may (ROOM_RATE):
+// a crowd behind one address costs that address one load.
+func TestCrowdCostsOneRoomLoad(t *testing.T) {
+	dir := t.TempDir()
+	sq, err := OpenSQLite(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &gatedStore{Store: sq, slow: "crowd", started: make(chan struct{}, 1), open: make(chan struct{})}
+	ts := MustStartStore(t, dir, g)
+	openGate := sync.OnceFunc(func() { close(g.open) })
+	t.Cleanup(openGate)
+
+	var asked atomic.Int32
+	mayLoad := func() bool { asked.Add(1); return true }
+	const crowd = 50
+	rooms := make(chan *room, crowd)
+	for range crowd {
+		go func() {
+			r, err := ts.hub.room(context.Background(), "crowd", mayLoad)
+			if err != nil {
+				t.Error(err)
+			}
+			rooms <- r
+		}()
+	}
+	<-g.started
+	// Give the others time to reach the load under way (without it
+	// they would find the room loaded, and the test would prove less),
+	// then let it finish.
+	time.Sleep(100 * time.Millisecond)
+	openGate()
+	for range crowd {
+		if r := <-rooms; r != nil {
+			ts.hub.release(r)
+		}
+	}
+	if n := asked.Load(); n != 1 {
+		t.Errorf("mayLoad asked %d times for one load; want 1", n)
+	}
+	if n := g.slowReads.Load(); n != 1 {
+		t.Errorf("%d store reads for one room; want 1", n)
+	}
+}

@@ -258,26 +258,35 @@ func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
 	// A room nobody has been in for minutes is loaded from the store, and
 	// then stays in memory for minutes after its last socket closed; one
 	// client opening sockets to new rooms in a loop loaded thousands a
-	// second. ROOM_RATE bounds that per address; rooms already loaded are
-	// free. A probe only asks whether a load would be allowed.
-	if !h.loaded(name) {
-		if ok, wait := h.limits.loadRoom(addr, probe); !ok {
-			w.Header().Set("Retry-After", retryAfterSeconds(wait))
-			writeJSONError(w, errorf(codeRateLimited, "Too many new rooms opened from your network; wait a moment and try again."))
-			return
-		}
+	// second. ROOM_RATE bounds the loads an address starts; sockets to a
+	// room that is loaded, or being loaded, are free.
+	var wait time.Duration
+	mayLoad := func() bool {
+		ok, d := h.limits.loadRoom(addr, probe)
+		wait = d
+		return ok
 	}
 	// Browsers hide a refused handshake's status from the page, so after a
 	// refused socket the web client fetches this same URL without the
-	// upgrade to learn why. Every check above has answered it by now; 426
-	// says a socket would be let in. (A store that cannot load the room
-	// still refuses the real socket with 503; the probe skips that read.)
+	// upgrade to learn why. Every check above has answered it by now, and
+	// the probe asks whether a load would be allowed without taking one;
+	// 426 says a socket would be let in. (A store that cannot load the
+	// room still refuses the real socket with 503; the probe skips that
+	// read.)
 	if probe {
+		if !h.loaded(name) && !mayLoad() {
+			w.Header().Set("Retry-After", retryAfterSeconds(wait))
+			writeJSONError(w, errorf(codeRateLimited, tooManyRooms))
+			return
+		}
 		writeJSONError(w, errorf(codeUpgrade, "This is the WebSocket endpoint; a socket would be accepted now."))
 		return
 	}
-	rm, err := h.room(r.Context(), name)
+	rm, err := h.room(r.Context(), name, mayLoad)
 	if err != nil {
+		if wait > 0 {
+			w.Header().Set("Retry-After", retryAfterSeconds(wait))
+		}
 		writeJSONError(w, err)
 		return
 	}
