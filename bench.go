@@ -181,7 +181,7 @@ func (b *benchRun) startChildOnce() (stop func(), err error) {
 	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 	l.Close()
 	cmd := exec.Command(self, "serve")
-	cmd.Env = append(os.Environ(), "HOST=127.0.0.1", "PORT="+port, "DATA_DIR="+dir, "MSG_RATE=0", "LOGIN_RATE=0", "SOCKETS_PER_IP=0", "ROOM_RATE=0", "HISTORY_RATE=0", "LOG_LEVEL=ERROR")
+	cmd.Env = append(os.Environ(), "HOST=127.0.0.1", "PORT="+port, "DATA_DIR="+dir, "MSG_RATE=0", "MSG_RATE_PER_IP=0", "LOGIN_RATE=0", "SOCKETS_PER_IP=0", "ROOM_RATE=0", "HISTORY_RATE=0", "LOG_LEVEL=ERROR")
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {

@@ -24,6 +24,7 @@ type Config struct {
 	AllowedOrigins []string      // empty: only the request's own host
 	MsgRate        float64       // messages per second per session (all its sockets); 0 disables the limit
 	MsgBurst       int           // bucket size for MsgRate
+	AddrMsgRate    int           // messages per second per client address (all its sessions), in bursts of twice that; 0 disables the limit
 	HistoryRate    float64       // history API requests per second per session, in bursts of historyBurst; 0 disables the limit
 	PresenceGrace  time.Duration // how long a user stays "online" after their last socket closes
 	LoginHold      time.Duration // a fresh login keeps its name this long before its first socket
@@ -45,6 +46,7 @@ func defaultConfig() Config {
 		DataDir:        "./data",
 		MsgRate:        5,
 		MsgBurst:       10,
+		AddrMsgRate:    30,
 		HistoryRate:    5,
 		PresenceGrace:  10 * time.Second,
 		LoginHold:      2 * time.Minute,
@@ -122,6 +124,7 @@ func configFromEnv(getenv func(string) string) (Config, error) {
 		{"MSG_BURST", 1, math.MaxInt, "a whole number >= 1", &c.MsgBurst},
 		{"SOCKET_QUEUE", 4, 1024, "a whole number of frames, 4-1024", &c.SocketBuffer},
 		{"LOGIN_RATE", 0, math.MaxInt, "a whole number of logins per minute >= 0 (0 turns the limit off)", &c.LoginRate},
+		{"MSG_RATE_PER_IP", 0, math.MaxInt, "a whole number of messages per second >= 0 (0 turns the limit off)", &c.AddrMsgRate},
 		{"ROOM_RATE", 0, math.MaxInt, "a whole number of rooms per minute >= 0 (0 turns the limit off)", &c.RoomRate},
 		{"SOCKETS_PER_IP", 0, math.MaxInt, "a whole number >= 0 (0 turns the limit off)", &c.SocketsPerAddr},
 		{"HISTORY_MEMORY_MB", 1, 1 << 20, "a whole number of megabytes, 1-1048576", &historyMB},

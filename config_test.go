@@ -44,6 +44,10 @@ func TestConfigFromEnv(t *testing.T) {
 		{"address limits off", map[string]string{"LOGIN_RATE": "0", "SOCKETS_PER_IP": "0"}, false, func(c Config) bool {
 			return c.LoginRate == 0 && c.SocketsPerAddr == 0
 		}},
+		{"address message rate default", nil, false, func(c Config) bool { return c.AddrMsgRate == 30 }},
+		{"address message rate", map[string]string{"MSG_RATE_PER_IP": "100"}, false, func(c Config) bool { return c.AddrMsgRate == 100 }},
+		{"address message rate off", map[string]string{"MSG_RATE_PER_IP": "0"}, false, func(c Config) bool { return c.AddrMsgRate == 0 }},
+		{"address message rate negative", map[string]string{"MSG_RATE_PER_IP": "-5"}, true, nil},
 		{"room rate default", nil, false, func(c Config) bool { return c.RoomRate == 30 }},
 		{"room rate", map[string]string{"ROOM_RATE": "120"}, false, func(c Config) bool { return c.RoomRate == 120 }},
 		{"room rate off", map[string]string{"ROOM_RATE": "0"}, false, func(c Config) bool { return c.RoomRate == 0 }},

@@ -54,7 +54,7 @@ func testConfig(dir string, mod ...func(*Config)) Config {
 	cfg.DataDir = dir
 	// Tests log in and connect many users from 127.0.0.1; the limits
 	// have their own tests.
-	cfg.MsgRate, cfg.LoginRate, cfg.RoomRate, cfg.SocketsPerAddr = 0, 0, 0, 0
+	cfg.MsgRate, cfg.AddrMsgRate, cfg.LoginRate, cfg.RoomRate, cfg.SocketsPerAddr = 0, 0, 0, 0, 0
 	cfg.PresenceGrace = 500 * time.Millisecond
 	for _, f := range mod {
 		f(&cfg)

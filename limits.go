@@ -14,15 +14,17 @@ import (
 
 // addrLimits bounds what one network address can take: logins per minute
 // (each creates a session and may claim a name), open sockets (each holds
-// memory for as long as it is open) and rooms loaded per minute (each
-// stays in memory for minutes after its last socket, see ROOM_RATE).
-// MSG_RATE bounds what a socket says; these bound how many sockets,
-// sessions and rooms there are to say it in.
+// memory for as long as it is open), rooms loaded per minute (each stays
+// in memory for minutes after its last socket, see ROOM_RATE) and
+// messages per second. MSG_RATE bounds what one session says; the last
+// bounds what all the sessions behind one address say together.
 type addrLimits struct {
 	loginRate  rate.Limit // 0: logins unlimited
 	loginBurst int
 	roomRate   rate.Limit // 0: room loads unlimited
 	roomBurst  int
+	msgRate    rate.Limit // 0: messages unlimited
+	msgBurst   int
 	maxSockets int // 0: sockets unlimited
 	now        func() time.Time
 
@@ -32,9 +34,12 @@ type addrLimits struct {
 }
 
 type addrState struct {
-	logins  *rate.Limiter // nil while loginRate is 0
-	rooms   *rate.Limiter // nil while roomRate is 0
-	sockets int
+	logins *rate.Limiter // nil while loginRate is 0
+	rooms  *rate.Limiter // nil while roomRate is 0
+	// messages is shared by the address's sockets, which hold it for as
+	// long as they are open (see openSocket); nil while msgRate is 0.
+	messages *rate.Limiter
+	sockets  int
 }
 
 func newAddrLimits(c Config, now func() time.Time) *addrLimits {
@@ -43,6 +48,8 @@ func newAddrLimits(c Config, now func() time.Time) *addrLimits {
 		loginBurst: c.LoginRate,
 		roomRate:   rate.Limit(float64(c.RoomRate) / 60),
 		roomBurst:  c.RoomRate,
+		msgRate:    rate.Limit(c.AddrMsgRate),
+		msgBurst:   2 * c.AddrMsgRate,
 		maxSockets: c.SocketsPerAddr,
 		now:        now,
 		addrs:      map[string]*addrState{},
@@ -58,7 +65,7 @@ func (l *addrLimits) state(addr string) *addrState {
 	if now.Sub(l.pruned) > time.Minute {
 		l.pruned = now
 		for a, s := range l.addrs {
-			if s.sockets == 0 && full(s.logins, now, l.loginBurst) && full(s.rooms, now, l.roomBurst) {
+			if s.sockets == 0 && full(s.logins, now, l.loginBurst) && full(s.rooms, now, l.roomBurst) && full(s.messages, now, l.msgBurst) {
 				delete(l.addrs, a)
 			}
 		}
@@ -71,6 +78,9 @@ func (l *addrLimits) state(addr string) *addrState {
 		}
 		if l.roomRate > 0 {
 			s.rooms = rate.NewLimiter(l.roomRate, l.roomBurst)
+		}
+		if l.msgRate > 0 {
+			s.messages = rate.NewLimiter(l.msgRate, l.msgBurst)
 		}
 		l.addrs[addr] = s
 	}
@@ -124,22 +134,29 @@ func take(lim *rate.Limiter, now time.Time) (ok bool, retryAfter time.Duration) 
 }
 
 // openSocket takes one of addr's socket slots; closeSocket gives it back.
-func (l *addrLimits) openSocket(addr string) bool {
-	if l.maxSockets == 0 {
-		return true
+// It also returns the address's message allowance (nil: unlimited), which
+// the socket may use until it gives its slot back: an address with a
+// socket open keeps its entry, so all its sockets share one allowance.
+func (l *addrLimits) openSocket(addr string) (ok bool, messages *rate.Limiter) {
+	if !l.countsSockets() {
+		return true, nil
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	s := l.state(addr)
-	if s.sockets >= l.maxSockets {
-		return false
+	if l.maxSockets > 0 && s.sockets >= l.maxSockets {
+		return false, nil
 	}
 	s.sockets++
-	return true
+	return true, s.messages
 }
 
+// countsSockets: sockets are counted for SOCKETS_PER_IP, and to keep an
+// address's message allowance while its sockets use it.
+func (l *addrLimits) countsSockets() bool { return l.maxSockets > 0 || l.msgRate > 0 }
+
 func (l *addrLimits) closeSocket(addr string) {
-	if l.maxSockets == 0 {
+	if !l.countsSockets() {
 		return
 	}
 	l.mu.Lock()

@@ -44,6 +44,12 @@ func TestClientAddr(t *testing.T) {
 	}
 }
 
+// opens reports whether l lets addr open a socket.
+func opens(l *addrLimits, addr string) bool {
+	ok, _ := l.openSocket(addr)
+	return ok
+}
+
 // The limiter's arithmetic on an injected clock: bursts, refill, slots
 // given back, and idle addresses forgotten.
 func TestAddrLimits(t *testing.T) {
@@ -67,15 +73,15 @@ func TestAddrLimits(t *testing.T) {
 	}
 
 	for i := range 2 {
-		if !l.openSocket("a") {
+		if !opens(l, "a") {
 			t.Fatalf("socket %d of 2 refused", i+1)
 		}
 	}
-	if l.openSocket("a") {
+	if opens(l, "a") {
 		t.Fatal("3rd socket allowed with a limit of 2")
 	}
 	l.closeSocket("a")
-	if !l.openSocket("a") {
+	if !opens(l, "a") {
 		t.Fatal("a closed socket's slot was not given back")
 	}
 
@@ -116,9 +122,31 @@ func TestAddrLimits(t *testing.T) {
 		t.Fatal("a second room load after 30 s allowed with 2 a minute")
 	}
 
+	// Messages: one allowance per address, shared by its sockets and kept
+	// while any is open.
+	msgs := newAddrLimits(Config{AddrMsgRate: 1}, func() time.Time { return now })
+	_, m1 := msgs.openSocket("a")
+	_, m2 := msgs.openSocket("a")
+	_, mb := msgs.openSocket("b")
+	if m1 == nil || m2 != m1 || mb == m1 {
+		t.Fatal("the sockets of an address must share one message allowance, and only they")
+	}
+	msgs.closeSocket("b")
+	now = now.Add(2 * time.Minute)
+	msgs.openSocket("c") // prunes b, not a
+	if _, m3 := msgs.openSocket("a"); m3 != m1 {
+		t.Error("an address with sockets open got a new message allowance")
+	}
+	msgs.mu.Lock()
+	_, hasB = msgs.addrs["b"]
+	msgs.mu.Unlock()
+	if hasB {
+		t.Error("an address with no socket and full allowances was kept")
+	}
+
 	off := newAddrLimits(Config{}, time.Now)
 	for range 1000 {
-		if ok, _ := off.login("a"); !ok || !off.openSocket("a") {
+		if ok, _ := off.login("a"); !ok || !opens(off, "a") {
 			t.Fatal("limits of 0 must not limit")
 		}
 		if ok, _ := off.loadRoom("a", false); !ok {
@@ -239,6 +267,60 @@ func TestRoomRate(t *testing.T) {
 	dial(a, "four", http.StatusTooManyRequests)
 	clock.skip(30 * time.Second)
 	dial(a, "four", http.StatusSwitchingProtocols)
+}
+
+// MSG_RATE_PER_IP paces all the sessions behind one address together,
+// after each session's own MSG_RATE; other addresses have their own.
+func TestAddrMessageRate(t *testing.T) {
+	var clock testClock
+	// 2 a second, bursts of 4; the real time the test takes refills
+	// next to nothing.
+	ts := MustStartClock(t, t.TempDir(), &clock, func(c *Config) { c.AddrMsgRate, c.ClientIPHeader = 2, "Fly-Client-IP" })
+	socket := func(name, ip string) *wsClient {
+		t.Helper()
+		conn, _, err := ts.dial(ts.MustLogin(t, name), "lobby", -1, "Fly-Client-IP", ip)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := newWSClient(t, conn)
+		c.MustNextOf(typeWelcome)
+		return c
+	}
+	alice, bob := socket("alice", "198.51.100.1"), socket("bob", "198.51.100.1")
+	carol := socket("carol", "198.51.100.2")
+	says := func(c *wsClient, who string, n int) (stored int) {
+		t.Helper()
+		for i := range n {
+			nonce := fmt.Sprintf("%s%d", who, i)
+			c.say("hello", nonce)
+			for {
+				e := c.MustNextOf(typeMessage, typeError)
+				if e.Nonce != nonce {
+					continue // another's message
+				}
+				if e.Type == typeMessage {
+					stored++
+				} else if e.Code != string(codeRateLimited) {
+					t.Fatalf("%s: error %q, want rate_limited", who, e.Code)
+				}
+				break
+			}
+		}
+		return stored
+	}
+	if n := says(alice, "alice", 3); n != 3 {
+		t.Errorf("alice: %d of 3 stored within the address's burst of 4", n)
+	}
+	if n := says(bob, "bob", 3); n != 1 {
+		t.Errorf("bob, behind the same address: %d of 3 stored; want 1 (what alice left)", n)
+	}
+	if n := says(carol, "carol", 3); n != 3 {
+		t.Errorf("carol, from another address: %d of 3 stored", n)
+	}
+	clock.skip(time.Second)
+	if n := says(bob, "bob-later", 2); n != 2 {
+		t.Errorf("bob a second later: %d of 2 stored", n)
+	}
 }
 
 // A plain GET of the socket URL is how the web client learns why a socket

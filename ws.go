@@ -14,6 +14,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/olahol/melody"
+	"golang.org/x/time/rate"
 )
 
 const (
@@ -37,6 +38,9 @@ type client struct {
 	user  *user
 	room  *room
 	since int64
+	// addrMessages paces what all sockets from the client's address say
+	// (MSG_RATE_PER_IP); nil when unlimited.
+	addrMessages *rate.Limiter
 	// upgraded is closed once melody has the socket or the upgrade
 	// failed (see serveWS), then dropped; only runSocket's goroutine
 	// touches it after serveWS started it.
@@ -243,7 +247,8 @@ func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
 		since = n
 	}
 	addr := clientAddr(r, h.cfg.ClientIPHeader)
-	if !h.limits.openSocket(addr) {
+	ok, addrMessages := h.limits.openSocket(addr)
+	if !ok {
 		writeJSONError(w, errorf(codeRateLimited, "Too many connections from your network; close some tabs and try again."))
 		return
 	}
@@ -291,7 +296,7 @@ func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	up := make(chan struct{})
-	c := &client{user: u, room: rm, since: since, upgraded: up, closed: make(chan struct{}), welcomed: make(chan struct{})}
+	c := &client{user: u, room: rm, since: since, addrMessages: addrMessages, upgraded: up, closed: make(chan struct{}), welcomed: make(chan struct{})}
 	// The socket lives on its own goroutine and this handler returns as
 	// soon as the upgrade is done. While a handler runs, net/http keeps
 	// the connection's 4 KB read and write buffers, the request and the
@@ -348,6 +353,9 @@ func (h *Hub) receive(c *client, data []byte) bool {
 	}
 	if lim := c.user.messages; lim != nil && !lim.AllowN(h.now(), 1) {
 		return refuse(codeRateLimited, "You are sending too fast; wait a moment.", in.Nonce)
+	}
+	if lim := c.addrMessages; lim != nil && !lim.AllowN(h.now(), 1) {
+		return refuse(codeRateLimited, "Too many messages from your network right now; wait a moment.", in.Nonce)
 	}
 	if in.Text == nil {
 		return refuse(codeInvalid, "A message needs text.", in.Nonce)
