@@ -467,6 +467,22 @@ func TestBrowserSaysWhySocketRefused(t *testing.T) {
 	MustWait(t, bob, texts+`.includes("in at last")`)
 }
 
+// A socket refused because its address has loaded too many rooms
+// lately (ROOM_RATE) says so, and gets in once the allowance refills.
+func TestBrowserSaysTooManyRooms(t *testing.T) {
+	var clock testClock
+	ts := MustStartClock(t, t.TempDir(), &clock, func(c *Config) { c.RoomRate = 1 })
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustEnter(t, p, ts, "alice", "") // loads the lobby
+	MustDo(t, p, chromedp.Navigate(ts.URL+"/r/games"))
+	MustWait(t, p, `document.getElementById("status").dataset.why === "too_many_rooms"`)
+	if s := MustEval[string](t, p, `document.getElementById("status").textContent`); !strings.Contains(s, "Too many new rooms opened from your network") {
+		t.Errorf("status %q does not say why", s)
+	}
+	clock.skip(time.Minute)
+	MustWait(t, p, connected)
+}
+
 // A socket refused for its origin (ALLOWED_ORIGINS does not list the
 // page's address, as behind a proxy whose name was forgotten) says so,
 // instead of reconnecting without a word.

@@ -34,6 +34,7 @@
       "{n} online": "{n} 人在线", "Connected": "已连接", "Connecting…": "连接中…",
       "Reconnecting in {n} s…": "{n} 秒后重新连接…", "Offline": "离线",
       "Too many connections from your network; reconnecting in {n} s…": "你的网络连接过多，{n} 秒后重新连接…",
+      "Too many new rooms opened from your network; reconnecting in {n} s…": "你的网络新开的房间过多，{n} 秒后重新连接…",
       "Server unavailable; reconnecting in {n} s…": "服务器暂不可用，{n} 秒后重新连接…",
       "The server does not accept connections from this page's address; reconnecting in {n} s…": "服务器不接受来自此页面地址的连接，{n} 秒后重新连接…",
       "{n} new messages": "{n} 条新消息 ↓", "1 new message": "1 条新消息 ↓",
@@ -370,6 +371,7 @@
       reconnecting: t({
         origin_refused: "The server does not accept connections from this page's address; reconnecting in {n} s…",
         too_many_sockets: "Too many connections from your network; reconnecting in {n} s…",
+        too_many_rooms: "Too many new rooms opened from your network; reconnecting in {n} s…",
         unavailable: "Server unavailable; reconnecting in {n} s…",
       }[why] || "Reconnecting in {n} s…", { n }),
     }[kind];
@@ -478,6 +480,9 @@
       const res = await fetch(probe, { credentials: "same-origin", signal: AbortSignal.timeout(PROBE_MS) });
       if (res.status === 401) return sessionEnded();
       why = { 403: "origin_refused", 429: "too_many_sockets", 503: "unavailable" }[res.status] || "";
+      // Of the two 429s, only a room load over ROOM_RATE says when to
+      // come back; too many sockets wait for one to close.
+      if (res.status === 429 && res.headers.has("Retry-After")) why = "too_many_rooms";
     } catch { /* offline, or no answer in PROBE_MS: retry below */ }
     scheduleReconnect(why);
   }
