@@ -170,21 +170,14 @@ func (h *Hub) sweepSessions(ctx context.Context) error {
 		switch {
 		case u.expired(now):
 			gone = append(gone, id)
-			delete(h.sessions, id)
-			if h.users[u.key] == u {
-				delete(h.users, u.key)
-			}
+			h.forget(u)
 		case len(u.clients) > 0 && now.Sub(u.seen) >= seenEvery:
 			connected = append(connected, u)
 		}
 	}
 	h.mu.Unlock()
-	// One statement each, so room commits interleave with a long sweep
-	// on the store's single write connection.
-	for _, id := range gone {
-		if err := h.store.DeleteSession(ctx, id); err != nil {
-			return err
-		}
+	if err := h.deleteSessions(ctx, gone); err != nil {
+		return err
 	}
 	for _, u := range connected {
 		if err := h.store.TouchSession(ctx, u.sessionID, now); err != nil {
@@ -318,10 +311,7 @@ func (h *Hub) freeSessionSlot(ctx context.Context) error {
 		u := c.u
 		if h.sessions[u.sessionID] == u && !u.inUse(now, &h.cfg) {
 			gone = append(gone, u.sessionID)
-			delete(h.sessions, u.sessionID)
-			if h.users[u.key] == u {
-				delete(h.users, u.key)
-			}
+			h.forget(u)
 		}
 	}
 	h.mu.Unlock()
@@ -329,8 +319,23 @@ func (h *Hub) freeSessionSlot(ctx context.Context) error {
 		return errorf(codeUnavailable, "Too many people are logged in right now; try again in a few minutes.")
 	}
 	h.log.Info("MAX_SESSIONS reached: forgot the sessions idle longest", "forgotten", len(gone))
-	// One statement each, as in sweepSessions.
-	for _, id := range gone {
+	return h.deleteSessions(ctx, gone)
+}
+
+// forget drops u's session from memory: its cookie stops working, and its
+// name is free. Callers hold h.mu and have checked that u still holds it.
+func (h *Hub) forget(u *user) {
+	delete(h.sessions, u.sessionID)
+	if h.users[u.key] == u {
+		delete(h.users, u.key)
+	}
+}
+
+// deleteSessions deletes forgotten sessions from the store, one statement
+// each, so that room commits interleave with a long list on the store's
+// single write connection.
+func (h *Hub) deleteSessions(ctx context.Context, ids []string) error {
+	for _, id := range ids {
 		if err := h.store.DeleteSession(ctx, id); err != nil {
 			return err
 		}
@@ -354,10 +359,7 @@ func (h *Hub) logout(ctx context.Context, u *user) error {
 		h.mu.Unlock()
 		return nil
 	}
-	delete(h.sessions, u.sessionID)
-	if h.users[u.key] == u {
-		delete(h.users, u.key)
-	}
+	h.forget(u)
 	clients := slices.Clone(u.clients)
 	rooms := make([]*room, 0, len(h.rooms))
 	for _, r := range h.rooms {

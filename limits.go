@@ -109,10 +109,7 @@ func (l *addrLimits) loadRoom(addr string, check bool) (ok bool, retryAfter time
 	defer l.mu.Unlock()
 	lim, now := l.state(addr).rooms, l.now()
 	if check {
-		if tokens := lim.TokensAt(now); tokens < 1 {
-			return false, time.Duration((1 - tokens) / float64(l.roomRate) * float64(time.Second))
-		}
-		return true, 0
+		return peek(lim, now)
 	}
 	return take(lim, now)
 }
@@ -131,6 +128,14 @@ func take(lim *rate.Limiter, now time.Time) (ok bool, retryAfter time.Duration) 
 		return false, d
 	}
 	return true, 0
+}
+
+// peek says what take would, and takes nothing.
+func peek(lim *rate.Limiter, now time.Time) (ok bool, retryAfter time.Duration) {
+	r := lim.ReserveN(now, 1)
+	d := r.DelayFrom(now)
+	r.CancelAt(now)
+	return d == 0, d
 }
 
 // openSocket takes one of addr's socket slots; closeSocket gives it back.

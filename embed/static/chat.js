@@ -586,7 +586,7 @@
   // nonce), and only the others are sent. (Any message of ours the page
   // had not seen by that id has a higher one, as the room's ids follow
   // commit order.)
-  const OUTBOX = "chat.outbox." + room;
+  const OUTBOX_PREFIX = "chat.outbox.", OUTBOX = OUTBOX_PREFIX + room;
   let loggingOut = false;
   function saveOutbox() {
     if (loggingOut) return;
@@ -657,7 +657,7 @@
   // next person at this computer has no use for it.
   document.querySelector(".logout-form").addEventListener("submit", () => {
     loggingOut = true;
-    for (const k of Object.keys(sessionStorage)) if (k.startsWith("chat.outbox.")) sessionStorage.removeItem(k);
+    for (const k of Object.keys(sessionStorage)) if (k.startsWith(OUTBOX_PREFIX)) sessionStorage.removeItem(k);
   });
 
   setOnline([me]);
