@@ -117,12 +117,20 @@ func (ts *testServer) MustLogin(t testing.TB, name string) *http.Cookie {
 		b, _ := io.ReadAll(resp.Body)
 		t.Fatalf("login %q: status %d: %s", name, resp.StatusCode, b)
 	}
+	ck := sessionCookie(resp)
+	if ck == nil {
+		t.Fatalf("login %q: no session cookie", name)
+	}
+	return ck
+}
+
+// sessionCookie is the session cookie resp sets, or nil.
+func sessionCookie(resp *http.Response) *http.Cookie {
 	for _, c := range resp.Cookies() {
 		if c.Name == cookieName {
 			return c
 		}
 	}
-	t.Fatalf("login %q: no session cookie", name)
 	return nil
 }
 
@@ -254,11 +262,12 @@ func MustErrorJSON(t testing.TB, what string, resp *http.Response, body string, 
 	}
 }
 
-// MustDial opens a socket to room (since < 0: a fresh connection) and
-// checks that welcome comes first.
-func (ts *testServer) MustDial(t *testing.T, ck *http.Cookie, room string, since int64) (*wsClient, ev) {
+// MustDial opens a socket to room (since < 0: a fresh connection), with
+// the request headers hdr (name, value, ...), and checks that welcome
+// comes first.
+func (ts *testServer) MustDial(t *testing.T, ck *http.Cookie, room string, since int64, hdr ...string) (*wsClient, ev) {
 	t.Helper()
-	conn, resp, err := ts.dial(ck, room, since)
+	conn, resp, err := ts.dial(ck, room, since, hdr...)
 	if err != nil {
 		status := 0
 		if resp != nil {

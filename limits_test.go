@@ -235,14 +235,11 @@ func TestRoomRate(t *testing.T) {
 	from := func(ip string) []string { return []string{"Fly-Client-IP", ip} }
 	dial := func(ip, room string, status int) {
 		t.Helper()
-		conn, resp, err := ts.dial(ck, room, -1, from(ip)...)
 		if status == http.StatusSwitchingProtocols {
-			if err != nil {
-				t.Fatalf("%s from %s: %v; want it let in", room, ip, err)
-			}
-			newWSClient(t, conn).MustNextOf(typeWelcome)
+			ts.MustDial(t, ck, room, -1, from(ip)...)
 			return
 		}
+		conn, resp, err := ts.dial(ck, room, -1, from(ip)...)
 		if err == nil {
 			conn.Close()
 			t.Fatalf("%s from %s was let in; want %d", room, ip, status)
@@ -278,12 +275,7 @@ func TestAddrMessageRate(t *testing.T) {
 	ts := MustStartClock(t, t.TempDir(), &clock, func(c *Config) { c.AddrMsgRate, c.ClientIPHeader = 2, "Fly-Client-IP" })
 	socket := func(name, ip string) *wsClient {
 		t.Helper()
-		conn, _, err := ts.dial(ts.MustLogin(t, name), "lobby", -1, "Fly-Client-IP", ip)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := newWSClient(t, conn)
-		c.MustNextOf(typeWelcome)
+		c, _ := ts.MustDial(t, ts.MustLogin(t, name), "lobby", -1, "Fly-Client-IP", ip)
 		return c
 	}
 	alice, bob := socket("alice", "198.51.100.1"), socket("bob", "198.51.100.1")

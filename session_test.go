@@ -136,15 +136,12 @@ func TestSessionCookieRenewedOnVisit(t *testing.T) {
 	ck := ts.MustLogin(t, "alice")
 	mustRenew := func(what string, resp *http.Response) {
 		t.Helper()
-		for _, c := range resp.Cookies() {
-			if c.Name == cookieName {
-				if c.Value != ck.Value || c.MaxAge != int(sessionTTL/time.Second) || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode {
-					t.Errorf("%s renews the cookie as %+v; want the same value, Max-Age %d, HttpOnly, Lax", what, c, int(sessionTTL/time.Second))
-				}
-				return
-			}
+		c := sessionCookie(resp)
+		if c == nil {
+			t.Errorf("%s does not renew the session cookie", what)
+		} else if c.Value != ck.Value || c.MaxAge != int(sessionTTL/time.Second) || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode {
+			t.Errorf("%s renews the cookie as %+v; want the same value, Max-Age %d, HttpOnly, Lax", what, c, int(sessionTTL/time.Second))
 		}
-		t.Errorf("%s does not renew the session cookie", what)
 	}
 	page, _ := ts.get(t, "/r/lobby", ck)
 	mustRenew("the chat page", page)
@@ -325,12 +322,7 @@ func TestLoginWriteStallsNobodyElse(t *testing.T) {
 		t.FailNow()
 	}
 	resp.Body.Close()
-	var ck *http.Cookie
-	for _, c := range resp.Cookies() {
-		if c.Name == cookieName {
-			ck = c
-		}
-	}
+	ck := sessionCookie(resp)
 	if resp.StatusCode != http.StatusSeeOther || ck == nil {
 		t.Fatalf("the held login: %d, cookie %v; want 303 with a session", resp.StatusCode, ck)
 	}
