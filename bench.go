@@ -63,6 +63,7 @@ type benchReport struct {
 	Closed1013      int64   `json:"closed_1013,omitempty"`
 	ClosedOther     int64   `json:"closed_other,omitempty"`
 	Resent          int64   `json:"resent,omitempty"`
+	Duplicates      int64   `json:"duplicates,omitempty"`
 	Gaps            int64   `json:"gaps,omitempty"`
 	Dropped         int64   `json:"dropped_connections"`
 	DeliveriesPerS  float64 `json:"deliveries_per_sec,omitempty"`
@@ -265,6 +266,7 @@ func (b *benchRun) run() (*benchReport, error) {
 		rep.Closed1013 += c.closes.Load()
 		rep.ClosedOther += c.abnormal.Load()
 		rep.Resent += c.resent.Load()
+		rep.Duplicates += c.duplicates.Load()
 		rep.Gaps += c.gaps.Load()
 		if c.dropped.Load() {
 			rep.Dropped++
@@ -428,7 +430,7 @@ func printReport(w io.Writer, r *benchReport) {
 		}
 		fmt.Fprintf(w, "senders         %d at %s for %.0fs: %d messages\n", r.Senders, rate, r.Seconds, r.Sent)
 		fmt.Fprintf(w, "deliveries/s    %.0f\n", r.DeliveriesPerS)
-		fmt.Fprintf(w, "expected        %d\ndelivered       %d (%d through a resume after %d closes with 1013, %d other closes; %d own messages sent again after a resume)\n", r.Expected, r.Delivered, r.Resumed, r.Closed1013, r.ClosedOther, r.Resent)
+		fmt.Fprintf(w, "expected        %d\ndelivered       %d (%d through a resume after %d closes with 1013, %d other closes; %d own messages sent again after a resume, %d of them stored already)\n", r.Expected, r.Delivered, r.Resumed, r.Closed1013, r.ClosedOther, r.Resent, r.Duplicates)
 		fmt.Fprintf(w, "lost            %d\ngaps            %d\n", r.Lost, r.Gaps)
 		if l, ok := r.LatencyMS.(map[string]float64); ok {
 			fmt.Fprintf(w, "latency ms      p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n", l["p50"], l["p90"], l["p99"], l["max"])

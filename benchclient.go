@@ -39,6 +39,7 @@ type benchClient struct {
 	abnormal    atomic.Int64 // closed otherwise mid-run and resumed (as the web client does)
 	inflight    atomic.Int64 // own messages sent and not yet seen back
 	resent      atomic.Int64 // own messages sent again after a resume
+	duplicates  atomic.Int64 // of those, the server had stored already
 	dropped     atomic.Bool  // ended and could not resume
 	hist        histogram
 	histMu      sync.Mutex
@@ -177,7 +178,8 @@ func (c *benchClient) send(seq int) error {
 	if c.b.raw {
 		frame = []byte(text)
 	} else {
-		frame = []byte(`{"type":"message","text":"` + text + `"}`)
+		// A nonce, as the web client sends: the server stores each once.
+		frame = []byte(`{"type":"message","text":"` + text + `","nonce":"` + strconv.Itoa(seq) + `"}`)
 	}
 	c.writeM.Lock()
 	defer c.writeM.Unlock()
@@ -284,6 +286,17 @@ func (c *benchClient) event(ctx context.Context, line []byte, now int64) {
 		}
 		// The replay comes in the welcome's frame; resend once it is read.
 		c.resendAfterFrame = true
+	case bytes.HasPrefix(line, []byte(`{"type":"duplicate"`)):
+		// A resent message the server already had: it was delivered
+		// (and counted) the first time, in a part of the history this
+		// client did not see. Its send slot is free.
+		c.duplicates.Add(1)
+		c.inflight.Add(-1)
+		if seq, w := leadingDigits(jsonNonce(line)); w > 0 {
+			c.unackedMu.Lock()
+			delete(c.unacked, int(seq))
+			c.unackedMu.Unlock()
+		}
 	case bytes.HasPrefix(line, []byte(`{"type":"message"`)), bytes.HasPrefix(line, []byte(`{"type":"join"`)), bytes.HasPrefix(line, []byte(`{"type":"leave"`)):
 		id := jsonInt(line, `"id":`)
 		if id <= c.lastID {
@@ -381,12 +394,16 @@ func jsonInt(line []byte, key string) int64 {
 }
 
 // jsonText returns the raw "text" value; bench texts need no unescaping.
-func jsonText(line []byte) []byte {
-	i := bytes.Index(line, []byte(`"text":"`))
+func jsonText(line []byte) []byte { return jsonString(line, `"text":"`) }
+
+func jsonNonce(line []byte) []byte { return jsonString(line, `"nonce":"`) }
+
+func jsonString(line []byte, key string) []byte {
+	i := bytes.Index(line, []byte(key))
 	if i < 0 {
 		return nil
 	}
-	rest := line[i+8:]
+	rest := line[i+len(key):]
 	if j := bytes.IndexByte(rest, '"'); j >= 0 {
 		return rest[:j]
 	}

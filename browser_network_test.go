@@ -195,6 +195,36 @@ func TestBrowserOutboxSurvivesReload(t *testing.T) {
 	}
 }
 
+// A message whose echo was lost, followed by more events than a resume
+// replays: the page cannot see it in the truncated replay and sends it
+// again, and the server, knowing its nonce, answers duplicate instead of
+// storing it twice.
+func TestBrowserResendAfterLongAbsenceStoredOnce(t *testing.T) {
+	ts, fz, p := MustAliceBehindFreezer(t)
+	bob := ts.MustLogin(t, "bob")
+	watcher, _ := ts.MustDial(t, bob, "lobby", -1)
+	fz.freezeDown()
+	MustSay(t, p, "echo lost")
+	for watcher.MustNextOf(typeMessage).Text != "echo lost" {
+	}
+	fz.refuseSockets(true)
+	fz.cut()
+	for i := range maxReplay + 10 {
+		watcher.say(fmt.Sprint("meanwhile ", i), "")
+	}
+	for watcher.MustNextOf(typeMessage).Text != fmt.Sprint("meanwhile ", maxReplay+9) {
+	}
+	fz.refuseSockets(false)
+	MustWait(t, p, connected+` && document.querySelectorAll("#pending li").length === 0 && `+texts+`.includes("meanwhile `+fmt.Sprint(maxReplay+9)+`")`)
+	body := ""
+	for _, e := range MustHistory(t, ts, bob, "lobby", 0, 1<<40) {
+		body += e.Text + "|"
+	}
+	if n := strings.Count(body, "echo lost|"); n != 1 {
+		t.Errorf(`"echo lost" is stored %d times`, n)
+	}
+}
+
 // A socket whose frames still come in but whose own go nowhere is dead
 // too: only a pong answers the page's ping, not the room's traffic (nor
 // a frame that happens to arrive just after the ping).

@@ -6,8 +6,9 @@ import (
 )
 
 // Event types. message, join and leave are stored and numbered per room;
-// welcome, presence, error and pong are only ever sent. A client sends
-// message, or ping to learn whether its socket still reaches the server.
+// welcome, presence, error, duplicate and pong are only ever sent. A
+// client sends message, or ping to learn whether its socket still reaches
+// the server.
 const (
 	typeMessage  = "message"
 	typeJoin     = "join"
@@ -15,8 +16,11 @@ const (
 	typeWelcome  = "welcome"
 	typePresence = "presence"
 	typeError    = "error"
-	typePing     = "ping"
-	typePong     = "pong"
+	// typeDuplicate answers a message that repeats its sender's nonce:
+	// it was stored before, as id, and is not stored again.
+	typeDuplicate = "duplicate"
+	typePing      = "ping"
+	typePong      = "pong"
 )
 
 // pongFrame answers every ping.
@@ -82,6 +86,12 @@ type errorEvent struct {
 	Code  code   `json:"code"`
 	Text  string `json:"text"`
 	Nonce string `json:"nonce,omitempty"`
+}
+
+type duplicateEvent struct {
+	Type  string `json:"type"`
+	ID    int64  `json:"id"`
+	Nonce string `json:"nonce"`
 }
 
 // encode marshals v. Our event types cannot fail to marshal.

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"slices"
 	"time"
@@ -108,8 +109,10 @@ type joiner struct {
 }
 
 type originOf struct {
-	c     *client
-	nonce string
+	c      *client
+	nonce  string
+	stored int   // index into batch, or -1 once found to be a copy
+	dup    int64 // the message this one repeats, when it is a copy (see commit)
 }
 
 type line struct {
@@ -309,7 +312,7 @@ func (r *room) add(e Event, origin *client) {
 	r.batch = append(r.batch, e)
 	r.lines = append(r.lines, line{stored: len(r.batch) - 1})
 	if origin != nil {
-		r.origins = append(r.origins, originOf{origin, e.Nonce})
+		r.origins = append(r.origins, originOf{c: origin, nonce: e.Nonce, stored: len(r.batch) - 1})
 	}
 }
 
@@ -328,21 +331,8 @@ func (r *room) flush() {
 		return
 	}
 	defer r.resetBatch()
-	if len(r.batch) > 0 {
-		for i := range r.batch {
-			r.batch[i].ID = r.lastID + int64(i) + 1
-		}
-		// No deadline: the driver would start a goroutine per statement
-		// to watch it, on the latency path, and a commit that hangs on a
-		// stuck disk would not be interrupted by it anyway.
-		err := r.hub.store.AppendEvents(context.Background(), r.name, r.batch)
-		if err != nil {
-			r.log.Error("commit failed", "events", len(r.batch), "err", err)
-			for _, o := range r.origins {
-				o.c.sendError(codeUnavailable, "Your message was not saved; try again.", o.nonce)
-			}
-			return
-		}
+	if !r.commit() || len(r.lines) == 0 {
+		return
 	}
 	var frame bytes.Buffer
 	for i, l := range r.lines {
@@ -362,6 +352,64 @@ func (r *room) flush() {
 		c.write(msg)
 	}
 	r.lastFrame = time.Now()
+}
+
+// commit numbers the batch's stored events and commits them. A message
+// the store recognises as a copy leaves the batch, and the rest is
+// numbered again and committed; once that commit holds, the copy's sender
+// is told which message it repeats. On any other failure nothing is
+// stored and every sender gets an "unavailable" error with their nonce.
+func (r *room) commit() bool {
+	for len(r.batch) > 0 {
+		for i := range r.batch {
+			r.batch[i].ID = r.lastID + int64(i) + 1
+		}
+		// No deadline: the driver would start a goroutine per statement
+		// to watch it, on the latency path, and a commit that hangs on a
+		// stuck disk would not be interrupted by it anyway.
+		err := r.hub.store.AppendEvents(context.Background(), r.name, r.batch)
+		var dup *DuplicateError
+		if errors.As(err, &dup) && dup.Index < len(r.batch) {
+			r.unstore(dup.Index, dup.ID)
+			continue
+		}
+		if err != nil {
+			r.log.Error("commit failed", "events", len(r.batch), "err", err)
+			for _, o := range r.origins {
+				o.c.sendError(codeUnavailable, "Your message was not saved; try again.", o.nonce)
+			}
+			return false
+		}
+		break
+	}
+	for _, o := range r.origins {
+		if o.dup > 0 {
+			o.c.write(encode(duplicateEvent{Type: typeDuplicate, ID: o.dup, Nonce: o.nonce}))
+		}
+	}
+	return true
+}
+
+// unstore takes batch[i], a copy of message id, out of the batch. id may
+// be of a message earlier in the same batch (two tabs sending one outbox
+// at once): the store found it in the failed transaction, and as copies
+// are found in batch order, renumbering never moves an earlier message.
+func (r *room) unstore(i int, id int64) {
+	r.batch = slices.Delete(r.batch, i, i+1)
+	r.lines = slices.DeleteFunc(r.lines, func(l line) bool { return l.stored == i })
+	for j := range r.lines {
+		if r.lines[j].stored > i {
+			r.lines[j].stored--
+		}
+	}
+	for k := range r.origins {
+		switch o := &r.origins[k]; {
+		case o.stored == i:
+			o.stored, o.dup = -1, id
+		case o.stored > i:
+			o.stored--
+		}
+	}
 }
 
 // resetBatch empties the batch for the next one. It keeps the arrays

@@ -76,7 +76,6 @@
     replayUntil: 0,
     attempt: 0,
     pending: new Map(),  // nonce -> {text, status: "queued"|"sent"|"failed", el}
-    seenNonces: new Set(),
     unread: 0,
     newCount: 0,
   };
@@ -308,10 +307,7 @@
     if (state.oldestId === 0) state.oldestId = ev.id;
     if (ev.id === 1) state.reachedStart = true;
     if (ev.type === "message" && ev.user === me && ev.nonce) {
-      const p = state.pending.get(ev.nonce);
-      if (p) { p.el.remove(); state.pending.delete(ev.nonce); saveOutbox(); }
-      if (state.seenNonces.has(ev.nonce)) { maybeReady(); return; } // resent copy
-      state.seenNonces.add(ev.nonce);
+      confirmed(ev.nonce);
       batch.mine = true;
     }
     const prev = state.events[state.events.length - 1];
@@ -344,6 +340,12 @@
       if (i < queue.length && state.ready) setTimeout(next, 250);
     };
     next();
+  }
+
+  // confirmed drops a message from the outbox: the server has it.
+  function confirmed(nonce) {
+    const p = state.pending.get(nonce);
+    if (p) { p.el.remove(); state.pending.delete(nonce); saveOutbox(); }
   }
 
   function onError(ev) {
@@ -406,6 +408,10 @@
           case "message": case "join": case "leave": onStored(ev, batch); break;
           case "presence": setOnline(ev.online); break;
           case "error": onError(ev); break;
+          // The server had this message already (its echo was lost with
+          // a socket, or another tab with the same outbox sent it too): it
+          // is on screen, or in the older history, as ev.id.
+          case "duplicate": confirmed(ev.nonce); break;
           // Only a pong answers a ping. Other frames do not count: one
           // that arrives just after the ping may have left before the
           // network went, and a socket whose frames come in but whose
