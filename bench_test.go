@@ -44,7 +44,7 @@ func BenchmarkStoreAppend(b *testing.B) {
 			for b.Loop() {
 				for i := range evs {
 					id++
-					// A nonce as the web client sends: the store's index of them is part of each insert.
+					// With a nonce, as the web client sends.
 					evs[i] = Event{ID: id, Type: typeMessage, User: "alice", UserKey: "alice", Text: "a message of ordinary length", Nonce: fmt.Sprintf("%024x", id), TS: time.Now()}
 				}
 				if err := st.AppendEvents(context.Background(), "lobby", evs); err != nil {

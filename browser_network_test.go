@@ -209,13 +209,16 @@ func TestBrowserResendAfterLongAbsenceStoredOnce(t *testing.T) {
 	}
 	fz.refuseSockets(true)
 	fz.cut()
-	for i := range maxReplay + 10 {
-		watcher.say(fmt.Sprint("meanwhile ", i), "")
+	// More than a replay, and more messages with nonces than the room
+	// remembers: only the page saying how far back to look finds it.
+	n := max(maxReplay, nonceMemory) + 10
+	for i := range n {
+		watcher.say(fmt.Sprint("meanwhile ", i), fmt.Sprint("m", i))
 	}
-	for watcher.MustNextOf(typeMessage).Text != fmt.Sprint("meanwhile ", maxReplay+9) {
+	for watcher.MustNextOf(typeMessage).Text != fmt.Sprint("meanwhile ", n-1) {
 	}
 	fz.refuseSockets(false)
-	MustWait(t, p, connected+` && document.querySelectorAll("#pending li").length === 0 && `+texts+`.includes("meanwhile `+fmt.Sprint(maxReplay+9)+`")`)
+	MustWait(t, p, connected+` && document.querySelectorAll("#pending li").length === 0 && `+texts+`.includes("meanwhile `+fmt.Sprint(n-1)+`")`)
 	body := ""
 	for _, e := range MustHistory(t, ts, bob, "lobby", 0, 1<<40) {
 		body += e.Text + "|"

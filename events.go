@@ -17,7 +17,7 @@ const (
 	typePresence = "presence"
 	typeError    = "error"
 	// typeDuplicate answers a message that repeats its sender's nonce:
-	// it was stored before, as id, and is not stored again.
+	// it was stored before, as id, and is not stored again (nonces.go).
 	typeDuplicate = "duplicate"
 	typePing      = "ping"
 	typePong      = "pong"
@@ -94,6 +94,10 @@ type duplicateEvent struct {
 	Nonce string `json:"nonce"`
 }
 
+func duplicateFrame(id int64, nonce string) []byte {
+	return encode(duplicateEvent{Type: typeDuplicate, ID: id, Nonce: nonce})
+}
+
 // encode marshals v. Our event types cannot fail to marshal.
 func encode(v any) []byte {
 	b, err := json.Marshal(v)
@@ -109,4 +113,8 @@ type inbound struct {
 	Type  string  `json:"type"`
 	Text  *string `json:"text"`
 	Nonce string  `json:"nonce"`
+	// After is the newest event id the sender had seen when it first
+	// sent this message: a copy of it stored since is recognised (see
+	// nonces.go).
+	After *int64 `json:"after"`
 }

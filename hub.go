@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"hash/maphash"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -35,7 +36,8 @@ type Hub struct {
 	loading  map[string]chan struct{} // rooms being read from the store; closed when done
 	claiming map[string]bool          // name keys whose login is being written to the store
 
-	recent recentPool // the events all rooms keep in memory (see remember)
+	recent    recentPool   // the events all rooms keep in memory (see remember)
+	nonceSeed maphash.Seed // keys the rooms' memory of nonces (see nonces.go)
 
 	// conns finds our client for a melody session. A map here costs a
 	// few bytes per socket; melody's per-session Keys map costs ~350.
@@ -55,7 +57,7 @@ func newHub(cfg Config, store Store, now func() time.Time, log *slog.Logger) *Hu
 		cfg: cfg, store: store, log: log, now: now,
 		users: map[string]*user{}, sessions: map[string]*user{}, rooms: map[string]*room{},
 		loading: map[string]chan struct{}{}, claiming: map[string]bool{}, conns: map[*melody.Session]*client{},
-		stopSweep: make(chan struct{}), swept: make(chan struct{}),
+		stopSweep: make(chan struct{}), swept: make(chan struct{}), nonceSeed: maphash.MakeSeed(),
 	}
 	h.recent.limit = cfg.HistoryMemory
 	h.limits = newAddrLimits(cfg, func() time.Time { return h.now() })

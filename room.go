@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"log/slog"
 	"slices"
 	"time"
@@ -41,6 +40,7 @@ type op struct {
 	kind  opKind
 	c     *client
 	since int64 // opSubscribe: -1 for a fresh connection
+	after int64 // opMessage: the newest id its sender had seen when it first sent it, or -1
 	text  string
 	nonce string
 	key   string // opGrace, opKick
@@ -80,6 +80,8 @@ type room struct {
 	lines   []line
 	origins []originOf
 
+	nonces nonces // the newest messages' nonces, to recognise copies (see nonces.go)
+
 	joining []joiner // sockets to welcome once the batch is committed
 	// reading holds sockets whose replay is being read from the store
 	// (see readReplay), with the last id the read covers: their join is
@@ -111,8 +113,7 @@ type joiner struct {
 type originOf struct {
 	c      *client
 	nonce  string
-	stored int   // index into batch, or -1 once found to be a copy
-	dup    int64 // the message this one repeats, when it is a copy (see commit)
+	copyOf int // i+1 when this message repeats batch[i]'s nonce: not stored, answered with duplicate
 }
 
 type line struct {
@@ -134,6 +135,10 @@ func newRoom(h *Hub, name string, newest []Event) *room {
 	for _, e := range newest {
 		r.remember(e.ID, encode(e.wire()))
 	}
+	// Any stored message may be a copy's first: until the room has
+	// remembered some nonces, a resend that says how far back to look
+	// is looked for in the store.
+	r.nonces = nonces{seed: h.nonceSeed, floor: r.lastID}
 	return r
 }
 
@@ -243,6 +248,22 @@ func (r *room) handle(o op) {
 			o.c.sendError(codeUnavailable, "You are not in this room any more; reconnect.", o.nonce)
 			return
 		}
+		if o.nonce != "" {
+			k, id, err := r.findCopy(o.c.user.name, o.nonce, o.after)
+			switch {
+			case err != nil:
+				r.log.Error("looking for a copy failed", "err", err)
+				o.c.sendError(codeUnavailable, "Your message was not saved; try again.", o.nonce)
+				return
+			case id > 0:
+				o.c.write(duplicateFrame(id, o.nonce))
+				return
+			case id < 0: // in this batch: answered once it is committed
+				r.origins = append(r.origins, originOf{c: o.c, nonce: o.nonce, copyOf: int(-id)})
+				return
+			}
+			r.nonces.pending(k, len(r.batch))
+		}
 		r.add(Event{Type: typeMessage, User: o.c.user.name, UserKey: o.c.user.key, Text: o.text, Nonce: o.nonce, TS: r.hub.now()}, o.c)
 	case opSubscribe:
 		r.subscribe(o.c, o.since)
@@ -312,7 +333,7 @@ func (r *room) add(e Event, origin *client) {
 	r.batch = append(r.batch, e)
 	r.lines = append(r.lines, line{stored: len(r.batch) - 1})
 	if origin != nil {
-		r.origins = append(r.origins, originOf{c: origin, nonce: e.Nonce, stored: len(r.batch) - 1})
+		r.origins = append(r.origins, originOf{c: origin, nonce: e.Nonce})
 	}
 }
 
@@ -331,8 +352,26 @@ func (r *room) flush() {
 		return
 	}
 	defer r.resetBatch()
-	if !r.commit() || len(r.lines) == 0 {
-		return
+	if len(r.batch) > 0 {
+		for i := range r.batch {
+			r.batch[i].ID = r.lastID + int64(i) + 1
+		}
+		// No deadline: the driver would start a goroutine per statement
+		// to watch it, on the latency path, and a commit that hangs on a
+		// stuck disk would not be interrupted by it anyway.
+		err := r.hub.store.AppendEvents(context.Background(), r.name, r.batch)
+		if err != nil {
+			r.log.Error("commit failed", "events", len(r.batch), "err", err)
+			for _, e := range r.batch {
+				if e.Nonce != "" {
+					delete(r.nonces.ids, r.nonces.key(e.User, e.Nonce))
+				}
+			}
+			for _, o := range r.origins {
+				o.c.sendError(codeUnavailable, "Your message was not saved; try again.", o.nonce)
+			}
+			return
+		}
 	}
 	var frame bytes.Buffer
 	for i, l := range r.lines {
@@ -344,6 +383,9 @@ func (r *room) flush() {
 			e := &r.batch[l.stored]
 			raw = encode(e.wire())
 			r.remember(e.ID, raw)
+			if e.Nonce != "" {
+				r.nonces.committed(r.nonces.key(e.User, e.Nonce), e.ID)
+			}
 		}
 		frame.Write(raw)
 	}
@@ -351,65 +393,12 @@ func (r *room) flush() {
 	for c := range r.clients {
 		c.write(msg)
 	}
-	r.lastFrame = time.Now()
-}
-
-// commit numbers the batch's stored events and commits them. A message
-// the store recognises as a copy leaves the batch, and the rest is
-// numbered again and committed; once that commit holds, the copy's sender
-// is told which message it repeats. On any other failure nothing is
-// stored and every sender gets an "unavailable" error with their nonce.
-func (r *room) commit() bool {
-	for len(r.batch) > 0 {
-		for i := range r.batch {
-			r.batch[i].ID = r.lastID + int64(i) + 1
-		}
-		// No deadline: the driver would start a goroutine per statement
-		// to watch it, on the latency path, and a commit that hangs on a
-		// stuck disk would not be interrupted by it anyway.
-		err := r.hub.store.AppendEvents(context.Background(), r.name, r.batch)
-		var dup *DuplicateError
-		if errors.As(err, &dup) && dup.Index < len(r.batch) {
-			r.unstore(dup.Index, dup.ID)
-			continue
-		}
-		if err != nil {
-			r.log.Error("commit failed", "events", len(r.batch), "err", err)
-			for _, o := range r.origins {
-				o.c.sendError(codeUnavailable, "Your message was not saved; try again.", o.nonce)
-			}
-			return false
-		}
-		break
-	}
 	for _, o := range r.origins {
-		if o.dup > 0 {
-			o.c.write(encode(duplicateEvent{Type: typeDuplicate, ID: o.dup, Nonce: o.nonce}))
+		if o.copyOf > 0 {
+			o.c.write(duplicateFrame(r.batch[o.copyOf-1].ID, o.nonce))
 		}
 	}
-	return true
-}
-
-// unstore takes batch[i], a copy of message id, out of the batch. id may
-// be of a message earlier in the same batch (two tabs sending one outbox
-// at once): the store found it in the failed transaction, and as copies
-// are found in batch order, renumbering never moves an earlier message.
-func (r *room) unstore(i int, id int64) {
-	r.batch = slices.Delete(r.batch, i, i+1)
-	r.lines = slices.DeleteFunc(r.lines, func(l line) bool { return l.stored == i })
-	for j := range r.lines {
-		if r.lines[j].stored > i {
-			r.lines[j].stored--
-		}
-	}
-	for k := range r.origins {
-		switch o := &r.origins[k]; {
-		case o.stored == i:
-			o.stored, o.dup = -1, id
-		case o.stored > i:
-			o.stored--
-		}
-	}
+	r.lastFrame = time.Now()
 }
 
 // resetBatch empties the batch for the next one. It keeps the arrays

@@ -16,12 +16,16 @@ import (
 type Store interface {
 	// AppendEvents commits events (ids already assigned by the room's
 	// single writer) in one transaction. A join also records the user as
-	// present in the room, a leave removes them. A message repeating its
-	// user's nonce in the room fails it all with a *DuplicateError.
+	// present in the room, a leave removes them.
 	AppendEvents(ctx context.Context, room string, evs []Event) error
 	// Events returns up to limit events with after < id < before, the
 	// newest ones, oldest first. before <= 0 means no upper bound.
 	Events(ctx context.Context, room string, after, before int64, limit int) ([]Event, error)
+	// FindNonce returns the id of user's message with nonce in room, among
+	// ids after < id <= upTo, or 0. It reads those rows one by one (an
+	// index of nonces would cost every insert more than the lookups it
+	// saves: see the room's nonces), so callers bound the range.
+	FindNonce(ctx context.Context, room, user, nonce string, after, upTo int64) (int64, error)
 
 	PutSession(ctx context.Context, s SessionRecord) error // replaces any session holding the same name
 	DeleteSession(ctx context.Context, id string) error
@@ -35,20 +39,6 @@ type Store interface {
 
 	Ping(ctx context.Context) error
 	Close() error
-}
-
-// DuplicateError says that events[Index] of an AppendEvents repeats the
-// nonce of a message its user already stored in the room, as ID. Nothing
-// was stored. A client that did not see its message come back (a lost
-// socket, a reload, a duplicated tab) sends it again with the same nonce,
-// and this is how it is stored once.
-type DuplicateError struct {
-	Index int
-	ID    int64
-}
-
-func (e *DuplicateError) Error() string {
-	return fmt.Sprintf("event %d repeats the nonce of stored message %d", e.Index, e.ID)
 }
 
 type SessionRecord struct {
@@ -120,18 +110,6 @@ var migrations = []string{
 		left_at  INTEGER NOT NULL DEFAULT 0,
 		PRIMARY KEY (room, name_key)
 	) WITHOUT ROWID;`,
-	// A nonce is stored once per user and room (see DuplicateError). A
-	// database from before may hold copies of a message (a resend the
-	// server could not recognise): the later copies keep their text and
-	// id but give up the nonce, so that the index can be built. One sort,
-	// not a lookup per row: a big history must not make the upgrade slow.
-	`UPDATE events SET nonce = '' WHERE (room, id) IN (
-		SELECT room, id FROM (
-			SELECT room, id, row_number() OVER (PARTITION BY room, user, nonce ORDER BY id) AS n
-			FROM events WHERE nonce <> ''
-		) WHERE n > 1
-	);
-	CREATE UNIQUE INDEX events_nonce ON events (room, user, nonce) WHERE nonce <> '';`,
 }
 
 func OpenSQLite(dir string, fullSync bool) (*SQLite, error) {
@@ -212,10 +190,6 @@ func (s *SQLite) migrate() error {
 	return nil
 }
 
-// AppendEvents commits evs in one transaction. A message that repeats a
-// nonce of its user in the room fails the whole of it with a
-// *DuplicateError naming the message; the index makes the check part of
-// the insert, so a message that is not a copy costs no lookup.
 func (s *SQLite) AppendEvents(ctx context.Context, room string, evs []Event) error {
 	if len(evs) == 1 && evs[0].Type == typeMessage {
 		// One message, the usual batch in a quiet room: a single
@@ -223,7 +197,7 @@ func (s *SQLite) AppendEvents(ctx context.Context, room string, evs []Event) err
 		// COMMIT round trips on the latency path.
 		e := evs[0]
 		_, err := s.insert.ExecContext(ctx, room, e.ID, e.Type, e.User, e.Text, e.Nonce, e.TS.UnixMilli())
-		return s.duplicate(ctx, s.w, err, room, 0, e)
+		return err
 	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -231,9 +205,9 @@ func (s *SQLite) AppendEvents(ctx context.Context, room string, evs []Event) err
 	}
 	defer tx.Rollback()
 	ins := tx.StmtContext(ctx, s.insert)
-	for i, e := range evs {
+	for _, e := range evs {
 		if _, err := ins.ExecContext(ctx, room, e.ID, e.Type, e.User, e.Text, e.Nonce, e.TS.UnixMilli()); err != nil {
-			return s.duplicate(ctx, tx, err, room, i, e)
+			return err
 		}
 		switch e.Type {
 		case typeJoin:
@@ -247,32 +221,6 @@ func (s *SQLite) AppendEvents(ctx context.Context, room string, evs []Event) err
 	}
 	return tx.Commit()
 }
-
-// querier is what duplicate needs of a *sql.DB or *sql.Tx.
-type querier interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-// duplicate turns err, the failed insert of evs[i], into a *DuplicateError
-// when the nonce index refused it, with the id of the stored message it
-// repeats. Any other error is returned as it is.
-func (s *SQLite) duplicate(ctx context.Context, q querier, err error, room string, i int, e Event) error {
-	var se interface{ Code() int }
-	if err == nil || e.Nonce == "" || !errors.As(err, &se) || se.Code() != sqliteConstraintUnique {
-		return err
-	}
-	var id int64
-	if qerr := q.QueryRowContext(ctx, `SELECT id FROM events WHERE room = ? AND user = ? AND nonce = ?`, room, e.User, e.Nonce).Scan(&id); qerr != nil {
-		return errors.Join(err, qerr)
-	}
-	return &DuplicateError{Index: i, ID: id}
-}
-
-// sqliteConstraintUnique is SQLITE_CONSTRAINT_UNIQUE, the extended code of
-// a UNIQUE index refusing a row. The events table's primary key would
-// refuse with SQLITE_CONSTRAINT_PRIMARYKEY instead, so this one can only
-// be the nonce index.
-const sqliteConstraintUnique = 2067
 
 func (s *SQLite) Events(ctx context.Context, room string, after, before int64, limit int) ([]Event, error) {
 	if before <= 0 {
@@ -301,6 +249,16 @@ func (s *SQLite) Events(ctx context.Context, room string, after, before int64, l
 		evs[i], evs[j] = evs[j], evs[i]
 	}
 	return evs, nil
+}
+
+func (s *SQLite) FindNonce(ctx context.Context, room, user, nonce string, after, upTo int64) (int64, error) {
+	var id int64
+	err := s.r.QueryRowContext(ctx, `SELECT id FROM events WHERE room = ? AND id > ? AND id <= ? AND user = ? AND nonce = ? LIMIT 1`,
+		room, after, upTo, user, nonce).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return id, err
 }
 
 func (s *SQLite) PutSession(ctx context.Context, r SessionRecord) error {

@@ -367,7 +367,14 @@ func (h *Hub) receive(c *client, data []byte) bool {
 	case n > maxTextLen:
 		return refuse(codeTooLong, "A message has at most 2000 characters.", in.Nonce)
 	}
-	if !c.room.send(op{kind: opMessage, c: c, text: text, nonce: in.Nonce}) {
+	after := int64(-1)
+	if in.After != nil {
+		if *in.After < 0 || in.Nonce == "" {
+			return refuse(codeInvalid, "after is the id of an event, and goes with a nonce.", in.Nonce)
+		}
+		after = *in.After
+	}
+	if !c.room.send(op{kind: opMessage, c: c, text: text, nonce: in.Nonce, after: after}) {
 		return refuse(codeUnavailable, "The server is restarting; your message was not saved.", in.Nonce)
 	}
 	return true

@@ -117,6 +117,9 @@ func TestBadFramesKeepSocketOpen(t *testing.T) {
 		{"blank text", `{"type":"message","text":" \n\t ","nonce":"x3"}`, "invalid", "x3"},
 		{"too long", `{"type":"message","text":"` + strings.Repeat("字", 2001) + `","nonce":"x4"}`, "too_long", "x4"},
 		{"long nonce", `{"type":"message","text":"hi","nonce":"` + strings.Repeat("n", 65) + `"}`, "invalid", ""},
+		{"negative after", `{"type":"message","text":"hi","nonce":"x5","after":-1}`, "invalid", "x5"},
+		{"after without nonce", `{"type":"message","text":"hi","after":3}`, "invalid", ""},
+		{"after not a number", `{"type":"message","text":"hi","nonce":"x6","after":"3"}`, "invalid", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

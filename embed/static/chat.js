@@ -75,7 +75,7 @@
     ready: false,        // replay done: live, and pending messages may go
     replayUntil: 0,
     attempt: 0,
-    pending: new Map(),  // nonce -> {text, status: "queued"|"sent"|"failed", el}
+    pending: new Map(),  // nonce -> {text, status: "queued"|"sent"|"failed", after (see transmit), el}
     unread: 0,
     newCount: 0,
   };
@@ -557,14 +557,19 @@
     }
   }
 
+  // after tells the server how far back a copy of this message could be
+  // stored: any copy has a higher id than the newest the page had seen
+  // when it first sent it. That is the id to keep, not the page's last
+  // id at a resend: a truncated replay leaves a gap before it.
   function transmit(p) {
+    if (p.after === undefined) p.after = state.lastId;
     setPending(p, "sent");
-    state.ws.send(JSON.stringify({ type: "message", text: p.text, nonce: p.nonce }));
+    state.ws.send(JSON.stringify({ type: "message", text: p.text, nonce: p.nonce, after: p.after }));
     setTimeout(() => { if (state.pending.get(p.nonce) === p && p.status === "sent") checkAlive(); }, SUSPECT_MS);
   }
 
-  function addPending(nonce, value, status) {
-    const p = { nonce, text: value, status, el: null };
+  function addPending(nonce, value, status, after) {
+    const p = { nonce, text: value, status, after, el: null };
     p.el = pendingEl(p);
     state.pending.set(p.nonce, p);
     pendingList.append(p.el);
@@ -596,7 +601,7 @@
   let loggingOut = false;
   function saveOutbox() {
     if (loggingOut) return;
-    const items = [...state.pending.values()].map((p) => ({ nonce: p.nonce, text: p.text, failed: p.status === "failed" }));
+    const items = [...state.pending.values()].map((p) => ({ nonce: p.nonce, text: p.text, after: p.after, failed: p.status === "failed" }));
     try {
       if (items.length === 0 && !text.value) sessionStorage.removeItem(OUTBOX);
       else sessionStorage.setItem(OUTBOX, JSON.stringify({ user: me, lastId: state.lastId, items, draft: text.value }));
@@ -613,7 +618,10 @@
       state.oldestId = saved.lastId + 1; // what came before loads as older history
     }
     for (const it of saved.items) {
-      if (typeof it.nonce === "string" && typeof it.text === "string") addPending(it.nonce, it.text, it.failed ? "failed" : "queued");
+      // Kept by a page before after was: no copy of it has an id the
+      // page had seen, so the saved last id serves.
+      const after = Number.isInteger(it.after) ? it.after : Number.isInteger(saved.lastId) ? saved.lastId : undefined;
+      if (typeof it.nonce === "string" && typeof it.text === "string") addPending(it.nonce, it.text, it.failed ? "failed" : "queued", after);
     }
   }
 
