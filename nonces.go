@@ -31,8 +31,11 @@ const (
 	// with traffic, nothing for one without.
 	nonceMemory = 512
 	// nonceScan bounds the store read for a copy older than the room
-	// remembers: a few milliseconds on the room's writer. A client that
-	// says after further back is checked among the newest this many.
+	// remembers: about 1 ms on the room's writer here, and only a message
+	// whose after is older than what the room remembers pays it (a
+	// client that sends one anyway is paced by MSG_RATE like any other).
+	// A client that says after further back is checked among the newest
+	// this many.
 	nonceScan = 10000
 )
 
