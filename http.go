@@ -1,17 +1,19 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"html/template"
-	"io"
 	"io/fs"
 	"net/http"
 	"net/url"
 	"path"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -28,17 +30,28 @@ const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 's
 // assets holds the embedded static files with a content hash each: embedded
 // files have no modification time, so caching works by ETag and by
 // versioned URLs (?v=hash) that may be cached forever.
+//
+// The chat page's script is ES modules that import each other. They share
+// one version, the hash of all of them, and their imports carry it, so a
+// page's modules are all cached forever and all replaced together: an
+// import without it would be revalidated on every page load, one round
+// trip more on a phone, and a version per module could not name modules
+// that import each other.
 type assets struct {
-	fs   fs.FS
+	body map[string][]byte
 	hash map[string]string
 }
+
+// moduleImport matches the specifier of an import between our modules.
+var moduleImport = regexp.MustCompile(`(from\s+"\./[\w-]+\.js)"`)
 
 func loadAssets() (*assets, error) {
 	sub, err := fs.Sub(embedded, "embed/static")
 	if err != nil {
 		return nil, err
 	}
-	a := &assets{fs: sub, hash: map[string]string{}}
+	a := &assets{body: map[string][]byte{}, hash: map[string]string{}}
+	modules := sha256.New()
 	err = fs.WalkDir(sub, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -48,9 +61,19 @@ func loadAssets() (*assets, error) {
 			return err
 		}
 		sum := sha256.Sum256(b)
-		a.hash[p] = hex.EncodeToString(sum[:6])
+		a.body[p], a.hash[p] = b, hex.EncodeToString(sum[:6])
+		if path.Ext(p) == ".js" {
+			fmt.Fprintf(modules, "%s\x00%x\x00", p, sum) // WalkDir goes in lexical order
+		}
 		return nil
 	})
+	version := hex.EncodeToString(modules.Sum(nil)[:6])
+	for p, b := range a.body {
+		if path.Ext(p) == ".js" {
+			a.body[p] = moduleImport.ReplaceAll(b, []byte(`$1?v=`+version+`"`))
+			a.hash[p] = version
+		}
+	}
 	return a, err
 }
 
@@ -66,19 +89,13 @@ func (a *assets) serve(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	f, err := a.fs.Open(name)
-	if err != nil {
-		http.NotFound(w, r)
-		return
-	}
-	defer f.Close()
 	w.Header().Set("ETag", `"`+h+`"`)
 	if r.URL.Query().Get("v") == h {
 		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 	} else {
 		w.Header().Set("Cache-Control", "no-cache") // revalidate with the ETag
 	}
-	http.ServeContent(w, r, name, time.Time{}, f.(io.ReadSeeker))
+	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(a.body[name]))
 }
 
 type server struct {

@@ -5,6 +5,7 @@ import (
 	"html"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -224,6 +225,36 @@ func TestStaticAssetsCache(t *testing.T) {
 	}
 	if resp, _ := ts.get(t, "/static/nothing.js", nil); resp.StatusCode != 404 {
 		t.Errorf("missing asset: %d", resp.StatusCode)
+	}
+
+	// The chat page's modules, and every import among them, carry one
+	// version, so that all of them are cached forever.
+	_, page = ts.get(t, "/r/lobby", ts.MustLogin(t, "alice"))
+	m := regexp.MustCompile(`<script type="module" src="(/static/chat\.js\?v=(\w+))"></script>`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("the chat page does not load a versioned module")
+	}
+	seen := map[string]bool{}
+	for todo := []string{m[1]}; len(todo) > 0; {
+		u := todo[0]
+		todo = todo[1:]
+		if seen[u] {
+			continue
+		}
+		seen[u] = true
+		resp, body := ts.get(t, u, nil)
+		if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Cache-Control"), "immutable") || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript") {
+			t.Errorf("%s: %d %q %q", u, resp.StatusCode, resp.Header.Get("Cache-Control"), resp.Header.Get("Content-Type"))
+		}
+		for _, imp := range regexp.MustCompile(`from\s+"\./([^"]+)"`).FindAllStringSubmatch(body, -1) {
+			if !strings.HasSuffix(imp[1], ".js?v="+m[2]) {
+				t.Errorf("%s imports %q, want the version %s", u, imp[1], m[2])
+			}
+			todo = append(todo, "/static/"+imp[1])
+		}
+	}
+	if len(seen) < 6 {
+		t.Errorf("found %d modules from chat.js, want all six", len(seen))
 	}
 }
 

@@ -1,0 +1,48 @@
+// English and Simplified Chinese, from the browser's language.
+
+export const lang = /^zh\b/i.test((navigator.languages && navigator.languages[0]) || navigator.language || "") ? "zh" : "en";
+export const locale = lang === "zh" ? "zh-CN" : undefined;
+const STR = {
+  // Keys are the English text; en lists only the strings that differ
+  // from their key (and the error codes), as the server's i18n.go does.
+  en: {
+    "{n} new messages": "{n} new messages ↓", "1 new message": "1 new message ↓",
+    "Waiting for connection": "Will send when connected",
+    "Beginning of #{room}": "This is the beginning of #{room}.",
+    "invalid": "That message could not be sent.", "too_long": "Messages have at most 2000 characters.",
+    "rate_limited": "You are sending too fast; wait a moment.", "unavailable": "The server could not save that; try again.",
+  },
+  zh: {
+    "Go to room": "前往房间", "Room": "房间", "Go": "前往", "Log out": "退出", "Online": "在线",
+    "Message": "消息", "Message #{room}": "发送到 #{room}", "Send": "发送",
+    "{n} online": "{n} 人在线", "Connected": "已连接", "Connecting…": "连接中…",
+    "Reconnecting in {n} s…": "{n} 秒后重新连接…", "Offline": "离线",
+    "Too many connections from your network; reconnecting in {n} s…": "你的网络连接过多，{n} 秒后重新连接…",
+    "Too many new rooms opened from your network; reconnecting in {n} s…": "你的网络新开的房间过多，{n} 秒后重新连接…",
+    "Server unavailable; reconnecting in {n} s…": "服务器暂不可用，{n} 秒后重新连接…",
+    "The server does not accept connections from this page's address; reconnecting in {n} s…": "服务器不接受来自此页面地址的连接，{n} 秒后重新连接…",
+    "{n} new messages": "{n} 条新消息 ↓", "1 new message": "1 条新消息 ↓",
+    "joined": "加入了房间", "left": "离开了房间", "Sending…": "发送中…", "Not sent": "未发送", "Retry": "重试",
+    "Waiting for connection": "连接后发送",
+    "Beginning of #{room}": "这是 #{room} 的开始。", "Loading older messages…": "正在加载更早的消息…",
+    "Today": "今天", "Yesterday": "昨天", "{n} characters left": "还可输入 {n} 字",
+    "{n} characters too many": "超出 {n} 字",
+    "invalid": "这条消息无法发送。", "too_long": "消息最多 2000 字。",
+    "rate_limited": "发送太快了，请稍等。", "unavailable": "服务器未能保存，请重试。",
+    "Room names have 1–32 letters, digits, - or _.": "房间名为 1–32 个字母、数字、- 或 _。",
+    "Could not load older messages.": "无法加载更早的消息。", "Messages": "消息",
+  },
+};
+export const t = (key, vars = {}) => {
+  let s = STR[lang][key] ?? STR.en[key] ?? key;
+  for (const [k, v] of Object.entries(vars)) s = s.replaceAll(`{${k}}`, String(v));
+  return s;
+};
+
+// translatePage fills the page's own labels (data-i18n*) in the language.
+export function translatePage(room) {
+  document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+  for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n, { room });
+  for (const el of document.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder, { room });
+  for (const el of document.querySelectorAll("[data-i18n-label]")) el.setAttribute("aria-label", t(el.dataset.i18nLabel, { room }));
+}

@@ -1,0 +1,132 @@
+// Sending, and what the server has not confirmed yet: shown as pending,
+// sent again after a reconnect, and kept through a reload.
+import { t } from "./i18n.js";
+import { room, me, MAX_LEN, state, pendingList, text, sendBtn, counter } from "./state.js";
+import { messageEl, toBottom } from "./view.js";
+import { checkAlive, SUSPECT_MS } from "./socket.js";
+
+// ---- sending
+function nonce() {
+  const b = new Uint8Array(12);
+  crypto.getRandomValues(b);
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+function pendingEl(p) {
+  const li = messageEl({ user: me, text: p.text }, false, "pending");
+  const note = document.createElement("span");
+  note.className = "pending-note";
+  li.append(note);
+  return li;
+}
+
+export function setPending(p, status) {
+  p.status = status;
+  saveOutbox();
+  const note = p.el.querySelector(".pending-note");
+  p.el.classList.toggle("failed", status === "failed");
+  note.replaceChildren(status === "failed" ? t("Not sent") : state.ready ? t("Sending…") : t("Waiting for connection"));
+  if (status === "failed") {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "retry";
+    b.textContent = t("Retry");
+    b.addEventListener("click", () => {
+      if (state.pending.get(p.nonce) !== p) return; // delivered meanwhile
+      setPending(p, "queued");
+      if (state.ready) transmit(p);
+    });
+    note.append(" ", b);
+  }
+}
+
+// after tells the server how far back a copy of this message could be
+// stored: any copy has a higher id than the newest the page had seen
+// when it first sent it. That is the id to keep, not the page's last
+// id at a resend: a truncated replay leaves a gap before it.
+export function transmit(p) {
+  if (p.after === undefined) p.after = state.lastId;
+  setPending(p, "sent");
+  state.ws.send(JSON.stringify({ type: "message", text: p.text, nonce: p.nonce, after: p.after }));
+  setTimeout(() => { if (state.pending.get(p.nonce) === p && p.status === "sent") checkAlive(); }, SUSPECT_MS);
+}
+
+function addPending(nonce, value, status, after) {
+  const p = { nonce, text: value, status, after, el: null };
+  p.el = pendingEl(p);
+  state.pending.set(p.nonce, p);
+  pendingList.append(p.el);
+  setPending(p, status);
+  return p;
+}
+
+export function send() {
+  const value = text.value.trim();
+  if (!value || [...value].length > MAX_LEN) return;
+  text.value = "";
+  const p = addPending(nonce(), value, "queued");
+  if (state.ready) transmit(p);
+  updateComposer();
+  toBottom();
+}
+
+// confirmed drops a message from the outbox: the server has it.
+export function confirmed(nonce) {
+  const p = state.pending.get(nonce);
+  if (p) { p.el.remove(); state.pending.delete(nonce); saveOutbox(); }
+}
+
+// ---- surviving a reload
+// What the server has not confirmed, and the draft, are kept in
+// sessionStorage too: a reload, or a phone's browser discarding the tab
+// in the background, would otherwise lose what was typed offline. It is
+// per tab, so other tabs do not send the same messages, and per room. The
+// page that comes back resumes from the saved last id, as a reconnect
+// does: the replay brings back any of these the server did store (by
+// nonce), and only the others are sent. (Any message of ours the page
+// had not seen by that id has a higher one, as the room's ids follow
+// commit order.)
+const OUTBOX_PREFIX = "chat.outbox.", OUTBOX = OUTBOX_PREFIX + room;
+let loggingOut = false;
+export function saveOutbox() {
+  if (loggingOut) return;
+  const items = [...state.pending.values()].map((p) => ({ nonce: p.nonce, text: p.text, after: p.after, failed: p.status === "failed" }));
+  try {
+    if (items.length === 0 && !text.value) sessionStorage.removeItem(OUTBOX);
+    else sessionStorage.setItem(OUTBOX, JSON.stringify({ user: me, lastId: state.lastId, items, draft: text.value }));
+  } catch { /* storage full or turned off: the page works without it */ }
+}
+// forgetOutboxes ends what this tab kept, for every room: on logout.
+export function forgetOutboxes() {
+  loggingOut = true;
+  for (const k of Object.keys(sessionStorage)) if (k.startsWith(OUTBOX_PREFIX)) sessionStorage.removeItem(k);
+}
+
+export function restoreOutbox() {
+  let saved = null;
+  try { saved = JSON.parse(sessionStorage.getItem(OUTBOX)); } catch { /* nothing usable */ }
+  if (!saved || saved.user !== me || !Array.isArray(saved.items)) return;
+  if (typeof saved.draft === "string") text.value = saved.draft;
+  if (saved.items.length === 0) return;
+  if (saved.lastId > 0) {
+    state.lastId = saved.lastId;
+    state.oldestId = saved.lastId + 1; // what came before loads as older history
+  }
+  for (const it of saved.items) {
+    // Kept by a page before after was: no copy of it has an id the
+    // page had seen, so the saved last id serves.
+    const after = Number.isInteger(it.after) ? it.after : Number.isInteger(saved.lastId) ? saved.lastId : undefined;
+    if (typeof it.nonce === "string" && typeof it.text === "string") addPending(it.nonce, it.text, it.failed ? "failed" : "queued", after);
+  }
+}
+
+export function updateComposer() {
+  const len = [...text.value.trim()].length;
+  const left = MAX_LEN - len;
+  counter.hidden = left > 200;
+  counter.textContent = left >= 0 ? t("{n} characters left", { n: left }) : t("{n} characters too many", { n: -left });
+  counter.classList.toggle("over", left < 0);
+  sendBtn.disabled = len === 0 || left < 0;
+  text.style.height = "auto";
+  text.style.height = Math.min(text.scrollHeight, 160) + "px";
+}

@@ -1,0 +1,34 @@
+// What the modules of the chat page share: the room and user the server
+// rendered the page for, its elements, and the state of the conversation.
+
+export const $ = (id) => document.getElementById(id);
+export const room = document.body.dataset.room;
+export const me = document.body.dataset.user;
+export const MAX_LEN = 2000;
+export const PAGE = 50;
+// A tab left open in a busy room would otherwise grow without end (and
+// a phone slow down with it): past MAX_SHOWN events, while the reader is
+// at the bottom, only the newest KEEP_SHOWN stay; scrolling up loads
+// the older ones again from the history API.
+export const MAX_SHOWN = 1000, KEEP_SHOWN = 500;
+
+export const log = $("log"), list = $("messages"), pendingList = $("pending"), top = $("history-top");
+export const text = $("text"), sendBtn = $("send"), counter = $("counter"), errBox = $("composer-error");
+export const newBtn = $("new-messages"), statusEl = $("status");
+export const baseTitle = document.title;
+export const state = {
+  events: [],          // stored events on screen, by id
+  lastId: 0,           // newest id seen: the resume point
+  oldestId: 0,         // oldest id on screen
+  reachedStart: false,
+  loadingOlder: false,
+  ws: null,
+  opened: false,       // the current socket got its welcome
+  ready: false,        // replay done: live, and pending messages may go
+  replayUntil: 0,
+  attempt: 0,
+  pending: new Map(),  // nonce -> {text, status: "queued"|"sent"|"failed", after (see transmit), el}
+  unread: 0,
+  newCount: 0,
+};
+

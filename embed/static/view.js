@@ -1,0 +1,212 @@
+// Showing the conversation: events as list items, the history above them
+// (loaded on scroll), the online list, errors, and the unread count.
+// User text only ever reaches the DOM through textContent and text nodes.
+import { t, locale } from "./i18n.js";
+import { $, me, room, PAGE, KEEP_SHOWN, state, log, list, top, errBox, newBtn, baseTitle } from "./state.js";
+import { sessionEnded } from "./socket.js";
+
+// ---- time
+const hm = new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+const full = new Intl.DateTimeFormat(locale, { dateStyle: "full", timeStyle: "medium" });
+const longDate = new Intl.DateTimeFormat(locale, { dateStyle: "long" });
+const dayKey = (d) => `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`;
+function dayLabel(d) {
+  const today = new Date();
+  const yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1);
+  if (dayKey(d) === dayKey(today)) return t("Today");
+  if (dayKey(d) === dayKey(yesterday)) return t("Yesterday");
+  return longDate.format(d);
+}
+function timeEl(d) {
+  const el = document.createElement("time");
+  el.dateTime = d.toISOString();
+  el.textContent = hm.format(d);
+  el.title = full.format(d);
+  return el;
+}
+
+// ---- rendering
+// Links become <a> only for http(s) URLs; everything else stays text.
+const URL_RE = /\bhttps?:\/\/[^\s<>"'`]+/gi;
+function withLinks(s) {
+  const frag = document.createDocumentFragment();
+  let last = 0, m;
+  URL_RE.lastIndex = 0;
+  while ((m = URL_RE.exec(s))) {
+    let url = m[0];
+    const trail = url.match(/[.,;:!?)\]}'"。，；：！？）》」]+$/);
+    if (trail) url = url.slice(0, url.length - trail[0].length);
+    frag.append(s.slice(last, m.index));
+    const a = document.createElement("a");
+    a.href = url;
+    a.textContent = url;
+    a.rel = "noopener noreferrer nofollow";
+    a.target = "_blank";
+    frag.append(a);
+    last = m.index + url.length;
+    URL_RE.lastIndex = last;
+  }
+  frag.append(s.slice(last));
+  return frag;
+}
+
+export function messageEl(ev, grouped, extraClass) {
+  const li = document.createElement("li");
+  li.className = "msg" + (ev.user === me ? " mine" : "") + (grouped ? " grouped" : "") + (extraClass ? " " + extraClass : "");
+  if (ev.id) li.dataset.id = ev.id;
+  const d = ev.ts ? new Date(ev.ts) : new Date();
+  if (!grouped) {
+    const head = document.createElement("div");
+    head.className = "meta";
+    const who = document.createElement("span");
+    who.className = "author";
+    who.textContent = ev.user;
+    head.append(who, timeEl(d));
+    li.append(head);
+  } else {
+    const side = timeEl(d);
+    side.className = "side-time";
+    li.append(side);
+  }
+  const p = document.createElement("p");
+  p.className = "text";
+  p.append(withLinks(ev.text));
+  li.append(p);
+  return li;
+}
+
+function systemEl(ev) {
+  const li = document.createElement("li");
+  li.className = "system";
+  li.dataset.id = ev.id;
+  const d = new Date(ev.ts);
+  const who = document.createElement("span");
+  who.className = "author";
+  who.textContent = ev.user;
+  li.append(who, " " + t(ev.type === "join" ? "joined" : "left") + " · ", timeEl(d));
+  return li;
+}
+
+export function nodesFor(ev, prev) {
+  const out = [];
+  const d = new Date(ev.ts);
+  const pd = prev && new Date(prev.ts);
+  if (!prev || dayKey(pd) !== dayKey(d)) {
+    const li = document.createElement("li");
+    li.className = "divider";
+    li.setAttribute("role", "separator");
+    li.textContent = dayLabel(d);
+    out.push(li);
+  }
+  if (ev.type === "message") {
+    const grouped = !!prev && prev.type === "message" && prev.user === ev.user &&
+      dayKey(pd) === dayKey(d) && d - pd < 5 * 60 * 1000;
+    out.push(messageEl(ev, grouped));
+  } else {
+    out.push(systemEl(ev));
+  }
+  return out;
+}
+
+export function renderAll() {
+  const nodes = [];
+  let prev = null;
+  for (const ev of state.events) {
+    nodes.push(...nodesFor(ev, prev));
+    prev = ev;
+  }
+  list.replaceChildren(...nodes);
+  renderTop();
+}
+
+export function renderTop() {
+  if (state.reachedStart) top.textContent = t("Beginning of #{room}", { room });
+  else if (state.loadingOlder) top.textContent = t("Loading older messages…");
+  else top.textContent = "";
+}
+
+// ---- scrolling
+export const atBottom = () => log.scrollHeight - log.scrollTop - log.clientHeight < 48;
+export const toBottom = () => { log.scrollTop = log.scrollHeight; };
+export function showNew() {
+  if (state.newCount === 0) { newBtn.hidden = true; return; }
+  newBtn.textContent = state.newCount === 1 ? t("1 new message") : t("{n} new messages", { n: state.newCount });
+  newBtn.hidden = false;
+}
+
+// loadOlder fetches the page before the oldest event on screen and keeps
+// the reader where they were.
+export async function loadOlder() {
+  if (state.loadingOlder || state.reachedStart || state.oldestId === 0) return;
+  if (state.oldestId <= 1) { state.reachedStart = true; renderTop(); return; }
+  state.loadingOlder = true;
+  renderTop();
+  try {
+    const url = `/api/rooms/${encodeURIComponent(room)}/messages?before=${state.oldestId}&limit=${PAGE}`;
+    let res = await fetch(url, { credentials: "same-origin" });
+    // Paced by the server (HISTORY_RATE): keep "Loading…" up and ask
+    // again when it says, rather than call it a failure.
+    while (res.status === 429) {
+      await new Promise((ok) => setTimeout(ok, (Number(res.headers.get("Retry-After")) || 1) * 1000));
+      res = await fetch(url, { credentials: "same-origin" });
+    }
+    if (res.status === 401) return sessionEnded();
+    if (!res.ok) throw new Error(String(res.status));
+    const { events } = await res.json();
+    const older = events.filter((e) => e.id < state.oldestId);
+    if (older.length > 0) {
+      const fromBottom = log.scrollHeight - log.scrollTop;
+      state.events = older.concat(state.events);
+      state.oldestId = older[0].id;
+      if (state.oldestId <= 1) state.reachedStart = true;
+      renderAll();
+      log.scrollTop = log.scrollHeight - fromBottom;
+    }
+    if (events.length < PAGE) state.reachedStart = true;
+  } catch {
+    flashError(t("Could not load older messages."));
+  } finally {
+    state.loadingOlder = false;
+    renderTop();
+  }
+  fillViewport();
+}
+// trimShown lets go of all but the newest KEEP_SHOWN events on screen
+// (see MAX_SHOWN); only while the reader is at the bottom, so what they
+// are reading never moves.
+export function trimShown() {
+  state.events = state.events.slice(-KEEP_SHOWN);
+  state.oldestId = state.events[0].id;
+  state.reachedStart = state.oldestId <= 1;
+  renderAll();
+}
+// With few messages there is nothing to scroll, so load until there is.
+export function fillViewport() {
+  if (!state.reachedStart && log.scrollHeight <= log.clientHeight + 8) loadOlder();
+}
+
+// ---- presence
+const onlineBtn = $("online-toggle"), onlineNames = $("online-names");
+export function setOnline(names) {
+  onlineBtn.textContent = t("{n} online", { n: names.length });
+  onlineNames.replaceChildren(...names.map((n) => {
+    const li = document.createElement("li");
+    li.textContent = n;
+    if (n === me) li.className = "me";
+    return li;
+  }));
+}
+
+// ---- errors
+let errTimer = 0;
+export function flashError(msg) {
+  errBox.textContent = msg;
+  errBox.hidden = false;
+  clearTimeout(errTimer);
+  errTimer = setTimeout(() => { errBox.hidden = true; }, 5000);
+}
+
+// ---- unread count in the title while the tab is hidden
+export function updateTitle() {
+  document.title = state.unread > 0 ? `(${state.unread}) ${baseTitle}` : baseTitle;
+}
