@@ -130,6 +130,20 @@ func take(lim *rate.Limiter, now time.Time) (ok bool, retryAfter time.Duration) 
 	return true, 0
 }
 
+// reserve takes one token from lim (nil: unlimited) if it has one now,
+// and returns the reservation, so that the caller can give it back.
+func reserve(lim *rate.Limiter, now time.Time) (*rate.Reservation, bool) {
+	if lim == nil {
+		return nil, true
+	}
+	r := lim.ReserveN(now, 1)
+	if r.DelayFrom(now) > 0 {
+		r.CancelAt(now)
+		return nil, false
+	}
+	return r, true
+}
+
 // peek says what take would, and takes nothing.
 func peek(lim *rate.Limiter, now time.Time) (ok bool, retryAfter time.Duration) {
 	r := lim.ReserveN(now, 1)

@@ -270,9 +270,13 @@ func TestRoomRate(t *testing.T) {
 // after each session's own MSG_RATE; other addresses have their own.
 func TestAddrMessageRate(t *testing.T) {
 	var clock testClock
-	// 2 a second, bursts of 4; the real time the test takes refills
-	// next to nothing.
-	ts := MustStartClock(t, t.TempDir(), &clock, func(c *Config) { c.AddrMsgRate, c.ClientIPHeader = 2, "Fly-Client-IP" })
+	// 2 a second, bursts of 4, for the address, and 1 a second, bursts of
+	// 3, for each session; the real time the test takes refills next to
+	// nothing.
+	ts := MustStartClock(t, t.TempDir(), &clock, func(c *Config) {
+		c.AddrMsgRate, c.ClientIPHeader = 2, "Fly-Client-IP"
+		c.MsgRate, c.MsgBurst = 1, 3
+	})
 	socket := func(name, ip string) *wsClient {
 		t.Helper()
 		c, _ := ts.MustDial(t, ts.MustLogin(t, name), "lobby", -1, "Fly-Client-IP", ip)
@@ -309,6 +313,8 @@ func TestAddrMessageRate(t *testing.T) {
 	if n := says(carol, "carol", 3); n != 3 {
 		t.Errorf("carol, from another address: %d of 3 stored", n)
 	}
+	// The address refilled 2 and bob's own allowance is back at 3: the
+	// two the address refused did not spend it.
 	clock.skip(time.Second)
 	if n := says(bob, "bob-later", 2); n != 2 {
 		t.Errorf("bob a second later: %d of 2 stored", n)

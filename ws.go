@@ -351,10 +351,18 @@ func (h *Hub) receive(c *client, data []byte) bool {
 	if in.Type != typeMessage {
 		return refuse(codeInvalid, "Unknown frame type; send {\"type\":\"message\",\"text\":...}.", in.Nonce)
 	}
-	if lim := c.user.messages; lim != nil && !lim.AllowN(h.now(), 1) {
+	// A message refused by either allowance spends neither: a user behind
+	// a busy shared address would otherwise lose their own with every
+	// message the address refuses.
+	now := h.now()
+	mine, ok := reserve(c.user.messages, now)
+	if !ok {
 		return refuse(codeRateLimited, "You are sending too fast; wait a moment.", in.Nonce)
 	}
-	if lim := c.addrMessages; lim != nil && !lim.AllowN(h.now(), 1) {
+	if _, ok := reserve(c.addrMessages, now); !ok {
+		if mine != nil {
+			mine.CancelAt(now)
+		}
 		return refuse(codeRateLimited, "Too many messages from your network right now; wait a moment.", in.Nonce)
 	}
 	if in.Text == nil {
