@@ -122,26 +122,23 @@ func full(lim *rate.Limiter, now time.Time, burst int) bool {
 // take takes one token from lim at now. When there is none, it takes
 // nothing and says how long until there is one.
 func take(lim *rate.Limiter, now time.Time) (ok bool, retryAfter time.Duration) {
-	r := lim.ReserveN(now, 1)
-	if d := r.DelayFrom(now); d > 0 {
-		r.CancelAt(now)
-		return false, d
-	}
-	return true, 0
+	_, ok, retryAfter = reserve(lim, now)
+	return ok, retryAfter
 }
 
 // reserve takes one token from lim (nil: unlimited) if it has one now,
-// and returns the reservation, so that the caller can give it back.
-func reserve(lim *rate.Limiter, now time.Time) (*rate.Reservation, bool) {
+// and returns the reservation, so that the caller can give it back, or
+// how long until it would have one.
+func reserve(lim *rate.Limiter, now time.Time) (r *rate.Reservation, ok bool, retryAfter time.Duration) {
 	if lim == nil {
-		return nil, true
+		return nil, true, 0
 	}
-	r := lim.ReserveN(now, 1)
-	if r.DelayFrom(now) > 0 {
+	r = lim.ReserveN(now, 1)
+	if d := r.DelayFrom(now); d > 0 {
 		r.CancelAt(now)
-		return nil, false
+		return nil, false, d
 	}
-	return r, true
+	return r, true, 0
 }
 
 // peek says what take would, and takes nothing.

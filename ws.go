@@ -355,11 +355,11 @@ func (h *Hub) receive(c *client, data []byte) bool {
 	// a busy shared address would otherwise lose their own with every
 	// message the address refuses.
 	now := h.now()
-	mine, ok := reserve(c.user.messages, now)
+	mine, ok, _ := reserve(c.user.messages, now)
 	if !ok {
 		return refuse(codeRateLimited, "You are sending too fast; wait a moment.", in.Nonce)
 	}
-	if _, ok := reserve(c.addrMessages, now); !ok {
+	if _, ok, _ := reserve(c.addrMessages, now); !ok {
 		if mine != nil {
 			mine.CancelAt(now)
 		}
