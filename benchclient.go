@@ -287,9 +287,10 @@ func (c *benchClient) event(ctx context.Context, line []byte, now int64) {
 		// The replay comes in the welcome's frame; resend once it is read.
 		c.resendAfterFrame = true
 	case bytes.HasPrefix(line, []byte(`{"type":"duplicate"`)):
-		// A resent message the server already had: it was delivered
-		// (and counted) the first time, in a part of the history this
-		// client did not see. Its send slot is free.
+		// A message sent again that the server had already stored: its
+		// outcome is known, as with an echo, so its slot is free. The
+		// bench sends again only what no replay or backfill brought back,
+		// so this should not happen; the report counts it to show that.
 		c.duplicates.Add(1)
 		c.inflight.Add(-1)
 		if seq, w := leadingDigits(jsonNonce(line)); w > 0 {
