@@ -1,17 +1,18 @@
 package main
 
-// A message is stored once per nonce: a client that did not see its
-// message come back (a lost socket, a reload, a tab the browser
-// duplicated) sends it again with the same nonce, and the room answers
-// that copy with duplicate instead of storing it twice.
+// A client that did not see its message come back (a lost socket, a
+// reload, a tab the browser duplicated) sends it again with the same
+// nonce, and the room answers that copy with duplicate instead of storing
+// it twice.
 //
 // The room remembers the nonces of its newest messages (nonceMemory of
-// them) and of those in the batch being built. That answers copies sent
-// soon after the first, and the resends of a resume, whose replay reaches
-// back no further. Older copies need the client to say how far back to
-// look: a message may carry after, the newest id its sender had seen when
-// it first sent it, and the room reads the stored messages between after
-// and what it remembers (at most nonceScan of them).
+// them) and of those in the batch being built. That recognises copies
+// sent soon after the first, with no store read. Older copies need the
+// client to say how far back to look: a message may carry after, the
+// newest id its sender had seen when it first sent it, and the room reads
+// the stored messages between after and what it remembers (at most
+// nonceScan of them). A resend after a resume usually needs no read
+// either: its after is at most a replay (maxReplay events) back.
 //
 // Why not a unique index on (room, user, nonce) in the store: measured
 // with random nonces as the web client makes them, it cost each commit of
@@ -26,9 +27,8 @@ import (
 
 const (
 	// nonceMemory is how many of its newest messages with a nonce a room
-	// remembers: more than a replay (maxReplay events), so the resends of
-	// a resume need no store read. About 26 KB (map and ring) for a room
-	// with traffic, nothing for one without.
+	// remembers: more than a replay (maxReplay events). About 26 KB (map
+	// and ring) for a room with traffic, nothing for one without.
 	nonceMemory = 512
 	// nonceScan bounds the store read for a copy older than the room
 	// remembers: about 1 ms on the room's writer here, and only a message
