@@ -219,6 +219,9 @@ func TestBrowserResendAfterLongAbsenceStoredOnce(t *testing.T) {
 	}
 	fz.refuseSockets(false)
 	MustWait(t, p, connected+` && document.querySelectorAll("#pending li").length === 0 && `+texts+`.includes("meanwhile `+fmt.Sprint(n-1)+`")`)
+	// It is not on screen (the replay starts after it): the page says
+	// where it went.
+	MustWait(t, p, `document.getElementById("composer-error").textContent.includes("further up")`)
 	body := ""
 	for _, e := range MustHistory(t, ts, bob, "lobby", 0, 1<<40) {
 		body += e.Text + "|"

@@ -31,6 +31,7 @@ const STR = {
     "rate_limited": "发送太快了，请稍等。", "unavailable": "服务器未能保存，请重试。",
     "Room names have 1–32 letters, digits, - or _.": "房间名为 1–32 个字母、数字、- 或 _。",
     "Could not load older messages.": "无法加载更早的消息。", "Messages": "消息",
+    "That message was sent already; it is further up.": "这条消息之前已发送，在上方更早的消息里。",
   },
 };
 export const t = (key, vars = {}) => {

@@ -66,6 +66,14 @@ function becomeReady() {
   next();
 }
 
+// onDuplicate confirms a message the server had stored already. If that
+// is not on screen (a truncated replay started after it), the page says
+// where it went rather than let it vanish.
+function onDuplicate(ev) {
+  if (state.pending.has(ev.nonce) && !list.querySelector(`[data-id="${Number(ev.id)}"]`)) flashError(t("That message was sent already; it is further up."));
+  confirmed(ev.nonce);
+}
+
 function onError(ev) {
   const p = ev.nonce && state.pending.get(ev.nonce);
   if (p) setPending(p, "failed");
@@ -121,7 +129,7 @@ export function connect() {
         // The server had this message already (its echo was lost with
         // a socket, or another tab with the same outbox sent it too): it
         // is on screen, or in the older history, as ev.id.
-        case "duplicate": confirmed(ev.nonce); break;
+        case "duplicate": onDuplicate(ev); break;
         // Only a pong answers a ping. Other frames do not count: one
         // that arrives just after the ping may have left before the
         // network went, and a socket whose frames come in but whose
