@@ -49,6 +49,14 @@ type nonces struct {
 	ring  []nonceEntry     // the remembered ones in id order, oldest at next
 	next  int
 	floor int64 // ids up to floor may be forgotten: older copies need a store read
+	// batch holds the keys of the batch's messages with their index in
+	// it, until its commit holds or fails.
+	batch []batchNonce
+}
+
+type batchNonce struct {
+	key uint64
+	i   int
 }
 
 type nonceEntry struct {
@@ -71,14 +79,29 @@ func (n *nonces) pending(k uint64, i int) {
 		n.ids = map[uint64]int64{}
 	}
 	n.ids[k] = -int64(i) - 1
+	n.batch = append(n.batch, batchNonce{k, i})
 }
 
-// committed remembers k as stored with id, forgetting the oldest once
-// nonceMemory are remembered.
-func (n *nonces) committed(k uint64, id int64) {
-	if n.ids == nil {
-		n.ids = map[uint64]int64{}
+// committed remembers the batch's nonces as stored with the ids batch
+// holds now.
+func (n *nonces) committed(batch []Event) {
+	for _, p := range n.batch {
+		n.remember(p.key, batch[p.i].ID)
 	}
+	n.batch = n.batch[:0]
+}
+
+// failed forgets the batch's nonces: nothing of it was stored.
+func (n *nonces) failed() {
+	for _, p := range n.batch {
+		delete(n.ids, p.key)
+	}
+	n.batch = n.batch[:0]
+}
+
+// remember notes k as stored with id, forgetting the oldest once
+// nonceMemory are remembered.
+func (n *nonces) remember(k uint64, id int64) {
 	n.ids[k] = id
 	if len(n.ring) < nonceMemory {
 		n.ring = append(n.ring, nonceEntry{k, id})

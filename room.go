@@ -362,16 +362,13 @@ func (r *room) flush() {
 		err := r.hub.store.AppendEvents(context.Background(), r.name, r.batch)
 		if err != nil {
 			r.log.Error("commit failed", "events", len(r.batch), "err", err)
-			for _, e := range r.batch {
-				if e.Nonce != "" {
-					delete(r.nonces.ids, r.nonces.key(e.User, e.Nonce))
-				}
-			}
+			r.nonces.failed()
 			for _, o := range r.origins {
 				o.c.sendError(codeUnavailable, "Your message was not saved; try again.", o.nonce)
 			}
 			return
 		}
+		r.nonces.committed(r.batch)
 	}
 	var frame bytes.Buffer
 	for i, l := range r.lines {
@@ -383,9 +380,6 @@ func (r *room) flush() {
 			e := &r.batch[l.stored]
 			raw = encode(e.wire())
 			r.remember(e.ID, raw)
-			if e.Nonce != "" {
-				r.nonces.committed(r.nonces.key(e.User, e.Nonce), e.ID)
-			}
 		}
 		frame.Write(raw)
 	}
