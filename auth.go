@@ -56,15 +56,6 @@ func (h *Hub) newUser(name, key, sessionID string, created, lastClosed time.Time
 	return u
 }
 
-// historyRequest takes one of u's history requests. When they are used
-// up, it says how long until the next one.
-func (u *user) historyRequest(now time.Time) (ok bool, retryAfter time.Duration) {
-	if u.history == nil {
-		return true, 0
-	}
-	return take(u.history, now)
-}
-
 // inUse reports whether a new login must be refused this name: the holder
 // has a socket open, closed their last one within the presence grace, or
 // logged in recently and has not connected yet.

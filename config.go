@@ -100,19 +100,17 @@ func configFromEnv(getenv func(string) string) (Config, error) {
 			c.AllowedOrigins = append(c.AllowedOrigins, u.Scheme+"://"+u.Host)
 		}
 	}
-	if r := getenv("MSG_RATE"); r != "" {
-		f, err := strconv.ParseFloat(r, 64)
-		if err != nil || f < 0 {
-			return c, fmt.Errorf("MSG_RATE=%q: want a number >= 0 (0 turns the limit off)", r)
+	for _, v := range []struct {
+		name string
+		dst  *float64
+	}{{"MSG_RATE", &c.MsgRate}, {"HISTORY_RATE", &c.HistoryRate}} {
+		if r := getenv(v.name); r != "" {
+			f, err := strconv.ParseFloat(r, 64)
+			if err != nil || f < 0 {
+				return c, fmt.Errorf("%s=%q: want a number >= 0 (0 turns the limit off)", v.name, r)
+			}
+			*v.dst = f
 		}
-		c.MsgRate = f
-	}
-	if r := getenv("HISTORY_RATE"); r != "" {
-		f, err := strconv.ParseFloat(r, 64)
-		if err != nil || f < 0 {
-			return c, fmt.Errorf("HISTORY_RATE=%q: want a number >= 0 (0 turns the limit off)", r)
-		}
-		c.HistoryRate = f
 	}
 	historyMB := int(c.HistoryMemory >> 20)
 	for _, v := range []struct {

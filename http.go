@@ -281,7 +281,7 @@ func (s *server) serveHistory(w http.ResponseWriter, r *http.Request) {
 	}
 	// Each page is a store read and up to 200 events to encode; one
 	// session asking in a loop could otherwise keep both cores busy.
-	if ok, wait := u.historyRequest(s.hub.now()); !ok {
+	if ok, wait := take(u.history, s.hub.now()); !ok {
 		w.Header().Set("Retry-After", retryAfterSeconds(wait))
 		writeJSONError(w, errorf(codeRateLimited, "Too many history requests; wait a moment."))
 		return
