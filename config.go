@@ -105,8 +105,10 @@ func configFromEnv(getenv func(string) string) (Config, error) {
 		dst  *float64
 	}{{"MSG_RATE", &c.MsgRate}, {"HISTORY_RATE", &c.HistoryRate}} {
 		if r := getenv(v.name); r != "" {
+			// ParseFloat also takes "NaN" and "Inf"; neither is a rate
+			// (NaN < 0 is false, so only the positive test refuses it).
 			f, err := strconv.ParseFloat(r, 64)
-			if err != nil || f < 0 {
+			if err != nil || !(f >= 0) || math.IsInf(f, 1) {
 				return c, fmt.Errorf("%s=%q: want a number >= 0 (0 turns the limit off)", v.name, r)
 			}
 			*v.dst = f

@@ -23,6 +23,8 @@ func TestConfigFromEnv(t *testing.T) {
 		{"bad host", map[string]string{"HOST": "example.com"}, true, nil},
 		{"rate off", map[string]string{"MSG_RATE": "0"}, false, func(c Config) bool { return c.MsgRate == 0 }},
 		{"negative rate", map[string]string{"MSG_RATE": "-1"}, true, nil},
+		{"rate NaN", map[string]string{"MSG_RATE": "NaN"}, true, nil},
+		{"rate infinite", map[string]string{"MSG_RATE": "+Inf"}, true, nil},
 		{"grace", map[string]string{"PRESENCE_GRACE": "1m30s"}, false, func(c Config) bool { return c.PresenceGrace == 90*time.Second }},
 		{"bad grace", map[string]string{"PRESENCE_GRACE": "ten"}, true, nil},
 		{"origins", map[string]string{"ALLOWED_ORIGINS": "https://a.example, http://b.example:8080/"}, false, func(c Config) bool {
@@ -57,6 +59,8 @@ func TestConfigFromEnv(t *testing.T) {
 		{"history rate off", map[string]string{"HISTORY_RATE": "0"}, false, func(c Config) bool { return c.HistoryRate == 0 }},
 		{"history rate negative", map[string]string{"HISTORY_RATE": "-2"}, true, nil},
 		{"history rate not a number", map[string]string{"HISTORY_RATE": "lots"}, true, nil},
+		{"history rate NaN", map[string]string{"HISTORY_RATE": "nan"}, true, nil},
+		{"history rate infinite", map[string]string{"HISTORY_RATE": "inf"}, true, nil},
 		{"login rate not whole", map[string]string{"LOGIN_RATE": "1.5"}, true, nil},
 		{"sockets per ip negative", map[string]string{"SOCKETS_PER_IP": "-1"}, true, nil},
 		{"history memory default", nil, false, func(c Config) bool { return c.HistoryMemory == 32<<20 }},
