@@ -13,6 +13,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
 	"syscall"
@@ -20,6 +21,12 @@ import (
 )
 
 func main() {
+	if os.Getenv("PPROF_ADDR") == "" {
+		// Nothing can read a heap profile without the pprof listener, so
+		// don't sample one: its buckets held about 1.5 MB (0.1 KB per
+		// socket) in the idle benchmark. Set first, as the runtime asks.
+		runtime.MemProfileRate = 0
+	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel(os.Getenv("LOG_LEVEL"))}))
 	if len(os.Args) > 1 {
 		switch os.Args[1] {

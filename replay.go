@@ -140,7 +140,7 @@ func (r *room) doneReading(c *client) bool {
 // frame on.
 func (r *room) sendWelcome(c *client, replay []recentLine, truncated bool) {
 	r.clients[c] = struct{}{}
-	defer close(c.welcomed) // after the write: its frames may go now
+	defer c.openGate() // after the write: its frames may go now
 	frame := encode(welcomeEvent{Type: typeWelcome, User: c.user.name, Room: r.name, Online: r.online(), LastID: r.lastID, Truncated: truncated})
 	if len(replay) > 0 {
 		n := len(frame)

@@ -412,3 +412,70 @@ func TestLongReplayDoesNotHoldUpTheRoom(t *testing.T) {
 		})
 	}
 }
+
+// A socket the server closes while its welcome waits for a store read
+// lets go of everything at once: a frame it sent meanwhile was holding
+// its reader (see awaitWelcome), and with it the socket's slot under
+// SOCKETS_PER_IP, which a new socket from the same address needs.
+func TestClosedBeforeWelcomeLetsGo(t *testing.T) {
+	dir := t.TempDir()
+	ts := MustStart(t, dir)
+	ckA := ts.MustLogin(t, "alice")
+	a, w := ts.MustDial(t, ckA, "lobby", -1)
+	seen := w.LastID
+	for i := range historyOnJoin + 20 { // more than a loaded room holds
+		a.say(fmt.Sprint("before ", i), "")
+		a.MustNextOf(typeMessage)
+	}
+	a.conn.Close()
+	ts.MustClose(t)
+
+	sq, err := OpenSQLite(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &stallingStore{Store: sq, entered: make(chan struct{}), release: make(chan struct{})}
+	ts = MustStartStore(t, dir, st, func(c *Config) { c.SocketsPerAddr = 1 })
+	t.Cleanup(sync.OnceFunc(func() { close(st.release) }))
+	ck := ts.MustLogin(t, "bob")
+	conn, _, err := ts.dial(ck, "lobby", seen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-st.entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the resume did not read the store")
+	}
+	if err := conn.WriteMessage(websocket.TextMessage, []byte(`{"type":"message","text":"early"}`)); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("POST", ts.URL+"/logout", nil)
+	req.AddCookie(ck)
+	req.Header.Set("Origin", ts.URL)
+	resp, err := noRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if code, _ := newWSClient(t, conn).MustCloseCode(); code != closeSessionEnded {
+		t.Fatalf("closed with %d, want %d", code, closeSessionEnded)
+	}
+	// The store read is still stalled; the slot comes back anyway.
+	ck = ts.MustLogin(t, "bob")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		conn, resp, err := ts.dial(ck, "lobby", -1)
+		if err == nil {
+			conn.Close()
+			return
+		}
+		if resp == nil || resp.StatusCode != http.StatusTooManyRequests {
+			t.Fatalf("dial after the close: %v", err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the closed socket still holds its slot after 10 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

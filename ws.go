@@ -49,28 +49,35 @@ type client struct {
 	// From then on nothing more is written to it, so a client that missed
 	// an event is always a client that was closed and must resume.
 	closing atomic.Int32
-	closed  chan struct{} // closed together with setting closing
-	// welcomed is closed by the room once the socket's welcome is queued
-	// (see awaitWelcome).
-	welcomed chan struct{}
+	// gate is closed by whichever comes first: the room queueing the
+	// socket's welcome, or the socket closing (see awaitWelcome). One
+	// channel for both events instead of one each saves 96 bytes per
+	// socket, and with them the struct fits a smaller size class.
+	gateOpen atomic.Bool
+	gate     chan struct{}
+}
+
+// openGate releases the socket's frames (see awaitWelcome).
+func (c *client) openGate() {
+	if c.gateOpen.CompareAndSwap(false, true) {
+		close(c.gate)
+	}
 }
 
 // awaitWelcome holds a socket's frames until its welcome is queued: welcome
 // is then always the socket's first event, even before the error for a
 // bad frame, and a message is always taken by a room the socket is in
 // (a replay read from the store can take a while). False: the socket is
-// closing, or the room stopped, before its welcome.
+// closing, or the room stopped before its welcome.
 func (c *client) awaitWelcome() bool {
 	select {
-	case <-c.welcomed:
-		return true
+	case <-c.gate:
+		return c.closing.Load() == 0
 	default:
 	}
 	select {
-	case <-c.welcomed:
-		return true
-	case <-c.closed:
-		return false
+	case <-c.gate:
+		return c.closing.Load() == 0
 	case <-c.room.done:
 		return false
 	}
@@ -91,7 +98,7 @@ func (c *client) sendError(cd code, text, nonce string) {
 // close sends a close frame after whatever is already queued.
 func (c *client) close(code int, reason string) {
 	if c.closing.CompareAndSwap(0, int32(code)) {
-		close(c.closed)
+		c.openGate()
 		c.s.CloseWithMsg(websocket.FormatCloseMessage(code, reason))
 	}
 }
@@ -102,7 +109,7 @@ func (c *client) close(code int, reason string) {
 // which matters because melody may call us with its hub lock held.
 func (c *client) closeNow(code int, reason string) {
 	if c.closing.CompareAndSwap(0, int32(code)) {
-		close(c.closed)
+		c.openGate()
 	} else {
 		code = int(c.closing.Load())
 	}
@@ -163,9 +170,10 @@ func (h *Hub) newMelody() *melody.Melody {
 	m.HandleMessage(func(s *melody.Session, data []byte) {
 		c := h.clientOf(s)
 		// Frames that arrive once we decided to close the socket are not
-		// taken: the client has no echo for them and sends them again
-		// after reconnecting, so taking them could store a message twice.
-		if c == nil || !c.awaitWelcome() || c.closing.Load() != 0 {
+		// taken (awaitWelcome is false): the client has no echo for them
+		// and sends them again after reconnecting, so taking them could
+		// store a message twice.
+		if c == nil || !c.awaitWelcome() {
 			return
 		}
 		if !h.receive(c, data) {
@@ -296,7 +304,7 @@ func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	up := make(chan struct{})
-	c := &client{user: u, room: rm, since: since, addrMessages: addrMessages, upgraded: up, closed: make(chan struct{}), welcomed: make(chan struct{})}
+	c := &client{user: u, room: rm, since: since, addrMessages: addrMessages, upgraded: up, gate: make(chan struct{})}
 	// The socket lives on its own goroutine and this handler returns as
 	// soon as the upgrade is done. While a handler runs, net/http keeps
 	// the connection's 4 KB read and write buffers, the request and the
