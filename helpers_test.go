@@ -110,6 +110,20 @@ func (ts *testServer) postLogin(t testing.TB, name, next string, hdr ...string) 
 }
 
 // MustLogin logs name in and returns the session cookie.
+// postLogout posts /logout with ck, as a page from origin would.
+func (ts *testServer) postLogout(t testing.TB, ck *http.Cookie, origin string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest("POST", ts.URL+"/logout", nil)
+	req.AddCookie(ck)
+	req.Header.Set("Origin", origin)
+	resp, err := noRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}
+
 func (ts *testServer) MustLogin(t testing.TB, name string) *http.Cookie {
 	t.Helper()
 	resp := ts.postLogin(t, name, "")

@@ -121,15 +121,7 @@ func TestCrossSitePostsRefused(t *testing.T) {
 		})
 	}
 	// A cross-site logout must not end the victim's session.
-	req, _ := http.NewRequest("POST", ts.URL+"/logout", nil)
-	req.AddCookie(ck)
-	req.Header.Set("Origin", "http://evil.example")
-	resp, err := noRedirect.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 403 {
+	if resp := ts.postLogout(t, ck, "http://evil.example"); resp.StatusCode != 403 {
 		t.Errorf("cross-site logout: status %d, want 403", resp.StatusCode)
 	}
 	if r, _ := ts.get(t, "/r/lobby", ck); r.StatusCode != 200 {

@@ -84,14 +84,7 @@ func TestLogout(t *testing.T) {
 	watcher.MustNextOf(typeJoin)
 	watcher.MustNextOf(typeJoin)
 
-	req, _ := http.NewRequest("POST", ts.URL+"/logout", nil)
-	req.AddCookie(ck)
-	req.Header.Set("Origin", ts.URL)
-	resp, err := noRedirect.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	resp := ts.postLogout(t, ck, ts.URL)
 	if resp.StatusCode != 303 || resp.Header.Get("Location") != "/" {
 		t.Fatalf("logout: %d %q", resp.StatusCode, resp.Header.Get("Location"))
 	}

@@ -289,6 +289,32 @@ type stallingStore struct {
 	release chan struct{}
 }
 
+// MustRestartStalling restarts the stopped server on dir with a
+// stallingStore; release lets its read go (and runs when the test ends,
+// so a failed run does not leave the read stalled).
+func MustRestartStalling(t *testing.T, dir string, mod ...func(*Config)) (ts *testServer, st *stallingStore, release func()) {
+	t.Helper()
+	sq, err := OpenSQLite(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st = &stallingStore{Store: sq, entered: make(chan struct{}), release: make(chan struct{})}
+	ts = MustStartStore(t, dir, st, mod...)
+	release = sync.OnceFunc(func() { close(st.release) })
+	t.Cleanup(release)
+	return ts, st, release
+}
+
+// MustEnter waits for the stalled read to start.
+func (s *stallingStore) MustEnter(t *testing.T) {
+	t.Helper()
+	select {
+	case <-s.entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the resume did not read the store")
+	}
+}
+
 func (s *stallingStore) Events(ctx context.Context, room string, after, before int64, limit int) ([]Event, error) {
 	if after > 0 {
 		first := false
@@ -332,24 +358,13 @@ func TestLongReplayDoesNotHoldUpTheRoom(t *testing.T) {
 			a.conn.Close()
 			ts.MustClose(t)
 
-			sq, err := OpenSQLite(dir, false)
-			if err != nil {
-				t.Fatal(err)
-			}
-			st := &stallingStore{Store: sq, entered: make(chan struct{}), release: make(chan struct{})}
-			ts = MustStartStore(t, dir, st, grace)
-			release := sync.OnceFunc(func() { close(st.release) })
-			t.Cleanup(release)                         // a failed run must not leave the read stalled
+			ts, st, release := MustRestartStalling(t, dir, grace)
 			a, _ = ts.MustDial(t, ckA, "lobby", lastA) // up to date: from memory
 			conn, _, err := ts.dial(ckB, "lobby", seen)
 			if err != nil {
 				t.Fatal(err)
 			}
-			select {
-			case <-st.entered:
-			case <-time.After(10 * time.Second):
-				t.Fatal("the resume did not read the store")
-			}
+			st.MustEnter(t)
 			if tc.leaveEarly {
 				conn.Close()
 			} else {
@@ -430,34 +445,19 @@ func TestClosedBeforeWelcomeLetsGo(t *testing.T) {
 	a.conn.Close()
 	ts.MustClose(t)
 
-	sq, err := OpenSQLite(dir, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := &stallingStore{Store: sq, entered: make(chan struct{}), release: make(chan struct{})}
-	ts = MustStartStore(t, dir, st, func(c *Config) { c.SocketsPerAddr = 1 })
-	t.Cleanup(sync.OnceFunc(func() { close(st.release) }))
+	ts, st, _ := MustRestartStalling(t, dir, func(c *Config) { c.SocketsPerAddr = 1 })
 	ck := ts.MustLogin(t, "bob")
 	conn, _, err := ts.dial(ck, "lobby", seen)
 	if err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-st.entered:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the resume did not read the store")
-	}
+	st.MustEnter(t)
 	if err := conn.WriteMessage(websocket.TextMessage, []byte(`{"type":"message","text":"early"}`)); err != nil {
 		t.Fatal(err)
 	}
-	req, _ := http.NewRequest("POST", ts.URL+"/logout", nil)
-	req.AddCookie(ck)
-	req.Header.Set("Origin", ts.URL)
-	resp, err := noRedirect.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	if resp := ts.postLogout(t, ck, ts.URL); resp.StatusCode != 303 {
+		t.Fatalf("logout: status %d", resp.StatusCode)
 	}
-	resp.Body.Close()
 	if code, _ := newWSClient(t, conn).MustCloseCode(); code != closeSessionEnded {
 		t.Fatalf("closed with %d, want %d", code, closeSessionEnded)
 	}
