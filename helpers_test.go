@@ -109,7 +109,6 @@ func (ts *testServer) postLogin(t testing.TB, name, next string, hdr ...string) 
 	return resp
 }
 
-// MustLogin logs name in and returns the session cookie.
 // postLogout posts /logout with ck, as a page from origin would.
 func (ts *testServer) postLogout(t testing.TB, ck *http.Cookie, origin string) *http.Response {
 	t.Helper()
@@ -124,6 +123,7 @@ func (ts *testServer) postLogout(t testing.TB, ck *http.Cookie, origin string) *
 	return resp
 }
 
+// MustLogin logs name in and returns the session cookie.
 func (ts *testServer) MustLogin(t testing.TB, name string) *http.Cookie {
 	t.Helper()
 	resp := ts.postLogin(t, name, "")
