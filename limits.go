@@ -143,10 +143,11 @@ func reserve(lim *rate.Limiter, now time.Time) (r *rate.Reservation, ok bool, re
 
 // peek says what take would, and takes nothing.
 func peek(lim *rate.Limiter, now time.Time) (ok bool, retryAfter time.Duration) {
-	r := lim.ReserveN(now, 1)
-	d := r.DelayFrom(now)
-	r.CancelAt(now)
-	return d == 0, d
+	r, ok, retryAfter := reserve(lim, now)
+	if r != nil {
+		r.CancelAt(now)
+	}
+	return ok, retryAfter
 }
 
 // openSocket takes one of addr's socket slots; closeSocket gives it back.
