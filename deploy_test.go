@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"debug/elf"
 	"encoding/json"
 	"fmt"
@@ -285,25 +286,7 @@ func TestBinary(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
 			port, dir := freePort(t), t.TempDir()
-			cmd := exec.Command(bin)
-			// HOST: a wildcard bind can collide with other sockets' source
-			// ports on 127.0.0.x; the port was free on 127.0.0.1.
-			cmd.Env = append(os.Environ(), "HOST=127.0.0.1", "PORT="+port, "DATA_DIR="+dir)
-			var stderr strings.Builder
-			cmd.Stderr = &stderr
-			defer func() {
-				if t.Failed() {
-					t.Logf("server stderr:\n%s", stderr.String())
-				}
-			}()
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			exited := make(chan error, 1)
-			go func() { exited <- cmd.Wait() }()
-			defer cmd.Process.Kill()
-			ts := &testServer{URL: "http://127.0.0.1:" + port, closed: true}
-			MustWaitHealthy(t, ts.URL)
+			srv := MustStartBinary(t, bin, port, dir)
 			hc := exec.Command(bin, "healthcheck")
 			hc.Env = append(os.Environ(), "PORT="+port)
 			if out, err := hc.CombinedOutput(); err != nil {
@@ -312,18 +295,13 @@ func TestBinary(t *testing.T) {
 			if fi, err := os.Stat(filepath.Join(dir, "session.key")); err != nil || fi.Mode().Perm() != 0o600 {
 				t.Errorf("session.key: %v %v, want mode 0600", fi, err)
 			}
-			c, _ := ts.MustDial(t, ts.MustLogin(t, "alice"), "lobby", -1)
-			cmd.Process.Signal(sig)
+			c, _ := srv.MustDial(t, srv.MustLogin(t, "alice"), "lobby", -1)
+			srv.cmd.Process.Signal(sig)
 			if code, _ := c.MustCloseCode(); code != closeServiceRestart {
 				t.Errorf("close code %d, want 1012", code)
 			}
-			select {
-			case err := <-exited:
-				if err != nil {
-					t.Errorf("exit: %v", err)
-				}
-			case <-time.After(20 * time.Second):
-				t.Fatal("server did not exit after the signal")
+			if err := srv.MustExit(t); err != nil {
+				t.Errorf("exit: %v", err)
 			}
 			hc = exec.Command(bin, "healthcheck")
 			hc.Env = append(os.Environ(), "PORT="+port)
@@ -331,6 +309,79 @@ func TestBinary(t *testing.T) {
 				t.Error("healthcheck passes with the server down")
 			}
 		})
+	}
+	t.Run("one server per DATA_DIR", func(t *testing.T) {
+		dir := t.TempDir()
+		first := MustStartBinary(t, bin, freePort(t), dir)
+		first.MustLogin(t, "alice")
+		// It must exit by itself; the deadline bounds a test that fails.
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		second := exec.CommandContext(ctx, bin)
+		second.Env = append(os.Environ(), "HOST=127.0.0.1", "PORT="+freePort(t), "DATA_DIR="+dir)
+		out, err := second.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "in use by another chat server") || !strings.Contains(string(out), fmt.Sprintf("pid %d ", first.cmd.Process.Pid)) {
+			t.Errorf("second server on the same DATA_DIR: want it refused, naming the first's pid %d; got %v: %s", first.cmd.Process.Pid, err, out)
+		}
+		// The refused one changed nothing: the first still serves.
+		first.MustLogin(t, "bob")
+		// A crash (SIGKILL: no shutdown at all) lets go of the directory
+		// with the process, and the next server starts on it and has the
+		// first one's sessions.
+		first.cmd.Process.Kill()
+		first.MustExit(t)
+		next := MustStartBinary(t, bin, freePort(t), dir)
+		if resp := next.postLogin(t, "alice", ""); resp.StatusCode != http.StatusConflict {
+			t.Errorf("after the crash, logging in as alice again: %d, want 409 (her session is stored)", resp.StatusCode)
+		}
+	})
+}
+
+// binaryServer is the binary built like the Dockerfile, running as a
+// server.
+type binaryServer struct {
+	*testServer
+	cmd    *exec.Cmd
+	done   chan struct{} // closed when it has exited
+	err    error         // its exit, once done
+	stderr strings.Builder
+}
+
+// MustStartBinary runs bin as a server on 127.0.0.1:port with DATA_DIR
+// dir, and waits until it is healthy. Its cleanup kills it if it still
+// runs, and logs its stderr when the test failed.
+func MustStartBinary(t *testing.T, bin, port, dir string) *binaryServer {
+	t.Helper()
+	srv := &binaryServer{testServer: &testServer{URL: "http://127.0.0.1:" + port, closed: true}, done: make(chan struct{})}
+	srv.cmd = exec.Command(bin)
+	// HOST: a wildcard bind can collide with other sockets' source ports
+	// on 127.0.0.x; the port was free on 127.0.0.1.
+	srv.cmd.Env = append(os.Environ(), "HOST=127.0.0.1", "PORT="+port, "DATA_DIR="+dir)
+	srv.cmd.Stderr = &srv.stderr
+	if err := srv.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { srv.err = srv.cmd.Wait(); close(srv.done) }()
+	t.Cleanup(func() {
+		srv.cmd.Process.Kill()
+		<-srv.done
+		if t.Failed() {
+			t.Logf("server on port %s, stderr:\n%s", port, srv.stderr.String())
+		}
+	})
+	MustWaitHealthy(t, srv.URL)
+	return srv
+}
+
+// MustExit waits for the server to exit and returns how it exited.
+func (srv *binaryServer) MustExit(t *testing.T) error {
+	t.Helper()
+	select {
+	case <-srv.done:
+		return srv.err
+	case <-time.After(20 * time.Second):
+		t.Fatal("server did not exit")
+		return nil
 	}
 }
 

@@ -84,6 +84,15 @@ func (ts *testServer) MustClose(t testing.TB) {
 	}
 }
 
+// releaseLockAsACrashWould lets go of the data directory's lock (see
+// lockDataDir) while the server runs on, as the kernel does when a server
+// crashes, so that a test can start the next server on the directory.
+func (ts *testServer) releaseLockAsACrashWould() {
+	sq := ts.store.(*SQLite)
+	sq.lock.Close()
+	sq.lock = nil
+}
+
 var noRedirect = &http.Client{
 	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	Timeout:       10 * time.Second,

@@ -200,7 +200,9 @@ func TestLongSocketSessionSurvivesACrash(t *testing.T) {
 
 	// What the store holds now is what a restart after a crash reads: a
 	// second server on the same data directory reads it while the first
-	// still runs (and so has not closed the socket).
+	// still runs (and so has not closed the socket). A crash would also
+	// have let go of the directory's lock.
+	ts.releaseLockAsACrashWould()
 	MustStartClock(t, dir, &clock, grace).mustSession(t, ck, true)
 }
 

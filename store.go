@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -64,6 +65,7 @@ type SQLite struct {
 	// insert is prepared once: preparing it in every transaction was a
 	// measurable part of a one-event commit.
 	insert *sql.Stmt
+	lock   *os.File // DATA_DIR/chat.lock, held until Close (see lockDataDir)
 }
 
 // Pragmas, per connection:
@@ -117,19 +119,25 @@ func OpenSQLite(dir string, fullSync bool) (*SQLite, error) {
 	if fullSync {
 		sync = "&_pragma=synchronous(FULL)"
 	}
+	lock, err := lockDataDir(dir, filepath.Join(dir, "chat.lock"))
+	if err != nil {
+		return nil, err
+	}
 	dsn := "file:" + filepath.Join(dir, "chat.db") + sqlitePragmas + sync
 	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate&_pragma=wal_autocheckpoint(0)")
 	if err != nil {
+		lock.Close()
 		return nil, err
 	}
 	w.SetMaxOpenConns(1)
 	r, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		w.Close()
+		lock.Close()
 		return nil, err
 	}
 	r.SetMaxOpenConns(4)
-	s := &SQLite{w: w, r: r}
+	s := &SQLite{w: w, r: r, lock: lock}
 	if err := s.migrate(); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("migrating %s: %w", dir, err)
@@ -370,7 +378,13 @@ func (s *SQLite) Close() error {
 	if s.insert != nil {
 		err = s.insert.Close()
 	}
-	return errors.Join(err, s.r.Close(), s.w.Close())
+	err = errors.Join(err, s.r.Close(), s.w.Close())
+	// The lock goes last: the next server may open the file once it is free.
+	if s.lock != nil {
+		err = errors.Join(err, s.lock.Close())
+		s.lock = nil
+	}
+	return err
 }
 
 func unixMilliOrZero(t time.Time) int64 {
