@@ -30,9 +30,13 @@ func lockDataDir(dir, path string) (*os.File, error) {
 	if err := tryLock(f); err != nil {
 		f.Close()
 		if errors.Is(err, errLocked) {
+			// The holder may not have written its line yet.
 			holder, _ := os.ReadFile(path)
-			return nil, fmt.Errorf("DATA_DIR %s is in use by another chat server (%s); stop it first, or give this one a DATA_DIR of its own",
-				dir, strings.TrimSpace(string(holder)))
+			who := strings.TrimSpace(string(holder))
+			if who == "" {
+				who = "which one is not known yet"
+			}
+			return nil, fmt.Errorf("DATA_DIR %s is in use by another chat server (%s); stop it first, or give this one a DATA_DIR of its own", dir, who)
 		}
 		return nil, fmt.Errorf("DATA_DIR %s: locking it: %w", dir, err)
 	}
