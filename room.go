@@ -184,6 +184,9 @@ func (r *room) run() {
 			r.quietC = nil
 			r.flush()
 		case <-idle.C:
+			if !r.busy && len(r.lines) > 0 && r.quietC == nil {
+				r.flush() // notices kept from a failed commit (see keepNotices)
+			}
 			if !r.busy && r.empty() && r.hub.retire(r) {
 				if r.presenceTimer != nil {
 					r.presenceTimer.Stop()
@@ -351,7 +354,6 @@ func (r *room) flush() {
 	if len(r.lines) == 0 {
 		return
 	}
-	defer r.resetBatch()
 	if len(r.batch) > 0 {
 		for i := range r.batch {
 			r.batch[i].ID = r.lastID + int64(i) + 1
@@ -366,6 +368,7 @@ func (r *room) flush() {
 			for _, o := range r.origins {
 				o.c.sendError(codeUnavailable, "Your message was not saved; try again.", o.nonce)
 			}
+			r.keepNotices()
 			return
 		}
 		r.nonces.committed(r.batch)
@@ -393,6 +396,27 @@ func (r *room) flush() {
 		}
 	}
 	r.lastFrame = time.Now()
+	r.resetBatch()
+}
+
+// keepNotices empties a batch whose commit failed, all but its joins,
+// leaves and presence: the senders of its messages were told and send
+// them again, but nobody sends a join again. Those stay in the batch, in
+// order and with the time they happened, for the next commit: with the
+// next op, or at the idle tick when none comes. Their ids are given then,
+// so the room's ids stay without a gap, and the store's presence rows
+// (what a restart restores) follow them.
+func (r *room) keepNotices() {
+	batch, lines := slices.Clone(r.batch), slices.Clone(r.lines)
+	r.resetBatch()
+	for _, l := range lines {
+		switch {
+		case l.stored < 0:
+			r.lines = append(r.lines, l)
+		case batch[l.stored].Type != typeMessage:
+			r.add(batch[l.stored], nil)
+		}
+	}
 }
 
 // resetBatch empties the batch for the next one. It keeps the arrays

@@ -269,3 +269,79 @@ func TestCrowdCostsOneRoomLoad(t *testing.T) {
 		t.Errorf("%d store reads for one room; want 1", n)
 	}
 }
+
+// brokenStore fails every AppendEvents while broken is set, as a full or
+// failing disk does.
+type brokenStore struct {
+	Store
+	broken atomic.Bool
+}
+
+func (s *brokenStore) AppendEvents(ctx context.Context, room string, evs []Event) error {
+	if s.broken.Load() {
+		return errors.New("disk I/O error")
+	}
+	return s.Store.AppendEvents(ctx, room, evs)
+}
+
+// A failed commit loses nothing. The senders of its messages are told,
+// and send them again; its joins, which nobody sends again, go with the
+// next commit, in order and with no gap in the ids, or at the room's idle
+// tick when nothing else comes.
+func TestFailedCommitLosesNothing(t *testing.T) {
+	dir := t.TempDir()
+	sq, err := OpenSQLite(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &brokenStore{Store: sq}
+	ts := MustStartStore(t, dir, st, func(c *Config) { c.RoomIdle = 200 * time.Millisecond })
+	a, _ := ts.MustDial(t, ts.MustLogin(t, "alice"), "lobby", -1)
+	if e := a.MustNextOf("join"); e.ID != 1 {
+		t.Fatalf("alice's join: %+v", e)
+	}
+
+	st.broken.Store(true)
+	ts.MustDial(t, ts.MustLogin(t, "bob"), "lobby", -1)
+	a.say("not stored", "n1")
+	if e := a.MustNextOf("error", "join", "message"); e.Type != "error" || e.Code != string(codeUnavailable) || e.Nonce != "n1" {
+		t.Fatalf("a message the store refused: %+v, want error unavailable for n1", e)
+	}
+	st.broken.Store(false)
+	a.say("sent again", "n1")
+	for _, want := range []ev{{Type: "join", ID: 2, User: "bob"}, {Type: "message", ID: 3, User: "alice", Text: "sent again"}} {
+		if e := a.MustNextOf("join", "message"); e.Type != want.Type || e.ID != want.ID || e.User != want.User || e.Text != want.Text {
+			t.Fatalf("after the store healed: %+v, want %+v", e, want)
+		}
+	}
+
+	// With nothing else happening, the idle tick commits a kept join. The
+	// store stays broken for longer than presenceEvery, so that the
+	// coalesced presence event, the one op still due, fails too.
+	st.broken.Store(true)
+	ts.MustDial(t, ts.MustLogin(t, "carol"), "lobby", -1)
+	time.Sleep(presenceEvery + 500*time.Millisecond)
+	st.broken.Store(false)
+	if e := a.MustNextOf("join", "message"); e.Type != "join" || e.ID != 4 || e.User != "carol" {
+		t.Fatalf("carol's join: %+v, want join 4", e)
+	}
+
+	evs, err := sq.Events(context.Background(), "lobby", 0, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range evs {
+		got = append(got, fmt.Sprintf("%d %s %s", e.ID, e.Type, e.User))
+	}
+	if want := []string{"1 join alice", "2 join bob", "3 message alice", "4 join carol"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("stored %q, want %q", got, want)
+	}
+	rows, err := sq.Presence(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 3 {
+		t.Errorf("presence rows %+v, want alice, bob and carol", rows)
+	}
+}
