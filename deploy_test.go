@@ -317,9 +317,7 @@ func TestBinary(t *testing.T) {
 		// It must exit by itself; the deadline bounds a test that fails.
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
-		second := exec.CommandContext(ctx, bin)
-		second.Env = append(os.Environ(), "HOST=127.0.0.1", "PORT="+freePort(t), "DATA_DIR="+dir)
-		out, err := second.CombinedOutput()
+		out, err := serverCmd(ctx, bin, freePort(t), dir).CombinedOutput()
 		if err == nil || !strings.Contains(string(out), "in use by another chat server") || !strings.Contains(string(out), fmt.Sprintf("pid %d ", first.cmd.Process.Pid)) {
 			t.Errorf("second server on the same DATA_DIR: want it refused, naming the first's pid %d; got %v: %s", first.cmd.Process.Pid, err, out)
 		}
@@ -353,10 +351,7 @@ type binaryServer struct {
 func MustStartBinary(t *testing.T, bin, port, dir string) *binaryServer {
 	t.Helper()
 	srv := &binaryServer{testServer: &testServer{URL: "http://127.0.0.1:" + port, closed: true}, done: make(chan struct{})}
-	srv.cmd = exec.Command(bin)
-	// HOST: a wildcard bind can collide with other sockets' source ports
-	// on 127.0.0.x; the port was free on 127.0.0.1.
-	srv.cmd.Env = append(os.Environ(), "HOST=127.0.0.1", "PORT="+port, "DATA_DIR="+dir)
+	srv.cmd = serverCmd(context.Background(), bin, port, dir)
 	srv.cmd.Stderr = &srv.stderr
 	if err := srv.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -371,6 +366,15 @@ func MustStartBinary(t *testing.T, bin, port, dir string) *binaryServer {
 	})
 	MustWaitHealthy(t, srv.URL)
 	return srv
+}
+
+// serverCmd is bin as a server on 127.0.0.1:port with DATA_DIR dir.
+func serverCmd(ctx context.Context, bin, port, dir string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, bin)
+	// HOST: a wildcard bind can collide with other sockets' source ports
+	// on 127.0.0.x; the port was free on 127.0.0.1.
+	cmd.Env = append(os.Environ(), "HOST=127.0.0.1", "PORT="+port, "DATA_DIR="+dir)
+	return cmd
 }
 
 // MustExit waits for the server to exit and returns how it exited.

@@ -47,6 +47,17 @@ func MustStartStore(t testing.TB, dir string, st Store, mod ...func(*Config)) *t
 	return MustRun(t, &Main{Config: testConfig(dir, mod...), Store: st})
 }
 
+// MustOpenSQLite opens the SQLite store in dir. The test closes it, or
+// the server it is given to does (MustStartStore).
+func MustOpenSQLite(t testing.TB, dir string) *SQLite {
+	t.Helper()
+	sq, err := OpenSQLite(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sq
+}
+
 // testConfig is the configuration the tests run with, changed by mod.
 func testConfig(dir string, mod ...func(*Config)) Config {
 	cfg := defaultConfig()

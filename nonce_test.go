@@ -123,10 +123,7 @@ func (h *heldStore) AppendEvents(ctx context.Context, room string, evs []Event) 
 // one, leave the rest of the batch numbered without a gap.
 func TestNonceCopiesInABatch(t *testing.T) {
 	dir := t.TempDir()
-	sq, err := OpenSQLite(dir, false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sq := MustOpenSQLite(t, dir)
 	h := &heldStore{Store: sq, text: "hold", started: make(chan struct{}), open: make(chan struct{})}
 	ts := MustStartStore(t, dir, h)
 	openGate := sync.OnceFunc(func() { close(h.open) })
@@ -186,10 +183,7 @@ func TestNonceCopiesInABatch(t *testing.T) {
 }
 
 func TestSQLiteFindNonce(t *testing.T) {
-	st, err := OpenSQLite(t.TempDir(), false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := MustOpenSQLite(t, t.TempDir())
 	defer st.Close()
 	evs := []Event{
 		{ID: 1, Type: typeMessage, User: "alice", Text: "a", Nonce: "n"},

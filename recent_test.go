@@ -219,10 +219,7 @@ func (s *countingStore) readsOf(room string) int {
 func TestHistoryMemoryIsSharedByAllRooms(t *testing.T) {
 	const limit = 64 << 10
 	dir := t.TempDir()
-	sq, err := OpenSQLite(dir, false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sq := MustOpenSQLite(t, dir)
 	st := &countingStore{Store: sq, reads: map[string]int{}}
 	ts := MustStartStore(t, dir, st, func(c *Config) {
 		c.HistoryMemory, c.RoomIdle, c.PresenceGrace = limit, 50*time.Millisecond, time.Minute

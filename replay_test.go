@@ -294,10 +294,7 @@ type stallingStore struct {
 // so a failed run does not leave the read stalled).
 func MustRestartStalling(t *testing.T, dir string, mod ...func(*Config)) (ts *testServer, st *stallingStore, release func()) {
 	t.Helper()
-	sq, err := OpenSQLite(dir, false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sq := MustOpenSQLite(t, dir)
 	st = &stallingStore{Store: sq, entered: make(chan struct{}), release: make(chan struct{})}
 	ts = MustStartStore(t, dir, st, mod...)
 	release = sync.OnceFunc(func() { close(st.release) })

@@ -128,10 +128,7 @@ func (g *gatedStore) Events(ctx context.Context, room string, after, before int6
 // for the same read, and a failed read leaves nothing behind.
 func TestSlowRoomLoadStallsNobodyElse(t *testing.T) {
 	dir := t.TempDir()
-	sq, err := OpenSQLite(dir, false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sq := MustOpenSQLite(t, dir)
 	g := &gatedStore{Store: sq, slow: "slow", broken: "broken", started: make(chan struct{}, 2), open: make(chan struct{})}
 	ts := MustStartStore(t, dir, g)
 	if len(ts.Config.SessionSecret) < 16 {
@@ -229,10 +226,7 @@ func TestBatchArraysGoAfterAStorm(t *testing.T) {
 // a crowd behind one address costs that address one load.
 func TestCrowdCostsOneRoomLoad(t *testing.T) {
 	dir := t.TempDir()
-	sq, err := OpenSQLite(dir, false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sq := MustOpenSQLite(t, dir)
 	g := &gatedStore{Store: sq, slow: "crowd", started: make(chan struct{}, 1), open: make(chan struct{})}
 	ts := MustStartStore(t, dir, g)
 	openGate := sync.OnceFunc(func() { close(g.open) })
@@ -290,10 +284,7 @@ func (s *brokenStore) AppendEvents(ctx context.Context, room string, evs []Event
 // tick when nothing else comes.
 func TestFailedCommitLosesNothing(t *testing.T) {
 	dir := t.TempDir()
-	sq, err := OpenSQLite(dir, false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sq := MustOpenSQLite(t, dir)
 	st := &brokenStore{Store: sq}
 	ts := MustStartStore(t, dir, st, func(c *Config) { c.RoomIdle = 200 * time.Millisecond })
 	a, _ := ts.MustDial(t, ts.MustLogin(t, "alice"), "lobby", -1)

@@ -285,10 +285,7 @@ func (s *heldLoginStore) PutSession(ctx context.Context, r SessionRecord) error 
 // session it would have taken over as it was.
 func TestLoginWriteStallsNobodyElse(t *testing.T) {
 	dir := t.TempDir()
-	sq, err := OpenSQLite(dir, false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sq := MustOpenSQLite(t, dir)
 	st := &heldLoginStore{Store: sq, entered: make(chan struct{}), release: make(chan struct{})}
 	// LoginHold 0: a session that has not connected does not hold its
 	// name, so "broken" can be taken over at once.
