@@ -2,7 +2,7 @@
 // sent again after a reconnect, and kept through a reload.
 import { t } from "./i18n.js";
 import { room, me, MAX_LEN, state, pendingList, text, sendBtn, counter } from "./state.js";
-import { messageEl, toBottom } from "./view.js";
+import { messageEl, toBottom, flashError } from "./view.js";
 import { checkAlive, SUSPECT_MS } from "./socket.js";
 
 // ---- sending
@@ -60,9 +60,14 @@ function addPending(nonce, value, status, after) {
   return p;
 }
 
+// send takes what the composer holds, unless it is empty or too long: a
+// too-long one stays, so nothing typed is lost, and the page says why.
+// (The textarea has no maxlength: that would cut a paste without a word,
+// and it counts UTF-16 units, so an emoji would count as two.)
 export function send() {
   const value = text.value.trim();
-  if (!value || [...value].length > MAX_LEN) return;
+  if (!value) return;
+  if ([...value].length > MAX_LEN) { flashError(t("too_long")); return; }
   text.value = "";
   const p = addPending(nonce(), value, "queued");
   if (state.ready) transmit(p);

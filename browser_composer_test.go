@@ -1,0 +1,50 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// The composer never cuts what is typed or pasted. Past the limit it says
+// by how much, and Enter keeps the text and says why; the limit counts
+// characters as the server does, so an emoji is one, not two.
+func TestBrowserComposerLimit(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	watcher, _ := ts.MustDial(t, ts.MustLogin(t, "bob"), "lobby", -1)
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustEnter(t, p, ts, "alice", "")
+
+	const (
+		chars   = `[...document.getElementById("text").value.trim()].length` // (chromedp's Enter leaves a line break behind)
+		pending = `document.querySelectorAll("#pending li").length`
+	)
+	MustPaste(t, p, strings.Repeat("字", maxTextLen+100))
+	MustWait(t, p, chars+` === 2100 && document.getElementById("counter").textContent === "100 characters too many" && document.getElementById("send").disabled`)
+	MustWait(t, p, `document.getElementById("composer-error").textContent === "Messages have at most 2000 characters." && !document.getElementById("composer-error").hidden`)
+	if n := MustEval[int](t, p, pending); n != 0 {
+		t.Errorf("%d messages pending after Enter on a message that is too long", n)
+	}
+
+	// Selecting the excess and deleting it leaves the rest to send, whole.
+	MustDo(t, p,
+		chromedp.Evaluate[chromedp.Void](`(() => { const el = document.getElementById("text"); el.setSelectionRange(2000, el.value.length); })()`),
+		chromedp.KeyEvent(kb.Backspace),
+	)
+	MustWait(t, p, chars+` === 2000 && document.getElementById("counter").textContent === "0 characters left" && !document.getElementById("send").disabled`)
+	MustDo(t, p, chromedp.Click(chromedp.ID("send")))
+	if m := watcher.MustNextOf(typeMessage); m.Text != strings.Repeat("字", maxTextLen) {
+		t.Errorf("stored %d characters, want the 2000 left in the composer", utf8.RuneCountInString(m.Text))
+	}
+
+	// 1500 emoji are 3000 UTF-16 code units, and 1500 characters.
+	emoji := strings.Repeat("😀", 1500)
+	MustPaste(t, p, emoji)
+	if m := watcher.MustNextOf(typeMessage); m.Text != emoji {
+		t.Errorf("stored %d emoji, want 1500", utf8.RuneCountInString(m.Text))
+	}
+	MustWait(t, p, pending+` === 0 && document.getElementById("text").value.trim() === ""`)
+}
