@@ -5,7 +5,7 @@
 // starts.
 import { t, translatePage } from "./i18n.js";
 import { $, room, me, state, log, text, newBtn } from "./state.js";
-import { showNew, toBottom, atBottom, loadOlder, setOnline, renderTop, fillViewport, flashError, updateTitle } from "./view.js";
+import { showNew, toBottom, atBottom, loadOlder, setOnline, renderTop, fillViewport, flashError, updateTitle, relabelDays } from "./view.js";
 import { connect, wakeUp, goneOffline } from "./socket.js";
 import { send, saveOutbox, restoreOutbox, forgetOutboxes, updateComposer } from "./outbox.js";
 
@@ -45,6 +45,7 @@ document.addEventListener("visibilitychange", () => {
   if (document.hidden) return;
   state.unread = 0;
   updateTitle();
+  relabelDays();
   wakeUp(); // back on the tab: a phone waking up, a laptop opened
 });
 

@@ -25,6 +25,18 @@ function timeEl(d) {
   return el;
 }
 
+// "Today" and "Yesterday" change meaning at midnight: a tab left open
+// overnight labels its dividers again then, and when it is looked at again
+// (a hidden tab's timers may run late, a sleeping laptop's not at all).
+export function relabelDays() {
+  for (const li of list.querySelectorAll(".divider")) li.textContent = dayLabel(new Date(Number(li.dataset.time)));
+}
+(function atMidnight() {
+  const now = new Date();
+  const next = new Date(now.getFullYear(), now.getMonth(), now.getDate() + 1);
+  setTimeout(() => { relabelDays(); atMidnight(); }, next - now + 100);
+})();
+
 // ---- rendering
 // Links become <a> only for http(s) URLs; everything else stays text.
 const URL_RE = /\bhttps?:\/\/[^\s<>"'`]+/gi;
@@ -95,6 +107,7 @@ export function nodesFor(ev, prev) {
     const li = document.createElement("li");
     li.className = "divider";
     li.setAttribute("role", "separator");
+    li.dataset.time = d.getTime();
     li.textContent = dayLabel(d);
     out.push(li);
   }
