@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/chromedp"
+)
+
+// Every text a person can see, in every state the pages have, is readable:
+// WCAG AA contrast against what is painted behind it, in the light and the
+// dark colour scheme. The check (testdata/contrast.js) composites
+// backgrounds and opacity as the browser paints them.
+func TestBrowserContrast(t *testing.T) {
+	check, err := os.ReadFile("testdata/contrast.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, scheme := range []string{"light", "dark"} {
+		t.Run(scheme, func(t *testing.T) {
+			// History to scroll in, from a first server on the directory.
+			dir := t.TempDir()
+			first := MustStart(t, dir)
+			w, _ := first.MustDial(t, first.MustLogin(t, "writer"), "lobby", -1)
+			for i := range 40 {
+				w.say(fmt.Sprintf("earlier %d, with a link: https://example.com/%d", i, i), "")
+			}
+			for range 40 {
+				w.MustNextOf(typeMessage)
+			}
+			first.MustClose(t)
+			// A rate limit that refuses the third message: a failed one.
+			ts := MustStart(t, dir, func(c *Config) { c.MsgRate, c.MsgBurst = 0.01, 2 })
+
+			p := MustPerson(t, MustBrowser(t, "en-US"))
+			MustDo(t, p, chromedp.EmulateViewport(800, 600), chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+				_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+					Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
+				})
+				return err
+			}))
+			mustReadable := func(state string) {
+				t.Helper()
+				if bad := MustEval[[]string](t, p, string(check)); len(bad) > 0 {
+					t.Errorf("%s, too little contrast:\n%s", state, strings.Join(bad, "\n"))
+				}
+			}
+
+			// The login page: a session that ended, and a name in use.
+			bob, _ := ts.MustDial(t, ts.MustLogin(t, "bob"), "lobby", -1)
+			MustDo(t, p, chromedp.Navigate(ts.URL+"/?ended=1"), chromedp.SendKeys(chromedp.ID("name"), "bob"),
+				chromedp.Click(chromedp.CSS(`#login-form button[type="submit"]`)))
+			MustWait(t, p, `!!document.querySelector(".field-error:not([hidden])")`)
+			mustReadable("the login page with an error")
+
+			// The chat: others' messages, links, joins, days, own messages
+			// (grouped, one failed), an error, the counter over the limit,
+			// the online list, the new-messages button, a hovered message.
+			MustEnter(t, p, ts, "alice", "")
+			MustSay(t, p, "mine one")
+			MustSay(t, p, "mine two")
+			MustWait(t, p, texts+`.includes("mine two") && document.querySelectorAll("#pending li").length === 0`)
+			MustSay(t, p, "mine three")
+			MustWait(t, p, `!!document.querySelector("#pending .msg.failed") && !document.getElementById("composer-error").hidden`)
+			MustPaste(t, p, strings.Repeat("x", maxTextLen+50))
+			MustDo(t, p, chromedp.Click(chromedp.ID("online-toggle")),
+				chromedp.Evaluate[chromedp.Void](`document.getElementById("log").scrollTop = 300`))
+			bob.say("while alice reads", "")
+			MustWait(t, p, `!document.getElementById("new-messages").hidden && document.getElementById("counter").classList.contains("over")`)
+			MustDo(t, p, chromedp.Evaluate[chromedp.Void](`document.querySelector(".msg.mine.grouped").scrollIntoView({block: "center"})`))
+			hover := MustEval[[]float64](t, p, `(() => { const r = document.querySelector(".msg.mine.grouped").getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()`)
+			MustDo(t, p, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+				_, err := cdp.Call(ctx, tg, input.DispatchMouseEvent, input.DispatchMouseEventParams{Type: input.DispatchMouseEventTypeMouseMoved, X: hover[0], Y: hover[1]})
+				return err
+			}))
+			MustWait(t, p, `getComputedStyle(document.querySelector(".msg.mine.grouped .side-time")).visibility === "visible"`)
+			mustReadable("the chat")
+
+			// Offline: reconnecting, and a message waiting for it.
+			ts.MustClose(t)
+			MustWait(t, p, `document.getElementById("status").dataset.state === "reconnecting"`)
+			MustDo(t, p, chromedp.Evaluate[chromedp.Void](`document.getElementById("text").value = ""`))
+			MustSay(t, p, "typed offline")
+			MustWait(t, p, `[...document.querySelectorAll("#pending .msg:not(.failed)")].some(e => e.textContent.includes("typed offline"))`)
+			mustReadable("the chat offline")
+		})
+	}
+}
