@@ -38,16 +38,28 @@ export function relabelDays() {
 })();
 
 // ---- rendering
-// Links become <a> only for http(s) URLs; everything else stays text.
-const URL_RE = /\bhttps?:\/\/[^\s<>"'`]+/gi;
+// Links become <a> only for http(s) URLs; everything else stays text. A
+// URL ends at white space, at what cannot be in one unescaped (<>"'`),
+// and at CJK text and punctuation: Chinese writes straight on after a
+// link, with no space. Punctuation at its end is the sentence's, unless it
+// closes a bracket the URL opened (…/wiki/Go_(programming_language)).
+const URL_RE = /\bhttps?:\/\/[^\s<>"'`\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]+/gi;
+const OPENER = { ")": "(", "]": "[", "}": "{" };
+function trimURL(url) {
+  for (;;) {
+    const c = url.at(-1), open = OPENER[c];
+    const count = (ch) => url.split(ch).length - 1;
+    if (!(".,;:!?*_~".includes(c) || (open && count(c) > count(open)))) return url;
+    url = url.slice(0, -1);
+  }
+}
 function withLinks(s) {
   const frag = document.createDocumentFragment();
   let last = 0, m;
   URL_RE.lastIndex = 0;
   while ((m = URL_RE.exec(s))) {
-    let url = m[0];
-    const trail = url.match(/[.,;:!?)\]}'"。，；：！？）》」]+$/);
-    if (trail) url = url.slice(0, url.length - trail[0].length);
+    const url = trimURL(m[0]);
+    if (!/^https?:\/\/[^/?#]/i.test(url)) continue; // no host: text
     frag.append(s.slice(last, m.index));
     const a = document.createElement("a");
     a.href = url;

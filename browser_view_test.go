@@ -60,3 +60,35 @@ func shiftedDate(d time.Duration) string {
   globalThis.Date = Shifted;
 })();`, d.Milliseconds())
 }
+
+// Links end where a reader sees them end: at Chinese text written straight
+// after them, at the sentence's punctuation, and not at a bracket the URL
+// itself opened. The rest of the text stays as it was.
+func TestBrowserLinks(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	p := MustPerson(t, MustBrowser(t, "zh-CN"))
+	MustEnter(t, p, ts, "alice", "")
+	cases := []struct{ text, links string }{
+		{"看这个https://example.com/a很好", "https://example.com/a"},
+		{"去https://example.com/b，然后告诉我。", "https://example.com/b"},
+		{"链接：https://example.com/c。", "https://example.com/c"},
+		{"「https://example.com/d」", "https://example.com/d"},
+		{"see https://en.wikipedia.org/wiki/Go_(programming_language).", "https://en.wikipedia.org/wiki/Go_(programming_language)"},
+		{"(also https://example.com/e)", "https://example.com/e"},
+		{"https://example.com/%E4%B8%AD%E6%96%87?q=1#top and http://example.org", "https://example.com/%E4%B8%AD%E6%96%87?q=1#top http://example.org"},
+		{"not a link: https:// or https://. or xhttps://example.com", ""},
+	}
+	for _, c := range cases {
+		MustPaste(t, p, c.text)
+	}
+	MustWait(t, p, texts+`.length === `+fmt.Sprint(len(cases)))
+	got := MustEval[[][]string](t, p, `[...document.querySelectorAll("#messages .msg .text")].map(e => [e.textContent, [...e.querySelectorAll("a")].map(a => a.getAttribute("href")).join(" ")])`)
+	for i, c := range cases {
+		if got[i][0] != c.text {
+			t.Errorf("%q shows as %q", c.text, got[i][0])
+		}
+		if got[i][1] != c.links {
+			t.Errorf("%q links %q, want %q", c.text, got[i][1], c.links)
+		}
+	}
+}
