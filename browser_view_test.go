@@ -92,3 +92,41 @@ func TestBrowserLinks(t *testing.T) {
 		}
 	}
 }
+
+// The new-messages button takes the reader down to them. On a desktop the
+// cursor goes to the composer; on a phone it does not, as that would open
+// the keyboard over the messages.
+func TestBrowserNewMessagesButtonKeepsPhoneKeyboardShut(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	w, _ := ts.MustDial(t, ts.MustLogin(t, "writer"), "lobby", -1)
+	for i := range 40 {
+		w.say(fmt.Sprintf("old %02d", i), "")
+	}
+	for range 40 {
+		w.MustNextOf(typeMessage)
+	}
+	b := MustBrowser(t, "en-US")
+	for _, c := range []struct {
+		name      string
+		viewport  chromedp.Action[chromedp.Void]
+		wantFocus bool
+	}{
+		{"desktop", chromedp.EmulateViewport(1000, 600), true},
+		{"phone", chromedp.EmulateViewport(390, 700, chromedp.EmulateMobile, chromedp.EmulateTouch), false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := MustPerson(t, b)
+			MustDo(t, p, c.viewport)
+			MustEnter(t, p, ts, "reader-"+c.name, "")
+			MustWait(t, p, texts+`.includes("old 39")`)
+			MustDo(t, p, chromedp.Evaluate[chromedp.Void](`document.getElementById("log").scrollTop = 100`))
+			w.say("new for "+c.name, "")
+			MustWait(t, p, `!document.getElementById("new-messages").hidden`)
+			MustDo(t, p, chromedp.Click(chromedp.ID("new-messages")))
+			MustWait(t, p, `document.getElementById("new-messages").hidden && (() => { const l = document.getElementById("log"); return l.scrollHeight - l.scrollTop - l.clientHeight < 48; })()`)
+			if got := MustEval[bool](t, p, `document.activeElement === document.getElementById("text")`); got != c.wantFocus {
+				t.Errorf("composer focused: %t, want %t", got, c.wantFocus)
+			}
+		})
+	}
+}

@@ -12,7 +12,12 @@ import { send, saveOutbox, restoreOutbox, forgetOutboxes, updateComposer } from 
 translatePage(room);
 
 // ---- scrolling
-newBtn.addEventListener("click", () => { toBottom(); state.newCount = 0; showNew(); text.focus(); });
+// Jumping to the new messages puts the cursor in the composer, but not on
+// a touch screen: there that opens the keyboard over what one came to read.
+newBtn.addEventListener("click", () => {
+  toBottom(); state.newCount = 0; showNew();
+  if (!matchMedia("(pointer: coarse)").matches) text.focus();
+});
 log.addEventListener("scroll", () => {
   if (atBottom() && state.newCount) { state.newCount = 0; showNew(); }
   if (log.scrollTop < 120) loadOlder();
