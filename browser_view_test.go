@@ -130,3 +130,32 @@ func TestBrowserNewMessagesButtonKeepsPhoneKeyboardShut(t *testing.T) {
 		})
 	}
 }
+
+// A message in Arabic or Hebrew reads right to left, with its punctuation
+// where its writer put it; others stay left to right. So does the composer
+// while one types it.
+func TestBrowserRightToLeftText(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustEnter(t, p, ts, "alice", "")
+	cases := []struct{ text, dir string }{
+		{"שלום, מה שלומך?", "rtl"},
+		{"مرحبا! 123", "rtl"},
+		{"hello, שלום", "ltr"},
+		{"你好", "ltr"},
+	}
+	for _, c := range cases {
+		MustPaste(t, p, c.text)
+	}
+	MustWait(t, p, texts+`.length === `+fmt.Sprint(len(cases)))
+	got := MustEval[[]string](t, p, `[...document.querySelectorAll("#messages .msg .text")].map(e => getComputedStyle(e).direction)`)
+	for i, c := range cases {
+		if got[i] != c.dir {
+			t.Errorf("%q shows %s, want %s", c.text, got[i], c.dir)
+		}
+	}
+	MustDo(t, p, chromedp.Evaluate[chromedp.Void](`document.getElementById("text").value = ""`), chromedp.SendKeys(chromedp.ID("text"), "שלום"))
+	if d := MustEval[string](t, p, `getComputedStyle(document.getElementById("text")).direction`); d != "rtl" {
+		t.Errorf("the composer shows Hebrew %s, want rtl", d)
+	}
+}

@@ -94,6 +94,7 @@ export function messageEl(ev, grouped, extraClass) {
   }
   const p = document.createElement("p");
   p.className = "text";
+  p.dir = "auto"; // Arabic or Hebrew reads right to left, punctuation and all
   p.append(withLinks(ev.text));
   li.append(p);
   return li;
