@@ -151,17 +151,24 @@ func MustSay(t *testing.T, ctx context.Context, text string) {
 	MustDo(t, ctx, chromedp.SendKeys(chromedp.ID("text"), text+kb.Enter))
 }
 
-// MustPaste inserts text as an emoji keyboard, an IME or a paste does
-// (key events cannot type a zero-width joiner), then presses Enter.
+// MustPaste inserts text into the composer as an emoji keyboard, an IME
+// or a paste does (key events cannot type a zero-width joiner or a Thai
+// vowel mark), then presses Enter.
 func MustPaste(t *testing.T, ctx context.Context, text string) {
 	t.Helper()
+	MustPasteInto(t, ctx, "text", text)
+	MustDo(t, ctx, chromedp.KeyEvent(kb.Enter))
+}
+
+// MustPasteInto inserts text into the field with this id, as MustPaste.
+func MustPasteInto(t *testing.T, ctx context.Context, id, text string) {
+	t.Helper()
 	MustDo(t, ctx,
-		chromedp.Focus(chromedp.ID("text")),
+		chromedp.Focus(chromedp.ID(id)),
 		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 			_, err := cdp.Call(ctx, tg, input.InsertText, input.InsertTextParams{Text: text})
 			return err
 		}),
-		chromedp.KeyEvent(kb.Enter),
 	)
 }
 

@@ -159,3 +159,20 @@ func TestBrowserRightToLeftText(t *testing.T) {
 		t.Errorf("the composer shows Hebrew %s, want rtl", d)
 	}
 }
+
+// The room box takes what the server takes (Thai writes vowels with
+// combining marks), and says why for what it does not, staying put.
+func TestBrowserGoToRoom(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustEnter(t, p, ts, "alice", "")
+	MustDo(t, p, chromedp.SendKeys(chromedp.ID("room-input"), "a b"), chromedp.Click(chromedp.CSS(`#room-form button`)))
+	MustWait(t, p, `!document.getElementById("composer-error").hidden && document.getElementById("composer-error").textContent.startsWith("Room names have")`)
+	if path := MustEval[string](t, p, `location.pathname`); path != "/r/lobby" {
+		t.Errorf("went to %s", path)
+	}
+	MustDo(t, p, chromedp.Evaluate[chromedp.Void](`document.getElementById("room-input").value = ""`))
+	MustPasteInto(t, p, "room-input", "สวัสดี")
+	MustDo(t, p, chromedp.Click(chromedp.CSS(`#room-form button`)))
+	MustWait(t, p, `document.body.dataset.room === "สวัสดี" && `+connected)
+}

@@ -5,6 +5,7 @@ import (
 	"html"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -301,5 +302,48 @@ func TestHistoryAPI(t *testing.T) {
 	MustErrorJSON(t, "without session", resp, body, http.StatusUnauthorized, codeUnauthorized)
 	if resp, _ := ts.get(t, "/api/rooms/no%20pe/messages", ck); resp.StatusCode != 400 {
 		t.Errorf("invalid room: %d", resp.StatusCode)
+	}
+}
+
+// Room names are letters and digits of any script (with the combining
+// marks some scripts write vowels with), - and _, and case-insensitive:
+// the page, the socket and the history API agree on the canonical name.
+func TestRoomNames(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	ck := ts.MustLogin(t, "alice")
+	tests := []struct{ name, room, want string }{
+		{"plain", "general", "general"},
+		{"upper case", "General", "general"},
+		{"chinese", "闲聊", "闲聊"},
+		{"thai, with marks", "สวัสดี", "สวัสดี"},
+		{"hindi, with marks", "हिन्दी", "हिन्दी"},
+		{"decomposed", "cafe\u0301", "café"},
+		{"32", strings.Repeat("r", 32), strings.Repeat("r", 32)},
+		{"space", "a b", ""},
+		{"starts with a mark", "\u0301x", ""},
+		{"punctuation", "a.b", ""},
+		{"emoji", "cat😀", ""},
+		{"33", strings.Repeat("r", 33), ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := "/r/" + url.PathEscape(tc.room)
+			resp, body := ts.get(t, path, ck)
+			if tc.want == "" {
+				if resp.StatusCode != http.StatusNotFound {
+					t.Errorf("%s: status %d, want 404", path, resp.StatusCode)
+				}
+				ts.MustRefuseDial(t, ck, tc.room, http.StatusBadRequest, codeInvalid)
+				return
+			}
+			if resp.StatusCode != http.StatusOK || !strings.Contains(body, `data-room="`+tc.want+`"`) {
+				t.Fatalf("%s: status %d, want 200 for room %q", path, resp.StatusCode, tc.want)
+			}
+			c, w := ts.MustDial(t, ck, tc.room, -1)
+			c.conn.Close()
+			if w.Room != tc.want {
+				t.Errorf("socket to %q is in room %q, want %q", tc.room, w.Room, tc.want)
+			}
+		})
 	}
 }

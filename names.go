@@ -52,8 +52,11 @@ func normalizeRoom(raw string) (string, bool) {
 	if n := utf8.RuneCountInString(room); n < 1 || n > maxRoomLen {
 		return "", false
 	}
-	for _, r := range room {
-		if !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '_') {
+	for i, r := range room {
+		// Combining marks as in names: Thai, Hindi and others write
+		// vowels with them (สวัสดี, हिन्दी).
+		if !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '_' ||
+			(i > 0 && unicode.In(r, unicode.Mn, unicode.Mc))) {
 			return "", false
 		}
 	}

@@ -58,8 +58,10 @@ document.addEventListener("visibilitychange", () => {
 $("room-form").addEventListener("submit", (e) => {
   e.preventDefault();
   const input = $("room-input");
-  const name = input.value.trim().toLowerCase();
-  if (!/^[\p{L}\p{N}_-]{1,32}$/u.test(name)) { flashError(t("Room names have 1–32 letters, digits, - or _.")); input.focus(); return; }
+  // The server's rule (names.go): letters, digits, - and _, and combining
+  // marks after the first character; 1–32 of them once in NFC.
+  const name = input.value.trim().normalize("NFC").toLowerCase();
+  if (!/^[\p{L}\p{Nd}_-][\p{L}\p{M}\p{Nd}_-]*$/u.test(name) || [...name].length > 32) { flashError(t("Room names have 1–32 letters, digits, - or _.")); input.focus(); return; }
   location.href = `/r/${encodeURIComponent(name)}`;
 });
 
