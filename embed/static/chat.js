@@ -61,7 +61,7 @@ $("room-form").addEventListener("submit", (e) => {
   // The server's rule (names.go): letters, digits, - and _, and combining
   // marks after the first character; 1–32 of them once in NFC.
   const name = input.value.trim().normalize("NFC").toLowerCase();
-  if (!/^[\p{L}\p{Nd}_-][\p{L}\p{M}\p{Nd}_-]*$/u.test(name) || [...name].length > 32) { flashError(t("Room names have 1–32 letters, digits, - or _.")); input.focus(); return; }
+  if (!/^[\p{L}\p{Nd}_-][\p{L}\p{Mn}\p{Mc}\p{Nd}_-]*$/u.test(name) || [...name].length > 32) { flashError(t("Room names have 1–32 letters, digits, - or _.")); input.focus(); return; }
   location.href = `/r/${encodeURIComponent(name)}`;
 });
 
