@@ -252,6 +252,11 @@ func (s *server) serveLogout(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
+type noRoomPage struct {
+	Lang string
+	Room string // as the link had it
+}
+
 type chatPage struct {
 	Lang string
 	Room string
@@ -261,7 +266,9 @@ type chatPage struct {
 func (s *server) serveRoom(w http.ResponseWriter, r *http.Request) {
 	room, ok := normalizeRoom(r.PathValue("room"))
 	if !ok {
-		http.NotFound(w, r)
+		// A shared link with a typo, or a space in it: say so, and offer
+		// the way on, rather than the bare text of http.NotFound.
+		s.render(w, http.StatusNotFound, "noroom.html", noRoomPage{Lang: pageLang(r), Room: r.PathValue("room")})
 		return
 	}
 	u := s.hub.sessionUser(r)

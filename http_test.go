@@ -324,14 +324,18 @@ func TestRoomNames(t *testing.T) {
 		{"punctuation", "a.b", ""},
 		{"emoji", "cat😀", ""},
 		{"33", strings.Repeat("r", 33), ""},
+		{"markup", "<b>x", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			path := "/r/" + url.PathEscape(tc.room)
 			resp, body := ts.get(t, path, ck)
 			if tc.want == "" {
-				if resp.StatusCode != http.StatusNotFound {
-					t.Errorf("%s: status %d, want 404", path, resp.StatusCode)
+				// A page that says so, shows the link's name as text
+				// and offers the lobby.
+				if resp.StatusCode != http.StatusNotFound || !strings.Contains(body, "This link is not to a room:") ||
+					!strings.Contains(body, `<span class="bad-room">`+html.EscapeString(tc.room)+`</span>`) || !strings.Contains(body, `href="/r/lobby"`) {
+					t.Errorf("%s: status %d, want 404 and a page naming the room:\n%s", path, resp.StatusCode, body)
 				}
 				ts.MustRefuseDial(t, ck, tc.room, http.StatusBadRequest, codeInvalid)
 				return
@@ -345,5 +349,8 @@ func TestRoomNames(t *testing.T) {
 				t.Errorf("socket to %q is in room %q, want %q", tc.room, w.Room, tc.want)
 			}
 		})
+	}
+	if _, body := ts.get(t, "/r/a%20b", nil, "Accept-Language", "zh-CN"); !strings.Contains(body, "这个链接指向的不是房间") {
+		t.Errorf("the page for a bad room is not in Chinese:\n%s", body)
 	}
 }
