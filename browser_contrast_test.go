@@ -58,6 +58,8 @@ func TestBrowserContrast(t *testing.T) {
 				chromedp.Click(chromedp.CSS(`#login-form button[type="submit"]`)))
 			MustWait(t, p, `!!document.querySelector(".field-error:not([hidden])")`)
 			mustReadable("the login page with an error")
+			MustDo(t, p, chromedp.Navigate(ts.URL+"/r/a%20b"))
+			mustReadable("the page for a link to no room")
 
 			// The chat: others' messages, links, joins, days, own messages
 			// (grouped, one failed), an error, the counter over the limit,
