@@ -1,13 +1,11 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"strings"
 	"testing"
 
-	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
@@ -39,11 +37,8 @@ func TestBrowserContrast(t *testing.T) {
 			ts := MustStart(t, dir, func(c *Config) { c.MsgRate, c.MsgBurst = 0.01, 2 })
 
 			p := MustPerson(t, MustBrowser(t, "en-US"))
-			MustDo(t, p, chromedp.EmulateViewport(800, 600), chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-				_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
-					Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
-				})
-				return err
+			MustDo(t, p, chromedp.EmulateViewport(800, 600), command(emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+				Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
 			}))
 			mustReadable := func(state string) {
 				t.Helper()
@@ -77,10 +72,7 @@ func TestBrowserContrast(t *testing.T) {
 			MustWait(t, p, `!document.getElementById("new-messages").hidden && document.getElementById("counter").classList.contains("over")`)
 			MustDo(t, p, chromedp.Evaluate[chromedp.Void](`document.querySelector(".msg.mine.grouped").scrollIntoView({block: "center"})`))
 			hover := MustEval[[]float64](t, p, `(() => { const r = document.querySelector(".msg.mine.grouped").getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()`)
-			MustDo(t, p, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-				_, err := cdp.Call(ctx, tg, input.DispatchMouseEvent, input.DispatchMouseEventParams{Type: input.DispatchMouseEventTypeMouseMoved, X: hover[0], Y: hover[1]})
-				return err
-			}))
+			MustDo(t, p, command(input.DispatchMouseEvent, input.DispatchMouseEventParams{Type: input.DispatchMouseEventTypeMouseMoved, X: hover[0], Y: hover[1]}))
 			MustWait(t, p, `getComputedStyle(document.querySelector(".msg.mine.grouped .side-time")).visibility === "visible"`)
 			mustReadable("the chat")
 

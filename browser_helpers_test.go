@@ -165,20 +165,23 @@ func MustPasteInto(t *testing.T, ctx context.Context, id, text string) {
 	t.Helper()
 	MustDo(t, ctx,
 		chromedp.Focus(chromedp.ID(id)),
-		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			_, err := cdp.Call(ctx, tg, input.InsertText, input.InsertTextParams{Text: text})
-			return err
-		}),
+		command(input.InsertText, input.InsertTextParams{Text: text}),
 	)
+}
+
+// command sends one DevTools command to the page and drops its result: an
+// emulation, a cookie, a mouse move.
+func command[P, R any](c cdp.Command[P, R], params P) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, c, params)
+		return err
+	})
 }
 
 // setCookie gives the browser context a session made with MustLogin: the
 // same person in another window, or a login without the form.
 func setCookie(ts *testServer, ck *http.Cookie) chromedp.Action[chromedp.Void] {
-	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, network.SetCookie, network.SetCookieParams{Name: ck.Name, Value: ck.Value, URL: ts.URL, HTTPOnly: new(true)})
-		return err
-	})
+	return command(network.SetCookie, network.SetCookieParams{Name: ck.Name, Value: ck.Value, URL: ts.URL, HTTPOnly: new(true)})
 }
 
 // texts returns the text of every message on screen, in order.

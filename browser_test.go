@@ -429,11 +429,8 @@ func TestBrowserSocketRenewsCookie(t *testing.T) {
 	expiresIn := func() time.Duration { t.Helper(); return time.Until(time.Unix(int64(session().Expires), 0)) }
 	// The cookie as it would be after weeks: a minute left.
 	value := session().Value
-	MustDo(t, p, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, network.SetCookie, network.SetCookieParams{Name: cookieName, Value: value, URL: ts.URL,
-			HTTPOnly: new(true), Expires: cdp.TimeSinceEpoch(time.Now().Add(time.Minute).Unix())})
-		return err
-	}))
+	MustDo(t, p, command(network.SetCookie, network.SetCookieParams{Name: cookieName, Value: value, URL: ts.URL,
+		HTTPOnly: new(true), Expires: cdp.TimeSinceEpoch(time.Now().Add(time.Minute).Unix())}))
 	if left := expiresIn(); left > 2*time.Minute {
 		t.Fatalf("cookie expires in %v after shortening it", left)
 	}

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
@@ -29,13 +27,10 @@ func TestBrowserDayDividersTurnAtMidnight(t *testing.T) {
 	ts := MustStartClock(t, t.TempDir(), &clock)
 
 	p := MustPerson(t, MustBrowser(t, "en-US"))
-	MustDo(t, p, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		if _, err := cdp.Call(ctx, tg, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Asia/Shanghai"}); err != nil {
-			return err
-		}
-		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: shiftedDate(offset)})
-		return err
-	}))
+	MustDo(t, p,
+		command(emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Asia/Shanghai"}),
+		command(page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: shiftedDate(offset)}),
+	)
 	MustEnter(t, p, ts, "alice", "")
 	MustSay(t, p, "before midnight")
 	const days = `[...document.querySelectorAll("#messages .divider")].map(e => e.textContent).join("|")`
