@@ -58,7 +58,8 @@ func TestBrowserContrast(t *testing.T) {
 
 			// The chat: others' messages, links, joins, days, own messages
 			// (grouped, one failed), an error, the counter over the limit,
-			// the online list, the new-messages button, a hovered message.
+			// the online list, the new-messages button, a hovered message,
+			// and the line over messages that came while the reader was away.
 			MustEnter(t, p, ts, "alice", "")
 			MustSay(t, p, "mine one")
 			MustSay(t, p, "mine two")
@@ -75,6 +76,12 @@ func TestBrowserContrast(t *testing.T) {
 			MustDo(t, p, command(input.DispatchMouseEvent, input.DispatchMouseEventParams{Type: input.DispatchMouseEventTypeMouseMoved, X: hover[0], Y: hover[1]}))
 			MustWait(t, p, `getComputedStyle(document.querySelector(".msg.mine.grouped .side-time")).visibility === "visible"`)
 			mustReadable("the chat")
+
+			// Away in another window: the line over what came meanwhile.
+			MustDo(t, p, chromedp.Evaluate[chromedp.Void](setFocus(false)))
+			bob.say("while alice is away", "")
+			MustWait(t, p, `!!document.querySelector("#messages .unread-line")`)
+			mustReadable("the chat with a New line")
 
 			// Offline: reconnecting, and a message waiting for it.
 			ts.MustClose(t)

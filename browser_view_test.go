@@ -171,3 +171,83 @@ func TestBrowserGoToRoom(t *testing.T) {
 	MustDo(t, p, chromedp.Click(chromedp.CSS(`#room-form button`)))
 	MustWait(t, p, `document.body.dataset.room === "สวัสดี" && `+connected)
 }
+
+// setFocus is JS that gives the window focus or takes it away, as far as
+// the page can tell (document.hasFocus and a focus or blur event): another
+// application in front of the browser. Headless Chromium does not switch
+// windows.
+func setFocus(focus bool) string {
+	ev := map[bool]string{true: "focus", false: "blur"}[focus]
+	return fmt.Sprintf(`document.hasFocus = () => %t; window.dispatchEvent(new Event(%q));`, focus, ev)
+}
+
+// Messages that come while the reader is away, in another window or
+// another tab, are counted in the title, and a "New" line marks where
+// they begin, with the author shown again after it. The line stays when
+// the reader is back, moves when they are away again, and goes when they
+// send a message. What a reconnect's replay brings counts as well.
+func TestBrowserUnreadWhileAway(t *testing.T) {
+	ts, fz, p := MustAliceBehindFreezer(t)
+	bob, _ := ts.MustDial(t, ts.MustLogin(t, "bob"), "lobby", -1)
+	title := MustEval[string](t, p, `document.title`)
+	titleIs := func(n int) string {
+		if n == 0 {
+			return `document.title === ` + jsString(title)
+		}
+		return fmt.Sprintf(`document.title === "(%d) " + %s`, n, jsString(title))
+	}
+	const lines = `document.querySelectorAll("#messages .unread-line").length`
+	// The author and text of the message after the line.
+	const afterLine = `(() => {
+		const m = document.querySelector("#messages .unread-line")?.nextElementSibling;
+		return m ? (m.querySelector(".author")?.textContent ?? "(no author)") + ": " + m.querySelector(".text").textContent : "";
+	})()`
+	run := func(js string) { t.Helper(); MustDo(t, p, chromedp.Evaluate[chromedp.Void](js)) }
+
+	bob.say("read", "")
+	MustWait(t, p, texts+`.includes("read")`)
+	if n := MustEval[int](t, p, lines); n != 0 {
+		t.Fatalf("%d New lines while the reader is here", n)
+	}
+
+	// Another window in front. "away 1" would be grouped under "read"
+	// (same author, same minute); after the line it shows its author.
+	run(setFocus(false))
+	bob.say("away 1", "")
+	bob.say("away 2", "")
+	MustWait(t, p, titleIs(2)+` && `+texts+`.includes("away 2")`)
+	if got := MustEval[string](t, p, afterLine); got != "bob: away 1" {
+		t.Errorf("after the New line: %q, want bob: away 1", got)
+	}
+	run(setFocus(true))
+	MustWait(t, p, titleIs(0))
+	if n := MustEval[int](t, p, lines); n != 1 {
+		t.Errorf("%d New lines once back, want it kept", n)
+	}
+
+	// Another tab: the line moves to the first message of this absence.
+	run(setHidden(true))
+	bob.say("away 3", "")
+	MustWait(t, p, titleIs(1))
+	if n, got := MustEval[int](t, p, lines), MustEval[string](t, p, afterLine); n != 1 || got != "bob: away 3" {
+		t.Errorf("%d New lines, before %q; want 1, before bob: away 3", n, got)
+	}
+	run(setHidden(false))
+	MustWait(t, p, titleIs(0))
+	MustSay(t, p, "my reply")
+	MustWait(t, p, texts+`.includes("my reply") && `+lines+` === 0`)
+
+	// Away while the connection drops: the replay's messages are new.
+	run(setFocus(false))
+	fz.hold()
+	fz.cut()
+	MustWait(t, p, `document.getElementById("status").dataset.state !== "connected"`)
+	bob.say("missed 1", "")
+	bob.say("missed 2", "")
+	fz.release()
+	MustWait(t, p, connected+` && `+texts+`.includes("missed 2")`)
+	MustWait(t, p, titleIs(2))
+	if got := MustEval[string](t, p, afterLine); got != "bob: missed 1" {
+		t.Errorf("after the New line: %q, want bob: missed 1", got)
+	}
+}

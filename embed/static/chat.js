@@ -5,7 +5,7 @@
 // starts.
 import { t, translatePage } from "./i18n.js";
 import { $, room, me, state, log, text, newBtn } from "./state.js";
-import { showNew, toBottom, atBottom, loadOlder, setOnline, renderTop, fillViewport, flashError, updateTitle, relabelDays } from "./view.js";
+import { showNew, toBottom, atBottom, loadOlder, setOnline, renderTop, fillViewport, flashError, relabelDays, back } from "./view.js";
 import { connect, wakeUp, goneOffline } from "./socket.js";
 import { send, saveOutbox, restoreOutbox, forgetOutboxes, updateComposer } from "./outbox.js";
 
@@ -48,11 +48,11 @@ window.addEventListener("online", wakeUp);
 window.addEventListener("offline", goneOffline);
 document.addEventListener("visibilitychange", () => {
   if (document.hidden) return;
-  state.unread = 0;
-  updateTitle();
+  back();
   relabelDays();
   wakeUp(); // back on the tab: a phone waking up, a laptop opened
 });
+window.addEventListener("focus", back); // back from another window
 
 // ---- going to another room
 $("room-form").addEventListener("submit", (e) => {

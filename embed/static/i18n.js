@@ -25,7 +25,7 @@ const STR = {
     "joined": "加入了房间", "left": "离开了房间", "Sending…": "发送中…", "Not sent": "未发送", "Retry": "重试",
     "Waiting for connection": "连接后发送",
     "Beginning of #{room}": "这是 #{room} 的开始。", "Loading older messages…": "正在加载更早的消息…",
-    "Today": "今天", "Yesterday": "昨天", "{n} characters left": "还可输入 {n} 字",
+    "Today": "今天", "New": "新消息", "Yesterday": "昨天", "{n} characters left": "还可输入 {n} 字",
     "{n} characters too many": "超出 {n} 字",
     "invalid": "这条消息无法发送。", "too_long": "消息最多 2000 字。",
     "rate_limited": "发送太快了，请稍等。", "unavailable": "服务器未能保存，请重试。",

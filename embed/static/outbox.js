@@ -2,7 +2,7 @@
 // sent again after a reconnect, and kept through a reload.
 import { t } from "./i18n.js";
 import { room, me, MAX_LEN, state, pendingList, text, sendBtn, counter } from "./state.js";
-import { messageEl, toBottom, flashError } from "./view.js";
+import { messageEl, toBottom, flashError, caughtUp } from "./view.js";
 import { checkAlive, SUSPECT_MS } from "./socket.js";
 
 // ---- sending
@@ -69,6 +69,7 @@ export function send() {
   if (!value) return;
   if ([...value].length > MAX_LEN) { flashError(t("too_long")); return; }
   text.value = "";
+  caughtUp(); // they have read what is new: the "New" line has done its work
   const p = addPending(nonce(), value, "queued");
   if (state.ready) transmit(p);
   updateComposer();

@@ -3,7 +3,7 @@
 // server sends over it; and the checks that find a socket dead.
 import { t } from "./i18n.js";
 import { room, me, MAX_SHOWN, state, list, statusEl } from "./state.js";
-import { renderAll, renderTop, setOnline, flashError, trimShown, fillViewport, showNew, atBottom, toBottom, nodesFor, updateTitle } from "./view.js";
+import { renderAll, renderTop, setOnline, flashError, trimShown, fillViewport, showNew, atBottom, toBottom, nodesFor, away, markUnread } from "./view.js";
 import { confirmed, setPending, transmit } from "./outbox.js";
 
 // ---- events from the server
@@ -34,13 +34,16 @@ function onStored(ev, batch) {
     confirmed(ev.nonce);
     batch.mine = true;
   }
+  // New to the reader: anything from others once the page has been live,
+  // including what a reconnect's replay brings (not the first load).
+  const fresh = ev.type === "message" && ev.user !== me && state.live;
+  if (fresh) {
+    batch.others++;
+    if (away()) markUnread(ev); // before nodesFor: the "New" line goes with it
+  }
   const prev = state.events[state.events.length - 1];
   state.events.push(ev);
   list.append(...nodesFor(ev, prev));
-  if (ev.type === "message" && ev.user !== me && state.ready) {
-    batch.others++;
-    if (document.hidden) { state.unread++; updateTitle(); }
-  }
   maybeReady();
 }
 
@@ -53,6 +56,7 @@ function maybeReady() {
 // rate_limited errors.
 function becomeReady() {
   state.ready = true;
+  state.live = true;
   setStatus("connected");
   const queue = [...state.pending.values()].filter((p) => p.status !== "failed");
   let i = 0;

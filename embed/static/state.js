@@ -25,10 +25,12 @@ export const state = {
   ws: null,
   opened: false,       // the current socket got its welcome
   ready: false,        // replay done: live, and pending messages may go
+  live: false,         // ready once: what arrives since is new to the reader, replayed or not
   replayUntil: 0,
   attempt: 0,
   pending: new Map(),  // nonce -> {text, status: "queued"|"sent"|"failed", after (see transmit), el}
-  unread: 0,
+  unread: 0,           // messages from others since the reader went away
+  unreadFrom: 0,       // id of the first of them: the "New" line goes before it
   newCount: 0,
 };
 

@@ -1,5 +1,6 @@
 // Showing the conversation: events as list items, the history above them
-// (loaded on scroll), the online list, errors, and the unread count.
+// (loaded on scroll), the online list, errors, and what arrived while the
+// reader was away.
 // User text only ever reaches the DOM through textContent and text nodes.
 import { t, locale } from "./i18n.js";
 import { $, me, room, PAGE, KEEP_SHOWN, state, log, list, top, errBox, newBtn, baseTitle } from "./state.js";
@@ -124,8 +125,12 @@ export function nodesFor(ev, prev) {
     li.textContent = dayLabel(d);
     out.push(li);
   }
+  const first = ev.id === state.unreadFrom;
+  if (first) out.push(unreadLine());
   if (ev.type === "message") {
-    const grouped = !!prev && prev.type === "message" && prev.user === ev.user &&
+    // The first unread message shows its author: the line parts it from
+    // the one before.
+    const grouped = !first && !!prev && prev.type === "message" && prev.user === ev.user &&
       dayKey(pd) === dayKey(d) && d - pd < 5 * 60 * 1000;
     out.push(messageEl(ev, grouped));
   } else {
@@ -232,7 +237,39 @@ export function flashError(msg) {
   errTimer = setTimeout(() => { errBox.hidden = true; }, 5000);
 }
 
-// ---- unread count in the title while the tab is hidden
-export function updateTitle() {
+// ---- what arrived while the reader was away
+// Away is a hidden tab, or a window without focus: another app in front
+// of it, which a browser does not always count as hidden. Messages from
+// others that arrive then are counted in the title until the reader is
+// back, and a "New" line goes before the first of them. The line stays
+// after they are back, so they can find where they left off; it goes
+// when they send a message, or moves when they are away again and the
+// next message comes.
+export const away = () => document.hidden || !document.hasFocus();
+export function markUnread(ev) {
+  if (state.unread === 0) {
+    list.querySelector(".unread-line")?.remove();
+    state.unreadFrom = ev.id;
+  }
+  state.unread++;
+  updateTitle();
+}
+export function back() {
+  if (away() || state.unread === 0) return;
+  state.unread = 0;
+  updateTitle();
+}
+export function caughtUp() {
+  state.unreadFrom = 0;
+  list.querySelector(".unread-line")?.remove();
+}
+function unreadLine() {
+  const li = document.createElement("li");
+  li.className = "unread-line";
+  li.setAttribute("role", "separator");
+  li.textContent = t("New");
+  return li;
+}
+function updateTitle() {
   document.title = state.unread > 0 ? `(${state.unread}) ${baseTitle}` : baseTitle;
 }
