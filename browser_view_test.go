@@ -1,7 +1,10 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -249,5 +252,69 @@ func TestBrowserUnreadWhileAway(t *testing.T) {
 	MustWait(t, p, titleIs(2))
 	if got := MustEval[string](t, p, afterLine); got != "bob: missed 1" {
 		t.Errorf("after the New line: %q, want bob: missed 1", got)
+	}
+}
+
+// A touch screen has no hover, so no title, and a phone hides the time of
+// grouped messages: a tap on a message (or a join) shows its full date,
+// the one a mouse gets on hover, under it, and another tap hides it. A tap
+// on a link is the link's. With a mouse, a click selects text as before.
+func TestBrowserTapShowsDate(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	w, _ := ts.MustDial(t, ts.MustLogin(t, "writer"), "lobby", -1)
+	w.say("first", "")
+	w.say("grouped under it", "")
+	w.say("see https://example.com/x", "")
+	for range 3 {
+		w.MustNextOf(typeMessage)
+	}
+	b := MustBrowser(t, "en-US")
+	const shown = `[...document.querySelectorAll("#messages .full-time")].map(e => (e.closest("li").querySelector(".text") ?? e.closest("li").querySelector(".author")).textContent + " @ " + e.textContent)`
+	// The full date, as the message's time element gives it on hover.
+	want := func(p context.Context, text string) string {
+		t.Helper()
+		return MustEval[string](t, p, `(() => { const li = [...document.querySelectorAll("#messages .msg")].find(e => e.querySelector(".text").textContent === `+jsString(text)+`); return li.querySelector(".text").textContent + " @ " + li.querySelector("time").title; })()`)
+	}
+	tap := func(p context.Context, sel string) {
+		t.Helper()
+		MustDo(t, p, chromedp.Click(chromedp.CSS(sel)))
+	}
+	year := strconv.Itoa(time.Now().Year())
+
+	p := MustPerson(t, b)
+	MustDo(t, p, chromedp.EmulateViewport(390, 700, chromedp.EmulateMobile, chromedp.EmulateTouch))
+	MustEnter(t, p, ts, "phone", "")
+	MustWait(t, p, texts+`.length === 3`)
+	if v := MustEval[string](t, p, `getComputedStyle(document.querySelector(".msg.grouped .side-time")).display`); v != "none" {
+		t.Fatalf("a grouped message's time shows on a phone (display %s); the tap is not needed", v)
+	}
+	tap(p, ".msg.grouped .text")
+	MustWait(t, p, shown+`.length === 1`)
+	got := MustEval[[]string](t, p, shown)
+	if w := want(p, "grouped under it"); got[0] != w || !strings.Contains(w, year) {
+		t.Errorf("tapped the grouped message: %q, want %q (with the year)", got, w)
+	}
+	tap(p, ".msg:not(.grouped) .text") // the first
+	MustWait(t, p, shown+`.length === 2`)
+	tap(p, ".msg.grouped .text")
+	MustWait(t, p, shown+`.length === 1`)
+	if got, w := MustEval[[]string](t, p, shown), want(p, "first"); got[0] != w {
+		t.Errorf("after tapping the grouped one again: %q, want %q", got, w)
+	}
+	tap(p, ".system")
+	MustWait(t, p, shown+`.length === 2`)
+	// A tap on a link opens it (in a new tab) and shows nothing here.
+	tap(p, ".msg a")
+	if n := MustEval[int](t, p, shown+`.length`); n != 2 {
+		t.Errorf("a tap on a link showed or hid a date: %d shown", n)
+	}
+
+	d := MustPerson(t, b)
+	MustDo(t, d, chromedp.EmulateViewport(1000, 700))
+	MustEnter(t, d, ts, "desktop", "")
+	MustWait(t, d, texts+`.length === 3`)
+	tap(d, ".msg.grouped .text")
+	if n := MustEval[int](t, d, shown+`.length`); n != 0 {
+		t.Errorf("a click with a mouse showed %d dates", n)
 	}
 }

@@ -26,6 +26,18 @@ function timeEl(d) {
   return el;
 }
 
+// A touch screen shows no title, and a phone hides grouped messages'
+// times: a tap on a message or a join shows its full date under it, and
+// another tap hides it.
+export function toggleFullTime(li) {
+  const shown = li.querySelector(".full-time");
+  if (shown) { shown.remove(); return; }
+  const p = document.createElement("p");
+  p.className = "full-time";
+  p.textContent = full.format(new Date(li.querySelector("time").dateTime));
+  li.append(p);
+}
+
 // "Today" and "Yesterday" change meaning at midnight: a tab left open
 // overnight labels its dividers again then, and when it is looked at again
 // (a hidden tab's timers may run late, a sleeping laptop's not at all).
