@@ -126,6 +126,12 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("GET /api/rooms/{room}/messages", s.serveHistory)
 	mux.HandleFunc("GET /healthz", s.serveHealth)
 	mux.HandleFunc("GET /static/{file}", s.assets.serve)
+	// A login the server refused leaves /login in the address bar, and
+	// Enter there asks for it with a GET: the form is at /. Logging out
+	// takes a POST (a link or an image must not log anyone out).
+	mux.Handle("GET /login", http.RedirectHandler("/", http.StatusSeeOther))
+	mux.Handle("GET /logout", http.RedirectHandler("/", http.StatusSeeOther))
+	mux.HandleFunc("/", s.serveNotFound)
 
 	// Cross-site POSTs (by Sec-Fetch-Site, or Origin against Host) are
 	// refused with 403 before any handler runs.
@@ -252,9 +258,13 @@ func (s *server) serveLogout(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
-type noRoomPage struct {
+// notFoundPage is the 404 page: a link to no room (a typo, a space in a
+// shared link), or to nothing at all. It says so and offers the way on,
+// rather than the bare text of http.NotFound.
+type notFoundPage struct {
 	Lang string
-	Room string // as the link had it
+	Path string // as the link had it: the room's part of it, for a room
+	Room bool
 }
 
 type chatPage struct {
@@ -263,12 +273,29 @@ type chatPage struct {
 	User string
 }
 
+// serveNotFound answers what no other route does. People get the 404
+// page; the history API's clients get its JSON error.
+func (s *server) serveNotFound(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case strings.HasPrefix(r.URL.Path, "/api/"):
+		writeJSONError(w, errorf(codeNotFound, "There is no such API."))
+	case r.Method != http.MethodGet && r.Method != http.MethodHead:
+		http.NotFound(w, r)
+	default:
+		// /r/ and /r/a/b: a room link, but not to one room.
+		room, isRoom := strings.CutPrefix(r.URL.Path, "/r/")
+		page := notFoundPage{Lang: pageLang(r), Path: r.URL.Path, Room: isRoom}
+		if isRoom {
+			page.Path = room
+		}
+		s.render(w, http.StatusNotFound, "notfound.html", page)
+	}
+}
+
 func (s *server) serveRoom(w http.ResponseWriter, r *http.Request) {
 	room, ok := normalizeRoom(r.PathValue("room"))
 	if !ok {
-		// A shared link with a typo, or a space in it: say so, and offer
-		// the way on, rather than the bare text of http.NotFound.
-		s.render(w, http.StatusNotFound, "noroom.html", noRoomPage{Lang: pageLang(r), Room: r.PathValue("room")})
+		s.render(w, http.StatusNotFound, "notfound.html", notFoundPage{Lang: pageLang(r), Path: r.PathValue("room"), Room: true})
 		return
 	}
 	u := s.hub.sessionUser(r)

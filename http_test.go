@@ -334,7 +334,7 @@ func TestRoomNames(t *testing.T) {
 				// A page that says so, shows the link's name as text
 				// and offers the lobby.
 				if resp.StatusCode != http.StatusNotFound || !strings.Contains(body, "This link is not to a room:") ||
-					!strings.Contains(body, `<span class="bad-room">`+html.EscapeString(tc.room)+`</span>`) || !strings.Contains(body, `href="/r/lobby"`) {
+					!strings.Contains(body, `<span class="bad-path">`+html.EscapeString(tc.room)+`</span>`) || !strings.Contains(body, `href="/r/lobby"`) {
 					t.Errorf("%s: status %d, want 404 and a page naming the room:\n%s", path, resp.StatusCode, body)
 				}
 				ts.MustRefuseDial(t, ck, tc.room, http.StatusBadRequest, codeInvalid)
@@ -352,5 +352,53 @@ func TestRoomNames(t *testing.T) {
 	}
 	if _, body := ts.get(t, "/r/a%20b", nil, "Accept-Language", "zh-CN"); !strings.Contains(body, "这个链接指向的不是房间") {
 		t.Errorf("the page for a bad room is not in Chinese:\n%s", body)
+	}
+}
+
+// Addresses no route serves get a page that says so and offers the way
+// on (the history API's clients get its JSON error), rather than the bare
+// text of http.NotFound. /login and /logout asked for with a GET (Enter in
+// the address bar after a refused login) go to the login page, and a GET
+// does not log anyone out.
+func TestNotFound(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	ck := ts.MustLogin(t, "alice")
+	for _, tc := range []struct{ name, path, want string }{
+		{"nothing", "/nope", `There is no page at this address: <span class="bad-path">/nope</span>`},
+		{"markup", "/%3Cb%3Ex", `There is no page at this address: <span class="bad-path">/&lt;b&gt;x</span>`},
+		{"no room", "/r/", `This link is not to a room: <span class="bad-path"></span>`},
+		{"two rooms", "/r/a/b", `This link is not to a room: <span class="bad-path">a/b</span>`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := ts.get(t, tc.path, nil)
+			if resp.StatusCode != http.StatusNotFound || !strings.Contains(body, tc.want) || !strings.Contains(body, `href="/r/lobby"`) ||
+				!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") || resp.Header.Get("Content-Security-Policy") == "" {
+				t.Errorf("status %d (%s), want a 404 page with %s and the lobby:\n%s", resp.StatusCode, resp.Header.Get("Content-Type"), tc.want, body)
+			}
+		})
+	}
+	if _, body := ts.get(t, "/nope", nil, "Accept-Language", "zh-CN"); !strings.Contains(body, "这个地址没有页面") {
+		t.Errorf("the 404 page is not in Chinese:\n%s", body)
+	}
+	resp, body := ts.get(t, "/api/nope", ck)
+	MustErrorJSON(t, "/api/nope", resp, body, http.StatusNotFound, codeNotFound)
+	req, _ := http.NewRequest("POST", ts.URL+"/nope", nil)
+	if resp, err := noRedirect.Do(req); err != nil {
+		t.Fatal(err)
+	} else {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("POST /nope: %s, want 404", resp.Status)
+		}
+	}
+
+	for _, path := range []string{"/login", "/logout"} {
+		resp, _ := ts.get(t, path, ck)
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
+			t.Errorf("GET %s: %d to %q, want 303 to /", path, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+	if resp, _ := ts.get(t, "/r/lobby", ck); resp.StatusCode != http.StatusOK {
+		t.Errorf("after GET /logout the session gets %d for the chat page, want 200", resp.StatusCode)
 	}
 }

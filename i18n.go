@@ -30,6 +30,8 @@ var zh = map[string]string{
 	"No such room":                          "没有这个房间",
 	"This link is not to a room:":           "这个链接指向的不是房间：",
 	"Go to #lobby":                          "前往 #lobby",
+	"Page not found":                        "页面不存在",
+	"There is no page at this address:":     "这个地址没有页面：",
 	"Loading…":                              "加载中…",
 	"Your session has ended. Log in again.": "你的会话已结束，请重新登录。",
 }
