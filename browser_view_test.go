@@ -318,3 +318,44 @@ func TestBrowserTapShowsDate(t *testing.T) {
 		t.Errorf("a click with a mouse showed %d dates", n)
 	}
 }
+
+// A message from someone else that says "@" and the reader's name is
+// highlighted, whatever the case or width, where the mention stands on
+// its own; the reader's own messages and other names are not.
+func TestBrowserMentions(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	bob, _ := ts.MustDial(t, ts.MustLogin(t, "bob"), "lobby", -1)
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustEnter(t, p, ts, "Mary Jane", "")
+	MustSay(t, p, "@mary jane, that is me") // own: not highlighted
+	MustWait(t, p, texts+`.length === 1 && document.querySelectorAll("#pending li").length === 0`)
+	cases := []struct {
+		text string
+		want bool
+	}{
+		{"@Mary Jane look", true},
+		{"thanks, @mary jane.", true},
+		{"(@MARY JANE)", true},
+		{"ｈｉ ＠ｍａｒｙ ｊａｎｅ", true}, // full width
+		{"@mary jane… are you there?", true},
+		{"@mary jane's turn", true},
+		{"@mary janet", false},
+		{"@mary jane2 is someone else", false},
+		{"@mary jane.b too", false},
+		{"write to x@mary jane", false},
+		{"mary jane without the at", false},
+	}
+	for _, c := range cases {
+		bob.say(c.text, "")
+	}
+	MustWait(t, p, fmt.Sprintf(`%s.length === %d`, texts, len(cases)+1))
+	got := MustEval[[]bool](t, p, `[...document.querySelectorAll("#messages .msg")].slice(1).map(e => e.classList.contains("mention"))`)
+	if mine := MustEval[bool](t, p, `document.querySelector("#messages .msg.mine").classList.contains("mention")`); mine {
+		t.Error("the reader's own message is highlighted as a mention")
+	}
+	for i, c := range cases {
+		if got[i] != c.want {
+			t.Errorf("%q: mention %t, want %t", c.text, got[i], c.want)
+		}
+	}
+}

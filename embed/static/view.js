@@ -87,9 +87,28 @@ function withLinks(s) {
   return frag;
 }
 
+// ---- mentions
+// A message from someone else with "@" and the reader's name in it is
+// highlighted. Names compare as the server compares them, whatever the
+// case or width (NFKC, then lower case), and the mention must stand on
+// its own: not "bob@alice.com", nor "@alice2" or "@alice.b" for alice
+// (name characters straight after it, but for "@alice." or "@alice…",
+// make it another name).
+const fold = (s) => s.normalize("NFKC").toLowerCase();
+const myTag = fold("@" + me);
+const NAME_CHAR = /[\p{L}\p{M}\p{N}_.-]/u, NAME_GOES_ON = /^[_.-]*[\p{L}\p{M}\p{N}]/u;
+export function mentionsMe(s) {
+  const f = fold(s);
+  for (let i = f.indexOf(myTag); i >= 0; i = f.indexOf(myTag, i + 1)) {
+    if (!NAME_CHAR.test(f[i - 1] ?? " ") && !NAME_GOES_ON.test(f.slice(i + myTag.length))) return true;
+  }
+  return false;
+}
+
 export function messageEl(ev, grouped, extraClass) {
   const li = document.createElement("li");
-  li.className = "msg" + (ev.user === me ? " mine" : "") + (grouped ? " grouped" : "") + (extraClass ? " " + extraClass : "");
+  const mention = ev.user !== me && mentionsMe(ev.text);
+  li.className = "msg" + (ev.user === me ? " mine" : "") + (mention ? " mention" : "") + (grouped ? " grouped" : "") + (extraClass ? " " + extraClass : "");
   if (ev.id) li.dataset.id = ev.id;
   const d = ev.ts ? new Date(ev.ts) : new Date();
   if (!grouped) {
