@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // Day dividers say "Today" and "Yesterday". A tab left open past midnight
@@ -357,5 +358,31 @@ func TestBrowserMentions(t *testing.T) {
 		if got[i] != c.want {
 			t.Errorf("%q: mention %t, want %t", c.text, got[i], c.want)
 		}
+	}
+}
+
+// A name in the online list mentions them: "@name " goes into the composer
+// where the cursor is, and the message that says it is highlighted for
+// them. Escape closes the list.
+func TestBrowserMentionFromOnlineList(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	alice, bob := MustAliceAndBob(t, ts)
+	MustWait(t, alice, `document.getElementById("online-toggle").textContent === "2 online"`)
+	MustDo(t, alice, chromedp.Click(chromedp.ID("online-toggle")))
+	if n := MustEval[int](t, alice, `document.querySelectorAll("#online-names .mention-name").length`); n != 1 {
+		t.Errorf("%d names to mention, want 1 (bob; not alice herself)", n)
+	}
+	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "thanks"))
+	MustDo(t, alice, chromedp.Click(chromedp.CSS(`#online-names .mention-name`)))
+	if v := MustEval[string](t, alice, `document.activeElement.id + ": " + document.getElementById("text").value`); v != "text: thanks @bob " {
+		t.Errorf("after the click: %q, want the composer focused with %q", v, "thanks @bob ")
+	}
+	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "!"+kb.Enter))
+	MustWait(t, bob, `[...document.querySelectorAll("#messages .msg.mention .text")].some(e => e.textContent === "thanks @bob !")`)
+
+	// Escape closes the list; from inside it, focus goes back to its button.
+	MustDo(t, alice, chromedp.Focus(chromedp.CSS(`#online-names .mention-name`)), chromedp.KeyEvent(kb.Escape))
+	if v := MustEval[string](t, alice, `document.getElementById("online-list").hidden + " " + document.getElementById("online-toggle").getAttribute("aria-expanded") + " " + document.activeElement.id`); v != "true false online-toggle" {
+		t.Errorf("after Escape: hidden, expanded, focus = %s; want true false online-toggle", v)
 	}
 }

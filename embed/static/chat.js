@@ -34,10 +34,29 @@ list.addEventListener("click", (e) => {
 
 // ---- the online list
 const onlineBtn = $("online-toggle"), onlineList = $("online-list");
-onlineBtn.addEventListener("click", () => {
-  const open = onlineList.hidden;
+function showOnline(open) {
   onlineList.hidden = !open;
   onlineBtn.setAttribute("aria-expanded", String(open));
+}
+onlineBtn.addEventListener("click", () => showOnline(onlineList.hidden));
+// Escape closes it, from anywhere on the page, as it does a menu.
+document.addEventListener("keydown", (e) => {
+  if (e.key !== "Escape" || onlineList.hidden) return;
+  const inside = onlineList.contains(document.activeElement);
+  showOnline(false);
+  if (inside) onlineBtn.focus();
+});
+// A name in it puts "@name " into the composer where the cursor is, to
+// mention them (see mentionsMe in view.js), and the cursor after it.
+onlineList.addEventListener("click", (e) => {
+  const b = e.target.closest(".mention-name");
+  if (!b) return;
+  const start = text.selectionStart, end = text.selectionEnd;
+  const space = start > 0 && !/\s/.test(text.value[start - 1]) ? " " : "";
+  text.setRangeText(space + "@" + b.dataset.name + " ", start, end, "end");
+  text.focus();
+  updateComposer();
+  saveOutbox();
 });
 
 // ---- the composer

@@ -13,7 +13,7 @@ const STR = {
     "rate_limited": "You are sending too fast; wait a moment.", "unavailable": "The server could not save that; try again.",
   },
   zh: {
-    "Go to room": "前往房间", "Room": "房间", "Go": "前往", "Log out": "退出", "Signed in as": "当前昵称：", "Online": "在线",
+    "Go to room": "前往房间", "Room": "房间", "Go": "前往", "Log out": "退出", "Signed in as": "当前昵称：", "Online": "在线", "Mention {name}": "提及 {name}",
     "Message": "消息", "Message #{room}": "发送到 #{room}", "Send": "发送",
     "{n} online": "{n} 人在线", "Connected": "已连接", "Connecting…": "连接中…",
     "Reconnecting in {n} s…": "{n} 秒后重新连接…", "Offline": "离线",

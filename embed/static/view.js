@@ -249,12 +249,24 @@ export function fillViewport() {
 
 // ---- presence
 const onlineBtn = $("online-toggle"), onlineNames = $("online-names");
+// Each name but one's own is a button that mentions them (see
+// mentionIn in chat.js).
 export function setOnline(names) {
   onlineBtn.textContent = t("{n} online", { n: names.length });
   onlineNames.replaceChildren(...names.map((n) => {
     const li = document.createElement("li");
-    li.textContent = n;
-    if (n === me) li.className = "me";
+    if (n === me) {
+      li.className = "me";
+      li.textContent = n;
+    } else {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "mention-name";
+      b.dataset.name = n;
+      b.textContent = n;
+      b.setAttribute("aria-label", t("Mention {name}", { name: n }));
+      li.append(b);
+    }
     return li;
   }));
 }
