@@ -47,4 +47,19 @@ func TestBrowserComposerLimit(t *testing.T) {
 		t.Errorf("stored %d emoji, want 1500", utf8.RuneCountInString(m.Text))
 	}
 	MustWait(t, p, pending+` === 0 && document.getElementById("text").value.trim() === ""`)
+
+	// The ends are trimmed as the server trims them (Go's unicode.IsSpace),
+	// so the count is the server's: U+FEFF is not space there, U+0085 is;
+	// JavaScript's trim holds the opposite for both.
+	const counter = `document.getElementById("counter").textContent`
+	MustDo(t, p, chromedp.Evaluate[chromedp.Void](`document.getElementById("text").value = ""`))
+	MustPasteInto(t, p, "text", "\uFEFF"+strings.Repeat("x", maxTextLen))
+	MustWait(t, p, counter+` === "1 character too many" && document.getElementById("send").disabled`)
+	MustDo(t, p, chromedp.Evaluate[chromedp.Void](`document.getElementById("text").value = ""`))
+	MustPaste(t, p, "\u0085"+strings.Repeat("y", maxTextLen))
+	if m := watcher.MustNextOf(typeMessage); m.Text != strings.Repeat("y", maxTextLen) {
+		t.Errorf("stored %d characters, want the 2000 y after the U+0085", utf8.RuneCountInString(m.Text))
+	}
+	MustPasteInto(t, p, "text", strings.Repeat("z", maxTextLen-1))
+	MustWait(t, p, counter+` === "1 character left"`)
 }

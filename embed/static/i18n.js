@@ -27,6 +27,7 @@ const STR = {
     "Beginning of #{room}": "这是 #{room} 的开始。", "Loading older messages…": "正在加载更早的消息…",
     "Today": "今天", "New": "新消息", "Yesterday": "昨天", "{n} characters left": "还可输入 {n} 字",
     "{n} characters too many": "超出 {n} 字",
+    "1 character left": "还可输入 1 字", "1 character too many": "超出 1 字",
     "invalid": "这条消息无法发送。", "too_long": "消息最多 2000 字。",
     "rate_limited": "发送太快了，请稍等。", "unavailable": "服务器未能保存，请重试。",
     "Room names have 1–32 letters, digits, - or _.": "房间名为 1–32 个字母、数字、- 或 _。",

@@ -64,8 +64,13 @@ function addPending(nonce, value, status, after) {
 // too-long one stays, so nothing typed is lost, and the page says why.
 // (The textarea has no maxlength: that would cut a paste without a word,
 // and it counts UTF-16 units, so an emoji would count as two.)
+// trimmed cuts white space from both ends as the server does (Go's
+// strings.TrimSpace), so the page counts what will be stored. JavaScript's
+// trim differs at U+0085 (space to Go) and U+FEFF (not).
+const trimmed = (s) => s.replace(/^[\t\n\v\f\r\u0085\p{Z}]+|[\t\n\v\f\r\u0085\p{Z}]+$/gu, "");
+
 export function send() {
-  const value = text.value.trim();
+  const value = trimmed(text.value);
   if (!value) return;
   if ([...value].length > MAX_LEN) { flashError(t("too_long")); return; }
   text.value = "";
@@ -127,10 +132,11 @@ export function restoreOutbox() {
 }
 
 export function updateComposer() {
-  const len = [...text.value.trim()].length;
+  const len = [...trimmed(text.value)].length;
   const left = MAX_LEN - len;
   counter.hidden = left > 200;
-  counter.textContent = left >= 0 ? t("{n} characters left", { n: left }) : t("{n} characters too many", { n: -left });
+  counter.textContent = left === 1 ? t("1 character left") : left === -1 ? t("1 character too many")
+    : left >= 0 ? t("{n} characters left", { n: left }) : t("{n} characters too many", { n: -left });
   counter.classList.toggle("over", left < 0);
   sendBtn.disabled = len === 0 || left < 0;
   text.style.height = "auto";
