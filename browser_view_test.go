@@ -386,3 +386,61 @@ func TestBrowserMentionFromOnlineList(t *testing.T) {
 		t.Errorf("after Escape: hidden, expanded, focus = %s; want true false online-toggle", v)
 	}
 }
+
+// Back from another window after more came than fits on screen, the "New"
+// line is above the view (the view followed what came). A button at the
+// top says how many came since when, and takes the reader up to the line;
+// it goes once the line is in view. After a short absence, with the line
+// in view, there is no button.
+func TestBrowserFirstUnreadButton(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	bob, _ := ts.MustDial(t, ts.MustLogin(t, "bob"), "lobby", -1)
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustDo(t, p, chromedp.EmulateViewport(800, 500))
+	MustEnter(t, p, ts, "alice", "")
+	const button = `document.getElementById("first-unread")`
+	run := func(js string) { t.Helper(); MustDo(t, p, chromedp.Evaluate[chromedp.Void](js)) }
+
+	run(setFocus(false))
+	bob.say("just one", "")
+	MustWait(t, p, texts+`.includes("just one")`)
+	run(setFocus(true))
+	if !MustEval[bool](t, p, button+`.hidden`) {
+		t.Error("the button shows with the New line in view")
+	}
+
+	MustSay(t, p, "back") // the line goes
+	run(setFocus(false))
+	for i := range 30 {
+		bob.say(fmt.Sprintf("while away %02d", i), "")
+	}
+	MustWait(t, p, texts+`.includes("while away 29")`)
+	if !MustEval[bool](t, p, button+`.hidden`) {
+		t.Error("the button shows while the reader is away")
+	}
+	run(setFocus(true))
+	first := MustEval[string](t, p, `document.querySelector(".unread-line").nextElementSibling.querySelector("time").textContent`)
+	MustWait(t, p, `!`+button+`.hidden && `+button+`.textContent === "↑ 30 new messages since `+first+`"`)
+	lineInView := `(() => { const l = document.querySelector(".unread-line").getBoundingClientRect(), v = document.getElementById("log").getBoundingClientRect(); return l.top >= v.top && l.bottom <= v.bottom; })()`
+	if MustEval[bool](t, p, lineInView) {
+		t.Fatal("the New line is in view already; the test needs it above")
+	}
+	MustDo(t, p, chromedp.Click(chromedp.ID("first-unread")))
+	MustWait(t, p, lineInView+` && `+button+`.hidden`)
+	if got := MustEval[string](t, p, `document.querySelector(".unread-line").nextElementSibling.querySelector(".text").textContent`); got != "while away 00" {
+		t.Errorf("the line is before %q, want while away 00", got)
+	}
+
+	// Scrolling up to the line does as well as the button. (From the
+	// bottom, so that the view follows what comes.)
+	run(`document.getElementById("log").scrollTop = 1e6`)
+	run(setFocus(false))
+	for i := range 30 {
+		bob.say(fmt.Sprintf("later %02d", i), "")
+	}
+	MustWait(t, p, texts+`.includes("later 29")`)
+	run(setFocus(true))
+	MustWait(t, p, `!`+button+`.hidden && `+button+`.textContent.startsWith("↑ 30 new messages since ")`)
+	run(`document.querySelector(".unread-line").scrollIntoView({block: "center"})`)
+	MustWait(t, p, button+`.hidden`)
+}

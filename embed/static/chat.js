@@ -4,8 +4,8 @@
 // waits to be confirmed). This one wires the page's controls to them and
 // starts.
 import { t, translatePage } from "./i18n.js";
-import { $, room, me, state, log, list, text, newBtn } from "./state.js";
-import { showNew, toBottom, atBottom, loadOlder, setOnline, renderTop, fillViewport, flashError, relabelDays, back, toggleFullTime } from "./view.js";
+import { $, room, me, state, log, list, text, newBtn, firstUnreadBtn } from "./state.js";
+import { showNew, toBottom, atBottom, loadOlder, setOnline, renderTop, fillViewport, flashError, relabelDays, back, toggleFullTime, showFirstUnread, toFirstUnread } from "./view.js";
 import { connect, wakeUp, goneOffline } from "./socket.js";
 import { send, saveOutbox, restoreOutbox, forgetOutboxes, updateComposer } from "./outbox.js";
 
@@ -21,7 +21,9 @@ newBtn.addEventListener("click", () => {
 log.addEventListener("scroll", () => {
   if (atBottom() && state.newCount) { state.newCount = 0; showNew(); }
   if (log.scrollTop < 120) loadOlder();
+  if (!firstUnreadBtn.hidden) showFirstUnread();
 }, { passive: true });
+$("first-unread").addEventListener("click", toFirstUnread);
 
 // ---- dates on a touch screen (see toggleFullTime); a mouse has titles.
 // A tap on a link or a button is theirs, and a tap that ends a text

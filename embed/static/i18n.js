@@ -7,6 +7,7 @@ const STR = {
   // from their key (and the error codes), as the server's i18n.go does.
   en: {
     "{n} new messages": "{n} new messages ↓", "1 new message": "1 new message ↓",
+    "{n} new messages since {time}": "↑ {n} new messages since {time}", "1 new message since {time}": "↑ 1 new message since {time}",
     "Waiting for connection": "Will send when connected",
     "Beginning of #{room}": "This is the beginning of #{room}.",
     "invalid": "That message could not be sent.", "too_long": "Messages have at most 2000 characters.",
@@ -22,6 +23,7 @@ const STR = {
     "Server unavailable; reconnecting in {n} s…": "服务器暂不可用，{n} 秒后重新连接…",
     "The server does not accept connections from this page's address; reconnecting in {n} s…": "服务器不接受来自此页面地址的连接，{n} 秒后重新连接…",
     "{n} new messages": "{n} 条新消息 ↓", "1 new message": "1 条新消息 ↓",
+    "{n} new messages since {time}": "↑ {time} 以来 {n} 条新消息", "1 new message since {time}": "↑ {time} 以来 1 条新消息",
     "joined": "加入了房间", "left": "离开了房间", "Sending…": "发送中…", "Not sent": "未发送", "Retry": "重试",
     "Waiting for connection": "连接后发送",
     "Beginning of #{room}": "这是 #{room} 的开始。", "Loading older messages…": "正在加载更早的消息…",

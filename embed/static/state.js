@@ -14,7 +14,7 @@ export const MAX_SHOWN = 1000, KEEP_SHOWN = 500;
 
 export const log = $("log"), list = $("messages"), pendingList = $("pending"), top = $("history-top");
 export const text = $("text"), sendBtn = $("send"), counter = $("counter"), errBox = $("composer-error");
-export const newBtn = $("new-messages"), statusEl = $("status");
+export const newBtn = $("new-messages"), firstUnreadBtn = $("first-unread"), statusEl = $("status");
 export const baseTitle = document.title;
 export const state = {
   events: [],          // stored events on screen, by id
@@ -31,6 +31,7 @@ export const state = {
   pending: new Map(),  // nonce -> {text, status: "queued"|"sent"|"failed", after (see transmit), el}
   unread: 0,           // messages from others since the reader went away
   unreadFrom: 0,       // id of the first of them: the "New" line goes before it
+  unreadSeen: false,   // the line has been on screen since the reader came back
   newCount: 0,
 };
 

@@ -3,7 +3,7 @@
 // reader was away.
 // User text only ever reaches the DOM through textContent and text nodes.
 import { t, locale } from "./i18n.js";
-import { $, me, room, PAGE, KEEP_SHOWN, state, log, list, top, errBox, newBtn, baseTitle } from "./state.js";
+import { $, me, room, PAGE, KEEP_SHOWN, state, log, list, top, errBox, newBtn, firstUnreadBtn, baseTitle } from "./state.js";
 import { sessionEnded } from "./socket.js";
 
 // ---- time
@@ -287,24 +287,47 @@ export function flashError(msg) {
 // back, and a "New" line goes before the first of them. The line stays
 // after they are back, so they can find where they left off; it goes
 // when they send a message, or moves when they are away again and the
-// next message comes.
+// next message comes. If it is above the view when they come back (the
+// view followed what came), a button at the top says how many came since
+// when, and takes them up to it; it goes once the line has been in view.
 export const away = () => document.hidden || !document.hasFocus();
 export function markUnread(ev) {
   if (state.unread === 0) {
     list.querySelector(".unread-line")?.remove();
     state.unreadFrom = ev.id;
+    state.unreadSeen = false;
   }
   state.unread++;
   updateTitle();
 }
 export function back() {
-  if (away() || state.unread === 0) return;
+  if (away()) return;
+  showFirstUnread();
+  if (state.unread === 0) return;
   state.unread = 0;
   updateTitle();
 }
 export function caughtUp() {
   state.unreadFrom = 0;
   list.querySelector(".unread-line")?.remove();
+  showFirstUnread();
+}
+// showFirstUnread shows the button to the "New" line while the line is
+// above the view and has not been in view since the reader came back.
+// (Not while away: the view following new messages then is no reading.)
+export function showFirstUnread() {
+  const line = list.querySelector(".unread-line");
+  if (away()) { firstUnreadBtn.hidden = true; return; }
+  if (!line || line.getBoundingClientRect().bottom > log.getBoundingClientRect().top + firstUnreadBtn.offsetHeight) state.unreadSeen = true;
+  firstUnreadBtn.hidden = state.unreadSeen;
+  if (state.unreadSeen) return;
+  const since = state.events.filter((e) => e.id >= state.unreadFrom && e.type === "message" && e.user !== me);
+  const vars = { n: since.length, time: hm.format(new Date(since[0].ts)) };
+  firstUnreadBtn.textContent = since.length === 1 ? t("1 new message since {time}", vars) : t("{n} new messages since {time}", vars);
+}
+export function toFirstUnread() {
+  list.querySelector(".unread-line")?.scrollIntoView({ block: "center" });
+  showFirstUnread();
 }
 function unreadLine() {
   const li = document.createElement("li");
