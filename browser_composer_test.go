@@ -63,3 +63,33 @@ func TestBrowserComposerLimit(t *testing.T) {
 	MustPasteInto(t, p, "text", strings.Repeat("z", maxTextLen-1))
 	MustWait(t, p, counter+` === "1 character left"`)
 }
+
+// Nor do the name and room fields cut what is pasted into them: a name or
+// room cut to fit would log in under a name, or go to a room, that nobody
+// typed. Too long, they are kept whole and the page says why.
+func TestBrowserNamesAreNotCut(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	longName, longRoom := strings.Repeat("n", 30), strings.Repeat("r", 40)
+	submit := chromedp.Click(chromedp.CSS(`#login-form button[type="submit"]`))
+	field := func(id string) string { return `document.getElementById("` + id + `").value` }
+
+	MustDo(t, p, chromedp.Navigate(ts.URL+"/"))
+	MustPasteInto(t, p, "name", longName)
+	MustDo(t, p, submit)
+	MustWait(t, p, `document.getElementById("name-error")?.textContent === "A nickname has 1 to 24 characters." && `+field("name")+` === `+jsString(longName))
+
+	MustDo(t, p, chromedp.Navigate(ts.URL+"/"))
+	MustPasteInto(t, p, "name", "alice")
+	MustPasteInto(t, p, "room", longRoom)
+	MustDo(t, p, submit)
+	MustWait(t, p, `!!document.getElementById("room-error") && `+field("room")+` === `+jsString(longRoom))
+
+	MustEnter(t, p, ts, "alice", "")
+	MustPasteInto(t, p, "room-input", longRoom)
+	MustDo(t, p, chromedp.Click(chromedp.CSS(`#room-form button[type="submit"]`)))
+	MustWait(t, p, `document.getElementById("composer-error").textContent === "Room names have 1–32 letters, digits, - or _." && `+field("room-input")+` === `+jsString(longRoom))
+	if path := MustEval[string](t, p, `location.pathname`); path != "/r/lobby" {
+		t.Errorf("went to %s", path)
+	}
+}
