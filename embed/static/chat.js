@@ -23,7 +23,7 @@ log.addEventListener("scroll", () => {
   if (log.scrollTop < 120) loadOlder();
   if (!firstUnreadBtn.hidden) showFirstUnread();
 }, { passive: true });
-$("first-unread").addEventListener("click", toFirstUnread);
+firstUnreadBtn.addEventListener("click", toFirstUnread);
 
 // ---- dates on a touch screen (see toggleFullTime); a mouse has titles.
 // A tap on a link or a button is theirs, and a tap that ends a text

@@ -249,8 +249,7 @@ export function fillViewport() {
 
 // ---- presence
 const onlineBtn = $("online-toggle"), onlineNames = $("online-names");
-// Each name but one's own is a button that mentions them (see
-// mentionIn in chat.js).
+// Each name but one's own is a button: chat.js has it mention them.
 export function setOnline(names) {
   onlineBtn.textContent = t("{n} online", { n: names.length });
   onlineNames.replaceChildren(...names.map((n) => {
