@@ -267,7 +267,7 @@ func TestBrowserPhoneHasNoHorizontalScroll(t *testing.T) {
 	if !MustEval[bool](t, p, noScroll) {
 		t.Error("login page scrolls sideways on a phone")
 	}
-	MustEnter(t, p, ts, "phone user with a long name", "a-rather-long-room-name-on-phone")
+	MustEnter(t, p, ts, "phone user with longname", "a-rather-long-room-name-on-phone") // 24 and 32: the longest
 	MustSay(t, p, "https://example.com/"+strings.Repeat("averyveryverylongpath", 8))
 	MustSay(t, p, strings.Repeat("不换行的中文", 30))
 	MustWait(t, p, texts+`.length === 2`)
