@@ -282,11 +282,11 @@ func (s *server) serveNotFound(w http.ResponseWriter, r *http.Request) {
 	case r.Method != http.MethodGet && r.Method != http.MethodHead:
 		http.NotFound(w, r)
 	default:
-		// /r/ and /r/a/b: a room link, but not to one room.
-		room, isRoom := strings.CutPrefix(r.URL.Path, "/r/")
-		page := notFoundPage{Lang: pageLang(r), Path: r.URL.Path, Room: isRoom}
-		if isRoom {
-			page.Path = room
+		// /r/{room} with an invalid room, /r/ and /r/a/b: a room link,
+		// but not to one room. (r.URL.Path is unescaped, as PathValue is.)
+		page := notFoundPage{Lang: pageLang(r), Path: r.URL.Path}
+		if room, ok := strings.CutPrefix(r.URL.Path, "/r/"); ok {
+			page.Path, page.Room = room, true
 		}
 		s.render(w, http.StatusNotFound, "notfound.html", page)
 	}
@@ -295,7 +295,7 @@ func (s *server) serveNotFound(w http.ResponseWriter, r *http.Request) {
 func (s *server) serveRoom(w http.ResponseWriter, r *http.Request) {
 	room, ok := normalizeRoom(r.PathValue("room"))
 	if !ok {
-		s.render(w, http.StatusNotFound, "notfound.html", notFoundPage{Lang: pageLang(r), Path: r.PathValue("room"), Room: true})
+		s.serveNotFound(w, r) // a link to no room
 		return
 	}
 	u := s.hub.sessionUser(r)

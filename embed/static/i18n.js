@@ -43,6 +43,10 @@ export const t = (key, vars = {}) => {
   return s;
 };
 
+// plural picks the key for one or for {n}: English says "1 message" but
+// "2 messages" (Chinese says both alike, and its table has both keys).
+export const plural = (n, one, many, vars = {}) => t(n === 1 ? one : many, { ...vars, n });
+
 // translatePage fills the page's own labels (data-i18n*) in the language.
 export function translatePage(room) {
   document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";

@@ -1,6 +1,6 @@
 // Sending, and what the server has not confirmed yet: shown as pending,
 // sent again after a reconnect, and kept through a reload.
-import { t } from "./i18n.js";
+import { t, plural } from "./i18n.js";
 import { room, me, MAX_LEN, state, pendingList, text, sendBtn, counter } from "./state.js";
 import { messageEl, toBottom, flashError, caughtUp } from "./view.js";
 import { checkAlive, SUSPECT_MS } from "./socket.js";
@@ -60,15 +60,15 @@ function addPending(nonce, value, status, after) {
   return p;
 }
 
-// send takes what the composer holds, unless it is empty or too long: a
-// too-long one stays, so nothing typed is lost, and the page says why.
-// (The textarea has no maxlength: that would cut a paste without a word,
-// and it counts UTF-16 units, so an emoji would count as two.)
 // trimmed cuts white space from both ends as the server does (Go's
 // strings.TrimSpace), so the page counts what will be stored. JavaScript's
 // trim differs at U+0085 (space to Go) and U+FEFF (not).
 const trimmed = (s) => s.replace(/^[\t\n\v\f\r\u0085\p{Z}]+|[\t\n\v\f\r\u0085\p{Z}]+$/gu, "");
 
+// send takes what the composer holds, unless it is empty or too long: a
+// too-long one stays, so nothing typed is lost, and the page says why.
+// (The textarea has no maxlength: that would cut a paste without a word,
+// and it counts UTF-16 units, so an emoji would count as two.)
 export function send() {
   const value = trimmed(text.value);
   if (!value) return;
@@ -135,8 +135,8 @@ export function updateComposer() {
   const len = [...trimmed(text.value)].length;
   const left = MAX_LEN - len;
   counter.hidden = left > 200;
-  counter.textContent = left === 1 ? t("1 character left") : left === -1 ? t("1 character too many")
-    : left >= 0 ? t("{n} characters left", { n: left }) : t("{n} characters too many", { n: -left });
+  counter.textContent = left >= 0 ? plural(left, "1 character left", "{n} characters left")
+    : plural(-left, "1 character too many", "{n} characters too many");
   counter.classList.toggle("over", left < 0);
   sendBtn.disabled = len === 0 || left < 0;
   text.style.height = "auto";

@@ -2,7 +2,7 @@
 // (loaded on scroll), the online list, errors, and what arrived while the
 // reader was away.
 // User text only ever reaches the DOM through textContent and text nodes.
-import { t, locale } from "./i18n.js";
+import { t, plural, locale } from "./i18n.js";
 import { $, me, room, PAGE, KEEP_SHOWN, state, log, list, top, errBox, newBtn, firstUnreadBtn, baseTitle } from "./state.js";
 import { sessionEnded } from "./socket.js";
 
@@ -192,7 +192,7 @@ export const atBottom = () => log.scrollHeight - log.scrollTop - log.clientHeigh
 export const toBottom = () => { log.scrollTop = log.scrollHeight; };
 export function showNew() {
   if (state.newCount === 0) { newBtn.hidden = true; return; }
-  newBtn.textContent = state.newCount === 1 ? t("1 new message") : t("{n} new messages", { n: state.newCount });
+  newBtn.textContent = plural(state.newCount, "1 new message", "{n} new messages");
   newBtn.hidden = false;
 }
 
@@ -321,8 +321,7 @@ export function showFirstUnread() {
   firstUnreadBtn.hidden = state.unreadSeen;
   if (state.unreadSeen) return;
   const since = state.events.filter((e) => e.id >= state.unreadFrom && e.type === "message" && e.user !== me);
-  const vars = { n: since.length, time: hm.format(new Date(since[0].ts)) };
-  firstUnreadBtn.textContent = since.length === 1 ? t("1 new message since {time}", vars) : t("{n} new messages since {time}", vars);
+  firstUnreadBtn.textContent = plural(since.length, "1 new message since {time}", "{n} new messages since {time}", { time: hm.format(new Date(since[0].ts)) });
 }
 export function toFirstUnread() {
   list.querySelector(".unread-line")?.scrollIntoView({ block: "center" });
