@@ -79,7 +79,7 @@ func TestBrowserContrast(t *testing.T) {
 			mustReadable("the chat")
 
 			// Away in another window: the line over what came meanwhile.
-			MustDo(t, p, chromedp.Evaluate[chromedp.Void](setFocus(false)))
+			MustExec(t, p, setFocus(false))
 			bob.say("while alice is away", "")
 			MustWait(t, p, `!!document.querySelector("#messages .unread-line")`)
 			mustReadable("the chat with a New line")

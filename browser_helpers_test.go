@@ -98,6 +98,12 @@ func MustEval[T any](t *testing.T, ctx context.Context, expr string) T {
 	return v
 }
 
+// MustExec runs JavaScript in the page for its effect.
+func MustExec(t *testing.T, ctx context.Context, js string) {
+	t.Helper()
+	MustDo(t, ctx, chromedp.Evaluate[chromedp.Void](js))
+}
+
 // MustWait polls a JavaScript condition until it is true. A navigation
 // (form posts, redirects) ends a poll in the old page; it starts again in
 // the new one.
@@ -196,4 +202,13 @@ func jsString(s string) string {
 // Chromium does not switch tabs.
 func setHidden(hidden bool) string {
 	return fmt.Sprintf(`Object.defineProperty(document, "hidden", {configurable: true, get: () => %t}); document.dispatchEvent(new Event("visibilitychange"));`, hidden)
+}
+
+// setFocus is JS that gives the window focus or takes it away, as far as
+// the page can tell (document.hasFocus and a focus or blur event): another
+// application in front of the browser. Headless Chromium does not switch
+// windows.
+func setFocus(focus bool) string {
+	ev := map[bool]string{true: "focus", false: "blur"}[focus]
+	return fmt.Sprintf(`document.hasFocus = () => %t; window.dispatchEvent(new Event(%q));`, focus, ev)
 }

@@ -176,15 +176,6 @@ func TestBrowserGoToRoom(t *testing.T) {
 	MustWait(t, p, `document.body.dataset.room === "สวัสดี" && `+connected)
 }
 
-// setFocus is JS that gives the window focus or takes it away, as far as
-// the page can tell (document.hasFocus and a focus or blur event): another
-// application in front of the browser. Headless Chromium does not switch
-// windows.
-func setFocus(focus bool) string {
-	ev := map[bool]string{true: "focus", false: "blur"}[focus]
-	return fmt.Sprintf(`document.hasFocus = () => %t; window.dispatchEvent(new Event(%q));`, focus, ev)
-}
-
 // Messages that come while the reader is away, in another window or
 // another tab, are counted in the title, and a "New" line marks where
 // they begin, with the author shown again after it. The line stays when
@@ -206,7 +197,6 @@ func TestBrowserUnreadWhileAway(t *testing.T) {
 		const m = document.querySelector("#messages .unread-line")?.nextElementSibling;
 		return m ? (m.querySelector(".author")?.textContent ?? "(no author)") + ": " + m.querySelector(".text").textContent : "";
 	})()`
-	run := func(js string) { t.Helper(); MustDo(t, p, chromedp.Evaluate[chromedp.Void](js)) }
 
 	bob.say("read", "")
 	MustWait(t, p, texts+`.includes("read")`)
@@ -216,33 +206,33 @@ func TestBrowserUnreadWhileAway(t *testing.T) {
 
 	// Another window in front. "away 1" would be grouped under "read"
 	// (same author, same minute); after the line it shows its author.
-	run(setFocus(false))
+	MustExec(t, p, setFocus(false))
 	bob.say("away 1", "")
 	bob.say("away 2", "")
 	MustWait(t, p, titleIs(2)+` && `+texts+`.includes("away 2")`)
 	if got := MustEval[string](t, p, afterLine); got != "bob: away 1" {
 		t.Errorf("after the New line: %q, want bob: away 1", got)
 	}
-	run(setFocus(true))
+	MustExec(t, p, setFocus(true))
 	MustWait(t, p, titleIs(0))
 	if n := MustEval[int](t, p, lines); n != 1 {
 		t.Errorf("%d New lines once back, want it kept", n)
 	}
 
 	// Another tab: the line moves to the first message of this absence.
-	run(setHidden(true))
+	MustExec(t, p, setHidden(true))
 	bob.say("away 3", "")
 	MustWait(t, p, titleIs(1))
 	if n, got := MustEval[int](t, p, lines), MustEval[string](t, p, afterLine); n != 1 || got != "bob: away 3" {
 		t.Errorf("%d New lines, before %q; want 1, before bob: away 3", n, got)
 	}
-	run(setHidden(false))
+	MustExec(t, p, setHidden(false))
 	MustWait(t, p, titleIs(0))
 	MustSay(t, p, "my reply")
 	MustWait(t, p, texts+`.includes("my reply") && `+lines+` === 0`)
 
 	// Away while the connection drops: the replay's messages are new.
-	run(setFocus(false))
+	MustExec(t, p, setFocus(false))
 	fz.hold()
 	fz.cut()
 	MustWait(t, p, `document.getElementById("status").dataset.state !== "connected"`)
@@ -399,18 +389,17 @@ func TestBrowserFirstUnreadButton(t *testing.T) {
 	MustDo(t, p, chromedp.EmulateViewport(800, 500))
 	MustEnter(t, p, ts, "alice", "")
 	const button = `document.getElementById("first-unread")`
-	run := func(js string) { t.Helper(); MustDo(t, p, chromedp.Evaluate[chromedp.Void](js)) }
 
-	run(setFocus(false))
+	MustExec(t, p, setFocus(false))
 	bob.say("just one", "")
 	MustWait(t, p, texts+`.includes("just one")`)
-	run(setFocus(true))
+	MustExec(t, p, setFocus(true))
 	if !MustEval[bool](t, p, button+`.hidden`) {
 		t.Error("the button shows with the New line in view")
 	}
 
 	MustSay(t, p, "back") // the line goes
-	run(setFocus(false))
+	MustExec(t, p, setFocus(false))
 	for i := range 30 {
 		bob.say(fmt.Sprintf("while away %02d", i), "")
 	}
@@ -418,7 +407,7 @@ func TestBrowserFirstUnreadButton(t *testing.T) {
 	if !MustEval[bool](t, p, button+`.hidden`) {
 		t.Error("the button shows while the reader is away")
 	}
-	run(setFocus(true))
+	MustExec(t, p, setFocus(true))
 	first := MustEval[string](t, p, `document.querySelector(".unread-line").nextElementSibling.querySelector("time").textContent`)
 	MustWait(t, p, `!`+button+`.hidden && `+button+`.textContent === "↑ 30 new messages since `+first+`"`)
 	lineInView := `(() => { const l = document.querySelector(".unread-line").getBoundingClientRect(), v = document.getElementById("log").getBoundingClientRect(); return l.top >= v.top && l.bottom <= v.bottom; })()`
@@ -433,14 +422,14 @@ func TestBrowserFirstUnreadButton(t *testing.T) {
 
 	// Scrolling up to the line does as well as the button. (From the
 	// bottom, so that the view follows what comes.)
-	run(`document.getElementById("log").scrollTop = 1e6`)
-	run(setFocus(false))
+	MustExec(t, p, `document.getElementById("log").scrollTop = 1e6`)
+	MustExec(t, p, setFocus(false))
 	for i := range 30 {
 		bob.say(fmt.Sprintf("later %02d", i), "")
 	}
 	MustWait(t, p, texts+`.includes("later 29")`)
-	run(setFocus(true))
+	MustExec(t, p, setFocus(true))
 	MustWait(t, p, `!`+button+`.hidden && `+button+`.textContent.startsWith("↑ 30 new messages since ")`)
-	run(`document.querySelector(".unread-line").scrollIntoView({block: "center"})`)
+	MustExec(t, p, `document.querySelector(".unread-line").scrollIntoView({block: "center"})`)
 	MustWait(t, p, button+`.hidden`)
 }
