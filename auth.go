@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -38,6 +39,9 @@ type user struct {
 	// session, not per socket: more tabs or sockets do not buy a user a
 	// faster rate. Each has its own lock.
 	messages, history *rate.Limiter
+	// typed is when the session's last typing notice was passed on to a
+	// room, in Unix nanoseconds (see typingAllowed).
+	typed atomic.Int64
 }
 
 // historyBurst is how many history pages a session may fetch at once

@@ -59,8 +59,8 @@ func TestBrowserContrast(t *testing.T) {
 			// The chat: others' messages, links, joins, days, own messages
 			// (grouped, one failed), an error, the counter over the limit,
 			// the online list, the new-messages button, a hovered message,
-			// a mention of her, and the line over messages that came while the
-			// reader was away.
+			// a mention of her, bob typing (over the messages, scrolled up),
+			// and the line over messages that came while the reader was away.
 			MustEnter(t, p, ts, "alice", "")
 			MustSay(t, p, "mine one")
 			MustSay(t, p, "mine two")
@@ -71,7 +71,8 @@ func TestBrowserContrast(t *testing.T) {
 			MustDo(t, p, chromedp.Click(chromedp.ID("online-toggle")),
 				chromedp.Evaluate[chromedp.Void](`document.getElementById("log").scrollTop = 300`))
 			bob.say("@alice, while you read", "")
-			MustWait(t, p, `!document.getElementById("new-messages").hidden && document.getElementById("counter").classList.contains("over")`)
+			bob.send(typingFrame())
+			MustWait(t, p, `!document.getElementById("new-messages").hidden && document.getElementById("counter").classList.contains("over") && `+typingLine+` === "bob is typing…"`)
 			MustDo(t, p, chromedp.Evaluate[chromedp.Void](`document.querySelector(".msg.mine.grouped").scrollIntoView({block: "center"})`))
 			hover := MustEval[[]float64](t, p, `(() => { const r = document.querySelector(".msg.mine.grouped").getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()`)
 			MustDo(t, p, command(input.DispatchMouseEvent, input.DispatchMouseEventParams{Type: input.DispatchMouseEventTypeMouseMoved, X: hover[0], Y: hover[1]}))

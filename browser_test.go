@@ -315,6 +315,8 @@ func TestBrowserScreenshots(t *testing.T) {
 	clear := chromedp.Evaluate[chromedp.Void](`(() => { const t = document.getElementById("text"); t.value = ""; t.dispatchEvent(new Event("input")); t.blur(); })()`)
 	MustDo(t, mei, clear)
 	MustDo(t, sam, clear)
+	MustDo(t, sam, chromedp.SendKeys(chromedp.ID("text"), "Sent the link to"))
+	MustWait(t, mei, typingLine+` === "Sam is typing…"`)
 	shot(mei, "chat-desktop.png")
 	MustDo(t, sam, chromedp.EmulateViewport(390, 760, chromedp.EmulateMobile))
 	MustWait(t, sam, texts+`.length === 4`)

@@ -6,15 +6,16 @@ import (
 )
 
 // Event types. message, join and leave are stored and numbered per room;
-// welcome, presence, error, duplicate and pong are only ever sent. A
-// client sends message, or ping to learn whether its socket still reaches
-// the server.
+// welcome, presence, typing, error, duplicate and pong are only ever
+// sent. A client sends message, typing while its user writes one, or
+// ping to learn whether its socket still reaches the server.
 const (
 	typeMessage  = "message"
 	typeJoin     = "join"
 	typeLeave    = "leave"
 	typeWelcome  = "welcome"
 	typePresence = "presence"
+	typeTyping   = "typing" // sent by a client that types, and to tell who does
 	typeError    = "error"
 	// typeDuplicate answers a message that repeats its sender's nonce:
 	// it was stored before, as id, and is not stored again (nonces.go).
@@ -107,8 +108,8 @@ func encode(v any) []byte {
 	return b
 }
 
-// inbound is a frame a client sends: a message, or a ping (which has
-// neither text nor nonce).
+// inbound is a frame a client sends: a message, or a typing notice or a
+// ping (which have neither text nor nonce).
 type inbound struct {
 	Type  string  `json:"type"`
 	Text  *string `json:"text"`

@@ -45,6 +45,7 @@ func (r *room) leave(key string, m *member) {
 		m.timer.Stop()
 	}
 	delete(r.members, key)
+	r.stoppedTyping(key)
 	r.add(Event{Type: typeLeave, User: m.name, UserKey: key, TS: r.hub.now()}, nil)
 	r.addPresence()
 }

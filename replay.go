@@ -154,5 +154,8 @@ func (r *room) sendWelcome(c *client, replay []recentLine, truncated bool) {
 		}
 		frame = b
 	}
+	if len(r.typing.who) > 0 { // who types now, not only from their next change
+		frame = append(append(frame, '\n'), r.typingLine(typingShown)...)
+	}
 	c.write(frame)
 }

@@ -34,6 +34,8 @@ const (
 	opRestore                   // presence remembered from before a restart
 	opPresence                  // the coalesced presence event is due
 	opReplayed                  // a replay read from the store is ready
+	opTyping                    // a client is typing
+	opTypingDue                 // the typing timer fired (see typingDue)
 )
 
 type op struct {
@@ -44,7 +46,7 @@ type op struct {
 	text  string
 	nonce string
 	key   string // opGrace, opKick
-	gen   uint64 // opGrace: which grace period fired
+	gen   uint64 // opGrace: which grace period fired; opTypingDue: which timer
 
 	restore *PresenceRecord // opRestore
 	at      time.Time       // opRestore: when the server started
@@ -93,6 +95,8 @@ type room struct {
 	presenceSent  time.Time
 	presenceTimer *time.Timer
 	onlineJSON    []byte // the encoded online list; nil after a change
+
+	typing typingState // who is typing (see typing.go)
 
 	// recent holds the encoded lines of the newest stored events, oldest
 	// first, within recentKeep and recentBudget (see remember), and
@@ -191,6 +195,7 @@ func (r *room) run() {
 				if r.presenceTimer != nil {
 					r.presenceTimer.Stop()
 				}
+				r.stopTyping()
 				r.log.Debug("room unloaded")
 				return
 			}
@@ -200,6 +205,7 @@ func (r *room) run() {
 			r.drain()
 			r.flush()
 			r.saveOnStop()
+			r.stopTyping()
 			return
 		}
 	}
@@ -268,6 +274,7 @@ func (r *room) handle(o op) {
 			r.nonces.pending(k, len(r.batch))
 		}
 		r.add(Event{Type: typeMessage, User: o.c.user.name, UserKey: o.c.user.key, Text: o.text, Nonce: o.nonce, TS: r.hub.now()}, o.c)
+		r.stoppedTyping(o.c.user.key) // what they typed is here
 	case opSubscribe:
 		r.subscribe(o.c, o.since)
 	case opUnsubscribe:
@@ -281,6 +288,7 @@ func (r *room) handle(o op) {
 		if m.sockets--; m.sockets == 0 {
 			m.leftAt = r.hub.now()
 			r.startGrace(o.c.user.key, m, r.hub.cfg.PresenceGrace)
+			r.stoppedTyping(o.c.user.key) // nobody types without a socket
 		}
 	case opGrace:
 		if m := r.members[o.key]; m != nil && m.gen == o.gen && m.sockets == 0 {
@@ -290,6 +298,10 @@ func (r *room) handle(o op) {
 		r.restore(*o.restore, o.at)
 	case opReplayed:
 		r.replayed(o.c, o.replayed)
+	case opTyping:
+		r.typed(o.c)
+	case opTypingDue:
+		r.typingFired(o.gen)
 	case opPresence:
 		r.presenceTimer = nil
 		if r.presenceDirty {

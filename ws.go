@@ -22,11 +22,12 @@ const (
 	maxTextLen  = 2000     // characters per message
 	maxNonceLen = 64
 	// refusePause is how long a socket's reads wait after one of its
-	// frames was answered directly: refused with an error event, or a
-	// ping. Replies to a burst of such frames then cannot outrun the
-	// socket's small queue (which would close it with 1013), and a client
-	// sending garbage gets at most 200 replies a second. Messages never
-	// wait, and a client that pings now and then does not notice.
+	// frames was answered directly (refused with an error event, or a
+	// ping), or was a typing notice. Replies to a burst of such frames
+	// then cannot outrun the socket's small queue (which would close it
+	// with 1013), and a client sending garbage gets at most 200 replies
+	// a second. Messages never wait, and a client that pings or types
+	// now and then does not notice.
 	refusePause = 5 * time.Millisecond
 )
 
@@ -336,10 +337,11 @@ func (h *Hub) runSocket(w http.ResponseWriter, r *http.Request, c *client, addr 
 	}
 }
 
-// receive handles one text frame. It returns false when it answered the
-// frame itself, with an error event for bad input or a pong for a ping:
-// the caller then paces the socket's reads (see refusePause). Only the
-// frame kinds the protocol forbids (binary, oversized) close the socket.
+// receive handles one text frame. It returns false for a frame that
+// stored nothing: one it answered itself, with an error event for bad
+// input or a pong for a ping, and a typing notice. The caller then paces
+// the socket's reads (see refusePause). Only the frame kinds the
+// protocol forbids (binary, oversized) close the socket.
 func (h *Hub) receive(c *client, data []byte) bool {
 	refuse := func(cd code, text, nonce string) bool {
 		c.sendError(cd, text, nonce)
@@ -354,6 +356,14 @@ func (h *Hub) receive(c *client, data []byte) bool {
 	}
 	if in.Type == typePing {
 		c.write([]byte(pongFrame))
+		return false
+	}
+	if in.Type == typeTyping {
+		// Not answered, and not spent from the message allowances: a
+		// notice more often than typingGap is dropped instead.
+		if typingAllowed(c.user, h.now()) {
+			c.room.send(op{kind: opTyping, c: c})
+		}
 		return false
 	}
 	if in.Type != typeMessage {

@@ -8,6 +8,7 @@ import { $, room, me, state, log, list, text, newBtn, firstUnreadBtn } from "./s
 import { showNew, toBottom, atBottom, loadOlder, setOnline, renderTop, fillViewport, flashError, relabelDays, back, toggleFullTime, showFirstUnread, toFirstUnread } from "./view.js";
 import { connect, wakeUp, goneOffline } from "./socket.js";
 import { send, saveOutbox, restoreOutbox, forgetOutboxes, updateComposer } from "./outbox.js";
+import { noteTyping } from "./typing.js";
 
 translatePage(room);
 
@@ -71,7 +72,7 @@ text.addEventListener("keydown", (e) => {
     send();
   }
 });
-text.addEventListener("input", () => { updateComposer(); saveOutbox(); });
+text.addEventListener("input", () => { updateComposer(); saveOutbox(); noteTyping(); });
 
 // ---- the network and the tab coming and going
 window.addEventListener("online", wakeUp);

@@ -35,6 +35,8 @@ const STR = {
     "Room names have 1–32 letters, digits, - or _.": "房间名为 1–32 个字母、数字、- 或 _。",
     "Could not load older messages.": "无法加载更早的消息。", "Messages": "消息",
     "That message was sent already; it is further up.": "这条消息之前已发送，在上方更早的消息里。",
+    "{a} is typing…": "{a} 正在输入…", "{a} and {b} are typing…": "{a} 和 {b} 正在输入…",
+    "{a}, {b} and {c} are typing…": "{a}、{b} 和 {c} 正在输入…", "Several people are typing…": "多人正在输入…",
   },
 };
 export const t = (key, vars = {}) => {

@@ -4,6 +4,7 @@ import { t, plural } from "./i18n.js";
 import { room, me, MAX_LEN, state, pendingList, text, sendBtn, counter } from "./state.js";
 import { messageEl, toBottom, flashError, caughtUp } from "./view.js";
 import { checkAlive, SUSPECT_MS } from "./socket.js";
+import { sent } from "./typing.js";
 
 // ---- sending
 function nonce() {
@@ -74,6 +75,7 @@ export function send() {
   if (!value) return;
   if ([...value].length > MAX_LEN) { flashError(t("too_long")); return; }
   text.value = "";
+  sent();
   caughtUp(); // they have read what is new: the "New" line has done its work
   const p = addPending(nonce(), value, "queued");
   if (state.ready) transmit(p);

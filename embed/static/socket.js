@@ -5,6 +5,7 @@ import { t } from "./i18n.js";
 import { room, me, MAX_SHOWN, state, list, statusEl } from "./state.js";
 import { renderAll, renderTop, setOnline, flashError, trimShown, fillViewport, showNew, atBottom, toBottom, nodesFor, away, markUnread } from "./view.js";
 import { confirmed, setPending, transmit } from "./outbox.js";
+import { setTyping, spoke, clearTyping } from "./typing.js";
 
 // ---- events from the server
 function onWelcome(ev) {
@@ -30,6 +31,7 @@ function onStored(ev, batch) {
   state.lastId = ev.id;
   if (state.oldestId === 0) state.oldestId = ev.id;
   if (ev.id === 1) state.reachedStart = true;
+  if (ev.type === "message") spoke(ev.user);
   if (ev.type === "message" && ev.user === me && ev.nonce) {
     confirmed(ev.nonce);
     batch.mine = true;
@@ -129,6 +131,7 @@ export function connect() {
         case "welcome": onWelcome(ev); break;
         case "message": case "join": case "leave": onStored(ev, batch); break;
         case "presence": setOnline(ev.online); break;
+        case "typing": setTyping(ev); break;
         case "error": onError(ev); break;
         // The server had this message already (its echo was lost with
         // a socket, or another tab with the same outbox sent it too): it
@@ -157,6 +160,7 @@ function lost(ws, code) {
   state.ws = null;
   state.ready = false;
   stopDeadTimer();
+  clearTyping();
   for (const p of state.pending.values()) if (p.status === "sent") setPending(p, "queued");
   if (code === 4001) return sessionEnded();
   if (!state.opened) return probeThenRetry(ws.url);

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+const typingLine = `document.getElementById("typing").textContent`
+
+// Someone writing is shown to the others, in their language, above the
+// composer, without moving what is on screen; it goes with their message.
+// The server's clock stands still but when the test moves it on (see
+// stoppedClock), so each typing event comes when the test says.
+func TestBrowserTyping(t *testing.T) {
+	clock := newStoppedClock()
+	ts := MustRun(t, &Main{Config: testConfig(t.TempDir()), Now: clock.now})
+	alice, bob := MustAliceAndBob(t, ts)
+	logHeight := `document.getElementById("log").clientHeight`
+	before := MustEval[float64](t, bob, logHeight)
+
+	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "hel"))
+	MustWait(t, bob, typingLine+` === "alice is typing…"`)
+	if h := MustEval[float64](t, bob, logHeight); h != before {
+		t.Errorf("the typing line changed the messages' height from %v to %v", before, h)
+	}
+	if got := MustEval[string](t, alice, typingLine); got != "" {
+		t.Errorf("alice's own page says %q", got)
+	}
+	// Her message takes her off at once: the server's event saying so
+	// would come only when the clock moves on.
+	MustSay(t, alice, "lo")
+	MustWait(t, bob, texts+`.includes("hello") && `+typingLine+` === ""`)
+
+	// Carol reads Chinese. Names come in the order their typing started,
+	// three at most; then "several".
+	carol := MustPerson(t, MustBrowser(t, "zh-CN"))
+	MustEnter(t, carol, ts, "carol", "")
+	var others []*wsClient
+	for _, name := range []string{"dave", "erin", "frank"} {
+		c, _ := ts.MustDial(t, ts.MustLogin(t, name), "lobby", -1)
+		others = append(others, c)
+	}
+	others[0].send(typingFrame())
+	clock.skip(presenceEvery)
+	MustWait(t, carol, typingLine+` === "dave 正在输入…"`)
+	others[1].send(typingFrame())
+	clock.skip(presenceEvery)
+	MustWait(t, carol, typingLine+` === "dave 和 erin 正在输入…"`)
+	// The stray line break CDP's Enter left is not text: alice types now.
+	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "and"))
+	clock.skip(presenceEvery)
+	MustWait(t, carol, typingLine+` === "dave、erin 和 alice 正在输入…"`)
+	MustWait(t, alice, typingLine+` === "dave and erin are typing…"`)
+	others[2].send(typingFrame())
+	clock.skip(presenceEvery)
+	MustWait(t, carol, typingLine+` === "多人正在输入…"`)
+
+	// A lost socket forgets who was typing; the next welcome tells again.
+	ts.MustClose(t)
+	MustWait(t, carol, typingLine+` === "" && document.getElementById("status").dataset.state !== "connected"`)
+}
+
+// Typing again right after sending is shown too: the server takes one
+// notice a second per session, so the page sends it once that allows,
+// even when no key follows.
+func TestBrowserTypingRightAfterSending(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	alice, bob := MustAliceAndBob(t, ts)
+	MustSay(t, alice, "one")
+	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "t"))
+	MustWait(t, bob, texts+`.includes("one") && `+typingLine+` === "alice is typing…"`)
+}
