@@ -369,20 +369,6 @@ func (h *Hub) receive(c *client, data []byte) bool {
 	if in.Type != typeMessage {
 		return refuse(codeInvalid, "Unknown frame type; send {\"type\":\"message\",\"text\":...}.", in.Nonce)
 	}
-	// A message refused by either allowance spends neither: a user behind
-	// a busy shared address would otherwise lose their own with every
-	// message the address refuses.
-	now := h.now()
-	mine, ok, _ := reserve(c.user.messages, now)
-	if !ok {
-		return refuse(codeRateLimited, "You are sending too fast; wait a moment.", in.Nonce)
-	}
-	if _, ok, _ := reserve(c.addrMessages, now); !ok {
-		if mine != nil {
-			mine.CancelAt(now)
-		}
-		return refuse(codeRateLimited, "Too many messages from your network right now; wait a moment.", in.Nonce)
-	}
 	if in.Text == nil {
 		return refuse(codeInvalid, "A message needs text.", in.Nonce)
 	}
@@ -399,6 +385,23 @@ func (h *Hub) receive(c *client, data []byte) bool {
 			return refuse(codeInvalid, "after is the id of an event, and goes with a nonce.", in.Nonce)
 		}
 		after = *in.After
+	}
+	// Only a message that could be stored spends allowance: one refused
+	// as invalid (it says why at once, and refusePause paces such
+	// frames) does not leave its sender's next, good one rate limited.
+	// And a message refused by either allowance spends neither: a user
+	// behind a busy shared address would otherwise lose their own with
+	// every message the address refuses.
+	now := h.now()
+	mine, ok, _ := reserve(c.user.messages, now)
+	if !ok {
+		return refuse(codeRateLimited, "You are sending too fast; wait a moment.", in.Nonce)
+	}
+	if _, ok, _ := reserve(c.addrMessages, now); !ok {
+		if mine != nil {
+			mine.CancelAt(now)
+		}
+		return refuse(codeRateLimited, "Too many messages from your network right now; wait a moment.", in.Nonce)
 	}
 	if !c.room.send(op{kind: opMessage, c: c, text: text, nonce: in.Nonce, after: after}) {
 		return refuse(codeUnavailable, "The server is restarting; your message was not saved.", in.Nonce)

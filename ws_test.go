@@ -241,6 +241,40 @@ func TestRateLimit(t *testing.T) {
 	}
 }
 
+// Refused messages spend no allowance: a user whose client sent an empty
+// or too long message, or a bad after, still has their burst for what
+// they meant to say.
+func TestInvalidMessagesSpendNoAllowance(t *testing.T) {
+	ts := MustStart(t, t.TempDir(), func(c *Config) { c.MsgRate, c.MsgBurst, c.AddrMsgRate = 0.01, 2, 1 })
+	alice, _ := ts.MustDial(t, ts.MustLogin(t, "alice"), "lobby", -1)
+	for _, c := range []struct {
+		nonce string
+		frame map[string]any
+		code  string
+	}{
+		{"blank", map[string]any{"text": "  "}, "invalid"},
+		{"no text", map[string]any{}, "invalid"},
+		{"too long", map[string]any{"text": strings.Repeat("x", maxTextLen+1)}, "too_long"},
+		{"bad after", map[string]any{"text": "hi", "after": -1}, "invalid"},
+	} {
+		c.frame["type"], c.frame["nonce"] = "message", c.nonce
+		alice.send(c.frame)
+		if e := alice.MustNextOf(typeError); e.Code != c.code || e.Nonce != c.nonce {
+			t.Errorf("%s: %s %q, want %s", c.nonce, e.Code, e.Text, c.code)
+		}
+	}
+	for _, text := range []string{"one", "two"} {
+		alice.say(text, text)
+		if e := alice.MustNextOf(typeMessage, typeError); e.Type != typeMessage || e.Text != text {
+			t.Errorf("%q after the refused ones: %+v, want it stored", text, e)
+		}
+	}
+	alice.say("three", "three")
+	if e := alice.MustNextOf(typeMessage, typeError); e.Code != "rate_limited" {
+		t.Errorf("a third message over a burst of 2: %+v, want rate_limited", e)
+	}
+}
+
 func TestConcurrentSendersSeeGapFreeOrder(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	const senders, each, readers = 6, 60, 4
