@@ -7,6 +7,7 @@ import (
 	"embed"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -206,9 +207,9 @@ func (s *server) serveLogin(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) serveDoLogin(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	r.Body = http.MaxBytesReader(w, r.Body, maxLoginForm)
 	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
+		s.refuseForm(w, r, err)
 		return
 	}
 	name, next := r.PostForm.Get("name"), safeNext(r.PostForm.Get("next"))
@@ -246,6 +247,29 @@ func (s *server) serveDoLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	s.hub.setSessionCookie(w, r, id)
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// maxLoginForm bounds the login form's body. A nickname field holding a
+// pasted page goes over it, and gets refuseForm's page.
+const maxLoginForm = 16 << 10
+
+// refuseForm answers a login form that could not be read, too large or
+// malformed, with the login page and what went wrong, rather than bare
+// text. The form's own next was in the part not read, so the room the
+// person was going to comes from the page they posted from.
+func (s *server) refuseForm(w http.ResponseWriter, r *http.Request, err error) {
+	next := ""
+	if ref, err := url.Parse(r.Referer()); err == nil && ref.Host == r.Host {
+		next = ref.Query().Get("next")
+	}
+	p := newLoginPage(r, safeNext(next))
+	status := http.StatusBadRequest
+	p.Error = "The form could not be read; try again."
+	if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
+		status = http.StatusRequestEntityTooLarge
+		p.Error = "That is far too long for a nickname, which has 1 to 24 characters."
+	}
+	s.render(w, status, "login.html", p)
 }
 
 func (s *server) serveLogout(w http.ResponseWriter, r *http.Request) {

@@ -58,6 +58,45 @@ func TestLoginNames(t *testing.T) {
 	}
 }
 
+// A login form that cannot be read gets the login page back with the
+// reason, in the reader's language, and still goes to the room the
+// person was going to (its hidden next was in the part not read).
+func TestLoginFormUnreadable(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	from := ts.URL + "/?next=" + url.QueryEscape("/r/kitchen")
+	for _, tc := range []struct {
+		name, body, lang string
+		status           int
+		want             string
+	}{
+		{"pasted page", "next=%2Fr%2Fkitchen&name=" + strings.Repeat("x", maxLoginForm), "en", 413, "far too long for a nickname"},
+		{"pasted page, Chinese", "next=%2Fr%2Fkitchen&name=" + strings.Repeat("x", maxLoginForm), "zh-CN", 413, "这作为昵称太长了"},
+		{"malformed", "next=%2Fr%2Fkitchen&name=%zz", "en", 400, "The form could not be read"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest("POST", ts.URL+"/login", strings.NewReader(tc.body))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Origin", ts.URL)
+			req.Header.Set("Referer", from)
+			req.Header.Set("Accept-Language", tc.lang)
+			resp, err := noRedirect.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			for _, want := range []string{tc.want, `name="next" value="/r/kitchen"`, `name="room" value="kitchen"`} {
+				if !strings.Contains(string(body), want) {
+					t.Errorf("page lacks %q:\n%s", want, body)
+				}
+			}
+			if resp.StatusCode != tc.status || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+				t.Errorf("status %d %s, want %d and the login page", resp.StatusCode, resp.Header.Get("Content-Type"), tc.status)
+			}
+		})
+	}
+}
+
 func TestLoginDuplicateIsCaseInsensitive(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	ts.MustLogin(t, "Alice")

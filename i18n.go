@@ -27,13 +27,15 @@ var zh = map[string]string{
 	"Too many logins from your network; wait a moment and try again.":                   "你所在网络的登录过于频繁，请稍等片刻再试。",
 	"Too many people are logged in right now; try again in a few minutes.":              "当前登录的人太多，请几分钟后再试。",
 	"A room name has 1 to 32 letters, digits, '-' or '_'.":                              "房间名为 1 到 32 个字母、数字、“-”或“_”。",
-	"No such room":                          "没有这个房间",
-	"This link is not to a room:":           "这个链接指向的不是房间：",
-	"Go to #lobby":                          "前往 #lobby",
-	"Page not found":                        "页面不存在",
-	"There is no page at this address:":     "这个地址没有页面：",
-	"Loading…":                              "加载中…",
-	"Your session has ended. Log in again.": "你的会话已结束，请重新登录。",
+	"No such room":                           "没有这个房间",
+	"This link is not to a room:":            "这个链接指向的不是房间：",
+	"Go to #lobby":                           "前往 #lobby",
+	"Page not found":                         "页面不存在",
+	"There is no page at this address:":      "这个地址没有页面：",
+	"Loading…":                               "加载中…",
+	"Your session has ended. Log in again.":  "你的会话已结束，请重新登录。",
+	"The form could not be read; try again.": "无法读取表单，请重试。",
+	"That is far too long for a nickname, which has 1 to 24 characters.": "这作为昵称太长了，昵称为 1 到 24 个字符。",
 }
 
 // translate returns s in lang, for templates: {{t .Lang "Nickname"}}.
