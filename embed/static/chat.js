@@ -85,6 +85,29 @@ document.addEventListener("visibilitychange", () => {
 });
 window.addEventListener("focus", back); // back from another window
 
+// ---- inviting: the room's link, to send to friends, who get the login
+// page with the room filled in. A phone offers its share sheet; elsewhere
+// the link is copied, and where the page may not write the clipboard
+// (plain HTTP to an address other than localhost) it is shown to copy.
+const inviteBtn = $("invite");
+let inviteTimer = 0;
+inviteBtn.addEventListener("click", async () => {
+  const url = `${location.origin}/r/${encodeURIComponent(room)}`;
+  if (navigator.share && matchMedia("(pointer: coarse)").matches) {
+    try { await navigator.share({ title: `#${room}`, url }); } catch { /* closed without sharing */ }
+    return;
+  }
+  try {
+    await navigator.clipboard.writeText(url);
+  } catch {
+    prompt(t("Copy this link and send it to the people you want to invite:"), url);
+    return;
+  }
+  inviteBtn.textContent = t("Link copied");
+  clearTimeout(inviteTimer);
+  inviteTimer = setTimeout(() => { inviteBtn.textContent = t("Invite"); }, 2000);
+});
+
 // ---- going to another room
 $("room-form").addEventListener("submit", (e) => {
   e.preventDefault();

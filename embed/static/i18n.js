@@ -35,6 +35,8 @@ const STR = {
     "Room names have 1–32 letters, digits, - or _.": "房间名为 1–32 个字母、数字、- 或 _。",
     "Could not load older messages.": "无法加载更早的消息。", "Messages": "消息",
     "That message was sent already; it is further up.": "这条消息之前已发送，在上方更早的消息里。",
+    "Invite": "邀请", "Copy a link to this room": "复制本房间的链接", "Link copied": "链接已复制",
+    "Copy this link and send it to the people you want to invite:": "复制这个链接，发给你想邀请的人：",
     "{a} is typing…": "{a} 正在输入…", "{a} and {b} are typing…": "{a} 和 {b} 正在输入…",
     "{a}, {b} and {c} are typing…": "{a}、{b} 和 {c} 正在输入…", "Several people are typing…": "多人正在输入…",
   },
@@ -55,4 +57,5 @@ export function translatePage(room) {
   for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n, { room });
   for (const el of document.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder, { room });
   for (const el of document.querySelectorAll("[data-i18n-label]")) el.setAttribute("aria-label", t(el.dataset.i18nLabel, { room }));
+  for (const el of document.querySelectorAll("[data-i18n-title]")) el.title = t(el.dataset.i18nTitle, { room });
 }

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/chromedp"
+)
+
+// Invite copies the room's link; a friend who opens it gets the login page
+// with the room filled in. Where the page may not write the clipboard,
+// the link is shown to copy by hand.
+func TestBrowserInvite(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	b := MustBrowser(t, "en-US")
+	alice, friend := MustPerson(t, b), MustPerson(t, b)
+	MustEnter(t, alice, ts, "alice", "kitchen")
+	// Reading the clipboard back needs a permission a person would be
+	// asked for; writing it, on a click, does not.
+	MustDo(t, alice, command(browser.SetPermission, browser.SetPermissionParams{
+		Permission: &browser.PermissionDescriptor{Name: "clipboard-read"}, Setting: browser.PermissionSettingGranted,
+		Origin: ts.URL, BrowserContextID: chromedp.FromContext(alice).BrowserContextID,
+	}))
+	link := ts.URL + "/r/kitchen"
+	MustDo(t, alice, chromedp.Click(chromedp.ID("invite")))
+	MustWait(t, alice, `document.getElementById("invite").textContent === "Link copied"`)
+	MustExec(t, alice, `navigator.clipboard.readText().then((v) => { window.clip = v; }, (e) => { window.clip = String(e); })`)
+	MustWait(t, alice, `window.clip !== undefined`)
+	if got := MustEval[string](t, alice, `window.clip`); got != link {
+		t.Errorf("clipboard holds %q, want %q", got, link)
+	}
+	MustWait(t, alice, `document.getElementById("invite").textContent === "Invite"`)
+
+	MustDo(t, friend, chromedp.Navigate(link))
+	MustWait(t, friend, `document.getElementById("room")?.value === "kitchen"`)
+
+	// Plain HTTP to an address other than localhost has no clipboard API.
+	MustExec(t, alice, `Object.defineProperty(navigator, "clipboard", {value: undefined}); window.prompt = (msg, value) => { window.prompted = [msg, value]; return null; }`)
+	MustDo(t, alice, chromedp.Click(chromedp.ID("invite")))
+	MustWait(t, alice, `window.prompted?.[1] === `+jsString(link)+` && window.prompted[0].startsWith("Copy this link")`)
+}
