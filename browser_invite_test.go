@@ -38,4 +38,11 @@ func TestBrowserInvite(t *testing.T) {
 	MustExec(t, alice, `Object.defineProperty(navigator, "clipboard", {value: undefined}); window.prompt = (msg, value) => { window.prompted = [msg, value]; return null; }`)
 	MustDo(t, alice, chromedp.Click(chromedp.ID("invite")))
 	MustWait(t, alice, `window.prompted?.[1] === `+jsString(link)+` && window.prompted[0].startsWith("Copy this link")`)
+
+	// A phone opens its share sheet (Linux Chromium has none: a stand-in
+	// records what it was given).
+	MustDo(t, alice, chromedp.EmulateViewport(390, 700, chromedp.EmulateMobile, chromedp.EmulateTouch))
+	MustExec(t, alice, `navigator.share = (data) => { window.shared = data; return Promise.resolve(); }`)
+	MustDo(t, alice, chromedp.Click(chromedp.ID("invite")))
+	MustWait(t, alice, `window.shared?.url === `+jsString(link)+` && window.shared.title === "#kitchen"`)
 }
