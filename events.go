@@ -5,14 +5,16 @@ import (
 	"time"
 )
 
-// Event types. message, join and leave are stored and numbered per room;
+// Event types. message, join, leave and delete are stored and numbered per room;
 // welcome, presence, typing, error, duplicate and pong are only ever
-// sent. A client sends message, typing while its user writes one, or
-// ping to learn whether its socket still reaches the server.
+// sent. A client sends message, delete to take one back, typing while
+// its user writes one, or ping to learn whether its socket still
+// reaches the server.
 const (
 	typeMessage  = "message"
 	typeJoin     = "join"
 	typeLeave    = "leave"
+	typeDelete   = "delete" // a message taken back by its author (see deletes.go)
 	typeWelcome  = "welcome"
 	typePresence = "presence"
 	typeTyping   = "typing" // sent by a client that types, and to tell who does
@@ -37,9 +39,10 @@ type Event struct {
 	Type    string
 	User    string
 	UserKey string // compare key of User; stored with presence, never sent
-	Text    string
+	Text    string // empty for a deleted message
 	Nonce   string
 	TS      time.Time
+	Ref     int64 // delete: the message it takes back
 }
 
 type wireEvent struct {
@@ -50,10 +53,15 @@ type wireEvent struct {
 	Text  string `json:"text,omitempty"` // a message's text is never empty
 	TS    string `json:"ts"`
 	Nonce string `json:"nonce,omitempty"`
+	Ref   int64  `json:"ref,omitempty"`
+	// Deleted marks a message its author took back: it keeps its place,
+	// author and time, and has no text.
+	Deleted bool `json:"deleted,omitempty"`
 }
 
 func (e Event) wire() wireEvent {
-	return wireEvent{e.Type, e.ID, e.Room, e.User, e.Text, e.TS.UTC().Format(tsLayout), e.Nonce}
+	deleted := e.Type == typeMessage && e.Text == ""
+	return wireEvent{e.Type, e.ID, e.Room, e.User, e.Text, e.TS.UTC().Format(tsLayout), e.Nonce, e.Ref, deleted}
 }
 
 // MarshalJSON is for the history API. The room writer encodes e.wire()
@@ -108,8 +116,8 @@ func encode(v any) []byte {
 	return b
 }
 
-// inbound is a frame a client sends: a message, or a typing notice or a
-// ping (which have neither text nor nonce).
+// inbound is a frame a client sends: a message, a delete of one, or a
+// typing notice or a ping (which have neither text nor nonce).
 type inbound struct {
 	Type  string  `json:"type"`
 	Text  *string `json:"text"`
@@ -118,4 +126,6 @@ type inbound struct {
 	// sent this message: a copy of it stored since is recognised (see
 	// nonces.go).
 	After *int64 `json:"after"`
+	// ID is the message a delete takes back.
+	ID *int64 `json:"id"`
 }

@@ -196,8 +196,10 @@ type ev struct {
 	TS        string   `json:"ts"`
 	Nonce     string   `json:"nonce"`
 	Online    []string `json:"online"`
-	Users     []string `json:"users"` // typing
-	Count     int      `json:"count"` // typing
+	Ref       int64    `json:"ref"`     // delete
+	Deleted   bool     `json:"deleted"` // a deleted message
+	Users     []string `json:"users"`   // typing
+	Count     int      `json:"count"`   // typing
 	LastID    int64    `json:"last_id"`
 	Code      string   `json:"code"`
 	Truncated bool     `json:"truncated"`

@@ -36,6 +36,7 @@ const (
 	opReplayed                  // a replay read from the store is ready
 	opTyping                    // a client is typing
 	opTypingDue                 // the typing timer fired (see typingDue)
+	opDelete                    // a client takes back a message
 )
 
 type op struct {
@@ -43,6 +44,7 @@ type op struct {
 	c     *client
 	since int64 // opSubscribe: -1 for a fresh connection
 	after int64 // opMessage: the newest id its sender had seen when it first sent it, or -1
+	ref   int64 // opDelete: the message to take back
 	text  string
 	nonce string
 	key   string // opGrace, opKick
@@ -298,6 +300,8 @@ func (r *room) handle(o op) {
 		r.restore(*o.restore, o.at)
 	case opReplayed:
 		r.replayed(o.c, o.replayed)
+	case opDelete:
+		r.deleteMessage(o.c, o.ref, o.nonce)
 	case opTyping:
 		r.typed(o.c)
 	case opTypingDue:
@@ -395,6 +399,9 @@ func (r *room) flush() {
 			e := &r.batch[l.stored]
 			raw = encode(e.wire())
 			r.remember(e.ID, raw)
+			if e.Type == typeDelete {
+				r.forgetText(e.Ref)
+			}
 		}
 		frame.Write(raw)
 	}
@@ -412,8 +419,8 @@ func (r *room) flush() {
 }
 
 // keepNotices empties a batch whose commit failed, all but its joins,
-// leaves and presence: the senders of its messages were told and send
-// them again, but nobody sends a join again. Those stay in the batch, in
+// leaves and presence: the senders of its messages and deletes were told
+// and send them again, but nobody sends a join again. Those stay in the batch, in
 // order and with the time they happened, for the next commit: with the
 // next op, or at the idle tick when none comes. Their ids are given then,
 // so the room's ids stay without a gap, and the store's presence rows
@@ -425,7 +432,7 @@ func (r *room) keepNotices() {
 		switch {
 		case l.stored < 0:
 			r.lines = append(r.lines, l)
-		case batch[l.stored].Type != typeMessage:
+		case batch[l.stored].Type == typeJoin || batch[l.stored].Type == typeLeave:
 			r.add(batch[l.stored], nil)
 		}
 	}

@@ -83,7 +83,11 @@ type SQLite struct {
 //     events, sessions) is small, and the cache lives outside the Go heap
 //     where nothing else bounds it; five connections at 2 MB showed up in
 //     the per-socket memory of the idle benchmark.
-const sqlitePragmas = "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=cache_size(-1024)"
+//   - secure_delete: the bytes of what is deleted or emptied are zeroed,
+//     not left in the page's free space, so a deleted message's text
+//     (a password pasted by mistake) is gone from the database file.
+//     Events are only ever appended, so it costs the hot path nothing.
+const sqlitePragmas = "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=cache_size(-1024)&_pragma=secure_delete(1)"
 
 // migrations run in order; PRAGMA user_version records how many have run.
 // Never edit one that has shipped: append a new one.
@@ -112,6 +116,10 @@ var migrations = []string{
 		left_at  INTEGER NOT NULL DEFAULT 0,
 		PRIMARY KEY (room, name_key)
 	) WITHOUT ROWID;`,
+	// A delete event names the message it takes back. The message keeps
+	// its row, with its text emptied in the same transaction: a message's
+	// text is never empty otherwise, so no flag is needed.
+	`ALTER TABLE events ADD COLUMN ref INTEGER NOT NULL DEFAULT 0;`,
 }
 
 func OpenSQLite(dir string, fullSync bool) (*SQLite, error) {
@@ -142,7 +150,7 @@ func OpenSQLite(dir string, fullSync bool) (*SQLite, error) {
 		s.Close()
 		return nil, fmt.Errorf("migrating %s: %w", dir, err)
 	}
-	if s.insert, err = w.Prepare(`INSERT INTO events (room, id, type, user, text, nonce, ts) VALUES (?, ?, ?, ?, ?, ?, ?)`); err != nil {
+	if s.insert, err = w.Prepare(`INSERT INTO events (room, id, type, user, text, nonce, ts, ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -204,7 +212,7 @@ func (s *SQLite) AppendEvents(ctx context.Context, room string, evs []Event) err
 		// statement is its own transaction, which saves the BEGIN and
 		// COMMIT round trips on the latency path.
 		e := evs[0]
-		_, err := s.insert.ExecContext(ctx, room, e.ID, e.Type, e.User, e.Text, e.Nonce, e.TS.UnixMilli())
+		_, err := s.insert.ExecContext(ctx, room, e.ID, e.Type, e.User, e.Text, e.Nonce, e.TS.UnixMilli(), e.Ref)
 		return err
 	}
 	tx, err := s.w.BeginTx(ctx, nil)
@@ -214,10 +222,12 @@ func (s *SQLite) AppendEvents(ctx context.Context, room string, evs []Event) err
 	defer tx.Rollback()
 	ins := tx.StmtContext(ctx, s.insert)
 	for _, e := range evs {
-		if _, err := ins.ExecContext(ctx, room, e.ID, e.Type, e.User, e.Text, e.Nonce, e.TS.UnixMilli()); err != nil {
+		if _, err := ins.ExecContext(ctx, room, e.ID, e.Type, e.User, e.Text, e.Nonce, e.TS.UnixMilli(), e.Ref); err != nil {
 			return err
 		}
 		switch e.Type {
+		case typeDelete:
+			_, err = tx.ExecContext(ctx, `UPDATE events SET text = '' WHERE room = ? AND id = ? AND type = 'message'`, room, e.Ref)
 		case typeJoin:
 			_, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO presence (room, name_key, name, left_at) VALUES (?, ?, ?, 0)`, room, e.UserKey, e.User)
 		case typeLeave:
@@ -234,7 +244,7 @@ func (s *SQLite) Events(ctx context.Context, room string, after, before int64, l
 	if before <= 0 {
 		before = 1<<63 - 1
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT id, type, user, text, nonce, ts FROM events
+	rows, err := s.r.QueryContext(ctx, `SELECT id, type, user, text, nonce, ts, ref FROM events
 		WHERE room = ? AND id > ? AND id < ? ORDER BY id DESC LIMIT ?`, room, after, before, limit)
 	if err != nil {
 		return nil, err
@@ -244,7 +254,7 @@ func (s *SQLite) Events(ctx context.Context, room string, after, before int64, l
 	for rows.Next() {
 		e := Event{Room: room}
 		var ts int64
-		if err := rows.Scan(&e.ID, &e.Type, &e.User, &e.Text, &e.Nonce, &ts); err != nil {
+		if err := rows.Scan(&e.ID, &e.Type, &e.User, &e.Text, &e.Nonce, &ts, &e.Ref); err != nil {
 			return nil, err
 		}
 		e.TS = time.UnixMilli(ts).UTC()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -349,6 +350,12 @@ func (h *Hub) receive(c *client, data []byte) bool {
 	}
 	var in inbound
 	if err := json.Unmarshal(data, &in); err != nil {
+		// A field of the wrong type ("id":"3") is said as such; the
+		// rest of the frame is decoded, its nonce too.
+		var wrong *json.UnmarshalTypeError
+		if errors.As(err, &wrong) && wrong.Field != "" {
+			return refuse(codeInvalid, fmt.Sprintf("%s has the wrong type.", wrong.Field), in.Nonce)
+		}
 		return refuse(codeInvalid, "Frames must be JSON objects.", "")
 	}
 	if utf8.RuneCountInString(in.Nonce) > maxNonceLen {
@@ -366,32 +373,42 @@ func (h *Hub) receive(c *client, data []byte) bool {
 		}
 		return false
 	}
-	if in.Type != typeMessage {
+	var o op
+	switch in.Type {
+	case typeMessage:
+		if in.Text == nil {
+			return refuse(codeInvalid, "A message needs text.", in.Nonce)
+		}
+		text := strings.TrimSpace(*in.Text)
+		switch n := utf8.RuneCountInString(text); {
+		case n == 0:
+			return refuse(codeInvalid, "A message cannot be empty.", in.Nonce)
+		case n > maxTextLen:
+			return refuse(codeTooLong, "A message has at most 2000 characters.", in.Nonce)
+		}
+		after := int64(-1)
+		if in.After != nil {
+			if *in.After < 0 || in.Nonce == "" {
+				return refuse(codeInvalid, "after is the id of an event, and goes with a nonce.", in.Nonce)
+			}
+			after = *in.After
+		}
+		o = op{kind: opMessage, c: c, text: text, nonce: in.Nonce, after: after}
+	case typeDelete:
+		if in.ID == nil || *in.ID <= 0 {
+			return refuse(codeInvalid, "id is the id of the message to delete.", in.Nonce)
+		}
+		o = op{kind: opDelete, c: c, ref: *in.ID, nonce: in.Nonce}
+	default:
 		return refuse(codeInvalid, "Unknown frame type; send {\"type\":\"message\",\"text\":...}.", in.Nonce)
 	}
-	if in.Text == nil {
-		return refuse(codeInvalid, "A message needs text.", in.Nonce)
-	}
-	text := strings.TrimSpace(*in.Text)
-	switch n := utf8.RuneCountInString(text); {
-	case n == 0:
-		return refuse(codeInvalid, "A message cannot be empty.", in.Nonce)
-	case n > maxTextLen:
-		return refuse(codeTooLong, "A message has at most 2000 characters.", in.Nonce)
-	}
-	after := int64(-1)
-	if in.After != nil {
-		if *in.After < 0 || in.Nonce == "" {
-			return refuse(codeInvalid, "after is the id of an event, and goes with a nonce.", in.Nonce)
-		}
-		after = *in.After
-	}
-	// Only a message that could be stored spends allowance: one refused
-	// as invalid (it says why at once, and refusePause paces such
-	// frames) does not leave its sender's next, good one rate limited.
-	// And a message refused by either allowance spends neither: a user
-	// behind a busy shared address would otherwise lose their own with
-	// every message the address refuses.
+	// Only a message or delete that could be stored spends allowance
+	// (each is a stored event for everyone in the room): one refused as
+	// invalid (it says why at once, and refusePause paces such frames)
+	// does not leave its sender's next, good one rate limited. And one
+	// refused by either allowance spends neither: a user behind a busy
+	// shared address would otherwise lose their own with every message
+	// the address refuses.
 	now := h.now()
 	mine, ok, _ := reserve(c.user.messages, now)
 	if !ok {
@@ -403,8 +420,8 @@ func (h *Hub) receive(c *client, data []byte) bool {
 		}
 		return refuse(codeRateLimited, "Too many messages from your network right now; wait a moment.", in.Nonce)
 	}
-	if !c.room.send(op{kind: opMessage, c: c, text: text, nonce: in.Nonce, after: after}) {
-		return refuse(codeUnavailable, "The server is restarting; your message was not saved.", in.Nonce)
+	if !c.room.send(o) {
+		return refuse(codeUnavailable, "The server is restarting; that was not saved.", in.Nonce)
 	}
 	return true
 }

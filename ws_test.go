@@ -119,7 +119,10 @@ func TestBadFramesKeepSocketOpen(t *testing.T) {
 		{"long nonce", `{"type":"message","text":"hi","nonce":"` + strings.Repeat("n", 65) + `"}`, "invalid", ""},
 		{"negative after", `{"type":"message","text":"hi","nonce":"x5","after":-1}`, "invalid", "x5"},
 		{"after without nonce", `{"type":"message","text":"hi","after":3}`, "invalid", ""},
-		{"after not a number", `{"type":"message","text":"hi","nonce":"x6","after":"3"}`, "invalid", ""},
+		// A field of the wrong type is refused as such, and the rest
+		// of the frame is still read: its nonce comes back.
+		{"after not a number", `{"type":"message","text":"hi","nonce":"x6","after":"3"}`, "invalid", "x6"},
+		{"text not a string", `{"type":"message","text":5,"nonce":"x7"}`, "invalid", "x7"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
