@@ -60,7 +60,8 @@ func TestBrowserContrast(t *testing.T) {
 			// (grouped, one failed), an error, the counter over the limit,
 			// the online list, the new-messages button, a hovered message,
 			// a mention of her, bob typing (over the messages, scrolled up),
-			// and the line over messages that came while the reader was away.
+			// a deleted message, Delete on a hovered own message, and the
+			// line over messages that came while the reader was away.
 			MustEnter(t, p, ts, "alice", "")
 			MustSay(t, p, "mine one")
 			MustSay(t, p, "mine two")
@@ -70,13 +71,21 @@ func TestBrowserContrast(t *testing.T) {
 			MustPaste(t, p, strings.Repeat("x", maxTextLen+50))
 			MustDo(t, p, chromedp.Click(chromedp.ID("online-toggle")),
 				chromedp.Evaluate[chromedp.Void](`document.getElementById("log").scrollTop = 300`))
+			// (Carol takes hers back: bob's allowance is for his mention.)
+			carol, _ := ts.MustDial(t, ts.MustLogin(t, "carol"), "lobby", -1)
+			carol.say("taken back", "tb")
+			m := carol.MustNextOf(typeMessage)
+			for ; m.Nonce != "tb"; m = carol.MustNextOf(typeMessage) {
+			}
+			MustWait(t, p, texts+`.includes("taken back")`)
+			carol.send(deleteFrame(m.ID, ""))
 			bob.say("@alice, while you read", "")
 			bob.send(typingFrame())
 			MustWait(t, p, `!document.getElementById("new-messages").hidden && document.getElementById("counter").classList.contains("over") && `+typingLine+` === "bob is typing…"`)
 			MustDo(t, p, chromedp.Evaluate[chromedp.Void](`document.querySelector(".msg.mine.grouped").scrollIntoView({block: "center"})`))
 			hover := MustEval[[]float64](t, p, `(() => { const r = document.querySelector(".msg.mine.grouped").getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()`)
 			MustDo(t, p, command(input.DispatchMouseEvent, input.DispatchMouseEventParams{Type: input.DispatchMouseEventTypeMouseMoved, X: hover[0], Y: hover[1]}))
-			MustWait(t, p, `getComputedStyle(document.querySelector(".msg.mine.grouped .side-time")).visibility === "visible"`)
+			MustWait(t, p, `getComputedStyle(document.querySelector(".msg.mine.grouped .side-time")).visibility === "visible" && getComputedStyle(document.querySelector(".msg.mine.grouped .delete")).clipPath === "none" && !!document.querySelector(".text.deleted")`)
 			mustReadable("the chat")
 
 			// Away in another window: the line over what came meanwhile.

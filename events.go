@@ -82,6 +82,9 @@ type welcomeEvent struct {
 	// Truncated says the replay after since was cut to the newest
 	// maxReplay events; older ones are in the history API.
 	Truncated bool `json:"truncated,omitempty"`
+	// LoginAt is when the session logged in: its user may delete their
+	// messages from then on (see mayDelete).
+	LoginAt string `json:"login_at"`
 }
 
 type presenceEvent struct {

@@ -26,6 +26,15 @@ log.addEventListener("scroll", () => {
 }, { passive: true });
 firstUnreadBtn.addEventListener("click", toFirstUnread);
 
+// ---- deleting one's own message, for everyone, once confirmed; the
+// server's delete event then shows it deleted on every page.
+list.addEventListener("click", (e) => {
+  const li = e.target.closest(".delete")?.closest(".msg");
+  if (!li || !confirm(t("Delete this message for everyone?"))) return;
+  if (!state.ready) { flashError(t("unavailable")); return; }
+  state.ws.send(JSON.stringify({ type: "delete", id: Number(li.dataset.id) }));
+});
+
 // ---- dates on a touch screen (see toggleFullTime); a mouse has titles.
 // A tap on a link or a button is theirs, and a tap that ends a text
 // selection selects.

@@ -12,6 +12,7 @@ const STR = {
     "Beginning of #{room}": "This is the beginning of #{room}.",
     "invalid": "That message could not be sent.", "too_long": "Messages have at most 2000 characters.",
     "rate_limited": "You are sending too fast; wait a moment.", "unavailable": "The server could not save that; try again.",
+    "not_found": "That message is deleted already.", "forbidden": "You can delete only messages you sent since you logged in.",
   },
   zh: {
     "Go to room": "前往房间", "Room": "房间", "Go": "前往", "Log out": "退出", "Signed in as": "当前昵称：", "Online": "在线", "Mention {name}": "提及 {name}",
@@ -35,6 +36,8 @@ const STR = {
     "Room names have 1–32 letters, digits, - or _.": "房间名为 1–32 个字母、数字、- 或 _。",
     "Could not load older messages.": "无法加载更早的消息。", "Messages": "消息",
     "That message was sent already; it is further up.": "这条消息之前已发送，在上方更早的消息里。",
+    "Delete": "删除", "Delete this message for everyone?": "要为所有人删除这条消息吗？", "This message was deleted.": "此消息已删除。",
+    "not_found": "这条消息已删除。", "forbidden": "只能删除你这次登录后发送的消息。",
     "Invite": "邀请", "Copy a link to this room": "复制本房间的链接", "Link copied": "链接已复制",
     "Copy this link and send it to the people you want to invite:": "复制这个链接，发给你想邀请的人：",
     "{a} is typing…": "{a} 正在输入…", "{a} and {b} are typing…": "{a} 和 {b} 正在输入…",

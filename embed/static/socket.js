@@ -3,13 +3,14 @@
 // server sends over it; and the checks that find a socket dead.
 import { t } from "./i18n.js";
 import { room, me, MAX_SHOWN, state, list, statusEl } from "./state.js";
-import { renderAll, renderTop, setOnline, flashError, trimShown, fillViewport, showNew, atBottom, toBottom, nodesFor, away, markUnread } from "./view.js";
+import { renderAll, renderTop, setOnline, flashError, trimShown, fillViewport, showNew, atBottom, toBottom, nodesFor, away, markUnread, markDeleted } from "./view.js";
 import { confirmed, setPending, transmit } from "./outbox.js";
 import { setTyping, spoke, clearTyping } from "./typing.js";
 
 // ---- events from the server
 function onWelcome(ev) {
   state.opened = true;
+  state.loginAt = ev.login_at;
   state.attempt = 0;
   setOnline(ev.online);
   // A truncated replay or a server whose history is behind ours (the
@@ -31,6 +32,7 @@ function onStored(ev, batch) {
   state.lastId = ev.id;
   if (state.oldestId === 0) state.oldestId = ev.id;
   if (ev.id === 1) state.reachedStart = true;
+  if (ev.type === "delete") { markDeleted(ev.ref); maybeReady(); return; }
   if (ev.type === "message") spoke(ev.user);
   if (ev.type === "message" && ev.user === me && ev.nonce) {
     confirmed(ev.nonce);
@@ -129,7 +131,7 @@ export function connect() {
       try { ev = JSON.parse(line); } catch { continue; }
       switch (ev.type) {
         case "welcome": onWelcome(ev); break;
-        case "message": case "join": case "leave": onStored(ev, batch); break;
+        case "message": case "join": case "leave": case "delete": onStored(ev, batch); break;
         case "presence": setOnline(ev.online); break;
         case "typing": setTyping(ev); break;
         case "error": onError(ev); break;

@@ -35,6 +35,8 @@ export function toggleFullTime(li) {
   const p = document.createElement("p");
   p.className = "full-time";
   p.textContent = full.format(new Date(li.querySelector("time").dateTime));
+  const ev = state.events.find((e) => e.id === Number(li.dataset.id) && e.type === "message");
+  if (ev && deletable(ev)) p.append(" ", deleteButton());
   li.append(p);
 }
 
@@ -105,9 +107,21 @@ export function mentionsMe(s) {
   return false;
 }
 
+// deletable: the page's own session sent it (the server's rule: a name's
+// messages from its session's login on), and it is still there.
+export const deletable = (ev) => ev.user === me && ev.id > 0 && !ev.deleted && !!state.loginAt && ev.ts >= state.loginAt;
+
+function deleteButton() {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.className = "delete";
+  b.textContent = t("Delete");
+  return b;
+}
+
 export function messageEl(ev, grouped, extraClass) {
   const li = document.createElement("li");
-  const mention = ev.user !== me && mentionsMe(ev.text);
+  const mention = ev.user !== me && !ev.deleted && mentionsMe(ev.text);
   li.className = "msg" + (ev.user === me ? " mine" : "") + (mention ? " mention" : "") + (grouped ? " grouped" : "") + (extraClass ? " " + extraClass : "");
   if (ev.id) li.dataset.id = ev.id;
   const d = ev.ts ? new Date(ev.ts) : new Date();
@@ -126,10 +140,29 @@ export function messageEl(ev, grouped, extraClass) {
   }
   const p = document.createElement("p");
   p.className = "text";
-  p.dir = "auto"; // Arabic or Hebrew reads right to left, punctuation and all
-  p.append(withLinks(ev.text));
+  if (ev.deleted) {
+    p.classList.add("deleted");
+    p.textContent = t("This message was deleted.");
+  } else {
+    p.dir = "auto"; // Arabic or Hebrew reads right to left, punctuation and all
+    p.append(withLinks(ev.text));
+  }
   li.append(p);
+  // A mouse shows it on hover, the keyboard on focus (style.css); a touch
+  // screen in the row a tap opens (toggleFullTime).
+  if (deletable(ev)) li.append(deleteButton());
   return li;
+}
+
+// markDeleted shows message ref as deleted, where it is on screen. One
+// further up, not loaded, comes deleted from the history API.
+export function markDeleted(ref) {
+  const ev = state.events.find((e) => e.id === ref && e.type === "message");
+  if (!ev) return;
+  ev.deleted = true;
+  delete ev.text;
+  const li = list.querySelector(`.msg[data-id="${Number(ref)}"]`);
+  if (li) li.replaceWith(messageEl(ev, li.classList.contains("grouped")));
 }
 
 function systemEl(ev) {
@@ -218,7 +251,8 @@ export async function loadOlder() {
     const older = events.filter((e) => e.id < state.oldestId);
     if (older.length > 0) {
       const fromBottom = log.scrollHeight - log.scrollTop;
-      state.events = older.concat(state.events);
+      // A delete is not shown: the message it took back comes deleted.
+      state.events = older.filter((e) => e.type !== "delete").concat(state.events);
       state.oldestId = older[0].id;
       if (state.oldestId <= 1) state.reachedStart = true;
       renderAll();

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"testing"
+
+	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/chromedp"
+)
+
+// MustHover moves the mouse over the first element sel matches.
+func MustHover(t *testing.T, ctx context.Context, sel string) {
+	t.Helper()
+	at := MustEval[[]float64](t, ctx, `(() => { const r = document.querySelector(`+jsString(sel)+`).getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()`)
+	MustDo(t, ctx, command(input.DispatchMouseEvent, input.DispatchMouseEventParams{Type: input.DispatchMouseEventTypeMouseMoved, X: at[0], Y: at[1]}))
+}
+
+// One's own message can be deleted, for everyone: it stays in its place,
+// says it was deleted, and its text is gone from every page, now and
+// after a reload. Others' messages have no Delete.
+func TestBrowserDeleteMessage(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	alice, bob := MustAliceAndBob(t, ts)
+	MustSay(t, alice, "my password is hunter2")
+	MustSay(t, bob, "hm?")
+	MustWait(t, alice, texts+`.includes("hm?")`)
+	if n := MustEval[int](t, alice, `document.querySelectorAll("#messages .msg .delete").length`); n != 1 {
+		t.Fatalf("%d Delete buttons on alice's page, want 1 (on her own message only)", n)
+	}
+
+	// Out of sight until the mouse is on the message; then a click, and a
+	// confirmation.
+	clipped := `getComputedStyle(document.querySelector("#messages .msg.mine .delete")).clipPath`
+	if c := MustEval[string](t, alice, clipped); c == "none" {
+		t.Errorf("Delete shows without the mouse on the message")
+	}
+	MustHover(t, alice, "#messages .msg.mine")
+	MustWait(t, alice, clipped+` === "none"`)
+	MustExec(t, alice, `window.confirm = (q) => { window.asked = q; return true; }`)
+	MustDo(t, alice, chromedp.Click(chromedp.CSS("#messages .msg.mine .delete")))
+	gone := `document.querySelector("#messages .msg .text.deleted")?.textContent === "This message was deleted." && !document.getElementById("messages").textContent.includes("hunter2")`
+	MustWait(t, bob, gone)
+	MustWait(t, alice, gone+` && window.asked === "Delete this message for everyone?" && !document.querySelector("#messages .delete")`)
+	if got := MustEval[[]string](t, bob, texts); len(got) != 2 || got[1] != "hm?" {
+		t.Errorf("bob's page shows %q, want the deleted message and bob's after it", got)
+	}
+	MustDo(t, bob, chromedp.Reload())
+	MustWait(t, bob, connected+` && `+texts+`.includes("hm?") && `+gone)
+
+	// A phone has no hover: a tap on the message opens its row with the
+	// date and Delete.
+	MustSay(t, alice, "sent twice")
+	MustWait(t, alice, texts+`.includes("sent twice")`)
+	MustDo(t, alice, chromedp.EmulateViewport(390, 700, chromedp.EmulateMobile, chromedp.EmulateTouch))
+	last := `[...document.querySelectorAll("#messages .msg.mine")].at(-1)`
+	MustExec(t, alice, last+`.querySelector(".text").click()`)
+	MustWait(t, alice, `!!`+last+`.querySelector(".full-time .delete")`)
+	MustExec(t, alice, last+`.querySelector(".full-time .delete").click()`)
+	MustWait(t, bob, `document.querySelectorAll("#messages .text.deleted").length === 2`)
+}
