@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/chromedp/cdproto/emulation"
-	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 )
 
@@ -83,8 +82,7 @@ func TestBrowserContrast(t *testing.T) {
 			bob.send(typingFrame())
 			MustWait(t, p, `!document.getElementById("new-messages").hidden && document.getElementById("counter").classList.contains("over") && `+typingLine+` === "bob is typing…"`)
 			MustDo(t, p, chromedp.Evaluate[chromedp.Void](`document.querySelector(".msg.mine.grouped").scrollIntoView({block: "center"})`))
-			hover := MustEval[[]float64](t, p, `(() => { const r = document.querySelector(".msg.mine.grouped").getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()`)
-			MustDo(t, p, command(input.DispatchMouseEvent, input.DispatchMouseEventParams{Type: input.DispatchMouseEventTypeMouseMoved, X: hover[0], Y: hover[1]}))
+			MustHover(t, p, ".msg.mine.grouped")
 			MustWait(t, p, `getComputedStyle(document.querySelector(".msg.mine.grouped .side-time")).visibility === "visible" && getComputedStyle(document.querySelector(".msg.mine.grouped .delete")).clipPath === "none" && !!document.querySelector(".text.deleted")`)
 			mustReadable("the chat")
 

@@ -1,19 +1,10 @@
 package main
 
 import (
-	"context"
 	"testing"
 
-	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 )
-
-// MustHover moves the mouse over the first element sel matches.
-func MustHover(t *testing.T, ctx context.Context, sel string) {
-	t.Helper()
-	at := MustEval[[]float64](t, ctx, `(() => { const r = document.querySelector(`+jsString(sel)+`).getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()`)
-	MustDo(t, ctx, command(input.DispatchMouseEvent, input.DispatchMouseEventParams{Type: input.DispatchMouseEventTypeMouseMoved, X: at[0], Y: at[1]}))
-}
 
 // One's own message can be deleted, for everyone: it stays in its place,
 // says it was deleted, and its text is gone from every page, now and

@@ -175,6 +175,13 @@ func MustPasteInto(t *testing.T, ctx context.Context, id, text string) {
 	)
 }
 
+// MustHover moves the mouse over the first element sel matches.
+func MustHover(t *testing.T, ctx context.Context, sel string) {
+	t.Helper()
+	at := MustEval[[]float64](t, ctx, `(() => { const r = document.querySelector(`+jsString(sel)+`).getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()`)
+	MustDo(t, ctx, command(input.DispatchMouseEvent, input.DispatchMouseEventParams{Type: input.DispatchMouseEventTypeMouseMoved, X: at[0], Y: at[1]}))
+}
+
 // command sends one DevTools command to the page and drops its result: an
 // emulation, a cookie, a mouse move.
 func command[P, R any](c cdp.Command[P, R], params P) chromedp.Action[chromedp.Void] {

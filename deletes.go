@@ -7,7 +7,6 @@ package main
 // transaction. It runs on the room's writer goroutine.
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"slices"
@@ -70,10 +69,6 @@ func (r *room) event(id int64) (Event, bool, error) {
 		return Event{}, false, err
 	}
 	return evs[0], true, nil
-}
-
-func (r *room) findRecent(id int64) (int, bool) {
-	return slices.BinarySearchFunc(r.recent, id, func(l recentLine, id int64) int { return cmp.Compare(l.id, id) })
 }
 
 // forgetText makes recent's copy of a deleted message say so, without its

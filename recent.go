@@ -148,6 +148,12 @@ func (r *room) trim(keep, budget, floor int) {
 // after, or the newest maxReplay of them (truncated). ok is false when
 // recent does not hold them: it does not reach back far enough and holds
 // less than a whole replay.
+// findRecent returns where event id is in recent (ids ascend), or where
+// it would go.
+func (r *room) findRecent(id int64) (int, bool) {
+	return slices.BinarySearchFunc(r.recent, id, func(l recentLine, id int64) int { return cmp.Compare(l.id, id) })
+}
+
 func (r *room) recentAfter(after int64) (lines []recentLine, truncated, ok bool) {
 	complete := len(r.recent) == 0 && r.lastID == 0 || len(r.recent) > 0 && r.recent[0].id == 1
 	switch {
@@ -159,7 +165,7 @@ func (r *room) recentAfter(after int64) (lines []recentLine, truncated, ok bool)
 	case after >= r.lastID:
 		return nil, false, true
 	}
-	i, _ := slices.BinarySearchFunc(r.recent, after+1, func(l recentLine, id int64) int { return cmp.Compare(l.id, id) })
+	i, _ := r.findRecent(after + 1)
 	reaches := len(r.recent) > 0 && r.recent[0].id <= after+1
 	switch {
 	case reaches && len(r.recent)-i <= maxReplay:
