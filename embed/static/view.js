@@ -35,7 +35,7 @@ export function toggleFullTime(li) {
   const p = document.createElement("p");
   p.className = "full-time";
   p.textContent = full.format(new Date(li.querySelector("time").dateTime));
-  const ev = state.events.find((e) => e.id === Number(li.dataset.id) && e.type === "message");
+  const ev = shownMessage(Number(li.dataset.id));
   if (ev && deletable(ev)) p.append(" ", deleteButton());
   li.append(p);
 }
@@ -107,6 +107,9 @@ export function mentionsMe(s) {
   return false;
 }
 
+// shownMessage is the message with this id among the events on screen.
+const shownMessage = (id) => state.events.find((e) => e.id === id && e.type === "message");
+
 // deletable: the page's own session sent it (the server's rule: a name's
 // messages from its session's login on), and it is still there.
 export const deletable = (ev) => ev.user === me && ev.id > 0 && !ev.deleted && !!state.loginAt && ev.ts >= state.loginAt;
@@ -157,7 +160,7 @@ export function messageEl(ev, grouped, extraClass) {
 // markDeleted shows message ref as deleted, where it is on screen. One
 // further up, not loaded, comes deleted from the history API.
 export function markDeleted(ref) {
-  const ev = state.events.find((e) => e.id === ref && e.type === "message");
+  const ev = shownMessage(ref);
   if (!ev) return;
   ev.deleted = true;
   delete ev.text;
