@@ -64,7 +64,7 @@ function addPending(nonce, value, status, after) {
 // trimmed cuts white space from both ends as the server does (Go's
 // strings.TrimSpace), so the page counts what will be stored. JavaScript's
 // trim differs at U+0085 (space to Go) and U+FEFF (not).
-const trimmed = (s) => s.replace(/^[\t\n\v\f\r\u0085\p{Z}]+|[\t\n\v\f\r\u0085\p{Z}]+$/gu, "");
+export const trimmed = (s) => s.replace(/^[\t\n\v\f\r\u0085\p{Z}]+|[\t\n\v\f\r\u0085\p{Z}]+$/gu, "");
 
 // send takes what the composer holds, unless it is empty or too long: a
 // too-long one stays, so nothing typed is lost, and the page says why.

@@ -4,6 +4,7 @@
 // they stop (their message came, the notice ran out, they left).
 import { t } from "./i18n.js";
 import { $, me, state, text } from "./state.js";
+import { trimmed } from "./outbox.js";
 
 // The server passes on one notice a second per session (typingGap) and
 // drops the rest: after a message, the next notice waits AGAIN_MS from
@@ -16,7 +17,7 @@ let typing = { users: [], count: 0 }, noticeAt = 0, gap = NOTICE_MS, later = 0;
 // text, the room hears so, at most every NOTICE_MS.
 export function noteTyping() {
   clearTimeout(later);
-  if (!state.ready || !text.value.trim()) return;
+  if (!state.ready || !trimmed(text.value)) return; // what Send would send
   const wait = noticeAt + gap - Date.now();
   if (wait > 0) {
     if (gap === AGAIN_MS) later = setTimeout(noteTyping, wait);
