@@ -14,7 +14,7 @@ const typingLine = `document.getElementById("typing").textContent`
 // stoppedClock), so each typing event comes when the test says.
 func TestBrowserTyping(t *testing.T) {
 	clock := newStoppedClock()
-	ts := MustRun(t, &Main{Config: testConfig(t.TempDir()), Now: clock.now})
+	ts := MustStartClock(t, t.TempDir(), clock)
 	alice, bob := MustAliceAndBob(t, ts)
 	logHeight := `document.getElementById("log").clientHeight`
 	before := MustEval[float64](t, bob, logHeight)

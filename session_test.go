@@ -24,8 +24,9 @@ type testClock struct{ skipped atomic.Int64 }
 func (c *testClock) now() time.Time       { return time.Now().Add(time.Duration(c.skipped.Load())) }
 func (c *testClock) skip(d time.Duration) { c.skipped.Add(int64(d)) }
 
-// MustStartClock starts a server in dir whose clock is c.
-func MustStartClock(t *testing.T, dir string, c *testClock, mod ...func(*Config)) *testServer {
+// MustStartClock starts a server in dir whose clock is c: a testClock, or
+// a stoppedClock (typing_test.go).
+func MustStartClock(t *testing.T, dir string, c interface{ now() time.Time }, mod ...func(*Config)) *testServer {
 	t.Helper()
 	return MustRun(t, &Main{Config: testConfig(dir, mod...), Now: c.now})
 }

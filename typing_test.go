@@ -39,8 +39,7 @@ func (c *stoppedClock) skip(d time.Duration) { c.ns.Add(int64(d)) }
 func TestTyping(t *testing.T) {
 	clock := newStoppedClock()
 	// A grace of a minute: bob's leave does not end his typing first.
-	cfg := testConfig(t.TempDir(), func(c *Config) { c.PresenceGrace = time.Minute })
-	ts := MustRun(t, &Main{Config: cfg, Now: clock.now})
+	ts := MustStartClock(t, t.TempDir(), clock, func(c *Config) { c.PresenceGrace = time.Minute })
 	alice, _ := ts.MustDial(t, ts.MustLogin(t, "alice"), "lobby", -1)
 	bobCk := ts.MustLogin(t, "bob")
 	bob, _ := ts.MustDial(t, bobCk, "lobby", -1)
@@ -179,7 +178,7 @@ func TestTypingLineOrder(t *testing.T) {
 // one a typingGap reaches a room, whichever socket sends it.
 func TestTypingFloodIsPaced(t *testing.T) {
 	clock := newStoppedClock()
-	ts := MustRun(t, &Main{Config: testConfig(t.TempDir()), Now: clock.now})
+	ts := MustStartClock(t, t.TempDir(), clock)
 	alice, _ := ts.MustDial(t, ts.MustLogin(t, "alice"), "lobby", -1)
 	bobCk := ts.MustLogin(t, "bob")
 	bob, _ := ts.MustDial(t, bobCk, "lobby", -1)
