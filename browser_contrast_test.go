@@ -59,7 +59,8 @@ func TestBrowserContrast(t *testing.T) {
 			// (grouped, one failed), an error, the counter over the limit,
 			// the online list, the new-messages button, a hovered message,
 			// a mention of her, bob typing (over the messages, scrolled up),
-			// a deleted message, Delete on a hovered own message, and the
+			// a deleted message, an edited one, Edit and Delete on a hovered
+			// own message, and the
 			// line over messages that came while the reader was away.
 			MustEnter(t, p, ts, "alice", "")
 			MustSay(t, p, "mine one")
@@ -70,7 +71,8 @@ func TestBrowserContrast(t *testing.T) {
 			MustPaste(t, p, strings.Repeat("x", maxTextLen+50))
 			MustDo(t, p, chromedp.Click(chromedp.ID("online-toggle")),
 				chromedp.Evaluate[chromedp.Void](`document.getElementById("log").scrollTop = 300`))
-			// (Carol takes hers back: bob's allowance is for his mention.)
+			// (Carol takes hers back and dave edits his: bob's allowance is for
+			// his mention.)
 			carol, _ := ts.MustDial(t, ts.MustLogin(t, "carol"), "lobby", -1)
 			carol.say("taken back", "tb")
 			m := carol.MustNextOf(typeMessage)
@@ -78,12 +80,18 @@ func TestBrowserContrast(t *testing.T) {
 			}
 			MustWait(t, p, texts+`.includes("taken back")`)
 			carol.send(deleteFrame(m.ID, ""))
+			dave, _ := ts.MustDial(t, ts.MustLogin(t, "dave"), "lobby", -1)
+			dave.say("speling", "sp")
+			for m = dave.MustNextOf(typeMessage); m.Nonce != "sp"; m = dave.MustNextOf(typeMessage) {
+			}
+			dave.send(editFrame(m.ID, "spelling", ""))
+			MustWait(t, p, `!!document.querySelector("#messages .edited")`)
 			bob.say("@alice, while you read", "")
 			bob.send(typingFrame())
 			MustWait(t, p, `!document.getElementById("new-messages").hidden && document.getElementById("counter").classList.contains("over") && `+typingLine+` === "bob is typing…"`)
 			MustDo(t, p, chromedp.Evaluate[chromedp.Void](`document.querySelector(".msg.mine.grouped").scrollIntoView({block: "center"})`))
 			MustHover(t, p, ".msg.mine.grouped")
-			MustWait(t, p, `getComputedStyle(document.querySelector(".msg.mine.grouped .side-time")).visibility === "visible" && getComputedStyle(document.querySelector(".msg.mine.grouped .delete")).clipPath === "none" && !!document.querySelector(".text.deleted")`)
+			MustWait(t, p, `getComputedStyle(document.querySelector(".msg.mine.grouped .side-time")).visibility === "visible" && getComputedStyle(document.querySelector(".msg.mine.grouped .delete")).clipPath === "none" && getComputedStyle(document.querySelector(".msg.mine.grouped .edit")).clipPath === "none" && !!document.querySelector(".text.deleted")`)
 			mustReadable("the chat")
 
 			// Away in another window: the line over what came meanwhile.

@@ -5,16 +5,17 @@ import (
 	"time"
 )
 
-// Event types. message, join, leave and delete are stored and numbered per room;
-// welcome, presence, typing, error, duplicate and pong are only ever
-// sent. A client sends message, delete to take one back, typing while
-// its user writes one, or ping to learn whether its socket still
-// reaches the server.
+// Event types. message, join, leave, edit and delete are stored and
+// numbered per room; welcome, presence, typing, error, duplicate and pong
+// are only ever sent. A client sends message, edit to change one, delete
+// to take one back, typing while its user writes one, or ping to learn
+// whether its socket still reaches the server.
 const (
 	typeMessage  = "message"
 	typeJoin     = "join"
 	typeLeave    = "leave"
-	typeDelete   = "delete" // a message taken back by its author (see deletes.go)
+	typeEdit     = "edit"   // a message's new text from its author (see changes.go)
+	typeDelete   = "delete" // a message taken back by its author (see changes.go)
 	typeWelcome  = "welcome"
 	typePresence = "presence"
 	typeTyping   = "typing" // sent by a client that types, and to tell who does
@@ -39,10 +40,11 @@ type Event struct {
 	Type    string
 	User    string
 	UserKey string // compare key of User; stored with presence, never sent
-	Text    string // empty for a deleted message
+	Text    string // empty for a deleted message, and an edit since replaced
 	Nonce   string
 	TS      time.Time
-	Ref     int64 // delete: the message it takes back
+	Ref     int64     // edit, delete: the message they change
+	Edited  time.Time // message: when its text was last changed, if ever
 }
 
 type wireEvent struct {
@@ -57,11 +59,18 @@ type wireEvent struct {
 	// Deleted marks a message its author took back: it keeps its place,
 	// author and time, and has no text.
 	Deleted bool `json:"deleted,omitempty"`
+	// Edited is when a message's text was last changed; its text is the
+	// newest.
+	Edited string `json:"edited,omitempty"`
 }
 
 func (e Event) wire() wireEvent {
 	deleted := e.Type == typeMessage && e.Text == ""
-	return wireEvent{e.Type, e.ID, e.Room, e.User, e.Text, e.TS.UTC().Format(tsLayout), e.Nonce, e.Ref, deleted}
+	var edited string
+	if !deleted && !e.Edited.IsZero() {
+		edited = e.Edited.UTC().Format(tsLayout)
+	}
+	return wireEvent{e.Type, e.ID, e.Room, e.User, e.Text, e.TS.UTC().Format(tsLayout), e.Nonce, e.Ref, deleted, edited}
 }
 
 // MarshalJSON is for the history API. The room writer encodes e.wire()
@@ -82,8 +91,8 @@ type welcomeEvent struct {
 	// Truncated says the replay after since was cut to the newest
 	// maxReplay events; older ones are in the history API.
 	Truncated bool `json:"truncated,omitempty"`
-	// LoginAt is when the session logged in: its user may delete their
-	// messages from then on (see mayDelete).
+	// LoginAt is when the session logged in: its user may edit and
+	// delete their messages from then on (see mayChange).
 	LoginAt string `json:"login_at"`
 }
 
@@ -119,8 +128,8 @@ func encode(v any) []byte {
 	return b
 }
 
-// inbound is a frame a client sends: a message, a delete of one, or a
-// typing notice or a ping (which have neither text nor nonce).
+// inbound is a frame a client sends: a message, an edit or a delete of
+// one, or a typing notice or a ping (which have neither text nor nonce).
 type inbound struct {
 	Type  string  `json:"type"`
 	Text  *string `json:"text"`
@@ -129,6 +138,6 @@ type inbound struct {
 	// sent this message: a copy of it stored since is recognised (see
 	// nonces.go).
 	After *int64 `json:"after"`
-	// ID is the message a delete takes back.
+	// ID is the message an edit or a delete changes.
 	ID *int64 `json:"id"`
 }

@@ -196,8 +196,9 @@ type ev struct {
 	TS        string   `json:"ts"`
 	Nonce     string   `json:"nonce"`
 	Online    []string `json:"online"`
-	Ref       int64    `json:"ref"`     // delete
+	Ref       int64    `json:"ref"`     // edit, delete
 	Deleted   bool     `json:"deleted"` // a deleted message
+	Edited    string   `json:"edited"`  // an edited message
 	Users     []string `json:"users"`   // typing
 	Count     int      `json:"count"`   // typing
 	LastID    int64    `json:"last_id"`

@@ -37,6 +37,7 @@ const (
 	opTyping                    // a client is typing
 	opTypingDue                 // the typing timer fired (see typingDue)
 	opDelete                    // a client takes back a message
+	opEdit                      // a client changes a message's text
 )
 
 type op struct {
@@ -44,7 +45,7 @@ type op struct {
 	c     *client
 	since int64 // opSubscribe: -1 for a fresh connection
 	after int64 // opMessage: the newest id its sender had seen when it first sent it, or -1
-	ref   int64 // opDelete: the message to take back
+	ref   int64 // opEdit, opDelete: the message to change
 	text  string
 	nonce string
 	key   string // opGrace, opKick
@@ -302,6 +303,8 @@ func (r *room) handle(o op) {
 		r.replayed(o.c, o.replayed)
 	case opDelete:
 		r.deleteMessage(o.c, o.ref, o.nonce)
+	case opEdit:
+		r.editMessage(o.c, o.ref, o.text, o.nonce)
 	case opTyping:
 		r.typed(o.c)
 	case opTypingDue:
@@ -399,8 +402,8 @@ func (r *room) flush() {
 			e := &r.batch[l.stored]
 			raw = encode(e.wire())
 			r.remember(e.ID, raw)
-			if e.Type == typeDelete {
-				r.forgetText(e.Ref)
+			if e.Type == typeEdit || e.Type == typeDelete {
+				r.changed(*e)
 			}
 		}
 		frame.Write(raw)
@@ -419,7 +422,7 @@ func (r *room) flush() {
 }
 
 // keepNotices empties a batch whose commit failed, all but its joins,
-// leaves and presence: the senders of its messages and deletes were told
+// leaves and presence: the senders of its messages, edits and deletes were told
 // and send them again, but nobody sends a join again. Those stay in the batch, in
 // order and with the time they happened, for the next commit: with the
 // next op, or at the idle tick when none comes. Their ids are given then,

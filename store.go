@@ -120,6 +120,14 @@ var migrations = []string{
 	// its row, with its text emptied in the same transaction: a message's
 	// text is never empty otherwise, so no flag is needed.
 	`ALTER TABLE events ADD COLUMN ref INTEGER NOT NULL DEFAULT 0;`,
+	// An edit event carries a message's new text, and the message's row
+	// takes it in the same transaction, with when (unix milliseconds; 0:
+	// never edited). Only the newest text is kept anywhere: a later edit
+	// or a delete empties the earlier edits' text, which the index on ref
+	// finds without a scan of the room (partial: only edits and deletes
+	// have a ref).
+	`ALTER TABLE events ADD COLUMN edited INTEGER NOT NULL DEFAULT 0;
+	CREATE INDEX events_ref ON events (room, ref) WHERE ref > 0;`,
 }
 
 func OpenSQLite(dir string, fullSync bool) (*SQLite, error) {
@@ -226,8 +234,14 @@ func (s *SQLite) AppendEvents(ctx context.Context, room string, evs []Event) err
 			return err
 		}
 		switch e.Type {
+		case typeEdit:
+			if _, err = tx.ExecContext(ctx, `UPDATE events SET text = ?, edited = ? WHERE room = ? AND id = ? AND type = 'message'`, e.Text, e.TS.UnixMilli(), room, e.Ref); err == nil {
+				err = forgetEdits(ctx, tx, room, e.Ref, e.ID)
+			}
 		case typeDelete:
-			_, err = tx.ExecContext(ctx, `UPDATE events SET text = '' WHERE room = ? AND id = ? AND type = 'message'`, room, e.Ref)
+			if _, err = tx.ExecContext(ctx, `UPDATE events SET text = '' WHERE room = ? AND id = ? AND type = 'message'`, room, e.Ref); err == nil {
+				err = forgetEdits(ctx, tx, room, e.Ref, e.ID)
+			}
 		case typeJoin:
 			_, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO presence (room, name_key, name, left_at) VALUES (?, ?, ?, 0)`, room, e.UserKey, e.User)
 		case typeLeave:
@@ -240,11 +254,20 @@ func (s *SQLite) AppendEvents(ctx context.Context, room string, evs []Event) err
 	return tx.Commit()
 }
 
+// forgetEdits empties the text of message ref's edits before event id:
+// the message's row holds the newest text. Without statistics SQLite's
+// planner would rather scan the room's rows by primary key than use the
+// partial index, so the statement names it ("ref > 0" makes it usable).
+func forgetEdits(ctx context.Context, tx *sql.Tx, room string, ref, id int64) error {
+	_, err := tx.ExecContext(ctx, `UPDATE events INDEXED BY events_ref SET text = '' WHERE room = ? AND ref = ? AND ref > 0 AND id < ? AND type = 'edit' AND text != ''`, room, ref, id)
+	return err
+}
+
 func (s *SQLite) Events(ctx context.Context, room string, after, before int64, limit int) ([]Event, error) {
 	if before <= 0 {
 		before = 1<<63 - 1
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT id, type, user, text, nonce, ts, ref FROM events
+	rows, err := s.r.QueryContext(ctx, `SELECT id, type, user, text, nonce, ts, ref, edited FROM events
 		WHERE room = ? AND id > ? AND id < ? ORDER BY id DESC LIMIT ?`, room, after, before, limit)
 	if err != nil {
 		return nil, err
@@ -253,11 +276,14 @@ func (s *SQLite) Events(ctx context.Context, room string, after, before int64, l
 	evs := make([]Event, 0, limit)
 	for rows.Next() {
 		e := Event{Room: room}
-		var ts int64
-		if err := rows.Scan(&e.ID, &e.Type, &e.User, &e.Text, &e.Nonce, &ts, &e.Ref); err != nil {
+		var ts, edited int64
+		if err := rows.Scan(&e.ID, &e.Type, &e.User, &e.Text, &e.Nonce, &ts, &e.Ref, &edited); err != nil {
 			return nil, err
 		}
 		e.TS = time.UnixMilli(ts).UTC()
+		if edited > 0 {
+			e.Edited = time.UnixMilli(edited).UTC()
+		}
 		evs = append(evs, e)
 	}
 	if err := rows.Err(); err != nil {

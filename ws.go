@@ -376,15 +376,9 @@ func (h *Hub) receive(c *client, data []byte) bool {
 	var o op
 	switch in.Type {
 	case typeMessage:
-		if in.Text == nil {
-			return refuse(codeInvalid, "A message needs text.", in.Nonce)
-		}
-		text := strings.TrimSpace(*in.Text)
-		switch n := utf8.RuneCountInString(text); {
-		case n == 0:
-			return refuse(codeInvalid, "A message cannot be empty.", in.Nonce)
-		case n > maxTextLen:
-			return refuse(codeTooLong, "A message has at most 2000 characters.", in.Nonce)
+		text, cd, why := messageText(in.Text)
+		if cd != "" {
+			return refuse(cd, why, in.Nonce)
 		}
 		after := int64(-1)
 		if in.After != nil {
@@ -399,10 +393,19 @@ func (h *Hub) receive(c *client, data []byte) bool {
 			return refuse(codeInvalid, "id is the id of the message to delete.", in.Nonce)
 		}
 		o = op{kind: opDelete, c: c, ref: *in.ID, nonce: in.Nonce}
+	case typeEdit:
+		if in.ID == nil || *in.ID <= 0 {
+			return refuse(codeInvalid, "id is the id of the message to edit.", in.Nonce)
+		}
+		text, cd, why := messageText(in.Text)
+		if cd != "" {
+			return refuse(cd, why, in.Nonce)
+		}
+		o = op{kind: opEdit, c: c, ref: *in.ID, text: text, nonce: in.Nonce}
 	default:
 		return refuse(codeInvalid, "Unknown frame type; send {\"type\":\"message\",\"text\":...}.", in.Nonce)
 	}
-	// Only a message or delete that could be stored spends allowance
+	// Only a message, edit or delete that could be stored spends allowance
 	// (each is a stored event for everyone in the room): one refused as
 	// invalid (it says why at once, and refusePause paces such frames)
 	// does not leave its sender's next, good one rate limited. And one
@@ -424,4 +427,20 @@ func (h *Hub) receive(c *client, data []byte) bool {
 		return refuse(codeUnavailable, "The server is restarting; that was not saved.", in.Nonce)
 	}
 	return true
+}
+
+// messageText is a message's text as stored, trimmed, or the code and
+// words that refuse it: the same rule for a message and an edit.
+func messageText(text *string) (string, code, string) {
+	if text == nil {
+		return "", codeInvalid, "A message needs text."
+	}
+	t := strings.TrimSpace(*text)
+	switch n := utf8.RuneCountInString(t); {
+	case n == 0:
+		return "", codeInvalid, "A message cannot be empty."
+	case n > maxTextLen:
+		return "", codeTooLong, "A message has at most 2000 characters."
+	}
+	return t, "", ""
 }

@@ -9,6 +9,7 @@ import { showNew, toBottom, atBottom, loadOlder, setOnline, renderTop, fillViewp
 import { connect, wakeUp, goneOffline } from "./socket.js";
 import { send, saveOutbox, restoreOutbox, forgetOutboxes, updateComposer } from "./outbox.js";
 import { noteTyping } from "./typing.js";
+import { startEdit, stopEdit, saveEdit, lastEditable } from "./edit.js";
 
 translatePage(room);
 
@@ -26,13 +27,15 @@ log.addEventListener("scroll", () => {
 }, { passive: true });
 firstUnreadBtn.addEventListener("click", toFirstUnread);
 
-// ---- deleting one's own message, for everyone, once confirmed; the
-// server's delete event then shows it deleted on every page.
+// ---- editing one's own message (edit.js), and deleting it, for
+// everyone, once confirmed; the server's edit and delete events then
+// show it changed on every page.
 list.addEventListener("click", (e) => {
-  const li = e.target.closest(".delete")?.closest(".msg");
-  if (!li || !confirm(t("Delete this message for everyone?"))) return;
+  const id = Number(e.target.closest(".msg")?.dataset.id);
+  if (e.target.closest(".edit")) { startEdit(id); return; }
+  if (!e.target.closest(".delete") || !confirm(t("Delete this message for everyone?"))) return;
   if (!state.ready) { flashError(t("unavailable")); return; }
-  state.ws.send(JSON.stringify({ type: "delete", id: Number(li.dataset.id) }));
+  state.ws.send(JSON.stringify({ type: "delete", id }));
 });
 
 // ---- dates on a touch screen (see toggleFullTime); a mouse has titles.
@@ -72,13 +75,21 @@ onlineList.addEventListener("click", (e) => {
 });
 
 // ---- the composer
-$("send-form").addEventListener("submit", (e) => { e.preventDefault(); send(); text.focus(); });
+const submit = () => (state.editing ? saveEdit() : send());
+$("send-form").addEventListener("submit", (e) => { e.preventDefault(); submit(); text.focus(); });
 text.addEventListener("keydown", (e) => {
-  // Enter sends; Shift+Enter is a new line; Enter that confirms an IME
-  // composition (Chinese input) must not send.
+  // Enter sends (or saves an edit); Shift+Enter is a new line; Enter
+  // that confirms an IME composition (Chinese input) must not send.
   if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
     e.preventDefault();
-    send();
+    submit();
+  }
+  // Escape gives up an edit; Up in an empty composer edits one's last
+  // message, as in other chat apps.
+  if (e.key === "Escape" && state.editing) { e.preventDefault(); stopEdit(); }
+  if (e.key === "ArrowUp" && !text.value && !state.editing && !e.isComposing) {
+    const id = lastEditable();
+    if (id) { e.preventDefault(); startEdit(id); }
   }
 });
 text.addEventListener("input", () => { updateComposer(); saveOutbox(); noteTyping(); });

@@ -7,7 +7,7 @@ import { checkAlive, SUSPECT_MS } from "./socket.js";
 import { sent } from "./typing.js";
 
 // ---- sending
-function nonce() {
+export function newNonce() {
   const b = new Uint8Array(12);
   crypto.getRandomValues(b);
   return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
@@ -77,7 +77,7 @@ export function send() {
   text.value = "";
   sent();
   caughtUp(); // they have read what is new: the "New" line has done its work
-  const p = addPending(nonce(), value, "queued");
+  const p = addPending(newNonce(), value, "queued");
   if (state.ready) transmit(p);
   updateComposer();
   toBottom();
@@ -104,9 +104,12 @@ let loggingOut = false;
 export function saveOutbox() {
   if (loggingOut) return;
   const items = [...state.pending.values()].map((p) => ({ nonce: p.nonce, text: p.text, after: p.after, failed: p.status === "failed" }));
+  // While a message is being edited, the composer holds its text; the
+  // draft is what waits aside (see edit.js).
+  const draft = state.editing ? state.editing.draft : text.value;
   try {
-    if (items.length === 0 && !text.value) sessionStorage.removeItem(OUTBOX);
-    else sessionStorage.setItem(OUTBOX, JSON.stringify({ user: me, lastId: state.lastId, items, draft: text.value }));
+    if (items.length === 0 && !draft) sessionStorage.removeItem(OUTBOX);
+    else sessionStorage.setItem(OUTBOX, JSON.stringify({ user: me, lastId: state.lastId, items, draft }));
   } catch { /* storage full or turned off: the page works without it */ }
 }
 // forgetOutboxes ends what this tab kept, for every room: on logout.
@@ -140,7 +143,7 @@ export function updateComposer() {
   counter.textContent = left >= 0 ? plural(left, "1 character left", "{n} characters left")
     : plural(-left, "1 character too many", "{n} characters too many");
   counter.classList.toggle("over", left < 0);
-  sendBtn.disabled = len === 0 || left < 0;
+  sendBtn.disabled = len === 0 || left < 0 || !!state.editing?.nonce; // an edit on its way
   text.style.height = "auto";
   text.style.height = Math.min(text.scrollHeight, 160) + "px";
 }

@@ -3,9 +3,10 @@
 // server sends over it; and the checks that find a socket dead.
 import { t } from "./i18n.js";
 import { room, me, MAX_SHOWN, state, list, statusEl } from "./state.js";
-import { renderAll, renderTop, setOnline, flashError, trimShown, fillViewport, showNew, atBottom, toBottom, nodesFor, away, markUnread, markDeleted } from "./view.js";
+import { renderAll, renderTop, setOnline, flashError, trimShown, fillViewport, showNew, atBottom, toBottom, nodesFor, away, markUnread, markDeleted, markEdited } from "./view.js";
 import { confirmed, setPending, transmit } from "./outbox.js";
 import { setTyping, spoke, clearTyping } from "./typing.js";
+import { edited, editFailed, goneWhileEditing } from "./edit.js";
 
 // ---- events from the server
 function onWelcome(ev) {
@@ -32,7 +33,8 @@ function onStored(ev, batch) {
   state.lastId = ev.id;
   if (state.oldestId === 0) state.oldestId = ev.id;
   if (ev.id === 1) state.reachedStart = true;
-  if (ev.type === "delete") { markDeleted(ev.ref); maybeReady(); return; }
+  if (ev.type === "delete") { markDeleted(ev.ref); goneWhileEditing(ev.ref); maybeReady(); return; }
+  if (ev.type === "edit") { markEdited(ev); edited(ev); maybeReady(); return; }
   if (ev.type === "message") spoke(ev.user);
   if (ev.type === "message" && ev.user === me && ev.nonce) {
     confirmed(ev.nonce);
@@ -85,6 +87,7 @@ function onDuplicate(ev) {
 function onError(ev) {
   const p = ev.nonce && state.pending.get(ev.nonce);
   if (p) setPending(p, "failed");
+  if (ev.nonce) editFailed(ev.nonce);
   flashError(t(ev.code) !== ev.code ? t(ev.code) : ev.text);
 }
 
@@ -131,7 +134,7 @@ export function connect() {
       try { ev = JSON.parse(line); } catch { continue; }
       switch (ev.type) {
         case "welcome": onWelcome(ev); break;
-        case "message": case "join": case "leave": case "delete": onStored(ev, batch); break;
+        case "message": case "join": case "leave": case "edit": case "delete": onStored(ev, batch); break;
         case "presence": setOnline(ev.online); break;
         case "typing": setTyping(ev); break;
         case "error": onError(ev); break;
@@ -163,6 +166,7 @@ function lost(ws, code) {
   state.ready = false;
   stopDeadTimer();
   clearTyping();
+  editFailed(""); // an edit on its way: its echo comes in the replay, if it was taken
   for (const p of state.pending.values()) if (p.status === "sent") setPending(p, "queued");
   if (code === 4001) return sessionEnded();
   if (!state.opened) return probeThenRetry(ws.url);

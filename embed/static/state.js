@@ -27,7 +27,8 @@ export const state = {
   ready: false,        // replay done: live, and pending messages may go
   live: false,         // ready once: what arrives since is new to the reader, replayed or not
   replayUntil: 0,
-  loginAt: "",         // when the session logged in (welcome): its messages since may be deleted
+  loginAt: "",         // when the session logged in (welcome): its messages since may be edited or deleted
+  editing: null,       // the message being edited (see edit.js)
   attempt: 0,
   pending: new Map(),  // nonce -> {text, status: "queued"|"sent"|"failed", after (see transmit), el}
   unread: 0,           // messages from others since the reader went away

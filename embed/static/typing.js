@@ -17,7 +17,8 @@ let typing = { users: [], count: 0 }, noticeAt = 0, gap = NOTICE_MS, later = 0;
 // text, the room hears so, at most every NOTICE_MS.
 export function noteTyping() {
   clearTimeout(later);
-  if (!state.ready || !trimmed(text.value)) return; // what Send would send
+  // What Send would send; an edit is not news to the room.
+  if (!state.ready || state.editing || !trimmed(text.value)) return;
   const wait = noticeAt + gap - Date.now();
   if (wait > 0) {
     if (gap === AGAIN_MS) later = setTimeout(noteTyping, wait);

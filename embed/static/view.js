@@ -36,7 +36,7 @@ export function toggleFullTime(li) {
   p.className = "full-time";
   p.textContent = full.format(new Date(li.querySelector("time").dateTime));
   const ev = shownMessage(Number(li.dataset.id));
-  if (ev && deletable(ev)) p.append(" ", deleteButton());
+  if (ev && changeable(ev)) p.append(" ", ...changeButtons());
   li.append(p);
 }
 
@@ -108,24 +108,27 @@ export function mentionsMe(s) {
 }
 
 // shownMessage is the message with this id among the events on screen.
-const shownMessage = (id) => state.events.find((e) => e.id === id && e.type === "message");
+export const shownMessage = (id) => state.events.find((e) => e.id === id && e.type === "message");
 
-// deletable: the page's own session sent it (the server's rule: a name's
-// messages from its session's login on), and it is still there.
-export const deletable = (ev) => ev.user === me && ev.id > 0 && !ev.deleted && !!state.loginAt && ev.ts >= state.loginAt;
+// changeable: the page's own session sent it (the server's rule: a
+// name's messages from its session's login on), and it is still there,
+// so it may be edited or deleted.
+export const changeable = (ev) => ev.user === me && ev.id > 0 && !ev.deleted && !!state.loginAt && ev.ts >= state.loginAt;
 
-function deleteButton() {
+function button(className, label) {
   const b = document.createElement("button");
   b.type = "button";
-  b.className = "delete";
-  b.textContent = t("Delete");
+  b.className = className;
+  b.textContent = t(label);
   return b;
 }
+const changeButtons = () => [button("edit", "Edit"), button("delete", "Delete")];
 
 export function messageEl(ev, grouped, extraClass) {
   const li = document.createElement("li");
   const mention = ev.user !== me && !ev.deleted && mentionsMe(ev.text);
-  li.className = "msg" + (ev.user === me ? " mine" : "") + (mention ? " mention" : "") + (grouped ? " grouped" : "") + (extraClass ? " " + extraClass : "");
+  li.className = "msg" + (ev.user === me ? " mine" : "") + (mention ? " mention" : "") + (grouped ? " grouped" : "") + (extraClass ? " " + extraClass : "") +
+    (ev.id && state.editing?.id === ev.id ? " editing" : "");
   if (ev.id) li.dataset.id = ev.id;
   const d = ev.ts ? new Date(ev.ts) : new Date();
   if (!grouped) {
@@ -149,12 +152,41 @@ export function messageEl(ev, grouped, extraClass) {
   } else {
     p.dir = "auto"; // Arabic or Hebrew reads right to left, punctuation and all
     p.append(withLinks(ev.text));
+    if (ev.edited) {
+      const mark = document.createElement("span");
+      mark.className = "edited";
+      mark.textContent = t("(edited)");
+      mark.title = t("Edited {when}", { when: full.format(new Date(ev.edited)) });
+      p.append(" ", mark);
+    }
   }
   li.append(p);
-  // A mouse shows it on hover, the keyboard on focus (style.css); a touch
-  // screen in the row a tap opens (toggleFullTime).
-  if (deletable(ev)) li.append(deleteButton());
+  // A mouse shows them on hover, the keyboard on focus (style.css); a
+  // touch screen in the row a tap opens (toggleFullTime).
+  if (changeable(ev)) {
+    const actions = document.createElement("span");
+    actions.className = "actions";
+    actions.append(...changeButtons());
+    li.append(actions);
+  }
   return li;
+}
+
+// markEdited gives the message an edit names its new text, where it is
+// on screen. An edit with no text was replaced by a later one (or the
+// message deleted), which comes too. One further up, not loaded, comes
+// with its newest text from the history API.
+export function markEdited(edit) {
+  const ev = shownMessage(edit.ref);
+  if (!ev || !edit.text || ev.deleted) return;
+  ev.text = edit.text;
+  ev.edited = edit.ts;
+  rerender(ev);
+}
+
+function rerender(ev) {
+  const li = list.querySelector(`.msg[data-id="${Number(ev.id)}"]`);
+  if (li) li.replaceWith(messageEl(ev, li.classList.contains("grouped")));
 }
 
 // markDeleted shows message ref as deleted, where it is on screen. One
@@ -164,8 +196,8 @@ export function markDeleted(ref) {
   if (!ev) return;
   ev.deleted = true;
   delete ev.text;
-  const li = list.querySelector(`.msg[data-id="${Number(ref)}"]`);
-  if (li) li.replaceWith(messageEl(ev, li.classList.contains("grouped")));
+  delete ev.edited;
+  rerender(ev);
 }
 
 function systemEl(ev) {
@@ -254,8 +286,9 @@ export async function loadOlder() {
     const older = events.filter((e) => e.id < state.oldestId);
     if (older.length > 0) {
       const fromBottom = log.scrollHeight - log.scrollTop;
-      // A delete is not shown: the message it took back comes deleted.
-      state.events = older.filter((e) => e.type !== "delete").concat(state.events);
+      // An edit or a delete is not shown: the message it changed comes
+      // with its newest text, or deleted.
+      state.events = older.filter((e) => e.type !== "delete" && e.type !== "edit").concat(state.events);
       state.oldestId = older[0].id;
       if (state.oldestId <= 1) state.reachedStart = true;
       renderAll();

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// One's own message can be edited, for everyone: the composer takes its
+// text while what was being written waits aside, and every page shows
+// the new text, marked edited, now and after a reload. Escape gives an
+// edit up; Up in an empty composer edits one's last message.
+func TestBrowserEditMessage(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	alice, bob := MustAliceAndBob(t, ts)
+	MustSay(t, alice, "meet at 5")
+	MustSay(t, bob, "ok")
+	MustWait(t, alice, texts+`.includes("ok")`)
+	if n := MustEval[int](t, alice, `document.querySelectorAll("#messages .msg .edit").length`); n != 1 {
+		t.Fatalf("%d Edit buttons on alice's page, want 1 (on her own message only)", n)
+	}
+	MustPasteInto(t, alice, "text", "half a thought")
+
+	// Out of sight until the mouse is on the message, as Delete.
+	clipped := `getComputedStyle(document.querySelector("#messages .msg.mine .edit")).clipPath`
+	if c := MustEval[string](t, alice, clipped); c == "none" {
+		t.Errorf("Edit shows without the mouse on the message")
+	}
+	MustHover(t, alice, "#messages .msg.mine")
+	MustWait(t, alice, clipped+` === "none"`)
+	MustDo(t, alice, chromedp.Click(chromedp.CSS("#messages .msg.mine .edit")))
+	editing := `!document.getElementById("editing").hidden && document.getElementById("send").textContent === "Save" && !!document.querySelector("#messages .msg.mine.editing")`
+	MustWait(t, alice, editing+` && document.getElementById("text").value === "meet at 5" && document.activeElement.id === "text"`)
+
+	// Typing over it and Enter save it, and the draft comes back.
+	MustExec(t, alice, `document.getElementById("text").select()`)
+	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "meet at 6, not 5"+kb.Enter))
+	shown := `[...document.querySelectorAll("#messages .msg .text")].some(p => p.firstChild.textContent === "meet at 6, not 5" && p.querySelector(".edited")?.textContent === "(edited)" && p.querySelector(".edited").title.startsWith("Edited "))`
+	MustWait(t, bob, shown)
+	MustWait(t, alice, shown+` && document.getElementById("editing").hidden && document.getElementById("send").textContent === "Send" && !document.querySelector(".msg.editing")`)
+	if draft := MustEval[string](t, alice, `document.getElementById("text").value`); strings.TrimSpace(draft) != "half a thought" {
+		t.Errorf("after the edit the composer holds %q, want the draft back", draft)
+	}
+	if got := MustEval[[]string](t, bob, texts); len(got) != 2 || got[1] != "ok" || strings.Contains(got[0], "meet at 5") {
+		t.Errorf("bob's page shows %q, want the edited message in its place and his after it", got)
+	}
+	MustDo(t, bob, chromedp.Reload())
+	MustWait(t, bob, connected+` && `+texts+`.includes("ok") && `+shown)
+
+	// Escape gives up an edit: the message and the draft stay as they were.
+	MustHover(t, alice, "#messages .msg.mine")
+	MustDo(t, alice, chromedp.Click(chromedp.CSS("#messages .msg.mine .edit")))
+	MustWait(t, alice, editing)
+	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), " or 7"), chromedp.KeyEvent(kb.Escape))
+	MustWait(t, alice, `document.getElementById("editing").hidden && document.getElementById("text").value.trim() === "half a thought"`)
+
+	// An empty edit is not saved: Delete is for that.
+	MustDo(t, alice, chromedp.Evaluate[chromedp.Void](`document.getElementById("text").value = ""`), chromedp.KeyEvent(kb.ArrowUp))
+	MustWait(t, alice, editing+` && document.getElementById("text").value === "meet at 6, not 5"`)
+	MustDo(t, alice, chromedp.Evaluate[chromedp.Void](`document.getElementById("text").value = "  "`), chromedp.KeyEvent(kb.Enter))
+	MustWait(t, alice, editing+` && document.getElementById("composer-error").textContent === "A message cannot be empty; delete it instead."`)
+	MustDo(t, alice, chromedp.Click(chromedp.ID("cancel-edit")))
+	MustWait(t, alice, `document.getElementById("editing").hidden`)
+
+	// A phone has no hover: a tap on the message opens its row with the
+	// date, Edit and Delete.
+	MustDo(t, alice, chromedp.EmulateViewport(390, 700, chromedp.EmulateMobile, chromedp.EmulateTouch))
+	mine := `document.querySelector("#messages .msg.mine")`
+	MustExec(t, alice, mine+`.querySelector(".text").click()`)
+	MustWait(t, alice, `!!`+mine+`.querySelector(".full-time .edit")`)
+	MustExec(t, alice, mine+`.querySelector(".full-time .edit").click()`)
+	MustWait(t, alice, editing)
+	MustExec(t, alice, `document.getElementById("text").value = "meet at 7"`)
+	MustDo(t, alice, chromedp.Click(chromedp.ID("send")))
+	MustWait(t, bob, `[...document.querySelectorAll("#messages .msg .text")].some(p => p.firstChild.textContent === "meet at 7")`)
+}
