@@ -105,7 +105,7 @@ func TestSlowClientClosedWith1013ThenResumes(t *testing.T) {
 	// A small fixed receive buffer (no autotuning) so that a few MB fill
 	// the path between server and a client that does not read.
 	small := &net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
-		return rc.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 8192) })
+		return rc.Control(func(fd uintptr) { setReceiveBuffer(fd, 8192) })
 	}}
 	conn, _, err := ts.dialWith(&websocket.Dialer{NetDialContext: small.DialContext}, ck, "lobby", -1)
 	if err != nil {

@@ -1,0 +1,10 @@
+//go:build unix
+
+package main
+
+import "syscall"
+
+// setReceiveBuffer fixes a socket's receive buffer (no autotuning).
+func setReceiveBuffer(fd uintptr, bytes int) {
+	syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, bytes)
+}
