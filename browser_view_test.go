@@ -260,7 +260,7 @@ func TestBrowserTapShowsDate(t *testing.T) {
 		w.MustNextOf(typeMessage)
 	}
 	b := MustBrowser(t, "en-US")
-	const shown = `[...document.querySelectorAll("#messages .full-time")].map(e => (e.closest("li").querySelector(".text") ?? e.closest("li").querySelector(".author")).textContent + " @ " + e.textContent)`
+	const shown = `[...document.querySelectorAll("#messages .full-time")].map(e => (e.closest("li").querySelector(".text") ?? e.closest("li").querySelector(".author")).textContent + " @ " + e.firstChild.textContent)` // the date, before the row's buttons
 	// The full date, as the message's time element gives it on hover.
 	want := func(p context.Context, text string) string {
 		t.Helper()

@@ -92,7 +92,7 @@ func (r *room) event(id int64) (Event, bool, error) {
 			return Event{}, false, err
 		}
 		ts, err := time.Parse(time.RFC3339Nano, w.TS)
-		return Event{ID: w.ID, Room: w.Room, Type: w.Type, User: w.User, Text: w.Text, Nonce: w.Nonce, TS: ts, Ref: w.Ref}, err == nil, err
+		return Event{ID: w.ID, Room: w.Room, Type: w.Type, User: w.User, Text: w.Text, Nonce: w.Nonce, TS: ts, Ref: w.Ref + w.ReplyTo}, err == nil, err
 	}
 	evs, err := r.hub.store.Events(context.Background(), r.name, id-1, id+1, 1)
 	if err != nil || len(evs) == 0 {

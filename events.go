@@ -43,7 +43,7 @@ type Event struct {
 	Text    string // empty for a deleted message, and an edit since replaced
 	Nonce   string
 	TS      time.Time
-	Ref     int64     // edit, delete: the message they change
+	Ref     int64     // edit, delete: the message they change; message: the one it replies to
 	Edited  time.Time // message: when its text was last changed, if ever
 }
 
@@ -55,7 +55,9 @@ type wireEvent struct {
 	Text  string `json:"text,omitempty"` // a message's text is never empty
 	TS    string `json:"ts"`
 	Nonce string `json:"nonce,omitempty"`
-	Ref   int64  `json:"ref,omitempty"`
+	Ref   int64  `json:"ref,omitempty"` // edit, delete
+	// ReplyTo is the message a message replies to.
+	ReplyTo int64 `json:"reply_to,omitempty"`
 	// Deleted marks a message its author took back: it keeps its place,
 	// author and time, and has no text.
 	Deleted bool `json:"deleted,omitempty"`
@@ -70,7 +72,11 @@ func (e Event) wire() wireEvent {
 	if !deleted && !e.Edited.IsZero() {
 		edited = e.Edited.UTC().Format(tsLayout)
 	}
-	return wireEvent{e.Type, e.ID, e.Room, e.User, e.Text, e.TS.UTC().Format(tsLayout), e.Nonce, e.Ref, deleted, edited}
+	ref, replyTo := e.Ref, int64(0)
+	if e.Type == typeMessage {
+		ref, replyTo = 0, e.Ref
+	}
+	return wireEvent{e.Type, e.ID, e.Room, e.User, e.Text, e.TS.UTC().Format(tsLayout), e.Nonce, ref, replyTo, deleted, edited}
 }
 
 // MarshalJSON is for the history API. The room writer encodes e.wire()
@@ -138,6 +144,8 @@ type inbound struct {
 	// sent this message: a copy of it stored since is recognised (see
 	// nonces.go).
 	After *int64 `json:"after"`
+	// ReplyTo is the message a message replies to.
+	ReplyTo *int64 `json:"reply_to"`
 	// ID is the message an edit or a delete changes.
 	ID *int64 `json:"id"`
 }

@@ -199,8 +199,9 @@ type ev struct {
 	Ref       int64    `json:"ref"`     // edit, delete
 	Deleted   bool     `json:"deleted"` // a deleted message
 	Edited    string   `json:"edited"`  // an edited message
-	Users     []string `json:"users"`   // typing
-	Count     int      `json:"count"`   // typing
+	ReplyTo   int64    `json:"reply_to"`
+	Users     []string `json:"users"` // typing
+	Count     int      `json:"count"` // typing
 	LastID    int64    `json:"last_id"`
 	Code      string   `json:"code"`
 	Truncated bool     `json:"truncated"`

@@ -45,7 +45,7 @@ type op struct {
 	c     *client
 	since int64 // opSubscribe: -1 for a fresh connection
 	after int64 // opMessage: the newest id its sender had seen when it first sent it, or -1
-	ref   int64 // opEdit, opDelete: the message to change
+	ref   int64 // opEdit, opDelete: the message to change; opMessage: the one it replies to, or 0
 	text  string
 	nonce string
 	key   string // opGrace, opKick
@@ -256,28 +256,7 @@ func (r *room) drain() {
 func (r *room) handle(o op) {
 	switch o.kind {
 	case opMessage:
-		if _, ok := r.clients[o.c]; !ok {
-			o.c.sendError(codeUnavailable, "You are not in this room any more; reconnect.", o.nonce)
-			return
-		}
-		if o.nonce != "" {
-			k, id, err := r.findCopy(o.c.user.name, o.nonce, o.after)
-			switch {
-			case err != nil:
-				r.log.Error("looking for a copy failed", "err", err)
-				o.c.sendError(codeUnavailable, "Your message was not saved; try again.", o.nonce)
-				return
-			case id > 0:
-				o.c.write(duplicateFrame(id, o.nonce))
-				return
-			case id < 0: // in this batch: answered once it is committed
-				r.origins = append(r.origins, originOf{c: o.c, nonce: o.nonce, copyOf: int(-id)})
-				return
-			}
-			r.nonces.pending(k, len(r.batch))
-		}
-		r.add(Event{Type: typeMessage, User: o.c.user.name, UserKey: o.c.user.key, Text: o.text, Nonce: o.nonce, TS: r.hub.now()}, o.c)
-		r.stoppedTyping(o.c.user.key) // what they typed is here
+		r.say(o)
 	case opSubscribe:
 		r.subscribe(o.c, o.since)
 	case opUnsubscribe:

@@ -387,7 +387,14 @@ func (h *Hub) receive(c *client, data []byte) bool {
 			}
 			after = *in.After
 		}
-		o = op{kind: opMessage, c: c, text: text, nonce: in.Nonce, after: after}
+		var replyTo int64
+		if in.ReplyTo != nil {
+			if *in.ReplyTo <= 0 {
+				return refuse(codeInvalid, "reply_to is the id of the message replied to.", in.Nonce)
+			}
+			replyTo = *in.ReplyTo
+		}
+		o = op{kind: opMessage, c: c, text: text, nonce: in.Nonce, after: after, ref: replyTo}
 	case typeDelete:
 		if in.ID == nil || *in.ID <= 0 {
 			return refuse(codeInvalid, "id is the id of the message to delete.", in.Nonce)

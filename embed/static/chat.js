@@ -5,11 +5,12 @@
 // starts.
 import { t, translatePage } from "./i18n.js";
 import { $, room, me, state, log, list, text, newBtn, firstUnreadBtn } from "./state.js";
-import { showNew, toBottom, atBottom, loadOlder, setOnline, renderTop, fillViewport, flashError, relabelDays, back, toggleFullTime, showFirstUnread, toFirstUnread } from "./view.js";
+import { showNew, toBottom, atBottom, loadOlder, setOnline, renderTop, fillViewport, flashError, relabelDays, back, toggleFullTime, showFirstUnread, toFirstUnread, toQuoted } from "./view.js";
 import { connect, wakeUp, goneOffline } from "./socket.js";
 import { send, saveOutbox, restoreOutbox, forgetOutboxes, updateComposer } from "./outbox.js";
 import { noteTyping } from "./typing.js";
 import { startEdit, stopEdit, saveEdit, lastEditable } from "./edit.js";
+import { startReply, stopReply } from "./reply.js";
 
 translatePage(room);
 
@@ -27,11 +28,15 @@ log.addEventListener("scroll", () => {
 }, { passive: true });
 firstUnreadBtn.addEventListener("click", toFirstUnread);
 
-// ---- editing one's own message (edit.js), and deleting it, for
+// ---- replying to a message (reply.js) and going to the one a reply
+// quotes; editing one's own message (edit.js), and deleting it, for
 // everyone, once confirmed; the server's edit and delete events then
 // show it changed on every page.
 list.addEventListener("click", (e) => {
   const id = Number(e.target.closest(".msg")?.dataset.id);
+  const quote = e.target.closest(".quote");
+  if (quote) { toQuoted(Number(quote.dataset.ref)); return; }
+  if (e.target.closest(".reply")) { startReply(id); return; }
   if (e.target.closest(".edit")) { startEdit(id); return; }
   if (!e.target.closest(".delete") || !confirm(t("Delete this message for everyone?"))) return;
   if (!state.ready) { flashError(t("unavailable")); return; }
@@ -84,9 +89,10 @@ text.addEventListener("keydown", (e) => {
     e.preventDefault();
     submit();
   }
-  // Escape gives up an edit; Up in an empty composer edits one's last
-  // message, as in other chat apps.
+  // Escape gives up an edit or a reply; Up in an empty composer edits
+  // one's last message, as in other chat apps.
   if (e.key === "Escape" && state.editing) { e.preventDefault(); stopEdit(); }
+  else if (e.key === "Escape" && state.replyTo) { e.preventDefault(); stopReply(); }
   if (e.key === "ArrowUp" && !text.value && !state.editing && !e.isComposing) {
     const id = lastEditable();
     if (id) { e.preventDefault(); startEdit(id); }

@@ -7,6 +7,7 @@ import { t } from "./i18n.js";
 import { $, MAX_LEN, state, list, text, sendBtn } from "./state.js";
 import { shownMessage, changeable, flashError } from "./view.js";
 import { trimmed, updateComposer, newNonce } from "./outbox.js";
+import { stopReply } from "./reply.js";
 
 const bar = $("editing"), cancelBtn = $("cancel-edit");
 
@@ -22,6 +23,7 @@ export function startEdit(id) {
   const ev = shownMessage(id);
   if (!ev || !changeable(ev)) return;
   if (state.editing) stopEdit();
+  stopReply(); // the composer's text is the message's now, not a reply
   state.editing = { id, draft: text.value, nonce: "" };
   mark(true);
   bar.hidden = false;

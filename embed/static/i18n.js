@@ -39,6 +39,7 @@ const STR = {
     "Delete": "删除", "Delete this message for everyone?": "要为所有人删除这条消息吗？", "This message was deleted.": "此消息已删除。",
     "not_found": "这条消息已删除。", "forbidden": "只能编辑或删除你这次登录后发送的消息。",
     "Edit": "编辑", "Save": "保存", "Saving…": "保存中…", "Cancel": "取消", "Editing message": "正在编辑消息",
+    "Reply": "回复", "Replying to {name}": "回复 {name}", "An earlier message": "更早的一条消息",
     "(edited)": "（已编辑）", "Edited {when}": "编辑于 {when}", "A message cannot be empty; delete it instead.": "消息不能为空；不想要了可以删除它。",
     "Invite": "邀请", "Copy a link to this room": "复制本房间的链接", "Link copied": "链接已复制",
     "Copy this link and send it to the people you want to invite:": "复制这个链接，发给你想邀请的人：",

@@ -5,6 +5,7 @@ import { room, me, MAX_LEN, state, pendingList, text, sendBtn, counter } from ".
 import { messageEl, toBottom, flashError, caughtUp } from "./view.js";
 import { checkAlive, SUSPECT_MS } from "./socket.js";
 import { sent } from "./typing.js";
+import { stopReply } from "./reply.js";
 
 // ---- sending
 export function newNonce() {
@@ -14,7 +15,7 @@ export function newNonce() {
 }
 
 function pendingEl(p) {
-  const li = messageEl({ user: me, text: p.text }, false, "pending");
+  const li = messageEl({ user: me, text: p.text, reply_to: p.replyTo }, false, "pending");
   const note = document.createElement("span");
   note.className = "pending-note";
   li.append(note);
@@ -48,12 +49,14 @@ export function setPending(p, status) {
 export function transmit(p) {
   if (p.after === undefined) p.after = state.lastId;
   setPending(p, "sent");
-  state.ws.send(JSON.stringify({ type: "message", text: p.text, nonce: p.nonce, after: p.after }));
+  const frame = { type: "message", text: p.text, nonce: p.nonce, after: p.after };
+  if (p.replyTo) frame.reply_to = p.replyTo;
+  state.ws.send(JSON.stringify(frame));
   setTimeout(() => { if (state.pending.get(p.nonce) === p && p.status === "sent") checkAlive(); }, SUSPECT_MS);
 }
 
-function addPending(nonce, value, status, after) {
-  const p = { nonce, text: value, status, after, el: null };
+function addPending(nonce, value, status, after, replyTo = 0) {
+  const p = { nonce, text: value, status, after, replyTo, el: null };
   p.el = pendingEl(p);
   state.pending.set(p.nonce, p);
   pendingList.append(p.el);
@@ -77,7 +80,8 @@ export function send() {
   text.value = "";
   sent();
   caughtUp(); // they have read what is new: the "New" line has done its work
-  const p = addPending(newNonce(), value, "queued");
+  const p = addPending(newNonce(), value, "queued", undefined, state.replyTo);
+  stopReply();
   if (state.ready) transmit(p);
   updateComposer();
   toBottom();
@@ -103,7 +107,7 @@ const OUTBOX_PREFIX = "chat.outbox.", OUTBOX = OUTBOX_PREFIX + room;
 let loggingOut = false;
 export function saveOutbox() {
   if (loggingOut) return;
-  const items = [...state.pending.values()].map((p) => ({ nonce: p.nonce, text: p.text, after: p.after, failed: p.status === "failed" }));
+  const items = [...state.pending.values()].map((p) => ({ nonce: p.nonce, text: p.text, after: p.after, replyTo: p.replyTo, failed: p.status === "failed" }));
   // While a message is being edited, the composer holds its text; the
   // draft is what waits aside (see edit.js).
   const draft = state.editing ? state.editing.draft : text.value;
@@ -132,7 +136,8 @@ export function restoreOutbox() {
     // Kept by a page before after was: no copy of it has an id the
     // page had seen, so the saved last id serves.
     const after = Number.isInteger(it.after) ? it.after : Number.isInteger(saved.lastId) ? saved.lastId : undefined;
-    if (typeof it.nonce === "string" && typeof it.text === "string") addPending(it.nonce, it.text, it.failed ? "failed" : "queued", after);
+    const replyTo = Number.isInteger(it.replyTo) && it.replyTo > 0 ? it.replyTo : 0;
+    if (typeof it.nonce === "string" && typeof it.text === "string") addPending(it.nonce, it.text, it.failed ? "failed" : "queued", after, replyTo);
   }
 }
 

@@ -36,7 +36,7 @@ export function toggleFullTime(li) {
   p.className = "full-time";
   p.textContent = full.format(new Date(li.querySelector("time").dateTime));
   const ev = shownMessage(Number(li.dataset.id));
-  if (ev && changeable(ev)) p.append(" ", ...changeButtons());
+  if (ev) p.append(" ", ...actionButtons(ev));
   li.append(p);
 }
 
@@ -122,11 +122,59 @@ function button(className, label) {
   b.textContent = t(label);
   return b;
 }
-const changeButtons = () => [button("edit", "Edit"), button("delete", "Delete")];
+// Reply to any message there is; Edit and Delete one's own.
+function actionButtons(ev) {
+  if (!ev.id || ev.deleted) return [];
+  const out = [button("reply", "Reply")];
+  if (changeable(ev)) out.push(button("edit", "Edit"), button("delete", "Delete"));
+  return out;
+}
+
+// ---- replies
+// A reply shows the message it answers over its text: who, and the start
+// of what they said, from the events on screen. A tap on it goes there.
+// One not on screen (further up, not loaded) is "an earlier message" until
+// it is; an edit or a delete of it shows in its replies too.
+export function quoteEl(ref) {
+  const q = document.createElement("button");
+  q.type = "button";
+  q.className = "quote";
+  q.dataset.ref = ref;
+  const ev = shownMessage(ref);
+  if (!ev) {
+    q.classList.add("unknown");
+    q.textContent = t("An earlier message");
+    return q;
+  }
+  const who = document.createElement("span");
+  who.className = "author";
+  who.textContent = ev.user;
+  const what = document.createElement("span");
+  what.className = "quote-text";
+  what.dir = "auto";
+  what.textContent = ev.deleted ? t("This message was deleted.") : ev.text.slice(0, 200);
+  q.append(who, " ", what);
+  return q;
+}
+// refreshQuotes shows message ref's newest state in every reply to it,
+// sent or waiting.
+function refreshQuotes(ref) {
+  for (const q of document.querySelectorAll(`.quote[data-ref="${Number(ref)}"]`)) q.replaceWith(quoteEl(ref));
+}
+// toQuoted shows the message a reply quotes, if it is on screen.
+export function toQuoted(ref) {
+  const li = list.querySelector(`.msg[data-id="${Number(ref)}"]`);
+  if (!li) return;
+  li.scrollIntoView({ block: "center", behavior: "smooth" });
+  li.classList.remove("flash");
+  void li.offsetWidth; // start the animation again
+  li.classList.add("flash");
+}
 
 export function messageEl(ev, grouped, extraClass) {
   const li = document.createElement("li");
-  const mention = ev.user !== me && !ev.deleted && mentionsMe(ev.text);
+  // A reply to one's own message (on screen) calls as a mention does.
+  const mention = ev.user !== me && !ev.deleted && (mentionsMe(ev.text) || (!!ev.reply_to && shownMessage(ev.reply_to)?.user === me));
   li.className = "msg" + (ev.user === me ? " mine" : "") + (mention ? " mention" : "") + (grouped ? " grouped" : "") + (extraClass ? " " + extraClass : "") +
     (ev.id && state.editing?.id === ev.id ? " editing" : "");
   if (ev.id) li.dataset.id = ev.id;
@@ -144,6 +192,7 @@ export function messageEl(ev, grouped, extraClass) {
     side.className = "side-time";
     li.append(side);
   }
+  if (ev.reply_to) li.append(quoteEl(ev.reply_to));
   const p = document.createElement("p");
   p.className = "text";
   if (ev.deleted) {
@@ -163,10 +212,11 @@ export function messageEl(ev, grouped, extraClass) {
   li.append(p);
   // A mouse shows them on hover, the keyboard on focus (style.css); a
   // touch screen in the row a tap opens (toggleFullTime).
-  if (changeable(ev)) {
+  const buttons = actionButtons(ev);
+  if (buttons.length) {
     const actions = document.createElement("span");
     actions.className = "actions";
-    actions.append(...changeButtons());
+    actions.append(...buttons);
     li.append(actions);
   }
   return li;
@@ -182,6 +232,7 @@ export function markEdited(edit) {
   ev.text = edit.text;
   ev.edited = edit.ts;
   rerender(ev);
+  refreshQuotes(ev.id);
 }
 
 function rerender(ev) {
@@ -198,6 +249,7 @@ export function markDeleted(ref) {
   delete ev.text;
   delete ev.edited;
   rerender(ev);
+  refreshQuotes(ev.id);
 }
 
 function systemEl(ev) {
@@ -246,6 +298,11 @@ export function renderAll() {
     prev = ev;
   }
   list.replaceChildren(...nodes);
+  // Replies waiting to be sent may quote what has just come on screen
+  // (a reloaded page loads its history after its outbox).
+  for (const q of document.querySelectorAll("#pending .quote.unknown")) {
+    if (shownMessage(Number(q.dataset.ref))) q.replaceWith(quoteEl(Number(q.dataset.ref)));
+  }
   renderTop();
 }
 

@@ -1,0 +1,56 @@
+package main
+
+// A message said in a room: unless it is a copy of one stored before
+// (see nonces.go), or replies to a message the room does not have, it
+// joins the batch. It runs on the room's writer goroutine.
+
+func (r *room) say(o op) {
+	if _, ok := r.clients[o.c]; !ok {
+		o.c.sendError(codeUnavailable, "You are not in this room any more; reconnect.", o.nonce)
+		return
+	}
+	var k uint64
+	if o.nonce != "" {
+		var id int64
+		var err error
+		k, id, err = r.findCopy(o.c.user.name, o.nonce, o.after)
+		switch {
+		case err != nil:
+			r.log.Error("looking for a copy failed", "err", err)
+			o.c.sendError(codeUnavailable, "Your message was not saved; try again.", o.nonce)
+			return
+		case id > 0:
+			o.c.write(duplicateFrame(id, o.nonce))
+			return
+		case id < 0: // in this batch: answered once it is committed
+			r.origins = append(r.origins, originOf{c: o.c, nonce: o.nonce, copyOf: int(-id)})
+			return
+		}
+	}
+	if o.ref > 0 && !r.repliesTo(o) {
+		return
+	}
+	if o.nonce != "" {
+		r.nonces.pending(k, len(r.batch))
+	}
+	r.add(Event{Type: typeMessage, User: o.c.user.name, UserKey: o.c.user.key, Text: o.text, Nonce: o.nonce, TS: r.hub.now(), Ref: o.ref}, o.c)
+	r.stoppedTyping(o.c.user.key) // what they typed is here
+}
+
+// repliesTo reports whether message o.ref is there to reply to, or tells
+// o's sender why not. A deleted message may be replied to: the reply was
+// likely written before the delete, and is kept (it shows the message
+// as deleted).
+func (r *room) repliesTo(o op) bool {
+	e, ok, err := r.event(o.ref)
+	switch {
+	case err != nil:
+		r.log.Error("reading a message to reply to", "id", o.ref, "err", err)
+		o.c.sendError(codeUnavailable, "Your message was not saved; try again.", o.nonce)
+	case !ok || e.Type != typeMessage:
+		o.c.sendError(codeNotFound, "There is no such message in this room to reply to.", o.nonce)
+	default:
+		return true
+	}
+	return false
+}
