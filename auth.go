@@ -42,6 +42,9 @@ type user struct {
 	// typed is when the session's last typing notice was passed on to a
 	// room, in Unix nanoseconds (see typingAllowed).
 	typed atomic.Int64
+	// typing: a notice was passed on since the session's last stop
+	// notice (see typingStopAllowed).
+	typing atomic.Bool
 }
 
 // historyBurst is how many history pages a session may fetch at once

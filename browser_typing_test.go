@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 const typingLine = `document.getElementById("typing").textContent`
@@ -70,4 +71,24 @@ func TestBrowserTypingRightAfterSending(t *testing.T) {
 	MustSay(t, alice, "one")
 	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "t"))
 	MustWait(t, bob, texts+`.includes("one") && `+typingLine+` === "alice is typing…"`)
+}
+
+// Clearing the composer without sending takes the typist off the others'
+// pages at once: the server's clock moves one coalescing second, not the
+// five a notice counts for.
+func TestBrowserTypingStopped(t *testing.T) {
+	clock := newStoppedClock()
+	ts := MustStartClock(t, t.TempDir(), clock)
+	alice, bob := MustAliceAndBob(t, ts)
+	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "on second thoughts"))
+	MustWait(t, bob, typingLine+` === "alice is typing…"`)
+	MustExec(t, alice, `document.getElementById("text").select()`)
+	MustDo(t, alice, chromedp.KeyEvent(kb.Backspace))
+	clock.skip(presenceEvery)
+	MustWait(t, bob, typingLine+` === ""`)
+	// Typing again lists her again, once the server takes a notice.
+	clock.skip(typingGap)
+	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "well"))
+	clock.skip(presenceEvery)
+	MustWait(t, bob, typingLine+` === "alice is typing…"`)
 }

@@ -146,6 +146,8 @@ type inbound struct {
 	After *int64 `json:"after"`
 	// ReplyTo is the message a message replies to.
 	ReplyTo *int64 `json:"reply_to"`
+	// Stopped, on a typing notice, says the user stopped without sending.
+	Stopped bool `json:"stopped"`
 	// ID is the message an edit or a delete changes.
 	ID *int64 `json:"id"`
 }

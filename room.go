@@ -26,18 +26,19 @@ const (
 type opKind int
 
 const (
-	opSubscribe   opKind = iota // a socket opened
-	opUnsubscribe               // a socket closed
-	opMessage                   // a client said something
-	opGrace                     // a presence grace timer fired
-	opKick                      // the user logged out: leave now
-	opRestore                   // presence remembered from before a restart
-	opPresence                  // the coalesced presence event is due
-	opReplayed                  // a replay read from the store is ready
-	opTyping                    // a client is typing
-	opTypingDue                 // the typing timer fired (see typingDue)
-	opDelete                    // a client takes back a message
-	opEdit                      // a client changes a message's text
+	opSubscribe     opKind = iota // a socket opened
+	opUnsubscribe                 // a socket closed
+	opMessage                     // a client said something
+	opGrace                       // a presence grace timer fired
+	opKick                        // the user logged out: leave now
+	opRestore                     // presence remembered from before a restart
+	opPresence                    // the coalesced presence event is due
+	opReplayed                    // a replay read from the store is ready
+	opTyping                      // a client is typing
+	opTypingDue                   // the typing timer fired (see typingDue)
+	opTypingStopped               // a client stopped typing without sending
+	opDelete                      // a client takes back a message
+	opEdit                        // a client changes a message's text
 )
 
 type op struct {
@@ -286,6 +287,10 @@ func (r *room) handle(o op) {
 		r.editMessage(o.c, o.ref, o.text, o.nonce)
 	case opTyping:
 		r.typed(o.c)
+	case opTypingStopped:
+		if _, ok := r.clients[o.c]; ok {
+			r.stoppedTyping(o.c.user.key)
+		}
 	case opTypingDue:
 		r.typingFired(o.gen)
 	case opPresence:

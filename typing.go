@@ -64,8 +64,17 @@ func typingAllowed(u *user, now time.Time) bool {
 	if now.UnixNano()-last < int64(typingGap) {
 		return false
 	}
-	return u.typed.CompareAndSwap(last, now.UnixNano())
+	if !u.typed.CompareAndSwap(last, now.UnixNano()) {
+		return false
+	}
+	u.typing.Store(true)
+	return true
 }
+
+// typingStopAllowed passes on one stop notice per notice passed on: a
+// user who cleared their draft goes off the list at once, and stop
+// notices cost the room's writer no more than typing notices do.
+func typingStopAllowed(u *user) bool { return u.typing.CompareAndSwap(true, false) }
 
 // typed notes that c's user is typing.
 func (r *room) typed(c *client) {
@@ -87,8 +96,8 @@ func (r *room) typed(c *client) {
 	r.typingDue()
 }
 
-// stoppedTyping forgets a typist: their message came, or their last
-// socket closed, or they left.
+// stoppedTyping forgets a typist: their message came, they said they
+// stopped, their last socket closed, or they left.
 func (r *room) stoppedTyping(key string) {
 	if _, ok := r.typing.who[key]; ok {
 		delete(r.typing.who, key)

@@ -230,3 +230,49 @@ func TestTypingAllowed(t *testing.T) {
 		}
 	}
 }
+
+// A typist who clears their draft says so, and goes off the list then,
+// not when their notice runs out. Stops are paced by the notices: one
+// per notice passed on, the rest dropped.
+func TestTypingStopped(t *testing.T) {
+	clock := newStoppedClock()
+	ts := MustStartClock(t, t.TempDir(), clock)
+	alice, _ := ts.MustDial(t, ts.MustLogin(t, "alice"), "lobby", -1)
+	bob, _ := ts.MustDial(t, ts.MustLogin(t, "bob"), "lobby", -1)
+	alice.MustNextOf(typeJoin)
+	alice.MustNextOf(typeJoin)
+	stopped := map[string]any{"type": "typing", "stopped": true}
+
+	bob.send(typingFrame())
+	alice.MustTyping(1, "bob")
+	for range 50 {
+		bob.send(stopped)
+	}
+	clock.skip(presenceEvery) // the coalescing second, not typingFor
+	alice.MustTyping(0)
+
+	// The 49 other stops were dropped: they do not undo the next notice.
+	clock.skip(typingGap)
+	bob.send(typingFrame())
+	alice.MustTyping(1, "bob")
+	bob.send(map[string]string{"type": "ping"})
+	bob.MustNextOf(typePong) // the notice is read; no stop came after it
+	clock.skip(presenceEvery)
+	alice.expectQuiet(2*presenceEvery, typePresence)
+}
+
+func TestTypingStopAllowed(t *testing.T) {
+	t0 := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	u := &user{}
+	if typingStopAllowed(u) {
+		t.Errorf("a stop before any notice was allowed")
+	}
+	typingAllowed(u, t0)
+	if !typingStopAllowed(u) || typingStopAllowed(u) {
+		t.Errorf("after one notice, want one stop allowed and the next dropped")
+	}
+	typingAllowed(u, t0.Add(typingGap/2)) // dropped: no stop for it
+	if typingStopAllowed(u) {
+		t.Errorf("a stop after a dropped notice was allowed")
+	}
+}

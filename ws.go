@@ -367,8 +367,12 @@ func (h *Hub) receive(c *client, data []byte) bool {
 	}
 	if in.Type == typeTyping {
 		// Not answered, and not spent from the message allowances: a
-		// notice more often than typingGap is dropped instead.
-		if typingAllowed(c.user, h.now()) {
+		// notice more often than typingGap is dropped instead, and so
+		// is a stop with no notice passed on since the last one.
+		switch {
+		case in.Stopped && typingStopAllowed(c.user):
+			c.room.send(op{kind: opTypingStopped, c: c})
+		case !in.Stopped && typingAllowed(c.user, h.now()):
 			c.room.send(op{kind: opTyping, c: c})
 		}
 		return false

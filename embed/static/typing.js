@@ -1,7 +1,8 @@
 // Who else is typing, from the server's typing events, and the notices
 // this page sends while its reader types. The server forgets a notice
 // after 5 s, so one every NOTICE_MS keeps a typist listed; it tells when
-// they stop (their message came, the notice ran out, they left).
+// they stop (their message came, they cleared the composer, the notice
+// ran out, they left).
 import { t } from "./i18n.js";
 import { $, me, state, text } from "./state.js";
 import { trimmed } from "./outbox.js";
@@ -9,16 +10,25 @@ import { trimmed } from "./outbox.js";
 // The server passes on one notice a second per session (typingGap) and
 // drops the rest: after a message, the next notice waits AGAIN_MS from
 // the last one, not NOTICE_MS, and is sent then even if no key comes.
-const NOTICE_MS = 3000, AGAIN_MS = 1100;
+const NOTICE_MS = 3000, AGAIN_MS = 1100, COUNTS_MS = 5000;
 const el = $("typing");
-let typing = { users: [], count: 0 }, noticeAt = 0, gap = NOTICE_MS, later = 0;
+// announced: a notice went since the last message or stop, so the room
+// may list the reader.
+let typing = { users: [], count: 0 }, noticeAt = 0, gap = NOTICE_MS, later = 0, announced = false;
 
 // noteTyping runs when the reader changes the composer: while it holds
-// text, the room hears so, at most every NOTICE_MS.
+// text, the room hears so, at most every NOTICE_MS. Emptied, it hears
+// that the reader stopped, rather than list them until the notice runs
+// out; the server takes the next notice only a second after the last.
 export function noteTyping() {
   clearTimeout(later);
-  // What Send would send; an edit is not news to the room.
-  if (!state.ready || state.editing || !trimmed(text.value)) return;
+  if (!state.ready || state.editing) return; // an edit is not news to the room
+  if (!trimmed(text.value)) { // what Send would send
+    if (announced && Date.now() - noticeAt < COUNTS_MS) state.ws.send(JSON.stringify({ type: "typing", stopped: true }));
+    if (announced) gap = AGAIN_MS;
+    announced = false;
+    return;
+  }
   const wait = noticeAt + gap - Date.now();
   if (wait > 0) {
     if (gap === AGAIN_MS) later = setTimeout(noteTyping, wait);
@@ -26,12 +36,13 @@ export function noteTyping() {
   }
   noticeAt = Date.now();
   gap = NOTICE_MS;
+  announced = true;
   state.ws.send(JSON.stringify({ type: "typing" }));
 }
 
 // sent: a message ends its sender's typing on the server, so the next
 // keystroke says so again as soon as the server takes it.
-export function sent() { gap = AGAIN_MS; }
+export function sent() { gap = AGAIN_MS; announced = false; }
 
 export function setTyping(ev) {
   typing = { users: Array.isArray(ev.users) ? ev.users : [], count: Number(ev.count) || 0 };
