@@ -3,10 +3,11 @@
 // server sends over it; and the checks that find a socket dead.
 import { t } from "./i18n.js";
 import { room, me, MAX_SHOWN, state, list, statusEl } from "./state.js";
-import { renderAll, renderTop, setOnline, flashError, trimShown, fillViewport, showNew, atBottom, toBottom, nodesFor, away, markUnread, markDeleted, markEdited } from "./view.js";
+import { renderAll, renderTop, setOnline, flashError, trimShown, fillViewport, showNew, atBottom, toBottom, nodesFor, away, markUnread, markDeleted, markEdited, callsMe } from "./view.js";
 import { confirmed, setPending, transmit } from "./outbox.js";
 import { setTyping, spoke, clearTyping } from "./typing.js";
 import { edited, editFailed, goneWhileEditing } from "./edit.js";
+import { notify } from "./notify.js";
 
 // ---- events from the server
 function onWelcome(ev) {
@@ -45,7 +46,10 @@ function onStored(ev, batch) {
   const fresh = ev.type === "message" && ev.user !== me && state.live;
   if (fresh) {
     batch.others++;
-    if (away()) markUnread(ev); // before nodesFor: the "New" line goes with it
+    if (away()) {
+      markUnread(ev); // before nodesFor: the "New" line goes with it
+      if (callsMe(ev)) notify(ev);
+    }
   }
   const prev = state.events[state.events.length - 1];
   state.events.push(ev);

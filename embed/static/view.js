@@ -107,6 +107,10 @@ export function mentionsMe(s) {
   return false;
 }
 
+// callsMe: someone else's message mentions the reader, or replies to one
+// of their messages (on screen).
+export const callsMe = (ev) => ev.user !== me && !ev.deleted && (mentionsMe(ev.text) || (!!ev.reply_to && shownMessage(ev.reply_to)?.user === me));
+
 // shownMessage is the message with this id among the events on screen.
 export const shownMessage = (id) => state.events.find((e) => e.id === id && e.type === "message");
 
@@ -173,8 +177,7 @@ export function toQuoted(ref) {
 
 export function messageEl(ev, grouped, extraClass) {
   const li = document.createElement("li");
-  // A reply to one's own message (on screen) calls as a mention does.
-  const mention = ev.user !== me && !ev.deleted && (mentionsMe(ev.text) || (!!ev.reply_to && shownMessage(ev.reply_to)?.user === me));
+  const mention = callsMe(ev);
   li.className = "msg" + (ev.user === me ? " mine" : "") + (mention ? " mention" : "") + (grouped ? " grouped" : "") + (extraClass ? " " + extraClass : "") +
     (ev.id && state.editing?.id === ev.id ? " editing" : "");
   if (ev.id) li.dataset.id = ev.id;

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/chromedp"
+)
+
+// setNotifications sets the browser's notification permission for the
+// server, as a person answering the browser's question would.
+func setNotifications(ts *testServer, ctx context.Context, setting browser.PermissionSetting) chromedp.Action[chromedp.Void] {
+	return command(browser.SetPermission, browser.SetPermissionParams{
+		Permission: &browser.PermissionDescriptor{Name: "notifications"}, Setting: setting,
+		Origin: ts.URL, BrowserContextID: chromedp.FromContext(ctx).BrowserContextID,
+	})
+}
+
+// A mention or a reply to one's message, while away, shows a system
+// notification, once asked for with the header's button; other messages,
+// and any while the reader is looking, do not. A browser that blocks
+// notifications is said to.
+func TestBrowserNotify(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	alice := MustPerson(t, MustBrowser(t, "en-US"))
+	MustEnter(t, alice, ts, "alice", "")
+	bob, _ := ts.MustDial(t, ts.MustLogin(t, "bob"), "lobby", -1)
+	notify := `document.getElementById("notify")`
+	if got := MustEval[string](t, alice, notify+`.hidden + " " + `+notify+`.textContent + " " + `+notify+`.getAttribute("aria-pressed")`); got != "false Notify me false" {
+		t.Fatalf("the button: %q, want it shown, off", got)
+	}
+
+	MustDo(t, alice, setNotifications(ts, alice, browser.PermissionSettingDenied))
+	MustDo(t, alice, chromedp.Click(chromedp.ID("notify")))
+	MustWait(t, alice, `document.getElementById("composer-error").textContent.startsWith("Notifications are blocked") && `+notify+`.textContent === "Notify me"`)
+	MustDo(t, alice, setNotifications(ts, alice, browser.PermissionSettingGranted))
+	MustDo(t, alice, chromedp.Click(chromedp.ID("notify")))
+	MustWait(t, alice, notify+`.textContent === "Notifications on" && `+notify+`.getAttribute("aria-pressed") === "true"`)
+
+	// What the page shows, as the browser is asked to: title|body.
+	MustExec(t, alice, `window.shown = []; window.Notification = class extends Notification { constructor(title, o) { super(title, o); window.shown.push(title + "|" + o.body); } };`)
+	watcher, _ := ts.MustDial(t, ts.MustLogin(t, "carol"), "lobby", -1) // for the id of alice's message
+	seen := func(text string) {
+		t.Helper()
+		MustWait(t, alice, texts+`.some(s => s.startsWith(`+jsString(text)+`))`)
+	}
+	bob.say("@alice while you look", "")
+	seen("@alice while you look")
+	MustExec(t, alice, setFocus(false))
+	bob.say("hello all", "")
+	bob.say("@alice are you there?", "")
+	seen("@alice are you there?")
+	MustExec(t, alice, setFocus(true))
+	MustSay(t, alice, "mine")
+	var mine ev
+	for mine = watcher.MustNextOf(typeMessage); mine.Text != "mine"; mine = watcher.MustNextOf(typeMessage) {
+	}
+	MustExec(t, alice, setFocus(false))
+	bob.send(replyFrame("a reply to you", "", mine.ID))
+	seen("a reply to you")
+	want := []string{"bob in #lobby|@alice are you there?", "bob in #lobby|a reply to you"}
+	if got := MustEval[[]string](t, alice, `window.shown`); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("notifications shown: %q, want %q", got, want)
+	}
+
+	// Off again: nothing more.
+	MustExec(t, alice, setFocus(true))
+	MustDo(t, alice, chromedp.Click(chromedp.ID("notify")))
+	MustWait(t, alice, notify+`.textContent === "Notify me" && localStorage.getItem("chat.notify") === null`)
+	MustExec(t, alice, setFocus(false))
+	bob.say("@alice once more", "")
+	seen("@alice once more")
+	if got := MustEval[[]string](t, alice, `window.shown`); len(got) != len(want) {
+		t.Errorf("notifications shown after turning them off: %q", got)
+	}
+}

@@ -1,0 +1,45 @@
+// Notifications: a message that calls the reader (a mention, or a reply
+// to one of theirs) while they are away shows as a system notification,
+// once they have asked for it with the header's button. The choice is
+// kept for this browser, for every room; the browser's own permission
+// decides whether it can be done at all.
+import { t } from "./i18n.js";
+import { $, room } from "./state.js";
+import { flashError } from "./view.js";
+
+const KEY = "chat.notify", btn = $("notify");
+const supported = "Notification" in window;
+const wanted = () => { try { return localStorage.getItem(KEY) === "1"; } catch { return false; } };
+const on = () => supported && Notification.permission === "granted" && wanted();
+
+function show() {
+  btn.hidden = !supported;
+  btn.setAttribute("aria-pressed", String(on()));
+  btn.textContent = on() ? t("Notifications on") : t("Notify me");
+}
+
+function want(yes) {
+  try { if (yes) localStorage.setItem(KEY, "1"); else localStorage.removeItem(KEY); } catch { /* storage off: this page only */ }
+}
+
+// The button asks the browser for permission the first time (only a
+// click may), and afterwards turns notifications on and off.
+btn.addEventListener("click", async () => {
+  if (on()) { want(false); show(); return; }
+  let p = Notification.permission;
+  if (p === "default") p = await Notification.requestPermission();
+  if (p === "granted") want(true);
+  else flashError(t("Notifications are blocked for this site; your browser's site settings can allow them."));
+  show();
+});
+// Another tab may turn them on or off.
+addEventListener("storage", (e) => { if (e.key === KEY) show(); });
+show();
+
+// notify tells the reader, away, of a message that calls them. Each
+// message is its own notification; a click on it brings the page up.
+export function notify(ev) {
+  if (!on()) return;
+  const n = new Notification(t("{user} in #{room}", { user: ev.user, room }), { body: ev.text.slice(0, 200), tag: `chat:${room}:${ev.id}` });
+  n.onclick = () => { window.focus(); n.close(); };
+}
