@@ -26,7 +26,7 @@ func TestBrowserContrast(t *testing.T) {
 			first := MustStart(t, dir)
 			w, _ := first.MustDial(t, first.MustLogin(t, "writer"), "lobby", -1)
 			for i := range 40 {
-				w.say(fmt.Sprintf("earlier %d, with a link: https://example.com/%d", i, i), "")
+				w.say(fmt.Sprintf("earlier %d, with a link: https://example.com/%d and `code`", i, i), "")
 			}
 			for range 40 {
 				w.MustNextOf(typeMessage)

@@ -270,7 +270,11 @@ func TestBrowserPhoneHasNoHorizontalScroll(t *testing.T) {
 	MustEnter(t, p, ts, "phone user with longname", "a-rather-long-room-name-on-phone") // 24 and 32: the longest
 	MustSay(t, p, "https://example.com/"+strings.Repeat("averyveryverylongpath", 8))
 	MustSay(t, p, strings.Repeat("不换行的中文", 30))
-	MustWait(t, p, texts+`.length === 2`)
+	// A code block scrolls inside itself, not the page; a code span wraps.
+	fence := strings.Repeat("`", 3)
+	MustPasteInto(t, p, "text", fence+"\n"+strings.Repeat("long_code_line(", 20)+"\n"+fence+" and `"+strings.Repeat("span", 40)+"`")
+	MustDo(t, p, chromedp.KeyEvent(kb.Enter))
+	MustWait(t, p, texts+`.length === 3`)
 	if !MustEval[bool](t, p, noScroll+` && document.getElementById("log").scrollWidth <= document.getElementById("log").clientWidth`) {
 		t.Error("chat page scrolls sideways on a phone")
 	}

@@ -68,6 +68,8 @@ function trimURL(url) {
     url = url.slice(0, -1);
   }
 }
+// appendText appends s to frag, unless it is empty: no empty text nodes.
+const appendText = (frag, s) => { if (s) frag.append(s); };
 function withLinks(s) {
   const frag = document.createDocumentFragment();
   let last = 0, m;
@@ -75,7 +77,7 @@ function withLinks(s) {
   while ((m = URL_RE.exec(s))) {
     const url = trimURL(m[0]);
     if (!/^https?:\/\/[^/?#]/i.test(url)) continue; // no host: text
-    frag.append(s.slice(last, m.index));
+    appendText(frag, s.slice(last, m.index));
     const a = document.createElement("a");
     a.href = url;
     a.textContent = url;
@@ -85,7 +87,46 @@ function withLinks(s) {
     last = m.index + url.length;
     URL_RE.lastIndex = last;
   }
-  frag.append(s.slice(last));
+  appendText(frag, s.slice(last));
+  return frag;
+}
+
+// Code, as people write it in chat: a block between ``` fences keeps its
+// lines and spacing in a monospace box (it may scroll sideways), without
+// the language name that may follow the opening fence (```go), and `a
+// span` is set in monospace within a line. Code is shown as it was
+// typed, links and all. Anything else, an unclosed ``` or ` included, is
+// text with links (withLinks).
+const FENCE_RE = /```(?:[\w+#.-]*[^\S\n]*\n)?([\s\S]*?)\n?```/g, SPAN_RE = /(?<!`)`([^`\n]+)`(?!`)/g;
+function formatted(s) {
+  const frag = document.createDocumentFragment();
+  let last = 0;
+  for (const m of s.matchAll(FENCE_RE)) {
+    // The line breaks around a block are the block's edges, not blank
+    // lines of text.
+    frag.append(withSpans(s.slice(last, m.index).replace(/\n$/, "")));
+    const pre = document.createElement("pre");
+    const code = document.createElement("code");
+    code.textContent = m[1];
+    pre.append(code);
+    frag.append(pre);
+    last = m.index + m[0].length;
+    if (s[last] === "\n") last++;
+  }
+  frag.append(withSpans(s.slice(last)));
+  return frag;
+}
+function withSpans(s) {
+  const frag = document.createDocumentFragment();
+  let last = 0;
+  for (const m of s.matchAll(SPAN_RE)) {
+    frag.append(withLinks(s.slice(last, m.index)));
+    const code = document.createElement("code");
+    code.textContent = m[1];
+    frag.append(code);
+    last = m.index + m[0].length;
+  }
+  frag.append(withLinks(s.slice(last)));
   return frag;
 }
 
@@ -196,14 +237,15 @@ export function messageEl(ev, grouped, extraClass) {
     li.append(side);
   }
   if (ev.reply_to) li.append(quoteEl(ev.reply_to));
-  const p = document.createElement("p");
+  // A div, not a p: a code block (pre) may be in it.
+  const p = document.createElement("div");
   p.className = "text";
   if (ev.deleted) {
     p.classList.add("deleted");
     p.textContent = t("This message was deleted.");
   } else {
     p.dir = "auto"; // Arabic or Hebrew reads right to left, punctuation and all
-    p.append(withLinks(ev.text));
+    p.append(formatted(ev.text));
     if (ev.edited) {
       const mark = document.createElement("span");
       mark.className = "edited";
