@@ -83,8 +83,8 @@ func (r *room) deleting(ref int64) bool {
 }
 
 // event returns stored event id of the room: from recent if it is there,
-// else from the store (a point read on the writer; deletes are rare, and
-// mostly of recent messages).
+// else from the store (a point read on the writer: edits, deletes and
+// replies of messages older than the room's memory are rare).
 func (r *room) event(id int64) (Event, bool, error) {
 	if i, ok := r.findRecent(id); ok {
 		var w wireEvent

@@ -4,6 +4,8 @@ package main
 // (see nonces.go), or replies to a message the room does not have, it
 // joins the batch. It runs on the room's writer goroutine.
 
+import "bytes"
+
 func (r *room) say(o op) {
 	if _, ok := r.clients[o.c]; !ok {
 		o.c.sendError(codeUnavailable, "You are not in this room any more; reconnect.", o.nonce)
@@ -40,8 +42,12 @@ func (r *room) say(o op) {
 // repliesTo reports whether message o.ref is there to reply to, or tells
 // o's sender why not. A deleted message may be replied to: the reply was
 // likely written before the delete, and is kept (it shows the message
-// as deleted).
+// as deleted). Most replies answer a message the room keeps in memory,
+// which needs no decoding to be known for one.
 func (r *room) repliesTo(o op) bool {
+	if i, ok := r.findRecent(o.ref); ok && bytes.HasPrefix(r.recent[i].raw, []byte(`{"type":"message",`)) {
+		return true
+	}
 	e, ok, err := r.event(o.ref)
 	switch {
 	case err != nil:
