@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -106,4 +107,26 @@ func TestBrowserReplyWaitsOffline(t *testing.T) {
 	if m := bob.MustNextOf(typeMessage); m.Text != "me!" || m.ReplyTo != q.ID {
 		t.Errorf("bob got %+v, want alice's reply to %d", m, q.ID)
 	}
+}
+
+// A reply to a message further up than the page has loaded says "An
+// earlier message"; a tap on it loads what lies between, shows the
+// message, and the quote then says whose it is.
+func TestBrowserReplyToEarlierMessage(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	w, _ := ts.MustDial(t, ts.MustLogin(t, "writer"), "lobby", -1)
+	w.say("the start of it", "start")
+	start := w.MustNextOf(typeMessage)
+	for i := range 3 * historyOnJoin {
+		w.say(fmt.Sprint("meanwhile ", i), "")
+	}
+	w.send(replyFrame("back to the start", "", start.ID))
+	for e := w.MustNextOf(typeMessage); e.Text != "back to the start"; e = w.MustNextOf(typeMessage) {
+	}
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustEnter(t, p, ts, "alice", "")
+	quote := `[...document.querySelectorAll("#messages .msg")].find(li => li.querySelector(".text").textContent === "back to the start").querySelector(".quote")`
+	MustWait(t, p, quote+`.textContent === "An earlier message"`)
+	MustExec(t, p, quote+`.click()`)
+	MustWait(t, p, `[...document.querySelectorAll("#messages .msg.flash")].map(li => li.querySelector(".text").textContent).join("|") === "the start of it" && `+quoteOf("back to the start")+` === "writer|the start of it"`)
 }

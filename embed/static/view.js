@@ -206,8 +206,15 @@ export function quoteEl(ref) {
 function refreshQuotes(ref) {
   for (const q of document.querySelectorAll(`.quote[data-ref="${Number(ref)}"]`)) q.replaceWith(quoteEl(ref));
 }
-// toQuoted shows the message a reply quotes, if it is on screen.
-export function toQuoted(ref) {
+// toQuoted shows the message a reply quotes. One further up than what is
+// loaded is loaded first, a page at a time as scrolling up does, up to
+// MAX_PAGES_UP pages (then the quote stays where it is).
+const MAX_PAGES_UP = 20;
+export async function toQuoted(ref) {
+  for (let pages = 0; !shownMessage(ref) && ref < state.oldestId && !state.reachedStart && pages < MAX_PAGES_UP; pages++) {
+    if (state.loadingOlder) await new Promise((ok) => setTimeout(ok, 100)); // one on its way
+    else await loadOlder();
+  }
   const li = list.querySelector(`.msg[data-id="${Number(ref)}"]`);
   if (!li) return;
   li.scrollIntoView({ block: "center", behavior: "smooth" });
