@@ -59,7 +59,7 @@ func TestBrowserContrast(t *testing.T) {
 			// (grouped, one failed), an error, the counter over the limit,
 			// the online list, the new-messages button, a hovered message,
 			// a mention of her, bob typing (over the messages, scrolled up),
-			// a deleted message, an edited one, Edit and Delete on a hovered
+			// a deleted message, an edited one with reactions, Edit and Delete on a hovered
 			// own message, and the
 			// line over messages that came while the reader was away.
 			MustEnter(t, p, ts, "alice", "")
@@ -86,6 +86,10 @@ func TestBrowserContrast(t *testing.T) {
 			}
 			dave.send(editFrame(m.ID, "spelling", ""))
 			MustWait(t, p, `!!document.querySelector("#messages .edited")`)
+			erin, _ := ts.MustDial(t, ts.MustLogin(t, "erin"), "lobby", -1)
+			erin.send(reactFrame(typeReact, m.ID, "🎉", ""))
+			erin.send(reactFrame(typeReact, m.ID, "👀", ""))
+			MustWait(t, p, `document.querySelectorAll("#messages .reaction").length === 2`)
 			bob.say("@alice, while you read", "")
 			bob.send(typingFrame())
 			MustWait(t, p, `!document.getElementById("new-messages").hidden && document.getElementById("counter").classList.contains("over") && `+typingLine+` === "bob is typing…"`)

@@ -92,7 +92,7 @@ func (r *room) event(id int64) (Event, bool, error) {
 			return Event{}, false, err
 		}
 		ts, err := time.Parse(time.RFC3339Nano, w.TS)
-		return Event{ID: w.ID, Room: w.Room, Type: w.Type, User: w.User, Text: w.Text, Nonce: w.Nonce, TS: ts, Ref: w.Ref + w.ReplyTo}, err == nil, err
+		return Event{ID: w.ID, Room: w.Room, Type: w.Type, User: w.User, Text: w.Text, Nonce: w.Nonce, TS: ts, Ref: w.Ref + w.ReplyTo, Reactions: w.Reactions}, err == nil, err
 	}
 	evs, err := r.hub.store.Events(context.Background(), r.name, id-1, id+1, 1)
 	if err != nil || len(evs) == 0 {
@@ -101,10 +101,10 @@ func (r *room) event(id int64) (Event, bool, error) {
 	return evs[0], true, nil
 }
 
-// changed brings recent's copies up to date with a committed edit or
-// delete e, as the store's rows are: message e.Ref has the new text and
-// when it was edited, or says it was deleted, and the earlier edits of it
-// keep no text. Joins and resumes answered from memory show the same as
+// changed brings recent's copies up to date with a committed edit,
+// delete or reaction e, as the store's rows are: message e.Ref has the
+// new text and when it was edited, or says it was deleted, or has the
+// reaction on or off; the earlier edits of it keep no text. Joins and resumes answered from memory show the same as
 // the history API. Edits are rare, so the scan is cheap; a line is
 // decoded only if it is an edit.
 func (r *room) changed(e Event) {
@@ -113,13 +113,19 @@ func (r *room) changed(e Event) {
 		return // older than memory: only the store had it
 	}
 	r.rewriteRecent(i, func(w *wireEvent) bool {
-		if e.Type == typeDelete {
-			w.Text, w.Deleted, w.Edited = "", true, ""
-		} else {
+		switch e.Type {
+		case typeDelete:
+			w.Text, w.Deleted, w.Edited, w.Reactions = "", true, "", nil
+		case typeEdit:
 			w.Text, w.Edited = e.Text, e.TS.UTC().Format(tsLayout)
+		default: // a reaction
+			w.Reactions = withReaction(w.Reactions, e)
 		}
 		return true
 	})
+	if e.Type != typeEdit && e.Type != typeDelete {
+		return
+	}
 	for j := i + 1; j < len(r.recent) && r.recent[j].id < e.ID; j++ {
 		if !bytes.HasPrefix(r.recent[j].raw, []byte(`{"type":"edit",`)) {
 			continue

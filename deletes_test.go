@@ -24,6 +24,18 @@ func (c *wsClient) MustDeleted(ref int64, user string) ev {
 	return e
 }
 
+// MustGoneMessage has author say something and delete it, and waits for
+// the delete on both sockets: a message that is there no more.
+func MustGoneMessage(author, other *wsClient) ev {
+	author.t.Helper()
+	author.say("gone", "gone")
+	gone := author.MustNextOf(typeMessage)
+	author.send(deleteFrame(gone.ID, "d"))
+	author.MustDeleted(gone.ID, gone.User)
+	other.MustDeleted(gone.ID, gone.User)
+	return gone
+}
+
 func TestDeleteMessage(t *testing.T) {
 	dir := t.TempDir()
 	ts := MustStart(t, dir)

@@ -124,16 +124,8 @@ func TestChangeRefused(t *testing.T) {
 	mine := alice.MustNextOf(typeMessage)
 	bob.say("bob's", "n2")
 	bobs := alice.MustNextOf(typeMessage)
-	alice.say("gone", "n3")
-	gone := alice.MustNextOf(typeMessage)
-	alice.send(deleteFrame(gone.ID, "d"))
-	alice.MustDeleted(gone.ID, "alice")
-	bob.MustDeleted(gone.ID, "alice")
-	refused := []struct {
-		name  string
-		frame map[string]any
-		code  string
-	}{
+	gone := MustGoneMessage(alice, bob)
+	alice.MustRefuse(t, []refusal{
 		{"another's message", editFrame(bobs.ID, "mine now", "x"), "forbidden"},
 		{"a join", editFrame(1, "hi", "x"), "not_found"},
 		{"no such id", editFrame(999, "hi", "x"), "not_found"},
@@ -151,16 +143,7 @@ func TestChangeRefused(t *testing.T) {
 		{"delete id 0", deleteFrame(0, "x"), "invalid"},
 		{"delete no id", map[string]any{"type": "delete", "nonce": "x"}, "invalid"},
 		{"delete id not a number", map[string]any{"type": "delete", "id": "3", "nonce": "x"}, "invalid"},
-	}
-	for _, c := range refused {
-		t.Run(c.name, func(t *testing.T) {
-			alice.send(c.frame)
-			if e := alice.MustNextOf(typeError, typeEdit, typeDelete); e.Code != c.code || e.Nonce != "x" || e.Text == "" {
-				t.Errorf("got %+v, want error %s with the nonce and a reason", e, c.code)
-			}
-		})
-	}
-
+	}, typeEdit, typeDelete)
 	// The name's next holder did not send alice's messages.
 	if resp := ts.postLogout(t, aliceCk, ts.URL); resp.StatusCode != 303 {
 		t.Fatalf("logout: %d", resp.StatusCode)

@@ -5,17 +5,20 @@ import (
 	"time"
 )
 
-// Event types. message, join, leave, edit and delete are stored and
-// numbered per room; welcome, presence, typing, error, duplicate and pong
-// are only ever sent. A client sends message, edit to change one, delete
-// to take one back, typing while its user writes one, or ping to learn
-// whether its socket still reaches the server.
+// Event types. message, join, leave, edit, delete, react and unreact are
+// stored and numbered per room; welcome, presence, typing, error,
+// duplicate and pong are only ever sent. A client sends message, edit to
+// change one, delete to take one back, react and unreact to put a
+// reaction on one or take it off, typing while its user writes one, or
+// ping to learn whether its socket still reaches the server.
 const (
 	typeMessage  = "message"
 	typeJoin     = "join"
 	typeLeave    = "leave"
-	typeEdit     = "edit"   // a message's new text from its author (see changes.go)
-	typeDelete   = "delete" // a message taken back by its author (see changes.go)
+	typeEdit     = "edit"    // a message's new text from its author (see changes.go)
+	typeDelete   = "delete"  // a message taken back by its author (see changes.go)
+	typeReact    = "react"   // a reaction put on a message (see reactions.go)
+	typeUnreact  = "unreact" // a reaction taken off
 	typeWelcome  = "welcome"
 	typePresence = "presence"
 	typeTyping   = "typing" // sent by a client that types, and to tell who does
@@ -40,11 +43,22 @@ type Event struct {
 	Type    string
 	User    string
 	UserKey string // compare key of User; stored with presence, never sent
-	Text    string // empty for a deleted message, and an edit since replaced
+	Text    string // empty for a deleted message, and an edit since replaced; react, unreact: the emoji
 	Nonce   string
 	TS      time.Time
 	Ref     int64     // edit, delete: the message they change; message: the one it replies to
 	Edited  time.Time // message: when its text was last changed, if ever
+	// Reactions are a message's, as they are now: not stored with it,
+	// but read with it (from the reactions table) and kept with it in
+	// the room's memory.
+	Reactions []Reaction
+}
+
+// Reaction is one emoji on a message and who put it there, in the order
+// they did. A message's reactions come in the order of reactionSet.
+type Reaction struct {
+	Emoji string   `json:"emoji"`
+	Users []string `json:"users"`
 }
 
 type wireEvent struct {
@@ -64,6 +78,10 @@ type wireEvent struct {
 	// Edited is when a message's text was last changed; its text is the
 	// newest.
 	Edited string `json:"edited,omitempty"`
+	// Emoji is the reaction a react or unreact event puts on or takes off.
+	Emoji string `json:"emoji,omitempty"`
+	// Reactions are a message's reactions.
+	Reactions []Reaction `json:"reactions,omitempty"`
 }
 
 func (e Event) wire() wireEvent {
@@ -72,11 +90,17 @@ func (e Event) wire() wireEvent {
 	if !deleted && !e.Edited.IsZero() {
 		edited = e.Edited.UTC().Format(tsLayout)
 	}
-	ref, replyTo := e.Ref, int64(0)
-	if e.Type == typeMessage {
+	ref, replyTo, text, emoji, reactions := e.Ref, int64(0), e.Text, "", []Reaction(nil)
+	switch e.Type {
+	case typeMessage:
 		ref, replyTo = 0, e.Ref
+		if !deleted {
+			reactions = e.Reactions
+		}
+	case typeReact, typeUnreact:
+		text, emoji = "", e.Text
 	}
-	return wireEvent{e.Type, e.ID, e.Room, e.User, e.Text, e.TS.UTC().Format(tsLayout), e.Nonce, ref, replyTo, deleted, edited}
+	return wireEvent{e.Type, e.ID, e.Room, e.User, text, e.TS.UTC().Format(tsLayout), e.Nonce, ref, replyTo, deleted, edited, emoji, reactions}
 }
 
 // MarshalJSON is for the history API. The room writer encodes e.wire()
@@ -146,8 +170,10 @@ type inbound struct {
 	After *int64 `json:"after"`
 	// ReplyTo is the message a message replies to.
 	ReplyTo *int64 `json:"reply_to"`
+	// Emoji is the reaction of a react or unreact.
+	Emoji *string `json:"emoji"`
 	// Stopped, on a typing notice, says the user stopped without sending.
 	Stopped bool `json:"stopped"`
-	// ID is the message an edit or a delete changes.
+	// ID is the message an edit, a delete, a react or an unreact changes.
 	ID *int64 `json:"id"`
 }

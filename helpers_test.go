@@ -188,23 +188,25 @@ func (ts *testServer) get(t *testing.T, path string, ck *http.Cookie, hdr ...str
 
 // ev is any server event, decoded loosely.
 type ev struct {
-	Type      string   `json:"type"`
-	ID        int64    `json:"id"`
-	Room      string   `json:"room"`
-	User      string   `json:"user"`
-	Text      string   `json:"text"`
-	TS        string   `json:"ts"`
-	Nonce     string   `json:"nonce"`
-	Online    []string `json:"online"`
-	Ref       int64    `json:"ref"`     // edit, delete
-	Deleted   bool     `json:"deleted"` // a deleted message
-	Edited    string   `json:"edited"`  // an edited message
-	ReplyTo   int64    `json:"reply_to"`
-	Users     []string `json:"users"` // typing
-	Count     int      `json:"count"` // typing
-	LastID    int64    `json:"last_id"`
-	Code      string   `json:"code"`
-	Truncated bool     `json:"truncated"`
+	Type      string     `json:"type"`
+	ID        int64      `json:"id"`
+	Room      string     `json:"room"`
+	User      string     `json:"user"`
+	Text      string     `json:"text"`
+	TS        string     `json:"ts"`
+	Nonce     string     `json:"nonce"`
+	Online    []string   `json:"online"`
+	Ref       int64      `json:"ref"`     // edit, delete
+	Deleted   bool       `json:"deleted"` // a deleted message
+	Edited    string     `json:"edited"`  // an edited message
+	ReplyTo   int64      `json:"reply_to"`
+	Emoji     string     `json:"emoji"`
+	Reactions []Reaction `json:"reactions"`
+	Users     []string   `json:"users"` // typing
+	Count     int        `json:"count"` // typing
+	LastID    int64      `json:"last_id"`
+	Code      string     `json:"code"`
+	Truncated bool       `json:"truncated"`
 }
 
 // wsClient is a real WebSocket client. A goroutine reads frames and splits
@@ -411,5 +413,27 @@ func (c *wsClient) expectQuiet(d time.Duration, allowed ...string) {
 		if !ok {
 			c.t.Fatalf("unexpected %s event: %+v", e.Type, e)
 		}
+	}
+}
+
+// refusal is a frame the server must refuse with code, answering its
+// nonce "x".
+type refusal struct {
+	name  string
+	frame map[string]any
+	code  string
+}
+
+// MustRefuse sends each frame and checks the error it gets, skipping any
+// events of the types in skip that come first.
+func (c *wsClient) MustRefuse(t *testing.T, cases []refusal, skip ...string) {
+	t.Helper()
+	for _, r := range cases {
+		t.Run(r.name, func(t *testing.T) {
+			c.send(r.frame)
+			if e := c.MustNextOf(append([]string{typeError}, skip...)...); e.Code != r.code || e.Nonce != "x" || e.Text == "" {
+				t.Errorf("got %+v, want error %s with the nonce and a reason", e, r.code)
+			}
+		})
 	}
 }

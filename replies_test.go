@@ -78,24 +78,13 @@ func TestReplyRefused(t *testing.T) {
 	bob, _ := ts.MustDial(t, ts.MustLogin(t, "bob"), "lobby", -1)
 	alice.say("there", "n1")
 	there := alice.MustNextOf(typeMessage)
-	for _, c := range []struct {
-		name string
-		to   any
-		code string
-	}{
-		{"no such message", there.ID + 100, "not_found"},
-		{"a join", 1, "not_found"},
-		{"0", 0, "invalid"},
-		{"negative", -3, "invalid"},
-		{"not a number", "3", "invalid"},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			alice.send(replyFrame("hm", "x", c.to))
-			if e := alice.MustNextOf(typeError, typeMessage); e.Code != c.code || e.Nonce != "x" || e.Text == "" {
-				t.Errorf("got %+v, want error %s with the nonce and a reason", e, c.code)
-			}
-		})
-	}
+	alice.MustRefuse(t, []refusal{
+		{"no such message", replyFrame("hm", "x", there.ID+100), "not_found"},
+		{"a join", replyFrame("hm", "x", 1), "not_found"},
+		{"0", replyFrame("hm", "x", 0), "invalid"},
+		{"negative", replyFrame("hm", "x", -3), "invalid"},
+		{"not a number", replyFrame("hm", "x", "3"), "invalid"},
+	}, typeMessage)
 	// Refused, the nonce is free: the same message, fixed, is stored.
 	alice.send(replyFrame("hm", "x", there.ID))
 	if e := alice.MustNextOf(typeError, typeMessage); e.Type != typeMessage || e.Nonce != "x" || e.ReplyTo != there.ID {

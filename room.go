@@ -39,6 +39,7 @@ const (
 	opTypingStopped               // a client stopped typing without sending
 	opDelete                      // a client takes back a message
 	opEdit                        // a client changes a message's text
+	opReact                       // a client puts a reaction on a message, or takes it off
 )
 
 type op struct {
@@ -46,7 +47,8 @@ type op struct {
 	c     *client
 	since int64 // opSubscribe: -1 for a fresh connection
 	after int64 // opMessage: the newest id its sender had seen when it first sent it, or -1
-	ref   int64 // opEdit, opDelete: the message to change; opMessage: the one it replies to, or 0
+	ref   int64 // opEdit, opDelete, opReact: the message to change; opMessage: the one it replies to, or 0
+	on    bool  // opReact: put on, not take off
 	text  string
 	nonce string
 	key   string // opGrace, opKick
@@ -285,6 +287,8 @@ func (r *room) handle(o op) {
 		r.deleteMessage(o.c, o.ref, o.nonce)
 	case opEdit:
 		r.editMessage(o.c, o.ref, o.text, o.nonce)
+	case opReact:
+		r.react(o.c, o.ref, o.text, o.on, o.nonce)
 	case opTyping:
 		r.typed(o.c)
 	case opTypingStopped:
@@ -386,8 +390,8 @@ func (r *room) flush() {
 			e := &r.batch[l.stored]
 			raw = encode(e.wire())
 			r.remember(e.ID, raw)
-			if e.Type == typeEdit || e.Type == typeDelete {
-				r.changed(*e)
+			if e.Ref > 0 && e.Type != typeMessage {
+				r.changed(*e) // an edit, a delete or a reaction
 			}
 		}
 		frame.Write(raw)
@@ -406,7 +410,7 @@ func (r *room) flush() {
 }
 
 // keepNotices empties a batch whose commit failed, all but its joins,
-// leaves and presence: the senders of its messages, edits and deletes were told
+// leaves and presence: the senders of its messages, edits, deletes and reactions were told
 // and send them again, but nobody sends a join again. Those stay in the batch, in
 // order and with the time they happened, for the next commit: with the
 // next op, or at the idle tick when none comes. Their ids are given then,

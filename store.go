@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	_ "modernc.org/sqlite"
@@ -128,6 +129,20 @@ var migrations = []string{
 	// have a ref).
 	`ALTER TABLE events ADD COLUMN edited INTEGER NOT NULL DEFAULT 0;
 	CREATE INDEX events_ref ON events (room, ref) WHERE ref > 0;`,
+	// A message's reactions as they are now, one row per emoji and name,
+	// kept by the react and unreact events' transactions; id is the
+	// react's, which orders who reacted. Read with the messages they
+	// belong to (see reactions), so a page of history needs one more
+	// range read, not one per message.
+	`CREATE TABLE reactions (
+		room     TEXT    NOT NULL,
+		ref      INTEGER NOT NULL,
+		emoji    TEXT    NOT NULL,
+		name_key TEXT    NOT NULL,
+		name     TEXT    NOT NULL,
+		id       INTEGER NOT NULL,
+		PRIMARY KEY (room, ref, emoji, name_key)
+	) WITHOUT ROWID;`,
 }
 
 func OpenSQLite(dir string, fullSync bool) (*SQLite, error) {
@@ -242,6 +257,13 @@ func (s *SQLite) AppendEvents(ctx context.Context, room string, evs []Event) err
 			if _, err = tx.ExecContext(ctx, `UPDATE events SET text = '' WHERE room = ? AND id = ? AND type = 'message'`, room, e.Ref); err == nil {
 				err = forgetEdits(ctx, tx, room, e.Ref, e.ID)
 			}
+			if err == nil {
+				_, err = tx.ExecContext(ctx, `DELETE FROM reactions WHERE room = ? AND ref = ?`, room, e.Ref)
+			}
+		case typeReact:
+			_, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO reactions (room, ref, emoji, name_key, name, id) VALUES (?, ?, ?, ?, ?, ?)`, room, e.Ref, e.Text, e.UserKey, e.User, e.ID)
+		case typeUnreact:
+			_, err = tx.ExecContext(ctx, `DELETE FROM reactions WHERE room = ? AND ref = ? AND emoji = ? AND name_key = ?`, room, e.Ref, e.Text, e.UserKey)
 		case typeJoin:
 			_, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO presence (room, name_key, name, left_at) VALUES (?, ?, ?, 0)`, room, e.UserKey, e.User)
 		case typeLeave:
@@ -292,7 +314,49 @@ func (s *SQLite) Events(ctx context.Context, room string, after, before int64, l
 	for i, j := 0, len(evs)-1; i < j; i, j = i+1, j-1 {
 		evs[i], evs[j] = evs[j], evs[i]
 	}
-	return evs, nil
+	return evs, s.reactions(ctx, room, evs)
+}
+
+// reactions gives the messages among evs (oldest first) their reactions:
+// each emoji in reactionSet's order, and its names in the order they
+// reacted, as withReaction keeps them in memory.
+func (s *SQLite) reactions(ctx context.Context, room string, evs []Event) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT ref, emoji, name FROM reactions WHERE room = ? AND ref >= ? AND ref <= ? ORDER BY ref, id`,
+		room, evs[0].ID, evs[len(evs)-1].ID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	byID := make(map[int64]*Event, len(evs))
+	for i := range evs {
+		if evs[i].Type == typeMessage {
+			byID[evs[i].ID] = &evs[i]
+		}
+	}
+	for rows.Next() {
+		var ref int64
+		var emoji, name string
+		if err := rows.Scan(&ref, &emoji, &name); err != nil {
+			return err
+		}
+		e := byID[ref]
+		if e == nil {
+			continue
+		}
+		i := slices.IndexFunc(e.Reactions, func(x Reaction) bool { return x.Emoji == emoji })
+		if i < 0 {
+			e.Reactions = append(e.Reactions, Reaction{Emoji: emoji})
+			i = len(e.Reactions) - 1
+		}
+		e.Reactions[i].Users = append(e.Reactions[i].Users, name)
+	}
+	for _, e := range byID {
+		slices.SortStableFunc(e.Reactions, func(a, b Reaction) int { return reactionOrder(a.Emoji) - reactionOrder(b.Emoji) })
+	}
+	return rows.Err()
 }
 
 func (s *SQLite) FindNonce(ctx context.Context, room, user, nonce string, after, upTo int64) (int64, error) {

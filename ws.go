@@ -413,10 +413,18 @@ func (h *Hub) receive(c *client, data []byte) bool {
 			return refuse(cd, why, in.Nonce)
 		}
 		o = op{kind: opEdit, c: c, ref: *in.ID, text: text, nonce: in.Nonce}
+	case typeReact, typeUnreact:
+		if in.ID == nil || *in.ID <= 0 {
+			return refuse(codeInvalid, "id is the id of the message to react to.", in.Nonce)
+		}
+		if in.Emoji == nil || reactionOrder(*in.Emoji) < 0 {
+			return refuse(codeInvalid, "emoji is one of "+reactionSet+".", in.Nonce)
+		}
+		o = op{kind: opReact, c: c, ref: *in.ID, text: *in.Emoji, on: in.Type == typeReact, nonce: in.Nonce}
 	default:
 		return refuse(codeInvalid, "Unknown frame type; send {\"type\":\"message\",\"text\":...}.", in.Nonce)
 	}
-	// Only a message, edit or delete that could be stored spends allowance
+	// Only a message, edit, delete or reaction that could be stored spends allowance
 	// (each is a stored event for everyone in the room): one refused as
 	// invalid (it says why at once, and refusePause paces such frames)
 	// does not leave its sender's next, good one rate limited. And one

@@ -5,7 +5,8 @@
 // starts.
 import { t, translatePage } from "./i18n.js";
 import { $, room, me, state, log, list, text, newBtn, firstUnreadBtn } from "./state.js";
-import { showNew, toBottom, atBottom, loadOlder, setOnline, renderTop, fillViewport, flashError, relabelDays, back, toggleFullTime, showFirstUnread, toFirstUnread, toQuoted } from "./view.js";
+import { showNew, toBottom, atBottom, loadOlder, setOnline, renderTop, fillViewport, flashError, relabelDays, back, toggleFullTime, showFirstUnread, toFirstUnread, toQuoted, togglePalette, shownMessage } from "./view.js";
+import { toggleReaction } from "./reactions.js";
 import { connect, wakeUp, goneOffline } from "./socket.js";
 import { send, saveOutbox, restoreOutbox, forgetOutboxes, updateComposer } from "./outbox.js";
 import { noteTyping } from "./typing.js";
@@ -28,14 +29,22 @@ log.addEventListener("scroll", () => {
 }, { passive: true });
 firstUnreadBtn.addEventListener("click", toFirstUnread);
 
-// ---- replying to a message (reply.js) and going to the one a reply
-// quotes; editing one's own message (edit.js), and deleting it, for
-// everyone, once confirmed; the server's edit and delete events then
-// show it changed on every page.
+// ---- reacting to a message (reactions.js), replying to it (reply.js)
+// and going to the one a reply quotes; editing one's own message
+// (edit.js), and deleting it, for everyone, once confirmed; the server's
+// events then show it changed on every page.
 list.addEventListener("click", (e) => {
-  const id = Number(e.target.closest(".msg")?.dataset.id);
+  const li = e.target.closest(".msg"), id = Number(li?.dataset.id);
   const quote = e.target.closest(".quote");
   if (quote) { toQuoted(Number(quote.dataset.ref)); return; }
+  if (e.target.closest(".react")) { togglePalette(li); return; }
+  const emoji = e.target.closest(".pick, .reaction")?.dataset.emoji;
+  if (emoji) {
+    const ev = shownMessage(id);
+    if (ev && !toggleReaction(ev, emoji)) flashError(t("unavailable"));
+    if (e.target.closest(".pick")) li.querySelector(":scope > .palette")?.remove();
+    return;
+  }
   if (e.target.closest(".reply")) { startReply(id); return; }
   if (e.target.closest(".edit")) { startEdit(id); return; }
   if (!e.target.closest(".delete") || !confirm(t("Delete this message for everyone?"))) return;
@@ -59,6 +68,10 @@ function showOnline(open) {
   onlineBtn.setAttribute("aria-expanded", String(open));
 }
 onlineBtn.addEventListener("click", () => showOnline(onlineList.hidden));
+// Escape closes a reaction palette, from anywhere on the page.
+document.addEventListener("keydown", (e) => {
+  if (e.key === "Escape") for (const p of list.querySelectorAll(".palette")) p.remove();
+});
 // Escape closes it, from anywhere on the page, as it does a menu.
 document.addEventListener("keydown", (e) => {
   if (e.key !== "Escape" || onlineList.hidden) return;

@@ -42,6 +42,7 @@ const STR = {
     "Notify me": "通知我", "Notifications on": "通知已开启", "{user} in #{room}": "{user}（#{room}）",
     "Show a notification when someone mentions you or replies to you while you are away": "你不在时，有人提及或回复你就显示通知",
     "Notifications are blocked for this site; your browser's site settings can allow them.": "此网站的通知已被阻止；可在浏览器的网站设置中允许。",
+    "React": "回应", "{names} reacted with {emoji}": "{names} 回应了 {emoji}",
     "Reply": "回复", "Replying to {name}": "回复 {name}", "An earlier message": "更早的一条消息",
     "(edited)": "（已编辑）", "Edited {when}": "编辑于 {when}", "A message cannot be empty; delete it instead.": "消息不能为空；不想要了可以删除它。",
     "Invite": "邀请", "Copy a link to this room": "复制本房间的链接", "Link copied": "链接已复制",

@@ -3,7 +3,7 @@
 // server sends over it; and the checks that find a socket dead.
 import { t } from "./i18n.js";
 import { room, me, MAX_SHOWN, state, list, statusEl } from "./state.js";
-import { renderAll, renderTop, setOnline, flashError, trimShown, fillViewport, showNew, atBottom, toBottom, nodesFor, away, markUnread, markDeleted, markEdited, callsMe } from "./view.js";
+import { renderAll, renderTop, setOnline, flashError, trimShown, fillViewport, showNew, atBottom, toBottom, nodesFor, away, markUnread, markDeleted, markEdited, markReaction, callsMe } from "./view.js";
 import { confirmed, setPending, transmit } from "./outbox.js";
 import { setTyping, spoke, clearTyping } from "./typing.js";
 import { edited, editFailed, goneWhileEditing } from "./edit.js";
@@ -36,6 +36,7 @@ function onStored(ev, batch) {
   if (ev.id === 1) state.reachedStart = true;
   if (ev.type === "delete") { markDeleted(ev.ref); goneWhileEditing(ev.ref); maybeReady(); return; }
   if (ev.type === "edit") { markEdited(ev); edited(ev); maybeReady(); return; }
+  if (ev.type === "react" || ev.type === "unreact") { markReaction(ev); maybeReady(); return; }
   if (ev.type === "message") spoke(ev.user);
   if (ev.type === "message" && ev.user === me && ev.nonce) {
     confirmed(ev.nonce);
@@ -138,7 +139,7 @@ export function connect() {
       try { ev = JSON.parse(line); } catch { continue; }
       switch (ev.type) {
         case "welcome": onWelcome(ev); break;
-        case "message": case "join": case "leave": case "edit": case "delete": onStored(ev, batch); break;
+        case "message": case "join": case "leave": case "edit": case "delete": case "react": case "unreact": onStored(ev, batch); break;
         case "presence": setOnline(ev.online); break;
         case "typing": setTyping(ev); break;
         case "error": onError(ev); break;

@@ -5,6 +5,8 @@
 import { t, plural, locale } from "./i18n.js";
 import { $, me, room, PAGE, KEEP_SHOWN, state, log, list, top, errBox, newBtn, firstUnreadBtn, baseTitle } from "./state.js";
 import { sessionEnded } from "./socket.js";
+import { formatted } from "./format.js";
+import { reactionsEl, paletteEl, withReaction } from "./reactions.js";
 
 // ---- time
 const hm = new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
@@ -52,84 +54,6 @@ export function relabelDays() {
   setTimeout(() => { relabelDays(); atMidnight(); }, next - now + 100);
 })();
 
-// ---- rendering
-// Links become <a> only for http(s) URLs; everything else stays text. A
-// URL ends at white space, at what cannot be in one unescaped (<>"'`),
-// and at CJK text and punctuation: Chinese writes straight on after a
-// link, with no space. Punctuation at its end is the sentence's, unless it
-// closes a bracket the URL opened (…/wiki/Go_(programming_language)).
-const URL_RE = /\bhttps?:\/\/[^\s<>"'`\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]+/gi;
-const OPENER = { ")": "(", "]": "[", "}": "{" };
-function trimURL(url) {
-  for (;;) {
-    const c = url.at(-1), open = OPENER[c];
-    const count = (ch) => url.split(ch).length - 1;
-    if (!(".,;:!?*_~".includes(c) || (open && count(c) > count(open)))) return url;
-    url = url.slice(0, -1);
-  }
-}
-// appendText appends s to frag, unless it is empty: no empty text nodes.
-const appendText = (frag, s) => { if (s) frag.append(s); };
-function withLinks(s) {
-  const frag = document.createDocumentFragment();
-  let last = 0, m;
-  URL_RE.lastIndex = 0;
-  while ((m = URL_RE.exec(s))) {
-    const url = trimURL(m[0]);
-    if (!/^https?:\/\/[^/?#]/i.test(url)) continue; // no host: text
-    appendText(frag, s.slice(last, m.index));
-    const a = document.createElement("a");
-    a.href = url;
-    a.textContent = url;
-    a.rel = "noopener noreferrer nofollow";
-    a.target = "_blank";
-    frag.append(a);
-    last = m.index + url.length;
-    URL_RE.lastIndex = last;
-  }
-  appendText(frag, s.slice(last));
-  return frag;
-}
-
-// Code, as people write it in chat: a block between ``` fences keeps its
-// lines and spacing in a monospace box (it may scroll sideways), without
-// the language name that may follow the opening fence (```go), and `a
-// span` is set in monospace within a line. Code is shown as it was
-// typed, links and all. Anything else, an unclosed ``` or ` included, is
-// text with links (withLinks).
-const FENCE_RE = /```(?:[\w+#.-]*[^\S\n]*\n)?([\s\S]*?)\n?```/g, SPAN_RE = /(?<!`)`([^`\n]+)`(?!`)/g;
-function formatted(s) {
-  const frag = document.createDocumentFragment();
-  let last = 0;
-  for (const m of s.matchAll(FENCE_RE)) {
-    // The line breaks around a block are the block's edges, not blank
-    // lines of text.
-    frag.append(withSpans(s.slice(last, m.index).replace(/\n$/, "")));
-    const pre = document.createElement("pre");
-    const code = document.createElement("code");
-    code.textContent = m[1];
-    pre.append(code);
-    frag.append(pre);
-    last = m.index + m[0].length;
-    if (s[last] === "\n") last++;
-  }
-  frag.append(withSpans(s.slice(last)));
-  return frag;
-}
-function withSpans(s) {
-  const frag = document.createDocumentFragment();
-  let last = 0;
-  for (const m of s.matchAll(SPAN_RE)) {
-    frag.append(withLinks(s.slice(last, m.index)));
-    const code = document.createElement("code");
-    code.textContent = m[1];
-    frag.append(code);
-    last = m.index + m[0].length;
-  }
-  frag.append(withLinks(s.slice(last)));
-  return frag;
-}
-
 // ---- mentions
 // A message from someone else with "@" and the reader's name in it is
 // highlighted. Names compare as the server compares them, whatever the
@@ -167,10 +91,10 @@ function button(className, label) {
   b.textContent = t(label);
   return b;
 }
-// Reply to any message there is; Edit and Delete one's own.
+// React and Reply to any message there is; Edit and Delete one's own.
 function actionButtons(ev) {
   if (!ev.id || ev.deleted) return [];
-  const out = [button("reply", "Reply")];
+  const out = [button("react", "React"), button("reply", "Reply")];
   if (changeable(ev)) out.push(button("edit", "Edit"), button("delete", "Delete"));
   return out;
 }
@@ -262,6 +186,8 @@ export function messageEl(ev, grouped, extraClass) {
     }
   }
   li.append(p);
+  const reactions = reactionsEl(ev);
+  if (reactions) li.append(reactions);
   // A mouse shows them on hover, the keyboard on focus (style.css); a
   // touch screen in the row a tap opens (toggleFullTime).
   const buttons = actionButtons(ev);
@@ -285,6 +211,30 @@ export function markEdited(edit) {
   ev.edited = edit.ts;
   rerender(ev);
   refreshQuotes(ev.id);
+}
+
+// markReaction applies a react or unreact event to the message it names,
+// where it is on screen: its row of reactions, not the whole message, so
+// an open palette or a focused button stays.
+export function markReaction(r) {
+  const ev = shownMessage(r.ref);
+  if (!ev || ev.deleted) return;
+  ev.reactions = withReaction(ev.reactions, r);
+  const li = list.querySelector(`.msg[data-id="${Number(ev.id)}"]`);
+  if (!li) return;
+  const row = reactionsEl(ev), old = li.querySelector(":scope > .reactions");
+  if (old && row) old.replaceWith(row);
+  else if (old) old.remove();
+  else if (row) li.querySelector(":scope > .text").after(row);
+}
+
+// togglePalette opens the row of every reaction under a message, or
+// closes it.
+export function togglePalette(li) {
+  const open = li.querySelector(":scope > .palette");
+  if (open) { open.remove(); return; }
+  (li.querySelector(":scope > .reactions") ?? li.querySelector(":scope > .text")).after(paletteEl());
+  li.querySelector(".palette .pick").focus();
 }
 
 function rerender(ev) {
@@ -395,9 +345,9 @@ export async function loadOlder() {
     const older = events.filter((e) => e.id < state.oldestId);
     if (older.length > 0) {
       const fromBottom = log.scrollHeight - log.scrollTop;
-      // An edit or a delete is not shown: the message it changed comes
-      // with its newest text, or deleted.
-      state.events = older.filter((e) => e.type !== "delete" && e.type !== "edit").concat(state.events);
+      // An edit, a delete or a reaction is not shown: the message it
+      // changed comes with its newest text and reactions, or deleted.
+      state.events = older.filter((e) => e.type === "message" || e.type === "join" || e.type === "leave").concat(state.events);
       state.oldestId = older[0].id;
       if (state.oldestId <= 1) state.reachedStart = true;
       renderAll();

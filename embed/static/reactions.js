@@ -1,0 +1,83 @@
+// Reactions: a few emoji anyone may put on a message, and take off
+// again. A message shows its reactions as a row of buttons under its text
+// (the emoji and how many; whose, on hover), pressed where the reader's
+// own is; a press puts the reader's on or takes it off. React opens the
+// palette of all of them. The server's react and unreact events change
+// what is shown (markReaction in view.js).
+import { t } from "./i18n.js";
+import { me, state } from "./state.js";
+
+// REACTIONS is the server's reactionSet, in its order.
+export const REACTIONS = ["👍", "❤️", "😂", "🎉", "😮", "😢", "🙏", "👀"];
+
+// A reaction is its name's, as the server compares names.
+const key = (name) => name.normalize("NFKC").toLowerCase();
+const mine = (r) => r.users.some((u) => key(u) === key(me));
+
+// withReaction is reactions with a react or unreact event applied, as
+// the server's withReaction does: in REACTIONS' order, names in the
+// order they reacted. Applying one that is so already changes nothing,
+// so a replay that brings a message as it is now and then the events
+// that made it so ends where the server is.
+export function withReaction(reactions = [], ev) {
+  const out = reactions.map((r) => ({ emoji: r.emoji, users: r.emoji === ev.emoji ? r.users.filter((u) => key(u) !== key(ev.user)) : r.users }));
+  let r = out.find((x) => x.emoji === ev.emoji);
+  if (ev.type === "react") {
+    if (!r) {
+      r = { emoji: ev.emoji, users: [] };
+      out.push(r);
+      out.sort((a, b) => REACTIONS.indexOf(a.emoji) - REACTIONS.indexOf(b.emoji));
+    }
+    // Where they were, if they were there (a replayed react); else last.
+    const was = reactions.find((x) => x.emoji === ev.emoji)?.users.findIndex((u) => key(u) === key(ev.user)) ?? -1;
+    if (was >= 0) r.users.splice(was, 0, ev.user);
+    else r.users.push(ev.user);
+  }
+  return out.filter((x) => x.users.length > 0);
+}
+
+// reactionsEl is the row under a message, or null without reactions.
+export function reactionsEl(ev) {
+  if (!ev.reactions?.length || ev.deleted) return null;
+  const row = document.createElement("div");
+  row.className = "reactions";
+  for (const r of ev.reactions) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "reaction";
+    b.dataset.emoji = r.emoji;
+    b.setAttribute("aria-pressed", String(mine(r)));
+    b.title = t("{names} reacted with {emoji}", { names: r.users.join(", "), emoji: r.emoji });
+    const n = document.createElement("span");
+    n.className = "count";
+    n.textContent = r.users.length;
+    b.append(r.emoji + " ", n);
+    row.append(b);
+  }
+  return row;
+}
+
+// paletteEl is the row of every reaction, to pick one.
+export function paletteEl() {
+  const row = document.createElement("div");
+  row.className = "palette";
+  row.setAttribute("role", "group");
+  row.setAttribute("aria-label", t("React"));
+  for (const emoji of REACTIONS) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "pick";
+    b.dataset.emoji = emoji;
+    b.textContent = emoji;
+    row.append(b);
+  }
+  return row;
+}
+
+// toggleReaction puts the reader's emoji on message ev, or takes it off.
+export function toggleReaction(ev, emoji) {
+  if (!state.ready) return false;
+  const on = !ev.reactions?.some((r) => r.emoji === emoji && mine(r));
+  state.ws.send(JSON.stringify({ type: on ? "react" : "unreact", id: ev.id, emoji }));
+  return true;
+}

@@ -1,0 +1,104 @@
+package main
+
+// Reactions: anyone in a room may put one of a few emoji on a message, and
+// take theirs off again. Each is a stored event (react, unreact), so a
+// client that was away learns of it on resume, and a message carries its
+// reactions as they are now wherever it is read: from the store (the
+// reactions table, kept in the same transaction) and from the room's
+// memory alike. A reaction belongs to a name, as presence does. It runs on
+// the room's writer goroutine.
+
+import (
+	"slices"
+	"strings"
+)
+
+// reactionSet is the emoji a message may get, in the order a message's
+// reactions are listed. A short fixed set keeps the row under a message
+// small and readable, and needs no emoji parsing to check.
+const reactionSet = "👍 ❤️ 😂 🎉 😮 😢 🙏 👀"
+
+// reactionOrder is emoji's place in reactionSet, or -1.
+func reactionOrder(emoji string) int { return slices.Index(strings.Fields(reactionSet), emoji) }
+
+// react puts c's user's reaction emoji on message ref (on), or takes it
+// off, or tells c why not. Asking for what is so already stores nothing
+// and answers nothing: a double click, or two tabs, do no harm.
+func (r *room) react(c *client, ref int64, emoji string, on bool, nonce string) {
+	if _, ok := r.clients[c]; !ok {
+		c.sendError(codeUnavailable, "You are not in this room any more; reconnect.", nonce)
+		return
+	}
+	e, ok, err := r.event(ref)
+	switch {
+	case err != nil:
+		r.log.Error("reading a message to react to", "id", ref, "err", err)
+		c.sendError(codeUnavailable, "That reaction was not saved; try again.", nonce)
+		return
+	case !ok || e.Type != typeMessage:
+		c.sendError(codeNotFound, "There is no such message in this room.", nonce)
+		return
+	case e.Text == "" || r.deleting(ref):
+		c.sendError(codeNotFound, "That message is deleted.", nonce)
+		return
+	}
+	if r.reacts(e.Reactions, ref, emoji, c.user.key) == on {
+		return
+	}
+	typ := typeReact
+	if !on {
+		typ = typeUnreact
+	}
+	r.change(c, Event{Type: typ, Ref: ref, Text: emoji}, nonce)
+}
+
+// reacts reports whether the user with this name key has emoji on message
+// ref once the batch is committed: as reactions say, unless the batch
+// changes it.
+func (r *room) reacts(reactions []Reaction, ref int64, emoji, key string) bool {
+	on := false
+	if i := slices.IndexFunc(reactions, func(x Reaction) bool { return x.Emoji == emoji }); i >= 0 {
+		on = slices.ContainsFunc(reactions[i].Users, func(name string) bool { return nameKey(name) == key })
+	}
+	for _, b := range r.batch {
+		if (b.Type == typeReact || b.Type == typeUnreact) && b.Ref == ref && b.Text == emoji && b.UserKey == key {
+			on = b.Type == typeReact
+		}
+	}
+	return on
+}
+
+// nameKey is a stored name's compare key ("" if it is not a valid name).
+func nameKey(name string) string {
+	_, key, _ := normalizeName(name)
+	return key
+}
+
+// withReaction returns reactions with e (a react or unreact) applied: the
+// user added at the end of the emoji's list, or taken off it, and an
+// emoji nobody has any more dropped. The store lists them the same way
+// (see SQLite.reactions), so memory and store agree.
+func withReaction(reactions []Reaction, e Event) []Reaction {
+	out := slices.Clone(reactions)
+	i := slices.IndexFunc(out, func(x Reaction) bool { return x.Emoji == e.Text })
+	if e.Type == typeReact {
+		if i < 0 {
+			out = append(out, Reaction{Emoji: e.Text})
+			slices.SortStableFunc(out, func(a, b Reaction) int { return reactionOrder(a.Emoji) - reactionOrder(b.Emoji) })
+			i = slices.IndexFunc(out, func(x Reaction) bool { return x.Emoji == e.Text })
+		}
+		out[i].Users = append(slices.Clone(out[i].Users), e.User)
+		return out
+	}
+	if i < 0 {
+		return out
+	}
+	out[i].Users = slices.DeleteFunc(slices.Clone(out[i].Users), func(name string) bool { return nameKey(name) == e.UserKey })
+	if len(out[i].Users) == 0 {
+		out = slices.Delete(out, i, i+1)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
