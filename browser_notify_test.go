@@ -28,16 +28,16 @@ func TestBrowserNotify(t *testing.T) {
 	MustEnter(t, alice, ts, "alice", "")
 	bob, _ := ts.MustDial(t, ts.MustLogin(t, "bob"), "lobby", -1)
 	notify := `document.getElementById("notify")`
-	if got := MustEval[string](t, alice, notify+`.hidden + " " + `+notify+`.textContent + " " + `+notify+`.getAttribute("aria-pressed")`); got != "false Notify me false" {
+	if got := MustEval[string](t, alice, notify+`.hidden + " " + `+notify+`.textContent + " " + `+notify+`.getAttribute("aria-pressed")`); got != "false 🔕 Notify me false" {
 		t.Fatalf("the button: %q, want it shown, off", got)
 	}
 
 	MustDo(t, alice, setNotifications(ts, alice, browser.PermissionSettingDenied))
 	MustDo(t, alice, chromedp.Click(chromedp.ID("notify")))
-	MustWait(t, alice, `document.getElementById("composer-error").textContent.startsWith("Notifications are blocked") && `+notify+`.textContent === "Notify me"`)
+	MustWait(t, alice, `document.getElementById("composer-error").textContent.startsWith("Notifications are blocked") && `+notify+`.textContent === "🔕 Notify me"`)
 	MustDo(t, alice, setNotifications(ts, alice, browser.PermissionSettingGranted))
 	MustDo(t, alice, chromedp.Click(chromedp.ID("notify")))
-	MustWait(t, alice, notify+`.textContent === "Notifications on" && `+notify+`.getAttribute("aria-pressed") === "true"`)
+	MustWait(t, alice, notify+`.textContent === "🔔 Notifications on" && `+notify+`.getAttribute("aria-pressed") === "true"`)
 
 	// What the page shows, as the browser is asked to: title|body.
 	MustExec(t, alice, `window.shown = []; window.Notification = class extends Notification { constructor(title, o) { super(title, o); window.shown.push(title + "|" + o.body); } };`)
@@ -68,7 +68,13 @@ func TestBrowserNotify(t *testing.T) {
 	// Off again: nothing more.
 	MustExec(t, alice, setFocus(true))
 	MustDo(t, alice, chromedp.Click(chromedp.ID("notify")))
-	MustWait(t, alice, notify+`.textContent === "Notify me" && localStorage.getItem("chat.notify") === null`)
+	MustWait(t, alice, notify+`.textContent === "🔕 Notify me" && localStorage.getItem("chat.notify") === null`)
+
+	// A phone's narrow header shows the bell alone; the words stay its name.
+	MustDo(t, alice, chromedp.EmulateViewport(390, 700, chromedp.EmulateMobile))
+	if w := MustEval[float64](t, alice, notify+`.getBoundingClientRect().width`); w > 60 {
+		t.Errorf("the button is %.0f px wide on a phone, want the bell alone", w)
+	}
 	MustExec(t, alice, setFocus(false))
 	bob.say("@alice once more", "")
 	seen("@alice once more")

@@ -285,8 +285,19 @@ func TestBrowserScreenshots(t *testing.T) {
 	MustSay(t, sam, "Morning! Did the deploy go out?")
 	MustSay(t, mei, "Yes — v2 is live on Fly. Release notes: https://example.com/releases/v2")
 	MustSay(t, mei, "History survived the restart, nobody got a join/leave storm 🎉")
+	MustSay(t, mei, "If it ever hangs: `fly releases rollback`")
+	MustWait(t, sam, texts+`.length === 4`)
+	// Sam reacts to the release notes and replies to the restart news.
+	byText := func(prefix string) string {
+		return `[...document.querySelectorAll("#messages .msg")].find(li => li.querySelector(".text").textContent.startsWith(` + jsString(prefix) + `))`
+	}
+	MustExec(t, sam, byText("Yes — v2")+`.querySelector(".react").click()`)
+	MustExec(t, sam, byText("Yes — v2")+`.querySelector(".pick[data-emoji='🎉']").click()`)
+	MustExec(t, mei, byText("Yes — v2")+`.querySelector(".react").click()`)
+	MustExec(t, mei, byText("Yes — v2")+`.querySelector(".pick[data-emoji='👍']").click()`)
+	MustExec(t, sam, byText("History survived")+`.querySelector(".reply").click()`)
 	MustSay(t, sam, "好的，谢谢！I'll tell the team.")
-	MustWait(t, mei, texts+`.length === 4`)
+	MustWait(t, mei, texts+`.length === 5 && document.querySelectorAll("#messages .reaction").length === 2 && !!document.querySelector("#messages .quote")`)
 	// CDP's synthetic Enter also types a "\r" char event after the
 	// prevented keydown (a real keyboard does not); clear it for the shot.
 	clear := chromedp.Evaluate[chromedp.Void](`(() => { const t = document.getElementById("text"); t.value = ""; t.dispatchEvent(new Event("input")); t.blur(); })()`)
@@ -296,7 +307,7 @@ func TestBrowserScreenshots(t *testing.T) {
 	MustWait(t, mei, typingLine+` === "Sam is typing…"`)
 	shot(mei, "chat-desktop.png")
 	MustDo(t, sam, chromedp.EmulateViewport(390, 760, chromedp.EmulateMobile))
-	MustWait(t, sam, texts+`.length === 4`)
+	MustWait(t, sam, texts+`.length === 5`)
 	shot(sam, "chat-phone.png")
 }
 

@@ -12,10 +12,17 @@ const supported = "Notification" in window;
 const wanted = () => { try { return localStorage.getItem(KEY) === "1"; } catch { return false; } };
 const on = () => supported && Notification.permission === "granted" && wanted();
 
+// The button is a bell and its words; a phone's narrow header shows the
+// bell alone (style.css), and the words stay its name.
 function show() {
   btn.hidden = !supported;
   btn.setAttribute("aria-pressed", String(on()));
-  btn.textContent = on() ? t("Notifications on") : t("Notify me");
+  const bell = document.createElement("span"), label = document.createElement("span");
+  bell.setAttribute("aria-hidden", "true");
+  bell.textContent = on() ? "🔔" : "🔕";
+  label.className = "label";
+  label.textContent = on() ? t("Notifications on") : t("Notify me");
+  btn.replaceChildren(bell, " ", label);
 }
 
 function want(yes) {
