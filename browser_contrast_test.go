@@ -8,6 +8,7 @@ import (
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // Every text a person can see, in every state the pages have, is readable:
@@ -97,6 +98,12 @@ func TestBrowserContrast(t *testing.T) {
 			MustHover(t, p, ".msg.mine.grouped")
 			MustWait(t, p, `getComputedStyle(document.querySelector(".msg.mine.grouped .side-time")).visibility === "visible" && getComputedStyle(document.querySelector(".msg.mine.grouped .delete")).clipPath === "none" && getComputedStyle(document.querySelector(".msg.mine.grouped .edit")).clipPath === "none" && !!document.querySelector(".text.deleted")`)
 			mustReadable("the chat")
+
+			// Searching: the panel, what was found, and its marks.
+			MustDo(t, p, chromedp.Click(chromedp.ID("search-toggle")), chromedp.SendKeys(chromedp.ID("search-input"), "earlier"+kb.Enter))
+			MustWait(t, p, `document.querySelectorAll("#search-results mark").length === 20 && !document.getElementById("search-more").hidden`)
+			mustReadable("the search panel")
+			MustDo(t, p, chromedp.KeyEvent(kb.Escape))
 
 			// Away in another window: the line over what came meanwhile.
 			MustExec(t, p, setFocus(false))

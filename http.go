@@ -125,6 +125,7 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("GET /r/{room}", s.serveRoom)
 	mux.HandleFunc("GET /ws", s.hub.serveWS)
 	mux.HandleFunc("GET /api/rooms/{room}/messages", s.serveHistory)
+	mux.HandleFunc("GET /api/rooms/{room}/search", s.serveSearch)
 	mux.HandleFunc("GET /healthz", s.serveHealth)
 	mux.HandleFunc("GET /static/{file}", s.assets.serve)
 	// A login the server refused leaves /login in the address bar, and
@@ -332,40 +333,13 @@ func (s *server) serveRoom(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) serveHistory(w http.ResponseWriter, r *http.Request) {
-	u := s.hub.sessionUser(r)
-	if u == nil {
-		writeJSONError(w, errorf(codeUnauthorized, "Log in first."))
-		return
-	}
-	// Each page is a store read and up to 200 events to encode; one
-	// session asking in a loop could otherwise keep both cores busy.
-	if ok, wait := take(u.history, s.hub.now()); !ok {
-		w.Header().Set("Retry-After", retryAfterSeconds(wait))
-		writeJSONError(w, errorf(codeRateLimited, "Too many history requests; wait a moment."))
-		return
-	}
-	room, ok := normalizeRoom(r.PathValue("room"))
+	room, before, ok := s.apiRequest(w, r)
 	if !ok {
-		writeJSONError(w, errorf(codeInvalid, "Invalid room name."))
 		return
 	}
-	q := r.URL.Query()
-	before, limit := int64(0), 50
-	if v := q.Get("before"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 1 {
-			writeJSONError(w, errorf(codeInvalid, "before must be a message id (a whole number >= 1)."))
-			return
-		}
-		before = n
-	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 200 {
-			writeJSONError(w, errorf(codeInvalid, "limit must be 1 to 200."))
-			return
-		}
-		limit = n
+	limit, ok := limitParam(w, r, 50, 200)
+	if !ok {
+		return
 	}
 	evs, err := s.hub.store.Events(r.Context(), room, 0, before, limit)
 	if err != nil {
@@ -374,6 +348,51 @@ func (s *server) serveHistory(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"events": evs})
+}
+
+// apiRequest checks what the history and search APIs share: a session,
+// its pace (HISTORY_RATE: each request is a store read, and one session
+// asking in a loop could otherwise keep both cores busy), the room, and
+// before (0 when not given). False: it has answered with an error.
+func (s *server) apiRequest(w http.ResponseWriter, r *http.Request) (room string, before int64, ok bool) {
+	u := s.hub.sessionUser(r)
+	if u == nil {
+		writeJSONError(w, errorf(codeUnauthorized, "Log in first."))
+		return "", 0, false
+	}
+	if ok, wait := take(u.history, s.hub.now()); !ok {
+		w.Header().Set("Retry-After", retryAfterSeconds(wait))
+		writeJSONError(w, errorf(codeRateLimited, "Too many requests for history or search; wait a moment."))
+		return "", 0, false
+	}
+	if room, ok = normalizeRoom(r.PathValue("room")); !ok {
+		writeJSONError(w, errorf(codeInvalid, "Invalid room name."))
+		return "", 0, false
+	}
+	if v := r.URL.Query().Get("before"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			writeJSONError(w, errorf(codeInvalid, "before must be a message id (a whole number >= 1)."))
+			return "", 0, false
+		}
+		before = n
+	}
+	return room, before, true
+}
+
+// limitParam is the request's limit, 1 to most, or def when not given.
+// False: it has answered with an error.
+func limitParam(w http.ResponseWriter, r *http.Request, def, most int) (int, bool) {
+	v := r.URL.Query().Get("limit")
+	if v == "" {
+		return def, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > most {
+		writeJSONError(w, errorf(codeInvalid, "limit must be 1 to %d.", most))
+		return 0, false
+	}
+	return n, true
 }
 
 func (s *server) serveHealth(w http.ResponseWriter, r *http.Request) {

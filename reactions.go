@@ -9,6 +9,7 @@ package main
 // the room's writer goroutine.
 
 import (
+	"context"
 	"slices"
 	"strings"
 )
@@ -101,4 +102,46 @@ func withReaction(reactions []Reaction, e Event) []Reaction {
 		return nil
 	}
 	return out
+}
+
+// reactions gives the messages among evs (oldest first) their reactions:
+// each emoji in reactionSet's order, and its names in the order they
+// reacted, as withReaction keeps them in memory.
+func (s *SQLite) reactions(ctx context.Context, room string, evs []Event) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT ref, emoji, name FROM reactions WHERE room = ? AND ref >= ? AND ref <= ? ORDER BY ref, id`,
+		room, evs[0].ID, evs[len(evs)-1].ID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	byID := make(map[int64]*Event, len(evs))
+	for i := range evs {
+		if evs[i].Type == typeMessage {
+			byID[evs[i].ID] = &evs[i]
+		}
+	}
+	for rows.Next() {
+		var ref int64
+		var emoji, name string
+		if err := rows.Scan(&ref, &emoji, &name); err != nil {
+			return err
+		}
+		e := byID[ref]
+		if e == nil {
+			continue
+		}
+		i := slices.IndexFunc(e.Reactions, func(x Reaction) bool { return x.Emoji == emoji })
+		if i < 0 {
+			e.Reactions = append(e.Reactions, Reaction{Emoji: emoji})
+			i = len(e.Reactions) - 1
+		}
+		e.Reactions[i].Users = append(e.Reactions[i].Users, name)
+	}
+	for _, e := range byID {
+		slices.SortStableFunc(e.Reactions, func(a, b Reaction) int { return reactionOrder(a.Emoji) - reactionOrder(b.Emoji) })
+	}
+	return rows.Err()
 }

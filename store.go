@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"time"
 
 	_ "modernc.org/sqlite"
@@ -28,6 +27,9 @@ type Store interface {
 	// index of nonces would cost every insert more than the lookups it
 	// saves: see the room's nonces), so callers bound the range.
 	FindNonce(ctx context.Context, room, user, nonce string, after, upTo int64) (int64, error)
+	// Search returns up to limit messages of room with id < before (0:
+	// no bound) whose text holds query, newest first (see search.go).
+	Search(ctx context.Context, room, query string, before int64, limit int) ([]Event, error)
 
 	PutSession(ctx context.Context, s SessionRecord) error // replaces any session holding the same name
 	DeleteSession(ctx context.Context, id string) error
@@ -289,11 +291,26 @@ func (s *SQLite) Events(ctx context.Context, room string, after, before int64, l
 	if before <= 0 {
 		before = 1<<63 - 1
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT id, type, user, text, nonce, ts, ref, edited FROM events
+	rows, err := s.r.QueryContext(ctx, `SELECT `+eventColumns+` FROM events
 		WHERE room = ? AND id > ? AND id < ? ORDER BY id DESC LIMIT ?`, room, after, before, limit)
 	if err != nil {
 		return nil, err
 	}
+	evs, err := scanEvents(rows, room, limit)
+	if err != nil {
+		return nil, err
+	}
+	for i, j := 0, len(evs)-1; i < j; i, j = i+1, j-1 {
+		evs[i], evs[j] = evs[j], evs[i]
+	}
+	return evs, s.reactions(ctx, room, evs)
+}
+
+// eventColumns are what scanEvents reads, in its order.
+const eventColumns = `id, type, user, text, nonce, ts, ref, edited`
+
+// scanEvents reads rows of eventColumns, and closes them.
+func scanEvents(rows *sql.Rows, room string, limit int) ([]Event, error) {
 	defer rows.Close()
 	evs := make([]Event, 0, limit)
 	for rows.Next() {
@@ -308,55 +325,7 @@ func (s *SQLite) Events(ctx context.Context, room string, after, before int64, l
 		}
 		evs = append(evs, e)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	for i, j := 0, len(evs)-1; i < j; i, j = i+1, j-1 {
-		evs[i], evs[j] = evs[j], evs[i]
-	}
-	return evs, s.reactions(ctx, room, evs)
-}
-
-// reactions gives the messages among evs (oldest first) their reactions:
-// each emoji in reactionSet's order, and its names in the order they
-// reacted, as withReaction keeps them in memory.
-func (s *SQLite) reactions(ctx context.Context, room string, evs []Event) error {
-	if len(evs) == 0 {
-		return nil
-	}
-	rows, err := s.r.QueryContext(ctx, `SELECT ref, emoji, name FROM reactions WHERE room = ? AND ref >= ? AND ref <= ? ORDER BY ref, id`,
-		room, evs[0].ID, evs[len(evs)-1].ID)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	byID := make(map[int64]*Event, len(evs))
-	for i := range evs {
-		if evs[i].Type == typeMessage {
-			byID[evs[i].ID] = &evs[i]
-		}
-	}
-	for rows.Next() {
-		var ref int64
-		var emoji, name string
-		if err := rows.Scan(&ref, &emoji, &name); err != nil {
-			return err
-		}
-		e := byID[ref]
-		if e == nil {
-			continue
-		}
-		i := slices.IndexFunc(e.Reactions, func(x Reaction) bool { return x.Emoji == emoji })
-		if i < 0 {
-			e.Reactions = append(e.Reactions, Reaction{Emoji: emoji})
-			i = len(e.Reactions) - 1
-		}
-		e.Reactions[i].Users = append(e.Reactions[i].Users, name)
-	}
-	for _, e := range byID {
-		slices.SortStableFunc(e.Reactions, func(a, b Reaction) int { return reactionOrder(a.Emoji) - reactionOrder(b.Emoji) })
-	}
-	return rows.Err()
+	return evs, rows.Err()
 }
 
 func (s *SQLite) FindNonce(ctx context.Context, room, user, nonce string, after, upTo int64) (int64, error) {

@@ -7,6 +7,7 @@ import { t, translatePage } from "./i18n.js";
 import { $, room, me, state, log, list, text, newBtn, firstUnreadBtn } from "./state.js";
 import { showNew, toBottom, atBottom, loadOlder, setOnline, renderTop, fillViewport, flashError, relabelDays, back, toggleFullTime, showFirstUnread, toFirstUnread, toQuoted, togglePalette, shownMessage } from "./view.js";
 import { toggleReaction } from "./reactions.js";
+import "./search.js";
 import { connect, wakeUp, goneOffline } from "./socket.js";
 import { send, saveOutbox, restoreOutbox, forgetOutboxes, updateComposer } from "./outbox.js";
 import { noteTyping } from "./typing.js";

@@ -27,6 +27,21 @@ function timeEl(d) {
   el.title = full.format(d);
   return el;
 }
+// authorEl is a name, as a message or a line shows who.
+export function authorEl(name) {
+  const el = document.createElement("span");
+  el.className = "author";
+  el.textContent = name;
+  return el;
+}
+
+// timeLabel is a time with its day ("Yesterday 14:05"), for a message
+// shown away from the conversation's day dividers.
+export function timeLabel(ts) {
+  const d = new Date(ts), el = timeEl(d);
+  el.textContent = `${dayLabel(d)} ${hm.format(d)}`;
+  return el;
+}
 
 // A touch screen shows no title, and a phone hides grouped messages'
 // times: a tap on a message or a join shows its full date under it, and
@@ -115,9 +130,7 @@ export function quoteEl(ref) {
     q.textContent = t("An earlier message");
     return q;
   }
-  const who = document.createElement("span");
-  who.className = "author";
-  who.textContent = ev.user;
+  const who = authorEl(ev.user);
   const what = document.createElement("span");
   what.className = "quote-text";
   what.dir = "auto";
@@ -130,9 +143,9 @@ export function quoteEl(ref) {
 function refreshQuotes(ref) {
   for (const q of document.querySelectorAll(`.quote[data-ref="${Number(ref)}"]`)) q.replaceWith(quoteEl(ref));
 }
-// toQuoted shows the message a reply quotes. One further up than what is
-// loaded is loaded first, a page at a time as scrolling up does, up to
-// MAX_PAGES_UP pages (then the quote stays where it is).
+// toQuoted shows the message a reply quotes (or a search found), and says
+// whether it could. One further up than what is loaded is loaded first,
+// a page at a time as scrolling up does, up to MAX_PAGES_UP pages.
 const MAX_PAGES_UP = 20;
 export async function toQuoted(ref) {
   for (let pages = 0; !shownMessage(ref) && ref < state.oldestId && !state.reachedStart && pages < MAX_PAGES_UP; pages++) {
@@ -140,11 +153,12 @@ export async function toQuoted(ref) {
     else await loadOlder();
   }
   const li = list.querySelector(`.msg[data-id="${Number(ref)}"]`);
-  if (!li) return;
+  if (!li) return false;
   li.scrollIntoView({ block: "center", behavior: "smooth" });
   li.classList.remove("flash");
   void li.offsetWidth; // start the animation again
   li.classList.add("flash");
+  return true;
 }
 
 export function messageEl(ev, grouped, extraClass) {
@@ -157,10 +171,7 @@ export function messageEl(ev, grouped, extraClass) {
   if (!grouped) {
     const head = document.createElement("div");
     head.className = "meta";
-    const who = document.createElement("span");
-    who.className = "author";
-    who.textContent = ev.user;
-    head.append(who, timeEl(d));
+    head.append(authorEl(ev.user), timeEl(d));
     li.append(head);
   } else {
     const side = timeEl(d);
@@ -259,10 +270,7 @@ function systemEl(ev) {
   li.className = "system";
   li.dataset.id = ev.id;
   const d = new Date(ev.ts);
-  const who = document.createElement("span");
-  who.className = "author";
-  who.textContent = ev.user;
-  li.append(who, " " + t(ev.type === "join" ? "joined" : "left") + " · ", timeEl(d));
+  li.append(authorEl(ev.user), " " + t(ev.type === "join" ? "joined" : "left") + " · ", timeEl(d));
   return li;
 }
 
