@@ -10,7 +10,9 @@ import { sessionEnded } from "./socket.js";
 
 const btn = $("search-toggle"), panel = $("search"), form = $("search-form"), box = $("search-input");
 const results = $("search-results"), status = $("search-status"), moreBtn = $("search-more");
-let query = "", before = 0, asking = false;
+// gen counts searches: the answer to one that another has replaced is
+// dropped.
+let query = "", before = 0, gen = 0;
 
 export function showSearch(open) {
   panel.hidden = !open;
@@ -31,6 +33,7 @@ form.addEventListener("submit", (e) => {
   if (!q) return;
   query = q;
   before = 0;
+  gen++;
   results.replaceChildren();
   ask();
 });
@@ -38,8 +41,7 @@ moreBtn.addEventListener("click", ask);
 
 // ask fetches the next page of what query finds, older than before.
 async function ask() {
-  if (asking) return;
-  asking = true;
+  const mine = gen;
   status.textContent = t("Searching…");
   moreBtn.hidden = true;
   try {
@@ -48,15 +50,14 @@ async function ask() {
     const res = await fetch(url, { credentials: "same-origin" });
     if (res.status === 401) return sessionEnded();
     const body = await res.json();
+    if (mine !== gen) return;
     if (!res.ok) { status.textContent = body.error?.message || t("Could not search."); return; }
     for (const ev of body.events) results.append(resultEl(ev, query));
     if (body.events.length) before = body.events.at(-1).id;
     status.textContent = results.children.length ? "" : t("No messages found.");
     moreBtn.hidden = !body.more;
   } catch {
-    status.textContent = t("Could not search.");
-  } finally {
-    asking = false;
+    if (mine === gen) status.textContent = t("Could not search.");
   }
 }
 
