@@ -8,6 +8,7 @@ import { $, room, me, state, log, list, text, newBtn, firstUnreadBtn } from "./s
 import { showNew, toBottom, atBottom, loadOlder, setOnline, renderTop, fillViewport, flashError, relabelDays, back, toggleFullTime, showFirstUnread, toFirstUnread, toQuoted, togglePalette, shownMessage } from "./view.js";
 import { toggleReaction } from "./reactions.js";
 import "./search.js";
+import { noteMention, mentionKey } from "./mentions.js";
 import { connect, wakeUp, goneOffline } from "./socket.js";
 import { send, saveOutbox, restoreOutbox, forgetOutboxes, updateComposer } from "./outbox.js";
 import { noteTyping } from "./typing.js";
@@ -97,6 +98,7 @@ onlineList.addEventListener("click", (e) => {
 const submit = () => (state.editing ? saveEdit() : send());
 $("send-form").addEventListener("submit", (e) => { e.preventDefault(); submit(); text.focus(); });
 text.addEventListener("keydown", (e) => {
+  if (mentionKey(e)) return; // the list of names has it (mentions.js)
   // Enter sends (or saves an edit); Shift+Enter is a new line; Enter
   // that confirms an IME composition (Chinese input) must not send.
   if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
@@ -112,7 +114,11 @@ text.addEventListener("keydown", (e) => {
     if (id) { e.preventDefault(); startEdit(id); }
   }
 });
-text.addEventListener("input", () => { updateComposer(); saveOutbox(); noteTyping(); });
+text.addEventListener("input", () => { updateComposer(); saveOutbox(); noteTyping(); noteMention(); });
+// The cursor moved without typing (a click, Left, Home): the name being
+// typed may be another one now, or none.
+text.addEventListener("keyup", (e) => { if (["ArrowLeft", "ArrowRight", "Home", "End"].includes(e.key)) noteMention(); });
+text.addEventListener("click", noteMention);
 
 // ---- the network and the tab coming and going
 window.addEventListener("online", wakeUp);

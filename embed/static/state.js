@@ -30,6 +30,7 @@ export const state = {
   loginAt: "",         // when the session logged in (welcome): its messages since may be edited or deleted
   editing: null,       // the message being edited (see edit.js)
   replyTo: 0,          // the message the next one replies to (see reply.js)
+  online: [],          // who is online, from the last welcome or presence
   attempt: 0,
   pending: new Map(),  // nonce -> {text, status: "queued"|"sent"|"failed", after (see transmit), el}
   unread: 0,           // messages from others since the reader went away

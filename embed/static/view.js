@@ -388,6 +388,7 @@ export function fillViewport() {
 const onlineBtn = $("online-toggle"), onlineNames = $("online-names");
 // Each name but one's own is a button: chat.js has it mention them.
 export function setOnline(names) {
+  state.online = names;
   onlineBtn.textContent = t("{n} online", { n: names.length });
   onlineNames.replaceChildren(...names.map((n) => {
     const li = document.createElement("li");

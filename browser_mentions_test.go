@@ -1,0 +1,67 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// "@" and the start of a name in the composer offers the names that begin
+// so: those online first, then those who spoke lately, never one's own.
+// Up, Down, Enter, Tab, Escape and a click work the list; a pick puts
+// "@name " in place and sends nothing.
+func TestBrowserMentionAutocomplete(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	dave, _ := ts.MustDial(t, ts.MustLogin(t, "Dave"), "lobby", -1)
+	dave.say("I was here", "")
+	dave.MustNextOf(typeMessage)
+	dave.conn.Close()
+	alice, bob := MustAliceAndBob(t, ts)
+	carol, _ := ts.MustDial(t, ts.MustLogin(t, "carol"), "lobby", -1)
+	MustWait(t, alice, `document.getElementById("online-toggle").textContent === "3 online" && `+texts+`.includes("I was here")`)
+
+	shown := `[...document.querySelectorAll("#mention-list li")].map(li => li.textContent + (li.getAttribute("aria-selected") === "true" ? "*" : "")).join("|")`
+	value := `document.getElementById("text").value`
+	open := `!document.getElementById("mention-list").hidden`
+	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "hi @"))
+	MustWait(t, alice, shown+` === "bob*|carol|Dave" && document.getElementById("text").getAttribute("aria-expanded") === "true"`)
+	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "D"))
+	MustWait(t, alice, shown+` === "Dave*"`)
+	MustDo(t, alice, chromedp.KeyEvent(kb.Enter))
+	// (CDP's Enter also types a line break after the handled keydown; a
+	// real keyboard does not.)
+	MustWait(t, alice, value+`.startsWith("hi @Dave ") && !`+open+` && `+texts+`.length === 1`)
+	MustExec(t, alice, value+` = "hi @Dave "`)
+
+	// Down and Tab; Up wraps round to the last.
+	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "and @"), chromedp.KeyEvent(kb.ArrowDown))
+	MustWait(t, alice, shown+` === "bob|carol*|Dave"`)
+	MustDo(t, alice, chromedp.KeyEvent(kb.Tab))
+	MustWait(t, alice, value+` === "hi @Dave and @carol " && !`+open)
+	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "@"), chromedp.KeyEvent(kb.ArrowUp))
+	MustWait(t, alice, shown+` === "bob|carol|Dave*"`)
+	// Escape closes the list and leaves the text; a name that fits nobody
+	// shows no list; an "@" inside a word is no mention.
+	MustDo(t, alice, chromedp.KeyEvent(kb.Escape))
+	MustWait(t, alice, `!`+open+` && `+value+` === "hi @Dave and @carol @"`)
+	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "zed x@b"))
+	if MustEval[bool](t, alice, open) {
+		t.Errorf("a list is open for %q", MustEval[string](t, alice, value))
+	}
+	// A click picks, in place of the name being typed.
+	MustExec(t, alice, `document.getElementById("text").value = "thanks @BO"`)
+	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "b"))
+	MustWait(t, alice, shown+` === "bob*"`)
+	MustDo(t, alice, chromedp.Click(chromedp.CSS("#mention-list li")))
+	MustWait(t, alice, value+` === "thanks @bob " && !`+open+` && document.activeElement.id === "text"`)
+
+	// Nothing was sent on the way; Enter sends now, and bob is mentioned.
+	if got := MustEval[[]string](t, bob, texts); strings.Join(got, "|") != "I was here" {
+		t.Errorf("bob's page shows %q before alice sent anything", got)
+	}
+	MustDo(t, alice, chromedp.KeyEvent(kb.Enter))
+	MustWait(t, bob, `document.querySelector("#messages .msg.mention .text")?.textContent === "thanks @bob"`)
+	carol.MustNextOf(typeMessage)
+}
