@@ -9,6 +9,7 @@ import { showNew, toBottom, atBottom, loadOlder, setOnline, renderTop, fillViewp
 import { toggleReaction } from "./reactions.js";
 import "./search.js";
 import { noteMention, mentionKey } from "./mentions.js";
+import { copyLink, toLinked } from "./link.js";
 import { connect, wakeUp, goneOffline } from "./socket.js";
 import { send, saveOutbox, restoreOutbox, forgetOutboxes, updateComposer } from "./outbox.js";
 import { noteTyping } from "./typing.js";
@@ -48,6 +49,7 @@ list.addEventListener("click", (e) => {
     return;
   }
   if (e.target.closest(".reply")) { startReply(id); return; }
+  if (e.target.closest(".link")) { copyLink(id, e.target.closest(".link")); return; }
   if (e.target.closest(".edit")) { startEdit(id); return; }
   if (!e.target.closest(".delete") || !confirm(t("Delete this message for everyone?"))) return;
   if (!state.ready) { flashError(t("unavailable")); return; }
@@ -130,6 +132,7 @@ document.addEventListener("visibilitychange", () => {
   wakeUp(); // back on the tab: a phone waking up, a laptop opened
 });
 window.addEventListener("focus", back); // back from another window
+window.addEventListener("hashchange", toLinked); // a link to a message here
 
 // ---- inviting: the room's link, to send to friends, who get the login
 // page with the room filled in. A phone offers its share sheet; elsewhere

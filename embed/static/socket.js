@@ -8,6 +8,7 @@ import { confirmed, setPending, transmit } from "./outbox.js";
 import { setTyping, spoke, clearTyping } from "./typing.js";
 import { edited, editFailed, goneWhileEditing } from "./edit.js";
 import { notify } from "./notify.js";
+import { toLinked } from "./link.js";
 
 // ---- events from the server
 function onWelcome(ev) {
@@ -67,6 +68,7 @@ function maybeReady() {
 // rate_limited errors.
 function becomeReady() {
   state.ready = true;
+  if (!state.live) toLinked(); // the first time: the message a link names
   state.live = true;
   setStatus("connected");
   const queue = [...state.pending.values()].filter((p) => p.status !== "failed");

@@ -106,10 +106,11 @@ function button(className, label) {
   b.textContent = t(label);
   return b;
 }
-// React and Reply to any message there is; Edit and Delete one's own.
+// React, Reply and Link on any message there is; Edit and Delete on
+// one's own.
 function actionButtons(ev) {
   if (!ev.id || ev.deleted) return [];
-  const out = [button("react", "React"), button("reply", "Reply")];
+  const out = [button("react", "React"), button("reply", "Reply"), button("link", "Link")];
   if (changeable(ev)) out.push(button("edit", "Edit"), button("delete", "Delete"));
   return out;
 }
@@ -155,7 +156,7 @@ export async function toQuoted(ref) {
   const li = list.querySelector(`.msg[data-id="${Number(ref)}"]`);
   if (!li) return false;
   li.scrollIntoView({ block: "center", behavior: "smooth" });
-  li.classList.remove("flash");
+  for (const el of list.querySelectorAll(".flash")) el.classList.remove("flash");
   void li.offsetWidth; // start the animation again
   li.classList.add("flash");
   return true;
