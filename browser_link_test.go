@@ -48,3 +48,24 @@ func TestBrowserMessageLink(t *testing.T) {
 	MustExec(t, friend, fmt.Sprintf(`location.hash = "#msg-%d"`, last.ID))
 	MustWait(t, friend, flashed+` === "later 99"`)
 }
+
+// A link to a message opened by someone not logged in goes through the
+// login page, and on to the message.
+func TestBrowserMessageLinkThroughLogin(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	w, _ := ts.MustDial(t, ts.MustLogin(t, "writer"), "lobby", -1)
+	w.say("look at this", "")
+	linked := w.MustNextOf(typeMessage)
+	for i := range historyOnJoin {
+		w.say(fmt.Sprint("later ", i), "")
+	}
+	for range historyOnJoin {
+		w.MustNextOf(typeMessage)
+	}
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustDo(t, p, chromedp.Navigate(fmt.Sprintf("%s/r/lobby#msg-%d", ts.URL, linked.ID)))
+	MustWait(t, p, `location.pathname === "/" && !!document.getElementById("name")`)
+	MustDo(t, p, chromedp.SendKeys(chromedp.ID("name"), "newcomer"), chromedp.Click(chromedp.CSS(`#login-form button[type="submit"]`)))
+	MustWait(t, p, fmt.Sprintf(`location.pathname === "/r/lobby" && location.hash === "#msg-%d"`, linked.ID))
+	MustWait(t, p, connected+` && [...document.querySelectorAll("#messages .msg.flash")].map(li => li.querySelector(".text").textContent).join("|") === "look at this"`)
+}
