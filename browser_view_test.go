@@ -460,3 +460,25 @@ func TestBrowserPhoneHasNoHorizontalScroll(t *testing.T) {
 		t.Error("composer is off screen or too narrow on a phone")
 	}
 }
+
+// Far up the conversation (scrolled, or taken there by a search or a
+// link), a button goes back down to the newest messages.
+func TestBrowserLatestButton(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	w, _ := ts.MustDial(t, ts.MustLogin(t, "writer"), "lobby", -1)
+	for i := range 3 * historyOnJoin {
+		w.say(fmt.Sprint("message ", i), "")
+	}
+	for range 3 * historyOnJoin {
+		w.MustNextOf(typeMessage)
+	}
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustDo(t, p, chromedp.EmulateViewport(800, 500))
+	MustEnter(t, p, ts, "reader", "")
+	btn := `document.getElementById("new-messages")`
+	MustWait(t, p, texts+`.at(-1) === "message 149" && `+btn+`.hidden`)
+	MustExec(t, p, `document.getElementById("log").scrollTop = 0`)
+	MustWait(t, p, `!`+btn+`.hidden && `+btn+`.textContent === "Latest messages ↓"`)
+	MustDo(t, p, chromedp.Click(chromedp.ID("new-messages")))
+	MustWait(t, p, btn+`.hidden && (() => { const l = document.getElementById("log"); return l.scrollHeight - l.scrollTop - l.clientHeight < 48; })()`)
+}

@@ -26,7 +26,8 @@ newBtn.addEventListener("click", () => {
   if (!matchMedia("(pointer: coarse)").matches) text.focus();
 });
 log.addEventListener("scroll", () => {
-  if (atBottom() && state.newCount) { state.newCount = 0; showNew(); }
+  if (atBottom()) state.newCount = 0;
+  showNew();
   if (log.scrollTop < 120) loadOlder();
   if (!firstUnreadBtn.hidden) showFirstUnread();
 }, { passive: true });

@@ -43,7 +43,7 @@ const STR = {
     "Show a notification when someone mentions you or replies to you while you are away": "你不在时，有人提及或回复你就显示通知",
     "Notifications are blocked for this site; your browser's site settings can allow them.": "此网站的通知已被阻止；可在浏览器的网站设置中允许。",
     "Link": "链接", "Copy this link to the message:": "复制这条消息的链接：",
-    "Names": "昵称", "Search": "搜索", "Search #{room}": "搜索 #{room}", "Searching…": "搜索中…", "No messages found.": "没有找到消息。",
+    "Latest messages ↓": "最新消息 ↓", "Names": "昵称", "Search": "搜索", "Search #{room}": "搜索 #{room}", "Searching…": "搜索中…", "No messages found.": "没有找到消息。",
     "More results": "更多结果", "Could not search.": "无法搜索。", "That message is too far back to show here.": "这条消息太早了，无法在这里显示。",
     "React": "回应", "{names} reacted with {emoji}": "{names} 回应了 {emoji}",
     "Reply": "回复", "Replying to {name}": "回复 {name}", "An earlier message": "更早的一条消息",

@@ -326,10 +326,19 @@ export function renderTop() {
 // ---- scrolling
 export const atBottom = () => log.scrollHeight - log.scrollTop - log.clientHeight < 48;
 export const toBottom = () => { log.scrollTop = log.scrollHeight; };
+// showNew shows the button down to the newest messages: with how many
+// came while the reader was scrolled up, or, with none, once they are
+// more than a screen and a half up (after a search or a link took them
+// there, say), where scrolling back down would take long.
 export function showNew() {
-  if (state.newCount === 0) { newBtn.hidden = true; return; }
-  newBtn.textContent = plural(state.newCount, "1 new message", "{n} new messages");
-  newBtn.hidden = false;
+  if (state.newCount > 0) {
+    newBtn.textContent = plural(state.newCount, "1 new message", "{n} new messages");
+    newBtn.hidden = false;
+    return;
+  }
+  const below = log.scrollHeight - log.scrollTop - log.clientHeight;
+  newBtn.textContent = t("Latest messages ↓");
+  newBtn.hidden = below <= 1.5 * log.clientHeight;
 }
 
 // loadOlder fetches the page before the oldest event on screen and keeps
