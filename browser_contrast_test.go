@@ -98,6 +98,11 @@ func TestBrowserContrast(t *testing.T) {
 			MustHover(t, p, ".msg.mine.grouped")
 			MustWait(t, p, `getComputedStyle(document.querySelector(".msg.mine.grouped .side-time")).visibility === "visible" && getComputedStyle(document.querySelector(".msg.mine.grouped .delete")).clipPath === "none" && getComputedStyle(document.querySelector(".msg.mine.grouped .edit")).clipPath === "none" && !!document.querySelector(".text.deleted")`)
 			mustReadable("the chat")
+			// Every name colour, on every background a name is shown on.
+			MustExec(t, p, `for (const cls of ["msg", "msg mine", "msg mention"]) { const li = document.createElement("li"); li.className = cls; for (let i = 0; i < 8; i++) { const s = document.createElement("span"); s.className = "author n" + i; s.textContent = "name" + i + " "; li.append(s); } document.getElementById("messages").prepend(li); }`)
+			MustDo(t, p, chromedp.Evaluate[chromedp.Void](`document.querySelector("#messages li").scrollIntoView()`))
+			mustReadable("the name colours")
+			MustExec(t, p, `for (let i = 0; i < 3; i++) document.querySelector("#messages li").remove()`)
 
 			// Searching: the panel, what was found, and its marks.
 			MustDo(t, p, chromedp.Click(chromedp.ID("search-toggle")), chromedp.SendKeys(chromedp.ID("search-input"), "earlier"+kb.Enter))

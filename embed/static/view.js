@@ -27,10 +27,15 @@ function timeEl(d) {
   el.title = full.format(d);
   return el;
 }
-// authorEl is a name, as a message or a line shows who.
+// authorEl is a name, as a message or a line shows who: in one of eight
+// colours (n0–n7 in style.css), the same for a name wherever and however
+// it is written (it is chosen from the name as the server compares it),
+// so people are told apart at a glance.
 export function authorEl(name) {
   const el = document.createElement("span");
-  el.className = "author";
+  let h = 2166136261; // FNV-1a
+  for (const c of fold(name)) h = Math.imul(h ^ c.codePointAt(0), 16777619);
+  el.className = `author n${(h >>> 0) % 8}`;
   el.textContent = name;
   return el;
 }
