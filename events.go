@@ -46,7 +46,7 @@ type Event struct {
 	Text    string // empty for a deleted message, and an edit since replaced; react, unreact: the emoji
 	Nonce   string
 	TS      time.Time
-	Ref     int64     // edit, delete: the message they change; message: the one it replies to
+	Ref     int64     // edit, delete, react, unreact: the message they change; message: the one it replies to
 	Edited  time.Time // message: when its text was last changed, if ever
 	// Reactions are a message's, as they are now: not stored with it,
 	// but read with it (from the reactions table) and kept with it in
@@ -69,7 +69,7 @@ type wireEvent struct {
 	Text  string `json:"text,omitempty"` // a message's text is never empty
 	TS    string `json:"ts"`
 	Nonce string `json:"nonce,omitempty"`
-	Ref   int64  `json:"ref,omitempty"` // edit, delete
+	Ref   int64  `json:"ref,omitempty"` // edit, delete, react, unreact
 	// ReplyTo is the message a message replies to.
 	ReplyTo int64 `json:"reply_to,omitempty"`
 	// Deleted marks a message its author took back: it keeps its place,
@@ -158,8 +158,9 @@ func encode(v any) []byte {
 	return b
 }
 
-// inbound is a frame a client sends: a message, an edit or a delete of
-// one, or a typing notice or a ping (which have neither text nor nonce).
+// inbound is a frame a client sends: a message, an edit, a delete of one
+// or a reaction to one, or a typing notice or a ping (which have neither
+// text nor nonce).
 type inbound struct {
 	Type  string  `json:"type"`
 	Text  *string `json:"text"`

@@ -127,8 +127,9 @@ var migrations = []string{
 	// takes it in the same transaction, with when (unix milliseconds; 0:
 	// never edited). Only the newest text is kept anywhere: a later edit
 	// or a delete empties the earlier edits' text, which the index on ref
-	// finds without a scan of the room (partial: only edits and deletes
-	// have a ref).
+	// finds without a scan of the room (partial: only rows that name
+	// another message have a ref: edits and deletes, and since then
+	// replies and reactions).
 	`ALTER TABLE events ADD COLUMN edited INTEGER NOT NULL DEFAULT 0;
 	CREATE INDEX events_ref ON events (room, ref) WHERE ref > 0;`,
 	// A message's reactions as they are now, one row per emoji and name,
