@@ -47,6 +47,11 @@ func TestBrowserMessageLink(t *testing.T) {
 	// The link changes to another message on the page.
 	MustExec(t, friend, fmt.Sprintf(`location.hash = "#msg-%d"`, last.ID))
 	MustWait(t, friend, flashed+` === "later 99"`)
+	// A link to no message of this room says so.
+	MustExec(t, friend, fmt.Sprintf(`location.hash = "#msg-%d"`, last.ID+1000))
+	MustWait(t, friend, `document.getElementById("composer-error").textContent === "There is no such message in this room."`)
+	MustExec(t, friend, `document.getElementById("composer-error").textContent = ""; location.hash = "#msg-1"`) // the writer's join
+	MustWait(t, friend, `document.getElementById("composer-error").textContent === "There is no such message in this room."`)
 }
 
 // A link to a message opened by someone not logged in goes through the
