@@ -255,6 +255,10 @@ func TestBrowserChinese(t *testing.T) {
 	if !MustEval[bool](t, p, `[...document.querySelectorAll("#messages .system")].some(e => e.textContent.includes("加入了房间"))`) {
 		t.Error("join line is not in Chinese")
 	}
+	// The header's buttons and a message's actions.
+	if got := MustEval[string](t, p, `[document.getElementById("search-toggle"), document.getElementById("notify"), ...document.querySelectorAll("#messages .msg .actions button")].map(b => b.textContent.trim()).join("|")`); got != "🔍 搜索|🔕 通知我|回应|回复|链接|编辑|删除" {
+		t.Errorf("buttons read %q, want them in Chinese", got)
+	}
 }
 
 // TestBrowserScreenshots renders the pages a person sees. With
