@@ -60,7 +60,7 @@ func TestBrowserContrast(t *testing.T) {
 			// (grouped, one failed), an error, the counter over the limit,
 			// the online list, the new-messages button, a hovered message,
 			// a mention of her, bob typing (over the messages, scrolled up),
-			// a deleted message, an edited one with reactions, Edit and Delete on a hovered
+			// the topic and its line, a deleted message, an edited one with reactions, Edit and Delete on a hovered
 			// own message, and the
 			// line over messages that came while the reader was away.
 			MustEnter(t, p, ts, "alice", "")
@@ -91,6 +91,9 @@ func TestBrowserContrast(t *testing.T) {
 			erin.send(reactFrame(typeReact, m.ID, "🎉", ""))
 			erin.send(reactFrame(typeReact, m.ID, "👀", ""))
 			MustWait(t, p, `document.querySelectorAll("#messages .reaction").length === 2`)
+			frank, _ := ts.MustDial(t, ts.MustLogin(t, "frank"), "lobby", -1)
+			frank.send(topicFrame("What this room is for, with https://example.com/topic", ""))
+			MustWait(t, p, `!document.getElementById("topic").hidden`)
 			bob.say("@alice, while you read", "")
 			bob.send(typingFrame())
 			MustWait(t, p, `!document.getElementById("new-messages").hidden && document.getElementById("counter").classList.contains("over") && `+typingLine+` === "bob is typing…"`)

@@ -256,7 +256,7 @@ func TestBrowserChinese(t *testing.T) {
 		t.Error("join line is not in Chinese")
 	}
 	// The header's buttons and a message's actions.
-	if got := MustEval[string](t, p, `[document.getElementById("search-toggle"), document.getElementById("notify"), ...document.querySelectorAll("#messages .msg .actions button")].map(b => b.textContent.trim()).join("|")`); got != "🔍 搜索|🔕 通知我|回应|回复|链接|编辑|删除" {
+	if got := MustEval[string](t, p, `[document.getElementById("topic-edit"), document.getElementById("search-toggle"), document.getElementById("notify"), ...document.querySelectorAll("#messages .msg .actions button")].map(b => b.textContent.trim()).join("|")`); got != "✎ 主题|🔍 搜索|🔕 通知我|回应|回复|链接|编辑|删除" {
 		t.Errorf("buttons read %q, want them in Chinese", got)
 	}
 }
@@ -286,6 +286,8 @@ func TestBrowserScreenshots(t *testing.T) {
 	shot(mei, "login.png")
 	MustEnter(t, mei, ts, "Mei", "")
 	MustEnter(t, sam, ts, "Sam", "")
+	MustDo(t, mei, chromedp.Click(chromedp.ID("topic-edit")), chromedp.SendKeys(chromedp.ID("topic-input"), "v2 release day · notes in the wiki"+kb.Enter))
+	MustWait(t, sam, `!document.getElementById("topic").hidden`)
 	MustSay(t, sam, "Morning! Did the deploy go out?")
 	MustSay(t, mei, "Yes — v2 is live on Fly. Release notes: https://example.com/releases/v2")
 	MustSay(t, mei, "History survived the restart, nobody got a join/leave storm 🎉")

@@ -5,12 +5,13 @@ import (
 	"time"
 )
 
-// Event types. message, join, leave, edit, delete, react and unreact are
-// stored and numbered per room; welcome, presence, typing, error,
-// duplicate and pong are only ever sent. A client sends message, edit to
-// change one, delete to take one back, react and unreact to put a
-// reaction on one or take it off, typing while its user writes one, or
-// ping to learn whether its socket still reaches the server.
+// Event types. message, join, leave, edit, delete, react, unreact and
+// topic are stored and numbered per room; welcome, presence, typing,
+// error, duplicate and pong are only ever sent. A client sends message,
+// edit to change one, delete to take one back, react and unreact to put a
+// reaction on one or take it off, topic to set the room's topic, typing
+// while its user writes one, or ping to learn whether its socket still
+// reaches the server.
 const (
 	typeMessage  = "message"
 	typeJoin     = "join"
@@ -19,6 +20,7 @@ const (
 	typeDelete   = "delete"  // a message taken back by its author (see changes.go)
 	typeReact    = "react"   // a reaction put on a message (see reactions.go)
 	typeUnreact  = "unreact" // a reaction taken off
+	typeTopic    = "topic"   // the room's topic set, or cleared (see topic.go)
 	typeWelcome  = "welcome"
 	typePresence = "presence"
 	typeTyping   = "typing" // sent by a client that types, and to tell who does
@@ -124,6 +126,8 @@ type welcomeEvent struct {
 	// LoginAt is when the session logged in: its user may edit and
 	// delete their messages from then on (see mayChange).
 	LoginAt string `json:"login_at"`
+	// Topic is the room's topic, if it has one.
+	Topic *topicInfo `json:"topic,omitempty"`
 }
 
 type presenceEvent struct {

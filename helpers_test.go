@@ -205,6 +205,7 @@ type ev struct {
 	Users     []string   `json:"users"` // typing
 	Count     int        `json:"count"` // typing
 	LastID    int64      `json:"last_id"`
+	Topic     *topicInfo `json:"topic"`
 	Code      string     `json:"code"`
 	Truncated bool       `json:"truncated"`
 }

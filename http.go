@@ -43,8 +43,11 @@ type assets struct {
 	hash map[string]string
 }
 
-// moduleImport matches the specifier of an import between our modules.
-var moduleImport = regexp.MustCompile(`(from\s+"\./[\w-]+\.js)"`)
+// moduleImport matches the specifier of an import between our modules,
+// with names (import {…} from "./x.js") or for its effects (import
+// "./x.js"): a module imported without the version would be a second
+// instance of it, with its own state and its own listeners.
+var moduleImport = regexp.MustCompile(`((?:from|import)\s+"\./[\w-]+\.js)"`)
 
 func loadAssets() (*assets, error) {
 	sub, err := fs.Sub(embedded, "embed/static")

@@ -136,6 +136,10 @@ func (h *Hub) room(ctx context.Context, name string, mayLoad func() bool) (*room
 		h.mu.Unlock()
 
 		newest, err := h.store.Events(ctx, name, 0, 0, historyOnJoin)
+		var topic Event
+		if err == nil {
+			topic, _, err = h.store.Topic(ctx, name)
+		}
 
 		h.mu.Lock()
 		delete(h.loading, name)
@@ -151,6 +155,7 @@ func (h *Hub) room(ctx context.Context, name string, mayLoad func() bool) (*room
 			return nil, errorf(codeUnavailable, "The server is restarting.")
 		}
 		r := newRoom(h, name, newest)
+		r.topic = topic
 		h.rooms[name] = r
 		r.holders++
 		h.mu.Unlock()

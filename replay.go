@@ -142,7 +142,7 @@ func (r *room) sendWelcome(c *client, replay []recentLine, truncated bool) {
 	r.clients[c] = struct{}{}
 	defer c.openGate() // after the write: its frames may go now
 	frame := encode(welcomeEvent{Type: typeWelcome, User: c.user.name, Room: r.name, Online: r.online(), LastID: r.lastID, Truncated: truncated,
-		LoginAt: c.user.created.Truncate(time.Millisecond).UTC().Format(tsLayout)})
+		LoginAt: c.user.created.Truncate(time.Millisecond).UTC().Format(tsLayout), Topic: r.topicInfo()})
 	if len(replay) > 0 {
 		n := len(frame)
 		for _, l := range replay {

@@ -40,6 +40,7 @@ const (
 	opDelete                      // a client takes back a message
 	opEdit                        // a client changes a message's text
 	opReact                       // a client puts a reaction on a message, or takes it off
+	opTopic                       // a client sets the room's topic
 )
 
 type op struct {
@@ -103,6 +104,7 @@ type room struct {
 	onlineJSON    []byte // the encoded online list; nil after a change
 
 	typing typingState // who is typing (see typing.go)
+	topic  Event       // the newest committed topic event, if any (see topic.go)
 
 	// recent holds the encoded lines of the newest stored events, oldest
 	// first, within recentKeep and recentBudget (see remember), and
@@ -289,6 +291,8 @@ func (r *room) handle(o op) {
 		r.editMessage(o.c, o.ref, o.text, o.nonce)
 	case opReact:
 		r.react(o.c, o.ref, o.text, o.on, o.nonce)
+	case opTopic:
+		r.setTopic(o.c, o.text, o.nonce)
 	case opTyping:
 		r.typed(o.c)
 	case opTypingStopped:
@@ -393,6 +397,9 @@ func (r *room) flush() {
 			if e.Ref > 0 && e.Type != typeMessage {
 				r.changed(*e) // an edit, a delete or a reaction
 			}
+			if e.Type == typeTopic {
+				r.topic = *e
+			}
 		}
 		frame.Write(raw)
 	}
@@ -410,7 +417,7 @@ func (r *room) flush() {
 }
 
 // keepNotices empties a batch whose commit failed, all but its joins,
-// leaves and presence: the senders of its messages, edits, deletes and reactions were told
+// leaves and presence: the senders of its messages, edits, deletes, reactions and topics were told
 // and send them again, but nobody sends a join again. Those stay in the batch, in
 // order and with the time they happened, for the next commit: with the
 // next op, or at the idle tick when none comes. Their ids are given then,

@@ -30,6 +30,8 @@ type Store interface {
 	// Search returns up to limit messages of room with id < before (0:
 	// no bound) whose text holds query, newest first (see search.go).
 	Search(ctx context.Context, room, query string, before int64, limit int) ([]Event, error)
+	// Topic returns room's newest topic event, if it has one (see topic.go).
+	Topic(ctx context.Context, room string) (Event, bool, error)
 
 	PutSession(ctx context.Context, s SessionRecord) error // replaces any session holding the same name
 	DeleteSession(ctx context.Context, id string) error
@@ -146,6 +148,9 @@ var migrations = []string{
 		id       INTEGER NOT NULL,
 		PRIMARY KEY (room, ref, emoji, name_key)
 	) WITHOUT ROWID;`,
+	// A room's topic is its newest topic event; this index holds only
+	// those rows, so loading a room finds it without a scan.
+	`CREATE INDEX events_topic ON events (room, id) WHERE type = 'topic';`,
 }
 
 func OpenSQLite(dir string, fullSync bool) (*SQLite, error) {

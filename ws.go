@@ -413,6 +413,15 @@ func (h *Hub) receive(c *client, data []byte) bool {
 			return refuse(cd, why, in.Nonce)
 		}
 		o = op{kind: opEdit, c: c, ref: *in.ID, text: text, nonce: in.Nonce}
+	case typeTopic:
+		if in.Text == nil {
+			return refuse(codeInvalid, "A topic needs text (empty clears it).", in.Nonce)
+		}
+		text := strings.TrimSpace(*in.Text)
+		if utf8.RuneCountInString(text) > maxTopicLen {
+			return refuse(codeTooLong, "A topic has at most 200 characters.", in.Nonce)
+		}
+		o = op{kind: opTopic, c: c, text: text, nonce: in.Nonce}
 	case typeReact, typeUnreact:
 		if in.ID == nil || *in.ID <= 0 {
 			return refuse(codeInvalid, "id is the id of the message to react to.", in.Nonce)
@@ -424,7 +433,7 @@ func (h *Hub) receive(c *client, data []byte) bool {
 	default:
 		return refuse(codeInvalid, "Unknown frame type; send {\"type\":\"message\",\"text\":...}.", in.Nonce)
 	}
-	// Only a message, edit, delete or reaction that could be stored spends allowance
+	// Only a message, edit, delete, reaction or topic that could be stored spends allowance
 	// (each is a stored event for everyone in the room): one refused as
 	// invalid (it says why at once, and refusePause paces such frames)
 	// does not leave its sender's next, good one rate limited. And one

@@ -5,11 +5,12 @@
 // starts.
 import { t, translatePage } from "./i18n.js";
 import { $, room, me, state, log, list, text, newBtn, firstUnreadBtn } from "./state.js";
-import { showNew, toBottom, atBottom, loadOlder, setOnline, renderTop, fillViewport, flashError, relabelDays, back, toggleFullTime, showFirstUnread, toFirstUnread, toQuoted, togglePalette, shownMessage } from "./view.js";
+import { showNew, toBottom, atBottom, loadOlder, setOnline, renderTop, fillViewport, flashError, relabelDays, back, toggleFullTime, showFirstUnread, toFirstUnread, togglePalette, shownMessage } from "./view.js";
 import { toggleReaction } from "./reactions.js";
 import "./search.js";
 import { noteMention, mentionKey } from "./mentions.js";
-import { copyLink, toLinked } from "./link.js";
+import { copyLink, toLinked, toMessage } from "./link.js";
+import "./topic.js";
 import { connect, wakeUp, goneOffline } from "./socket.js";
 import { send, saveOutbox, restoreOutbox, forgetOutboxes, updateComposer } from "./outbox.js";
 import { noteTyping } from "./typing.js";
@@ -40,7 +41,7 @@ firstUnreadBtn.addEventListener("click", toFirstUnread);
 list.addEventListener("click", (e) => {
   const li = e.target.closest(".msg"), id = Number(li?.dataset.id);
   const quote = e.target.closest(".quote");
-  if (quote) { toQuoted(Number(quote.dataset.ref)); return; }
+  if (quote) { toMessage(Number(quote.dataset.ref)); return; }
   if (e.target.closest(".react")) { togglePalette(li); return; }
   const emoji = e.target.closest(".pick, .reaction")?.dataset.emoji;
   if (emoji) {

@@ -18,7 +18,7 @@ function trimURL(url) {
 }
 // appendText appends s to frag, unless it is empty: no empty text nodes.
 const appendText = (frag, s) => { if (s) frag.append(s); };
-function withLinks(s) {
+export function withLinks(s) {
   const frag = document.createDocumentFragment();
   let last = 0, m;
   URL_RE.lastIndex = 0;

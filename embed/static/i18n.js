@@ -42,6 +42,8 @@ const STR = {
     "Notify me": "通知我", "Notifications on": "通知已开启", "{user} in #{room}": "{user}（#{room}）",
     "Show a notification when someone mentions you or replies to you while you are away": "你不在时，有人提及或回复你就显示通知",
     "Notifications are blocked for this site; your browser's site settings can allow them.": "此网站的通知已被阻止；可在浏览器的网站设置中允许。",
+    "Topic": "主题", "Set the room's topic": "设置房间主题", "A line about what this room is for": "一句话说明这个房间是做什么的",
+    "set the topic:": "把主题设为", "cleared the topic": "清除了主题", "Set by {user}, {when}": "{user} 设置于 {when}",
     "Link": "链接", "There is no such message in this room.": "这个房间里没有这条消息。", "Copy this link to the message:": "复制这条消息的链接：",
     "Latest messages ↓": "最新消息 ↓", "Names": "昵称", "Search": "搜索", "Search #{room}": "搜索 #{room}", "Searching…": "搜索中…", "No messages found.": "没有找到消息。",
     "More results": "更多结果", "Could not search.": "无法搜索。", "That message is too far back to show here.": "这条消息太早了，无法在这里显示。",

@@ -1,11 +1,29 @@
-// A link to one message: /r/{room}#msg-{id}. Link under a message copies
-// it (or shows it to copy, where the page may not write the clipboard);
-// a page opened with one, or whose link changes to one, shows that
-// message once it is live, loading the history up to it as a reply's
-// quote does.
+// Going to one message (toMessage): from a reply's quote, a search
+// result, or a link. A link to a message is /r/{room}#msg-{id}: Link
+// under a message copies it (or shows it to copy, where the page may not
+// write the clipboard), and a page opened with one, or whose link
+// changes to one, shows that message once it is live.
 import { t } from "./i18n.js";
-import { room, state } from "./state.js";
-import { toQuoted, flashError } from "./view.js";
+import { room, state, list } from "./state.js";
+import { flashError, shownMessage, loadOlder } from "./view.js";
+
+// toMessage shows a message in the conversation and flashes it, and says
+// whether it could. One further up than what is loaded is loaded first,
+// a page at a time as scrolling up does, up to MAX_PAGES_UP pages.
+const MAX_PAGES_UP = 20;
+export async function toMessage(ref) {
+  for (let pages = 0; !shownMessage(ref) && ref < state.oldestId && !state.reachedStart && pages < MAX_PAGES_UP; pages++) {
+    if (state.loadingOlder) await new Promise((ok) => setTimeout(ok, 100)); // one on its way
+    else await loadOlder();
+  }
+  const li = list.querySelector(`.msg[data-id="${Number(ref)}"]`);
+  if (!li) return false;
+  li.scrollIntoView({ block: "center", behavior: "smooth" });
+  for (const el of list.querySelectorAll(".flash")) el.classList.remove("flash");
+  void li.offsetWidth; // start the animation again
+  li.classList.add("flash");
+  return true;
+}
 
 export const messageLink = (id) => `${location.origin}/r/${encodeURIComponent(room)}#msg-${id}`;
 
@@ -29,7 +47,7 @@ export async function toLinked() {
   const m = /^#msg-(\d+)$/.exec(location.hash);
   if (!m) return;
   const id = Number(m[1]);
-  if (await toQuoted(id)) return;
+  if (await toMessage(id)) return;
   const none = id > state.lastId || state.reachedStart || state.events.some((e) => e.id === id);
   flashError(t(none ? "There is no such message in this room." : "That message is too far back to show here."));
 }

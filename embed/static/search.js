@@ -5,7 +5,8 @@
 // reply's quote does), and closes the panel.
 import { t } from "./i18n.js";
 import { $, room } from "./state.js";
-import { toQuoted, flashError, timeLabel, authorEl } from "./view.js";
+import { flashError, timeLabel, authorEl } from "./view.js";
+import { toMessage } from "./link.js";
 import { sessionEnded } from "./socket.js";
 
 const btn = $("search-toggle"), panel = $("search"), form = $("search-form"), box = $("search-input");
@@ -93,5 +94,5 @@ results.addEventListener("click", async (e) => {
   const b = e.target.closest(".result");
   if (!b) return;
   showSearch(false);
-  if (!(await toQuoted(Number(b.dataset.id)))) flashError(t("That message is too far back to show here."));
+  if (!(await toMessage(Number(b.dataset.id)))) flashError(t("That message is too far back to show here."));
 });

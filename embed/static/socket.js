@@ -9,11 +9,13 @@ import { setTyping, spoke, clearTyping } from "./typing.js";
 import { edited, editFailed, goneWhileEditing } from "./edit.js";
 import { notify } from "./notify.js";
 import { toLinked } from "./link.js";
+import { showTopic, topicSet } from "./topic.js";
 
 // ---- events from the server
 function onWelcome(ev) {
   state.opened = true;
   state.loginAt = ev.login_at;
+  showTopic(ev.topic);
   state.attempt = 0;
   setOnline(ev.online);
   // A truncated replay or a server whose history is behind ours (the
@@ -38,6 +40,7 @@ function onStored(ev, batch) {
   if (ev.type === "delete") { markDeleted(ev.ref); goneWhileEditing(ev.ref); maybeReady(); return; }
   if (ev.type === "edit") { markEdited(ev); edited(ev); maybeReady(); return; }
   if (ev.type === "react" || ev.type === "unreact") { markReaction(ev); maybeReady(); return; }
+  if (ev.type === "topic") topicSet(ev); // and a line in the conversation, below
   if (ev.type === "message") spoke(ev.user);
   if (ev.type === "message" && ev.user === me && ev.nonce) {
     confirmed(ev.nonce);
@@ -141,7 +144,7 @@ export function connect() {
       try { ev = JSON.parse(line); } catch { continue; }
       switch (ev.type) {
         case "welcome": onWelcome(ev); break;
-        case "message": case "join": case "leave": case "edit": case "delete": case "react": case "unreact": onStored(ev, batch); break;
+        case "message": case "join": case "leave": case "topic": case "edit": case "delete": case "react": case "unreact": onStored(ev, batch); break;
         case "presence": setOnline(ev.online); break;
         case "typing": setTyping(ev); break;
         case "error": onError(ev); break;

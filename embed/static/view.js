@@ -149,24 +149,6 @@ export function quoteEl(ref) {
 function refreshQuotes(ref) {
   for (const q of document.querySelectorAll(`.quote[data-ref="${Number(ref)}"]`)) q.replaceWith(quoteEl(ref));
 }
-// toQuoted shows the message a reply quotes (or a search found), and says
-// whether it could. One further up than what is loaded is loaded first,
-// a page at a time as scrolling up does, up to MAX_PAGES_UP pages.
-const MAX_PAGES_UP = 20;
-export async function toQuoted(ref) {
-  for (let pages = 0; !shownMessage(ref) && ref < state.oldestId && !state.reachedStart && pages < MAX_PAGES_UP; pages++) {
-    if (state.loadingOlder) await new Promise((ok) => setTimeout(ok, 100)); // one on its way
-    else await loadOlder();
-  }
-  const li = list.querySelector(`.msg[data-id="${Number(ref)}"]`);
-  if (!li) return false;
-  li.scrollIntoView({ block: "center", behavior: "smooth" });
-  for (const el of list.querySelectorAll(".flash")) el.classList.remove("flash");
-  void li.offsetWidth; // start the animation again
-  li.classList.add("flash");
-  return true;
-}
-
 export function messageEl(ev, grouped, extraClass) {
   const li = document.createElement("li");
   const mention = callsMe(ev);
@@ -276,7 +258,16 @@ function systemEl(ev) {
   li.className = "system";
   li.dataset.id = ev.id;
   const d = new Date(ev.ts);
-  li.append(authorEl(ev.user), " " + t(ev.type === "join" ? "joined" : "left") + " · ", timeEl(d));
+  li.append(authorEl(ev.user), " ");
+  if (ev.type !== "topic") li.append(t(ev.type === "join" ? "joined" : "left"));
+  else if (!ev.text) li.append(t("cleared the topic"));
+  else {
+    const topic = document.createElement("q");
+    topic.dir = "auto";
+    topic.textContent = ev.text;
+    li.append(t("set the topic:") + " ", topic);
+  }
+  li.append(" · ", timeEl(d));
   return li;
 }
 
@@ -370,7 +361,7 @@ export async function loadOlder() {
       const fromBottom = log.scrollHeight - log.scrollTop;
       // An edit, a delete or a reaction is not shown: the message it
       // changed comes with its newest text and reactions, or deleted.
-      state.events = older.filter((e) => e.type === "message" || e.type === "join" || e.type === "leave").concat(state.events);
+      state.events = older.filter((e) => ["message", "join", "leave", "topic"].includes(e.type)).concat(state.events);
       state.oldestId = older[0].id;
       if (state.oldestId <= 1) state.reachedStart = true;
       renderAll();

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// Anyone can set the room's topic from the header: every page shows it
+// under the header and says in the conversation who set what, a page
+// opened later shows it too, and an empty one clears it. One the server
+// refuses stays in the editor.
+func TestBrowserTopic(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	alice, bob := MustAliceAndBob(t, ts)
+	topic := `(document.getElementById("topic").hidden ? "" : document.getElementById("topic").textContent)`
+	if got := MustEval[string](t, alice, topic+` + "|" + document.getElementById("topic-bar").hidden`); got != "|true" {
+		t.Fatalf("a room with no topic shows %q", got)
+	}
+	MustDo(t, alice, chromedp.Click(chromedp.ID("topic-edit")))
+	MustWait(t, alice, `!document.getElementById("topic-form").hidden && document.activeElement.id === "topic-input"`)
+	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("topic-input"), "Release day: see https://example.com/v2"+kb.Enter))
+	line := `[...document.querySelectorAll("#messages .system")].map(e => e.textContent.replace(/ · .*/, "")).join("|")`
+	MustWait(t, bob, topic+` === "Release day: see https://example.com/v2" && !!document.querySelector("#topic a[href='https://example.com/v2']")`)
+	MustWait(t, bob, line+`.endsWith("alice set the topic: Release day: see https://example.com/v2")`)
+	MustWait(t, alice, `document.getElementById("topic-form").hidden && `+topic+` === "Release day: see https://example.com/v2"`)
+
+	// A page opened later shows it from its welcome.
+	MustDo(t, bob, chromedp.Reload())
+	MustWait(t, bob, connected+` && `+topic+` === "Release day: see https://example.com/v2"`)
+
+	// Too long: refused, and kept in the editor.
+	long := strings.Repeat("长", maxTopicLen+1)
+	MustDo(t, bob, chromedp.Click(chromedp.ID("topic-edit")))
+	MustExec(t, bob, `document.getElementById("topic-input").value = `+jsString(long))
+	MustDo(t, bob, chromedp.Click(chromedp.CSS(`#topic-form button[type="submit"]`)))
+	MustWait(t, bob, `document.getElementById("composer-error").textContent !== "" && !document.getElementById("topic-form").hidden && document.getElementById("topic-input").value === `+jsString(long))
+
+	// Empty clears it; Escape closes the editor.
+	MustExec(t, bob, `document.getElementById("topic-input").value = ""`)
+	MustDo(t, bob, chromedp.Click(chromedp.CSS(`#topic-form button[type="submit"]`)))
+	MustWait(t, alice, `document.getElementById("topic-bar").hidden && `+line+`.endsWith("bob cleared the topic")`)
+	MustDo(t, alice, chromedp.Click(chromedp.ID("topic-edit")))
+	MustWait(t, alice, `document.activeElement.id === "topic-input"`)
+	MustDo(t, alice, chromedp.KeyEvent(kb.Escape))
+	MustWait(t, alice, `document.getElementById("topic-bar").hidden`)
+}
