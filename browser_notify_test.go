@@ -65,6 +65,12 @@ func TestBrowserNotify(t *testing.T) {
 		t.Errorf("notifications shown: %q, want %q", got, want)
 	}
 
+	// A browser whose Notification will not be constructed (Chrome on
+	// Android) shows the message all the same.
+	MustExec(t, alice, `window.Notification = class extends Notification { constructor() { throw new TypeError("Illegal constructor"); } };`)
+	bob.say("@alice on a phone", "")
+	seen("@alice on a phone")
+
 	// Off again: nothing more.
 	MustExec(t, alice, setFocus(true))
 	MustDo(t, alice, chromedp.Click(chromedp.ID("notify")))

@@ -45,8 +45,13 @@ show();
 
 // notify tells the reader, away, of a message that calls them. Each
 // message is its own notification; a click on it brings the page up.
+// It never throws: a browser that has the API but will not show one this
+// way (Chrome on Android wants a service worker for it) must not keep
+// the message itself off the page.
 export function notify(ev) {
   if (!on()) return;
-  const n = new Notification(t("{user} in #{room}", { user: ev.user, room }), { body: ev.text.slice(0, 200), tag: `chat:${room}:${ev.id}` });
-  n.onclick = () => { window.focus(); n.close(); };
+  try {
+    const n = new Notification(t("{user} in #{room}", { user: ev.user, room }), { body: ev.text.slice(0, 200), tag: `chat:${room}:${ev.id}` });
+    n.onclick = () => { window.focus(); n.close(); };
+  } catch { /* not shown: the unread count and the highlight still tell */ }
 }
