@@ -21,16 +21,18 @@ func TestBrowserCode(t *testing.T) {
 		"run " + tick + "go test ./..." + tick + " then see https://example.com/docs",
 		"like this:\n" + fence + "go\n" + block + "\n" + fence + "\nand that's it",
 		"an unclosed " + fence + " fence and a lone " + tick + " tick",
+		tick + "a" + tick + " and " + tick + "b" + tick,
 	} {
 		w.say(text, "")
 	}
-	MustWait(t, p, `document.querySelectorAll("#messages .msg").length === 3`)
+	MustWait(t, p, `document.querySelectorAll("#messages .msg").length === 4`)
 	// Each message's .text as its nodes: "text", <code>, <pre>, <a>.
 	nodes := MustEval[[][]string](t, p, `[...document.querySelectorAll("#messages .msg .text")].map(el => [...el.childNodes].map(n => n.nodeType === 3 ? n.textContent : "<" + n.localName + ">" + (n.localName === "pre" ? n.querySelector("code").textContent : n.textContent)))`)
 	want := [][]string{
 		{"run ", "<code>go test ./...", " then see ", "<a>https://example.com/docs"},
 		{"like this:", "<pre>" + block, "and that's it"},
 		{"an unclosed " + fence + " fence and a lone " + tick + " tick"},
+		{"<code>a", " and ", "<code>b"},
 	}
 	if len(nodes) != len(want) {
 		t.Fatalf("messages shown as %q, want %q", nodes, want)

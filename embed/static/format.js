@@ -45,7 +45,9 @@ export function withLinks(s) {
 // span` is set in monospace within a line. Code is shown as it was
 // typed, links and all. Anything else, an unclosed ``` or ` included, is
 // text with links (withLinks).
-const FENCE_RE = /```(?:[\w+#.-]*[^\S\n]*\n)?([\s\S]*?)\n?```/g, SPAN_RE = /(?<!`)`([^`\n]+)`(?!`)/g;
+// A span's opening ` may not follow another (no lookbehind: Safari before
+// 16.4 cannot parse one, and would load none of the page's script).
+const FENCE_RE = /```(?:[\w+#.-]*[^\S\n]*\n)?([\s\S]*?)\n?```/g, SPAN_RE = /(^|[^`])`([^`\n]+)`(?!`)/g;
 export function formatted(s) {
   const frag = document.createDocumentFragment();
   let last = 0;
@@ -68,9 +70,9 @@ function withSpans(s) {
   const frag = document.createDocumentFragment();
   let last = 0;
   for (const m of s.matchAll(SPAN_RE)) {
-    frag.append(withLinks(s.slice(last, m.index)));
+    frag.append(withLinks(s.slice(last, m.index + m[1].length)));
     const code = document.createElement("code");
-    code.textContent = m[1];
+    code.textContent = m[2];
     frag.append(code);
     last = m.index + m[0].length;
   }
