@@ -148,3 +148,24 @@ func TestWithReaction(t *testing.T) {
 		t.Errorf("all taken off: %v, want nil", rs)
 	}
 }
+
+// A message older than the room's memory is read from the store to be
+// reacted to, reactions and all: asking again for what is so stores
+// nothing there either.
+func TestReactOldMessage(t *testing.T) {
+	dir := t.TempDir()
+	ck, first := MustOldMessage(t, dir, "an old one")
+	ts := MustStart(t, dir)
+	alice, _ := ts.MustDial(t, ck, "lobby", -1)
+	alice.send(reactFrame(typeReact, first.ID, "👀", ""))
+	alice.MustReacted(typeReact, first.ID, "alice", "👀")
+	alice.send(reactFrame(typeReact, first.ID, "👀", "again"))
+	alice.send(map[string]string{"type": "ping"})
+	if e := alice.MustNextOf(typeReact, typeError, typePong); e.Type != typePong {
+		t.Errorf("a reaction the old message has already: %+v", e)
+	}
+	h := MustHistory(t, ts, ck, "lobby", first.ID-1, first.ID+1)
+	if len(h) != 1 || reactionsJSON(h[0].Reactions) != `[{"emoji":"👀","users":["alice"]}]` {
+		t.Errorf("history of the old message: %+v", h)
+	}
+}
