@@ -94,3 +94,19 @@ func TestReplyRefused(t *testing.T) {
 	bob.MustNextOf(typeMessage)
 	bob.expectQuiet(200*time.Millisecond, typePresence, typeJoin)
 }
+
+// A reply to a message older than the room's memory is checked in the
+// store.
+func TestReplyToOldMessage(t *testing.T) {
+	dir := t.TempDir()
+	ck, first := MustOldMessage(t, dir, "an old one")
+	ts := MustStart(t, dir)
+	alice, _ := ts.MustDial(t, ck, "lobby", -1)
+	alice.send(replyFrame("about that", "r", first.ID))
+	var e ev
+	for e = alice.MustNextOf(typeMessage, typeError); e.Type == typeMessage && e.Nonce != "r"; e = alice.MustNextOf(typeMessage, typeError) {
+	}
+	if e.Type != typeMessage || e.ReplyTo != first.ID {
+		t.Errorf("a reply to an old message: %+v", e)
+	}
+}
