@@ -174,6 +174,17 @@ func TestBrowserGoToRoom(t *testing.T) {
 	MustPasteInto(t, p, "room-input", "สวัสดี")
 	MustDo(t, p, chromedp.Click(chromedp.CSS(`#room-form button`)))
 	MustWait(t, p, `document.body.dataset.room === "สวัสดี" && `+connected)
+
+	// The room box offers the rooms this browser was in lately, newest
+	// first, not the one open; logging out forgets them.
+	offered := `[...document.querySelectorAll("#recent-rooms option")].map(o => o.value).join("|")`
+	if got := MustEval[string](t, p, offered); got != "lobby" {
+		t.Errorf("in สวัสดี the room box offers %q, want lobby", got)
+	}
+	MustDo(t, p, chromedp.Navigate(ts.URL+"/r/kitchen"))
+	MustWait(t, p, connected+` && `+offered+` === "สวัสดี|lobby"`)
+	MustDo(t, p, chromedp.Click(chromedp.ID("logout")))
+	MustWait(t, p, `location.pathname === "/" && localStorage.getItem("chat.rooms") === null`)
 }
 
 // Messages that come while the reader is away, in another window or

@@ -11,6 +11,7 @@ import "./search.js";
 import { noteMention, mentionKey } from "./mentions.js";
 import { copyLink, toLinked, toMessage } from "./link.js";
 import "./topic.js";
+import { forgetRooms } from "./rooms.js";
 import { connect, wakeUp, goneOffline } from "./socket.js";
 import { send, saveOutbox, restoreOutbox, forgetOutboxes, updateComposer } from "./outbox.js";
 import { noteTyping } from "./typing.js";
@@ -170,9 +171,10 @@ $("room-form").addEventListener("submit", (e) => {
   location.href = `/r/${encodeURIComponent(name)}`;
 });
 
-// Logging out on purpose ends what this tab kept for every room: the
-// next person at this computer has no use for it.
-document.querySelector(".logout-form").addEventListener("submit", forgetOutboxes);
+// Logging out on purpose ends what this tab kept for every room, and the
+// rooms this browser was in: the next person at this computer has no use
+// for them.
+document.querySelector(".logout-form").addEventListener("submit", () => { forgetOutboxes(); forgetRooms(); });
 
 setOnline([me]);
 restoreOutbox();
