@@ -143,17 +143,17 @@ func (r *room) trim(keep, budget, floor int) {
 	}
 }
 
-// recentAfter returns the stored events a socket needs from memory: the
-// newest historyOnJoin for a fresh one (after < 0), else all after the id
-// after, or the newest maxReplay of them (truncated). ok is false when
-// recent does not hold them: it does not reach back far enough and holds
-// less than a whole replay.
 // findRecent returns where event id is in recent (ids ascend), or where
 // it would go.
 func (r *room) findRecent(id int64) (int, bool) {
 	return slices.BinarySearchFunc(r.recent, id, func(l recentLine, id int64) int { return cmp.Compare(l.id, id) })
 }
 
+// recentAfter returns the stored events a socket needs from memory: the
+// newest historyOnJoin for a fresh one (after < 0), else all after the id
+// after, or the newest maxReplay of them (truncated). ok is false when
+// recent does not hold them: it does not reach back far enough and holds
+// less than a whole replay.
 func (r *room) recentAfter(after int64) (lines []recentLine, truncated, ok bool) {
 	complete := len(r.recent) == 0 && r.lastID == 0 || len(r.recent) > 0 && r.recent[0].id == 1
 	switch {

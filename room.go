@@ -417,9 +417,10 @@ func (r *room) flush() {
 }
 
 // keepNotices empties a batch whose commit failed, all but its joins,
-// leaves and presence: the senders of its messages, edits, deletes, reactions and topics were told
-// and send them again, but nobody sends a join again. Those stay in the batch, in
-// order and with the time they happened, for the next commit: with the
+// leaves and presence: the senders of its messages, edits, deletes,
+// reactions and topics were told and send them again, but nobody sends a
+// join again. Those stay in the batch, in order and with the time they
+// happened, for the next commit: with the
 // next op, or at the idle tick when none comes. Their ids are given then,
 // so the room's ids stay without a gap, and the store's presence rows
 // (what a restart restores) follow them.
