@@ -38,17 +38,12 @@ func (r *room) deleteMessage(c *client, ref int64, nonce string) {
 // changeable returns message ref if c's user may edit or delete it (verb
 // says which, for the errors), or tells c why not.
 func (r *room) changeable(c *client, ref int64, nonce, verb string) (Event, bool) {
-	if _, ok := r.clients[c]; !ok {
-		c.sendError(codeUnavailable, "You are not in this room any more; reconnect.", nonce)
+	if !r.inRoom(c, nonce) {
 		return Event{}, false
 	}
-	e, ok, err := r.event(ref)
+	e, ok := r.message(c, ref, nonce, "That message could not be "+verb+"d; try again.")
 	switch {
-	case err != nil:
-		r.log.Error("reading a message to change", "id", ref, "err", err)
-		c.sendError(codeUnavailable, "That message could not be "+verb+"d; try again.", nonce)
-	case !ok || e.Type != typeMessage:
-		c.sendError(codeNotFound, "There is no such message in this room.", nonce)
+	case !ok:
 	case !mayChange(c.user, e):
 		c.sendError(codeForbidden, "You can "+verb+" only messages you sent since you logged in.", nonce)
 	case e.Text == "" || r.deleting(ref):
@@ -59,7 +54,35 @@ func (r *room) changeable(c *client, ref int64, nonce, verb string) (Event, bool
 	return Event{}, false
 }
 
-// change adds c's edit or delete to the batch.
+// inRoom reports whether c is still one of the room's sockets, or tells
+// c to reconnect: its frame came after the socket was closed or its user
+// logged out.
+func (r *room) inRoom(c *client, nonce string) bool {
+	if _, ok := r.clients[c]; ok {
+		return true
+	}
+	c.sendError(codeUnavailable, "You are not in this room any more; reconnect.", nonce)
+	return false
+}
+
+// message returns message ref for c's frame, or tells c there is none:
+// the store could not be read (failed says what was not done), or the
+// room has no message ref.
+func (r *room) message(c *client, ref int64, nonce, failed string) (Event, bool) {
+	e, ok, err := r.event(ref)
+	switch {
+	case err != nil:
+		r.log.Error("reading a message", "id", ref, "err", err)
+		c.sendError(codeUnavailable, failed, nonce)
+	case !ok || e.Type != typeMessage:
+		c.sendError(codeNotFound, "There is no such message in this room.", nonce)
+	default:
+		return e, true
+	}
+	return Event{}, false
+}
+
+// change adds c's edit, delete, reaction or topic to the batch.
 func (r *room) change(c *client, e Event, nonce string) {
 	e.User, e.UserKey, e.TS = c.user.name, c.user.key, r.hub.now()
 	r.add(e, nil)

@@ -7,8 +7,7 @@ package main
 import "bytes"
 
 func (r *room) say(o op) {
-	if _, ok := r.clients[o.c]; !ok {
-		o.c.sendError(codeUnavailable, "You are not in this room any more; reconnect.", o.nonce)
+	if !r.inRoom(o.c, o.nonce) {
 		return
 	}
 	var k uint64

@@ -19,25 +19,36 @@ import (
 // small and readable, and needs no emoji parsing to check.
 const reactionSet = "👍 ❤️ 😂 🎉 😮 😢 🙏 👀"
 
-// reactionOrder is emoji's place in reactionSet, or -1.
-func reactionOrder(emoji string) int { return slices.Index(strings.Fields(reactionSet), emoji) }
+// reactionOrder is emoji's place in reactionSet, or -1. It walks the
+// constant rather than split it: it runs for every reaction frame and in
+// every sort of a message's reactions.
+func reactionOrder(emoji string) int {
+	rest := reactionSet
+	for i := 0; rest != ""; i++ {
+		var e string
+		e, rest, _ = strings.Cut(rest, " ")
+		if e == emoji {
+			return i
+		}
+	}
+	return -1
+}
+
+// inReactionOrder sorts a message's reactions as reactionSet lists them.
+func inReactionOrder(rs []Reaction) {
+	slices.SortStableFunc(rs, func(a, b Reaction) int { return reactionOrder(a.Emoji) - reactionOrder(b.Emoji) })
+}
 
 // react puts c's user's reaction emoji on message ref (on), or takes it
 // off, or tells c why not. Asking for what is so already stores nothing
 // and answers nothing: a double click, or two tabs, do no harm.
 func (r *room) react(c *client, ref int64, emoji string, on bool, nonce string) {
-	if _, ok := r.clients[c]; !ok {
-		c.sendError(codeUnavailable, "You are not in this room any more; reconnect.", nonce)
+	if !r.inRoom(c, nonce) {
 		return
 	}
-	e, ok, err := r.event(ref)
+	e, ok := r.message(c, ref, nonce, "That reaction was not saved; try again.")
 	switch {
-	case err != nil:
-		r.log.Error("reading a message to react to", "id", ref, "err", err)
-		c.sendError(codeUnavailable, "That reaction was not saved; try again.", nonce)
-		return
-	case !ok || e.Type != typeMessage:
-		c.sendError(codeNotFound, "There is no such message in this room.", nonce)
+	case !ok:
 		return
 	case e.Text == "" || r.deleting(ref):
 		c.sendError(codeNotFound, "That message is deleted.", nonce)
@@ -85,7 +96,7 @@ func withReaction(reactions []Reaction, e Event) []Reaction {
 	if e.Type == typeReact {
 		if i < 0 {
 			out = append(out, Reaction{Emoji: e.Text})
-			slices.SortStableFunc(out, func(a, b Reaction) int { return reactionOrder(a.Emoji) - reactionOrder(b.Emoji) })
+			inReactionOrder(out)
 			i = slices.IndexFunc(out, func(x Reaction) bool { return x.Emoji == e.Text })
 		}
 		out[i].Users = append(slices.Clone(out[i].Users), e.User)
@@ -141,7 +152,7 @@ func (s *SQLite) reactions(ctx context.Context, room string, evs []Event) error 
 		e.Reactions[i].Users = append(e.Reactions[i].Users, name)
 	}
 	for _, e := range byID {
-		slices.SortStableFunc(e.Reactions, func(a, b Reaction) int { return reactionOrder(a.Emoji) - reactionOrder(b.Emoji) })
+		inReactionOrder(e.Reactions)
 	}
 	return rows.Err()
 }

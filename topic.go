@@ -22,9 +22,8 @@ type topicInfo struct {
 // setTopic makes text (trimmed, maybe empty: no topic) the room's topic
 // for c's user, or tells c why not.
 func (r *room) setTopic(c *client, text, nonce string) {
-	switch _, in := r.clients[c]; {
-	case !in:
-		c.sendError(codeUnavailable, "You are not in this room any more; reconnect.", nonce)
+	switch {
+	case !r.inRoom(c, nonce):
 	case text == r.pendingTopic().Text:
 		c.sendError(codeInvalid, "That is the topic already.", nonce)
 	default:
