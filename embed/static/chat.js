@@ -9,7 +9,7 @@ import { showNew, toBottom, atBottom, loadOlder, setOnline, renderTop, fillViewp
 import { toggleReaction } from "./reactions.js";
 import "./search.js";
 import { noteMention, mentionKey } from "./mentions.js";
-import { copyLink, toLinked, toMessage } from "./link.js";
+import { copyLink, messageLink, toLinked, toMessage } from "./link.js";
 import "./topic.js";
 import { forgetRooms } from "./rooms.js";
 import { connect, wakeUp, goneOffline } from "./socket.js";
@@ -52,7 +52,7 @@ list.addEventListener("click", (e) => {
     return;
   }
   if (e.target.closest(".reply")) { startReply(id); return; }
-  if (e.target.closest(".link")) { copyLink(id, e.target.closest(".link")); return; }
+  if (e.target.closest(".link")) { copyLink(messageLink(id), e.target.closest(".link"), "Link", "Copy this link to the message:"); return; }
   if (e.target.closest(".edit")) { startEdit(id); return; }
   if (!e.target.closest(".delete") || !confirm(t("Delete this message for everyone?"))) return;
   if (!state.ready) { flashError(t("unavailable")); return; }
@@ -142,22 +142,13 @@ window.addEventListener("hashchange", toLinked); // a link to a message here
 // the link is copied, and where the page may not write the clipboard
 // (plain HTTP to an address other than localhost) it is shown to copy.
 const inviteBtn = $("invite");
-let inviteTimer = 0;
 inviteBtn.addEventListener("click", async () => {
   const url = `${location.origin}/r/${encodeURIComponent(room)}`;
   if (navigator.share && matchMedia("(pointer: coarse)").matches) {
     try { await navigator.share({ title: `#${room}`, url }); } catch { /* closed without sharing */ }
     return;
   }
-  try {
-    await navigator.clipboard.writeText(url);
-  } catch {
-    prompt(t("Copy this link and send it to the people you want to invite:"), url);
-    return;
-  }
-  inviteBtn.textContent = t("Link copied");
-  clearTimeout(inviteTimer);
-  inviteTimer = setTimeout(() => { inviteBtn.textContent = t("Invite"); }, 2000);
+  copyLink(url, inviteBtn, "Invite", "Copy this link and send it to the people you want to invite:");
 });
 
 // ---- going to another room

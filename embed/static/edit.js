@@ -4,8 +4,8 @@
 // back, so an edit the server refused, or lost with a socket, can be
 // saved again rather than vanish.
 import { t } from "./i18n.js";
-import { $, MAX_LEN, state, list, text, sendBtn } from "./state.js";
-import { shownMessage, changeable, flashError } from "./view.js";
+import { $, MAX_LEN, state, text, sendBtn } from "./state.js";
+import { shownMessage, changeable, flashError, messageLi } from "./view.js";
 import { trimmed, updateComposer, newNonce } from "./outbox.js";
 import { stopReply } from "./reply.js";
 
@@ -15,7 +15,7 @@ const bar = $("editing"), cancelBtn = $("cancel-edit");
 // composer held before, and the edit frame's nonce while it is on its way.
 
 function mark(on) {
-  list.querySelector(`.msg[data-id="${Number(state.editing.id)}"]`)?.classList.toggle("editing", on);
+  messageLi(state.editing.id)?.classList.toggle("editing", on);
 }
 
 // startEdit puts message id into the composer.

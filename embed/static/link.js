@@ -5,7 +5,7 @@
 // changes to one, shows that message once it is live.
 import { t } from "./i18n.js";
 import { room, state, list } from "./state.js";
-import { flashError, shownMessage, loadOlder } from "./view.js";
+import { flashError, shownMessage, loadOlder, messageLi } from "./view.js";
 
 // toMessage shows a message in the conversation and flashes it, and says
 // whether it could. One further up than what is loaded is loaded first,
@@ -16,7 +16,7 @@ export async function toMessage(ref) {
     if (state.loadingOlder) await new Promise((ok) => setTimeout(ok, 100)); // one on its way
     else await loadOlder();
   }
-  const li = list.querySelector(`.msg[data-id="${Number(ref)}"]`);
+  const li = messageLi(ref);
   if (!li) return false;
   li.scrollIntoView({ block: "center", behavior: "smooth" });
   for (const el of list.querySelectorAll(".flash")) el.classList.remove("flash");
@@ -27,17 +27,21 @@ export async function toMessage(ref) {
 
 export const messageLink = (id) => `${location.origin}/r/${encodeURIComponent(room)}#msg-${id}`;
 
-// copyLink copies message id's link, and says so on the button.
-export async function copyLink(id, btn) {
-  const url = messageLink(id);
+// copyLink puts url on the clipboard and says "Link copied" on btn for
+// 2 s, before its label comes back. Where the page may not write the
+// clipboard (plain HTTP to an address other than localhost) it shows url
+// to copy, asking with ask. Invite and each message's Link use it.
+const restores = new WeakMap();
+export async function copyLink(url, btn, label, ask) {
   try {
     await navigator.clipboard.writeText(url);
   } catch {
-    prompt(t("Copy this link to the message:"), url);
+    prompt(t(ask), url);
     return;
   }
   btn.textContent = t("Link copied");
-  setTimeout(() => { btn.textContent = t("Link"); }, 2000);
+  clearTimeout(restores.get(btn));
+  restores.set(btn, setTimeout(() => { btn.textContent = t(label); }, 2000));
 }
 
 // toLinked shows the message the page's link names, if it names one, or

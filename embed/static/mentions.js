@@ -4,11 +4,10 @@
 // "@name " in its place. Up and Down move through the list, Enter or Tab
 // picks, Escape closes it; a click picks too. Names compare as the
 // server compares them (NFKC, then lower case).
-import { $, me, state, text } from "./state.js";
+import { $, me, state, text, fold } from "./state.js";
 import { updateComposer, saveOutbox } from "./outbox.js";
 
 const box = $("mention-list"), SHOWN = 6, MAX_NAME = 24;
-const fold = (s) => s.normalize("NFKC").toLowerCase();
 // The "@" at the start of the composer or after a space, and what follows
 // it up to the cursor: at most a name's length, on one line.
 const AT_RE = new RegExp(`(?:^|\\s)@([^@\\n]{0,${MAX_NAME}})$`, "u");

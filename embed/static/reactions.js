@@ -5,14 +5,13 @@
 // palette of all of them. The server's react and unreact events change
 // what is shown (markReaction in view.js).
 import { t } from "./i18n.js";
-import { me, state } from "./state.js";
+import { me, state, fold } from "./state.js";
 
 // REACTIONS is the server's reactionSet, in its order.
 export const REACTIONS = ["👍", "❤️", "😂", "🎉", "😮", "😢", "🙏", "👀"];
 
-// A reaction is its name's, as the server compares names.
-const key = (name) => name.normalize("NFKC").toLowerCase();
-const mine = (r) => r.users.some((u) => key(u) === key(me));
+// A reaction is its name's, as the server compares names (fold).
+const mine = (r) => r.users.some((u) => fold(u) === fold(me));
 
 // withReaction is reactions with a react or unreact event applied, as
 // the server's withReaction does: in REACTIONS' order, names in the
@@ -20,7 +19,7 @@ const mine = (r) => r.users.some((u) => key(u) === key(me));
 // so a replay that brings a message as it is now and then the events
 // that made it so ends where the server is.
 export function withReaction(reactions = [], ev) {
-  const out = reactions.map((r) => ({ emoji: r.emoji, users: r.emoji === ev.emoji ? r.users.filter((u) => key(u) !== key(ev.user)) : r.users }));
+  const out = reactions.map((r) => ({ emoji: r.emoji, users: r.emoji === ev.emoji ? r.users.filter((u) => fold(u) !== fold(ev.user)) : r.users }));
   let r = out.find((x) => x.emoji === ev.emoji);
   if (ev.type === "react") {
     if (!r) {
@@ -29,7 +28,7 @@ export function withReaction(reactions = [], ev) {
       out.sort((a, b) => REACTIONS.indexOf(a.emoji) - REACTIONS.indexOf(b.emoji));
     }
     // Where they were, if they were there (a replayed react); else last.
-    const was = reactions.find((x) => x.emoji === ev.emoji)?.users.findIndex((u) => key(u) === key(ev.user)) ?? -1;
+    const was = reactions.find((x) => x.emoji === ev.emoji)?.users.findIndex((u) => fold(u) === fold(ev.user)) ?? -1;
     if (was >= 0) r.users.splice(was, 0, ev.user);
     else r.users.push(ev.user);
   }

@@ -5,6 +5,9 @@ export const $ = (id) => document.getElementById(id);
 export const room = document.body.dataset.room;
 export const me = document.body.dataset.user;
 export const MAX_LEN = 2000;
+// fold is a name (or text with names in it) as the server compares names:
+// whatever the case or width (NFKC, then lower case).
+export const fold = (s) => s.normalize("NFKC").toLowerCase();
 export const PAGE = 50;
 // A tab left open in a busy room would otherwise grow without end (and
 // a phone slow down with it): past MAX_SHOWN events, while the reader is

@@ -3,7 +3,7 @@
 // reader was away.
 // User text only ever reaches the DOM through textContent and text nodes.
 import { t, plural, locale } from "./i18n.js";
-import { $, me, room, PAGE, KEEP_SHOWN, state, log, list, top, errBox, newBtn, firstUnreadBtn, baseTitle } from "./state.js";
+import { $, me, room, PAGE, KEEP_SHOWN, state, log, list, top, errBox, newBtn, firstUnreadBtn, baseTitle, fold } from "./state.js";
 import { sessionEnded } from "./socket.js";
 import { formatted } from "./format.js";
 import { reactionsEl, paletteEl, withReaction } from "./reactions.js";
@@ -81,7 +81,6 @@ export function relabelDays() {
 // its own: not "bob@alice.com", nor "@alice2" or "@alice.b" for alice
 // (name characters straight after it, but for "@alice." or "@alice…",
 // make it another name).
-const fold = (s) => s.normalize("NFKC").toLowerCase();
 const myTag = fold("@" + me);
 const NAME_CHAR = /[\p{L}\p{M}\p{N}_.-]/u, NAME_GOES_ON = /^[_.-]*[\p{L}\p{M}\p{N}]/u;
 export function mentionsMe(s) {
@@ -95,6 +94,10 @@ export function mentionsMe(s) {
 // callsMe: someone else's message mentions the reader, or replies to one
 // of their messages (on screen).
 export const callsMe = (ev) => ev.user !== me && !ev.deleted && (mentionsMe(ev.text) || (!!ev.reply_to && shownMessage(ev.reply_to)?.user === me));
+
+// messageLi is the list item of the message with this id, if it is on
+// screen.
+export const messageLi = (id) => list.querySelector(`.msg[data-id="${Number(id)}"]`);
 
 // shownMessage is the message with this id among the events on screen.
 export const shownMessage = (id) => state.events.find((e) => e.id === id && e.type === "message");
@@ -219,7 +222,7 @@ export function markReaction(r) {
   const ev = shownMessage(r.ref);
   if (!ev || ev.deleted) return;
   ev.reactions = withReaction(ev.reactions, r);
-  const li = list.querySelector(`.msg[data-id="${Number(ev.id)}"]`);
+  const li = messageLi(ev.id);
   if (!li) return;
   const row = reactionsEl(ev), old = li.querySelector(":scope > .reactions");
   if (old && row) old.replaceWith(row);
@@ -237,7 +240,7 @@ export function togglePalette(li) {
 }
 
 function rerender(ev) {
-  const li = list.querySelector(`.msg[data-id="${Number(ev.id)}"]`);
+  const li = messageLi(ev.id);
   if (li) li.replaceWith(messageEl(ev, li.classList.contains("grouped")));
 }
 
