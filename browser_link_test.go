@@ -16,13 +16,7 @@ func TestBrowserMessageLink(t *testing.T) {
 	w, _ := ts.MustDial(t, ts.MustLogin(t, "writer"), "lobby", -1)
 	w.say("the one to link to", "")
 	linked := w.MustNextOf(typeMessage)
-	for i := range 2 * historyOnJoin {
-		w.say(fmt.Sprint("later ", i), "")
-	}
-	var last ev
-	for range 2 * historyOnJoin {
-		last = w.MustNextOf(typeMessage)
-	}
+	last := w.MustSayMany("later %d", 2*historyOnJoin)
 	b := MustBrowser(t, "en-US")
 	p := MustPerson(t, b)
 	MustEnter(t, p, ts, "alice", "")
@@ -61,12 +55,7 @@ func TestBrowserMessageLinkThroughLogin(t *testing.T) {
 	w, _ := ts.MustDial(t, ts.MustLogin(t, "writer"), "lobby", -1)
 	w.say("look at this", "")
 	linked := w.MustNextOf(typeMessage)
-	for i := range historyOnJoin {
-		w.say(fmt.Sprint("later ", i), "")
-	}
-	for range historyOnJoin {
-		w.MustNextOf(typeMessage)
-	}
+	w.MustSayMany("later %d", historyOnJoin)
 	p := MustPerson(t, MustBrowser(t, "en-US"))
 	MustDo(t, p, chromedp.Navigate(fmt.Sprintf("%s/r/lobby#msg-%d", ts.URL, linked.ID)))
 	MustWait(t, p, `location.pathname === "/" && !!document.getElementById("name")`)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 
@@ -117,12 +116,9 @@ func TestBrowserReplyToEarlierMessage(t *testing.T) {
 	w, _ := ts.MustDial(t, ts.MustLogin(t, "writer"), "lobby", -1)
 	w.say("the start of it", "start")
 	start := w.MustNextOf(typeMessage)
-	for i := range 3 * historyOnJoin {
-		w.say(fmt.Sprint("meanwhile ", i), "")
-	}
+	w.MustSayMany("meanwhile %d", 3*historyOnJoin)
 	w.send(replyFrame("back to the start", "", start.ID))
-	for e := w.MustNextOf(typeMessage); e.Text != "back to the start"; e = w.MustNextOf(typeMessage) {
-	}
+	w.MustNextOf(typeMessage)
 	p := MustPerson(t, MustBrowser(t, "en-US"))
 	MustEnter(t, p, ts, "alice", "")
 	quote := `[...document.querySelectorAll("#messages .msg")].find(li => li.querySelector(".text").textContent === "back to the start").querySelector(".quote")`

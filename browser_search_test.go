@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 
@@ -16,14 +15,8 @@ func TestBrowserSearch(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	w, _ := ts.MustDial(t, ts.MustLogin(t, "writer"), "lobby", -1)
 	w.say("The Deploy of v1", "")
-	for i := range 2 * historyOnJoin {
-		w.say(fmt.Sprint("chatter ", i), "")
-	}
-	for i := range 25 {
-		w.say(fmt.Sprint("deploy number ", i), "")
-	}
-	for e := w.MustNextOf(typeMessage); e.Text != "deploy number 24"; e = w.MustNextOf(typeMessage) {
-	}
+	w.MustSayMany("chatter %d", 2*historyOnJoin)
+	w.MustSayMany("deploy number %d", 25)
 	p := MustPerson(t, MustBrowser(t, "en-US"))
 	MustEnter(t, p, ts, "alice", "")
 	MustWait(t, p, texts+`.includes("deploy number 24") && !`+texts+`.includes("The Deploy of v1")`)

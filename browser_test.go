@@ -321,12 +321,7 @@ func TestBrowserNewMessagesButtonAndUnreadTitle(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	ck := ts.MustLogin(t, "writer")
 	w, _ := ts.MustDial(t, ck, "lobby", -1)
-	for i := range 60 {
-		w.say(fmt.Sprintf("old %02d", i), "")
-	}
-	for range 60 {
-		w.MustNextOf(typeMessage)
-	}
+	w.MustSayMany("old %02d", 60)
 	b := MustBrowser(t, "en-US")
 	p := MustPerson(t, b)
 	MustDo(t, p, chromedp.EmulateViewport(800, 500))

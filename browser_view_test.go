@@ -98,12 +98,7 @@ func TestBrowserLinks(t *testing.T) {
 func TestBrowserNewMessagesButtonKeepsPhoneKeyboardShut(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	w, _ := ts.MustDial(t, ts.MustLogin(t, "writer"), "lobby", -1)
-	for i := range 40 {
-		w.say(fmt.Sprintf("old %02d", i), "")
-	}
-	for range 40 {
-		w.MustNextOf(typeMessage)
-	}
+	w.MustSayMany("old %02d", 40)
 	b := MustBrowser(t, "en-US")
 	for _, c := range []struct {
 		name      string
@@ -477,12 +472,7 @@ func TestBrowserPhoneHasNoHorizontalScroll(t *testing.T) {
 func TestBrowserLatestButton(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	w, _ := ts.MustDial(t, ts.MustLogin(t, "writer"), "lobby", -1)
-	for i := range 3 * historyOnJoin {
-		w.say(fmt.Sprint("message ", i), "")
-	}
-	for range 3 * historyOnJoin {
-		w.MustNextOf(typeMessage)
-	}
+	w.MustSayMany("message %d", 3*historyOnJoin)
 	p := MustPerson(t, MustBrowser(t, "en-US"))
 	MustDo(t, p, chromedp.EmulateViewport(800, 500))
 	MustEnter(t, p, ts, "reader", "")

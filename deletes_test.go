@@ -117,12 +117,7 @@ func MustOldMessage(t *testing.T, dir, text string) (*http.Cookie, ev) {
 	alice, _ := ts.MustDial(t, ck, "lobby", -1)
 	alice.say(text, "first")
 	first := alice.MustNextOf(typeMessage)
-	for i := range historyOnJoin + 10 {
-		alice.say(fmt.Sprint("later ", i), "")
-	}
-	for range historyOnJoin + 10 {
-		alice.MustNextOf(typeMessage)
-	}
+	alice.MustSayMany("later %d", historyOnJoin+10)
 	ts.MustClose(t)
 	return ck, first
 }

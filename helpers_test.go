@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -337,6 +338,21 @@ func (c *wsClient) send(v any) {
 func (c *wsClient) say(text, nonce string) {
 	c.t.Helper()
 	c.send(map[string]string{"type": "message", "text": text, "nonce": nonce})
+}
+
+// MustSayMany says n messages, fmt.Sprintf(format, i) for i from 0, and
+// reads their echoes: it returns the last as stored. Nobody else may be
+// saying anything meanwhile.
+func (c *wsClient) MustSayMany(format string, n int) ev {
+	c.t.Helper()
+	for i := range n {
+		c.say(fmt.Sprintf(format, i), "")
+	}
+	var last ev
+	for range n {
+		last = c.MustNextOf(typeMessage)
+	}
+	return last
 }
 
 // errTimeout is next's error when nothing arrived in time.
