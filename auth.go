@@ -190,7 +190,7 @@ func (h *Hub) sweepSessions(ctx context.Context) error {
 	return nil
 }
 
-// sweeper runs sweepSessions every period until shutdown.
+// sweeper runs sweepSessions and sweepImages every period until shutdown.
 func (h *Hub) sweeper(every time.Duration) {
 	defer close(h.swept)
 	t := time.NewTicker(every)
@@ -204,6 +204,9 @@ func (h *Hub) sweeper(every time.Duration) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		if err := h.sweepSessions(ctx); err != nil {
 			h.log.Warn("sweeping sessions", "err", err)
+		}
+		if err := h.sweepImages(ctx); err != nil {
+			h.log.Warn("sweeping pictures", "err", err)
 		}
 		cancel()
 	}

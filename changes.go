@@ -46,7 +46,7 @@ func (r *room) changeable(c *client, ref int64, nonce, verb string) (Event, bool
 	case !ok:
 	case !mayChange(c.user, e):
 		c.sendError(codeForbidden, "You can "+verb+" only messages you sent since you logged in.", nonce)
-	case e.Text == "" || r.deleting(ref):
+	case e.deleted() || r.deleting(ref):
 		c.sendError(codeNotFound, "That message is deleted already.", nonce)
 	default:
 		return e, true
@@ -115,7 +115,11 @@ func (r *room) event(id int64) (Event, bool, error) {
 			return Event{}, false, err
 		}
 		ts, err := time.Parse(time.RFC3339Nano, w.TS)
-		return Event{ID: w.ID, Room: w.Room, Type: w.Type, User: w.User, Text: w.Text, Nonce: w.Nonce, TS: ts, Ref: w.Ref + w.ReplyTo, Reactions: w.Reactions}, err == nil, err
+		e := Event{ID: w.ID, Room: w.Room, Type: w.Type, User: w.User, Text: w.Text, Nonce: w.Nonce, TS: ts, Ref: w.Ref + w.ReplyTo, Reactions: w.Reactions}
+		if w.Image != nil {
+			e.Image = *w.Image
+		}
+		return e, err == nil, err
 	}
 	evs, err := r.hub.store.Events(context.Background(), r.name, id-1, id+1, 1)
 	if err != nil || len(evs) == 0 {
@@ -138,7 +142,7 @@ func (r *room) changed(e Event) {
 	r.rewriteRecent(i, func(w *wireEvent) bool {
 		switch e.Type {
 		case typeDelete:
-			w.Text, w.Deleted, w.Edited, w.Reactions = "", true, "", nil
+			w.Text, w.Deleted, w.Edited, w.Reactions, w.Image = "", true, "", nil, nil
 		case typeEdit:
 			w.Text, w.Edited = e.Text, e.TS.UTC().Format(tsLayout)
 		default: // a reaction

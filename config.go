@@ -38,6 +38,9 @@ type Config struct {
 	ClientIPHeader string        // header a trusted proxy puts the client's address in; empty: the TCP peer
 	HistoryMemory  int64         // bytes of encoded events all rooms together keep in memory (see remember)
 	MaxSessions    int           // login sessions held at once; at the limit the idlest are forgotten (see freeSessionSlot); 0: no limit
+	ImageMax       int64         // bytes an uploaded picture may have; 0: no pictures (see images.go)
+	ImageRate      int64         // bytes of pictures per hour per client address, also the burst; 0 disables the limit
+	ImageStore     int64         // bytes all pictures together may take in the store; 0: no bound
 }
 
 func defaultConfig() Config {
@@ -58,6 +61,9 @@ func defaultConfig() Config {
 		SocketsPerAddr: 200,
 		HistoryMemory:  32 << 20,
 		MaxSessions:    100000,
+		ImageMax:       5 << 20,
+		ImageRate:      50 << 20,
+		ImageStore:     500 << 20,
 	}
 }
 
@@ -115,6 +121,7 @@ func configFromEnv(getenv func(string) string) (Config, error) {
 		}
 	}
 	historyMB := int(c.HistoryMemory >> 20)
+	imageMB, imageRateMB, imageStoreMB := int(c.ImageMax>>20), int(c.ImageRate>>20), int(c.ImageStore>>20)
 	for _, v := range []struct {
 		name   string
 		lo, hi int
@@ -129,6 +136,9 @@ func configFromEnv(getenv func(string) string) (Config, error) {
 		{"SOCKETS_PER_IP", 0, math.MaxInt, "a whole number >= 0 (0 turns the limit off)", &c.SocketsPerAddr},
 		{"HISTORY_MEMORY_MB", 1, 1 << 20, "a whole number of megabytes, 1-1048576", &historyMB},
 		{"MAX_SESSIONS", 0, math.MaxInt, "a whole number >= 0 (0 turns the limit off)", &c.MaxSessions},
+		{"IMAGE_MAX_MB", 0, 64, "a whole number of megabytes, 0-64 (0 turns pictures off)", &imageMB},
+		{"IMAGE_RATE", 0, 1 << 20, "a whole number of megabytes per hour, 0-1048576 (0 turns the limit off)", &imageRateMB},
+		{"IMAGES_MB", 0, 1 << 30, "a whole number of megabytes >= 0 (0 turns the limit off)", &imageStoreMB},
 	} {
 		if raw := getenv(v.name); raw != "" {
 			n, err := strconv.Atoi(raw)
@@ -139,6 +149,7 @@ func configFromEnv(getenv func(string) string) (Config, error) {
 		}
 	}
 	c.HistoryMemory = int64(historyMB) << 20
+	c.ImageMax, c.ImageRate, c.ImageStore = int64(imageMB)<<20, int64(imageRateMB)<<20, int64(imageStoreMB)<<20
 	switch v := strings.ToLower(getenv("SQLITE_SYNC")); v {
 	case "", "normal":
 	case "full":

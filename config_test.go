@@ -71,6 +71,13 @@ func TestConfigFromEnv(t *testing.T) {
 		{"max sessions", map[string]string{"MAX_SESSIONS": "5000"}, false, func(c Config) bool { return c.MaxSessions == 5000 }},
 		{"max sessions off", map[string]string{"MAX_SESSIONS": "0"}, false, func(c Config) bool { return c.MaxSessions == 0 }},
 		{"max sessions negative", map[string]string{"MAX_SESSIONS": "-1"}, true, nil},
+		{"pictures", map[string]string{"IMAGE_MAX_MB": "8", "IMAGE_RATE": "20", "IMAGES_MB": "2048"}, false, func(c Config) bool {
+			return c.ImageMax == 8<<20 && c.ImageRate == 20<<20 && c.ImageStore == 2048<<20
+		}},
+		{"pictures by default", map[string]string{}, false, func(c Config) bool { return c.ImageMax == 5<<20 && c.ImageRate == 50<<20 && c.ImageStore == 500<<20 }},
+		{"pictures off", map[string]string{"IMAGE_MAX_MB": "0", "IMAGE_RATE": "0", "IMAGES_MB": "0"}, false, func(c Config) bool { return c.ImageMax == 0 && c.ImageRate == 0 && c.ImageStore == 0 }},
+		{"picture too large", map[string]string{"IMAGE_MAX_MB": "65"}, true, nil},
+		{"picture rate not a number", map[string]string{"IMAGE_RATE": "lots"}, true, nil},
 		{"client ip header", map[string]string{"CLIENT_IP_HEADER": " Fly-Client-IP "}, false, func(c Config) bool { return c.ClientIPHeader == "Fly-Client-IP" }},
 		{"client ip header not a name", map[string]string{"CLIENT_IP_HEADER": "Fly-Client-IP: 1.2.3.4"}, true, nil},
 	}

@@ -20,6 +20,9 @@ const (
 	codeForbidden    code = "forbidden"
 	codeNotFound     code = "not_found"
 	codeUnavailable  code = "unavailable"
+	codeTooLarge     code = "too_large"    // an upload over its size limit
+	codeUnsupported  code = "unsupported"  // an upload of a kind the server does not take
+	codeStorageFull  code = "storage_full" // the store's room for uploads is used up
 	// codeUpgrade answers a plain GET of /ws that passed every check a
 	// socket would meet: the web client probes that way (see serveWS).
 	codeUpgrade code = "upgrade_required"
@@ -34,6 +37,9 @@ var httpStatus = map[code]int{
 	codeForbidden:    http.StatusForbidden,
 	codeNotFound:     http.StatusNotFound,
 	codeUnavailable:  http.StatusServiceUnavailable,
+	codeTooLarge:     http.StatusRequestEntityTooLarge,
+	codeUnsupported:  http.StatusUnsupportedMediaType,
+	codeStorageFull:  http.StatusInsufficientStorage,
 	codeUpgrade:      http.StatusUpgradeRequired,
 }
 

@@ -45,15 +45,24 @@ type Event struct {
 	Type    string
 	User    string
 	UserKey string // compare key of User; stored with presence, never sent
-	Text    string // empty for a deleted message, and an edit since replaced; react, unreact: the emoji
+	Text    string // empty for a deleted message or a picture without words, and an edit since replaced; react, unreact: the emoji
 	Nonce   string
 	TS      time.Time
 	Ref     int64     // edit, delete, react, unreact: the message they change; message: the one it replies to
 	Edited  time.Time // message: when its text was last changed, if ever
+	// Image is a message's picture (see images.go); its ID is empty when
+	// it has none. A message has text, a picture or both, until deleted.
+	Image imageInfo
 	// Reactions are a message's, as they are now: not stored with it,
 	// but read with it (from the reactions table) and kept with it in
 	// the room's memory.
 	Reactions []Reaction
+}
+
+// deleted reports whether e is a message its author took back: a
+// message otherwise has text or a picture.
+func (e Event) deleted() bool {
+	return e.Type == typeMessage && e.Text == "" && e.Image.ID == ""
 }
 
 // Reaction is one emoji on a message and who put it there, in the order
@@ -68,7 +77,7 @@ type wireEvent struct {
 	ID    int64  `json:"id"`
 	Room  string `json:"room"`
 	User  string `json:"user"`
-	Text  string `json:"text,omitempty"` // a message's text is never empty
+	Text  string `json:"text,omitempty"` // empty: a deleted message, or a picture alone
 	TS    string `json:"ts"`
 	Nonce string `json:"nonce,omitempty"`
 	Ref   int64  `json:"ref,omitempty"` // edit, delete, react, unreact
@@ -84,25 +93,30 @@ type wireEvent struct {
 	Emoji string `json:"emoji,omitempty"`
 	// Reactions are a message's reactions.
 	Reactions []Reaction `json:"reactions,omitempty"`
+	// Image is a message's picture.
+	Image *imageInfo `json:"image,omitempty"`
 }
 
 func (e Event) wire() wireEvent {
-	deleted := e.Type == typeMessage && e.Text == ""
+	deleted := e.deleted()
 	var edited string
 	if !deleted && !e.Edited.IsZero() {
 		edited = e.Edited.UTC().Format(tsLayout)
 	}
-	ref, replyTo, text, emoji, reactions := e.Ref, int64(0), e.Text, "", []Reaction(nil)
+	ref, replyTo, text, emoji, reactions, image := e.Ref, int64(0), e.Text, "", []Reaction(nil), (*imageInfo)(nil)
 	switch e.Type {
 	case typeMessage:
 		ref, replyTo = 0, e.Ref
 		if !deleted {
 			reactions = e.Reactions
 		}
+		if e.Image.ID != "" {
+			image = &e.Image
+		}
 	case typeReact, typeUnreact:
 		text, emoji = "", e.Text
 	}
-	return wireEvent{e.Type, e.ID, e.Room, e.User, text, e.TS.UTC().Format(tsLayout), e.Nonce, ref, replyTo, deleted, edited, emoji, reactions}
+	return wireEvent{e.Type, e.ID, e.Room, e.User, text, e.TS.UTC().Format(tsLayout), e.Nonce, ref, replyTo, deleted, edited, emoji, reactions, image}
 }
 
 // MarshalJSON is for the history API. The room writer encodes e.wire()
@@ -177,6 +191,8 @@ type inbound struct {
 	ReplyTo *int64 `json:"reply_to"`
 	// Emoji is the reaction of a react or unreact.
 	Emoji *string `json:"emoji"`
+	// Image is the id of an uploaded picture a message shows.
+	Image *string `json:"image"`
 	// Stopped, on a typing notice, says the user stopped without sending.
 	Stopped bool `json:"stopped"`
 	// ID is the message an edit, a delete, a react or an unreact changes.

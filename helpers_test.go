@@ -207,6 +207,7 @@ type ev struct {
 	Count     int        `json:"count"` // typing
 	LastID    int64      `json:"last_id"`
 	Topic     *topicInfo `json:"topic"`
+	Image     *imageInfo `json:"image"` // a message's picture
 	Code      string     `json:"code"`
 	Truncated bool       `json:"truncated"`
 }

@@ -24,8 +24,9 @@ import (
 var embedded embed.FS
 
 // csp allows nothing but our own origin: no inline script, no third party.
-// connect-src 'self' covers ws: and wss: to the same host.
-const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+// connect-src 'self' covers ws: and wss: to the same host. blob: shows a
+// picture from the browser's own copy while it uploads (pictures.js).
+const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
 	"connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'; manifest-src 'self'"
 
 // assets holds the embedded static files with a content hash each: embedded
@@ -129,6 +130,8 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("GET /ws", s.hub.serveWS)
 	mux.HandleFunc("GET /api/rooms/{room}/messages", s.serveHistory)
 	mux.HandleFunc("GET /api/rooms/{room}/search", s.serveSearch)
+	mux.HandleFunc("POST /api/rooms/{room}/images", s.serveUpload)
+	mux.HandleFunc("GET /images/{id}", s.serveImage)
 	mux.HandleFunc("GET /healthz", s.serveHealth)
 	mux.HandleFunc("GET /static/{file}", s.assets.serve)
 	// A login the server refused leaves /login in the address bar, and
@@ -296,9 +299,10 @@ type notFoundPage struct {
 }
 
 type chatPage struct {
-	Lang string
-	Room string
-	User string
+	Lang     string
+	Room     string
+	User     string
+	Pictures bool // the server takes pictures (IMAGE_MAX_MB > 0)
 }
 
 // serveNotFound answers what no other route does. People get the 404
@@ -332,7 +336,7 @@ func (s *server) serveRoom(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.hub.setSessionCookie(w, r, u.sessionID)
-	s.render(w, http.StatusOK, "chat.html", chatPage{Lang: pageLang(r), Room: room, User: u.name})
+	s.render(w, http.StatusOK, "chat.html", chatPage{Lang: pageLang(r), Room: room, User: u.name, Pictures: s.hub.cfg.ImageMax > 0})
 }
 
 func (s *server) serveHistory(w http.ResponseWriter, r *http.Request) {

@@ -25,6 +25,8 @@ type addrLimits struct {
 	roomBurst  int
 	msgRate    rate.Limit // 0: messages unlimited
 	msgBurst   int
+	imageRate  rate.Limit // bytes of pictures per second; 0: unlimited
+	imageBurst int
 	maxSockets int // 0: sockets unlimited
 	now        func() time.Time
 
@@ -39,6 +41,7 @@ type addrState struct {
 	// messages is shared by the address's sockets, which hold it for as
 	// long as they are open (see openSocket); nil while msgRate is 0.
 	messages *rate.Limiter
+	images   *rate.Limiter // bytes of pictures; nil while imageRate is 0
 	sockets  int
 }
 
@@ -50,6 +53,8 @@ func newAddrLimits(c Config, now func() time.Time) *addrLimits {
 		roomBurst:  c.RoomRate,
 		msgRate:    rate.Limit(c.AddrMsgRate),
 		msgBurst:   2 * c.AddrMsgRate,
+		imageRate:  rate.Limit(float64(c.ImageRate) / 3600),
+		imageBurst: int(c.ImageRate),
 		maxSockets: c.SocketsPerAddr,
 		now:        now,
 		addrs:      map[string]*addrState{},
@@ -65,7 +70,7 @@ func (l *addrLimits) state(addr string) *addrState {
 	if now.Sub(l.pruned) > time.Minute {
 		l.pruned = now
 		for a, s := range l.addrs {
-			if s.sockets == 0 && full(s.logins, now, l.loginBurst) && full(s.rooms, now, l.roomBurst) && full(s.messages, now, l.msgBurst) {
+			if s.sockets == 0 && full(s.logins, now, l.loginBurst) && full(s.rooms, now, l.roomBurst) && full(s.messages, now, l.msgBurst) && full(s.images, now, l.imageBurst) {
 				delete(l.addrs, a)
 			}
 		}
@@ -82,6 +87,9 @@ func (l *addrLimits) state(addr string) *addrState {
 		if l.msgRate > 0 {
 			s.messages = rate.NewLimiter(l.msgRate, l.msgBurst)
 		}
+		if l.imageRate > 0 {
+			s.images = rate.NewLimiter(l.imageRate, l.imageBurst)
+		}
 		l.addrs[addr] = s
 	}
 	return s
@@ -96,6 +104,27 @@ func (l *addrLimits) login(addr string) (ok bool, retryAfter time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return take(l.state(addr).logins, l.now())
+}
+
+// upload takes size bytes from addr's allowance for pictures
+// (IMAGE_RATE). When it has not that many, it takes none and says how
+// long until it would.
+func (l *addrLimits) upload(addr string, size int) (ok bool, retryAfter time.Duration) {
+	if l.imageRate == 0 {
+		return true, 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	r := l.state(addr).images.ReserveN(now, size)
+	if !r.OK() { // more than the whole burst: never
+		return false, time.Hour
+	}
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return false, d
+	}
+	return true, 0
 }
 
 // loadRoom takes one of addr's room loads, or with check only says

@@ -34,7 +34,7 @@ func (r *room) say(o op) {
 	if o.nonce != "" {
 		r.nonces.pending(k, len(r.batch))
 	}
-	r.add(Event{Type: typeMessage, User: o.c.user.name, UserKey: o.c.user.key, Text: o.text, Nonce: o.nonce, TS: r.hub.now(), Ref: o.ref}, o.c)
+	r.add(Event{Type: typeMessage, User: o.c.user.name, UserKey: o.c.user.key, Text: o.text, Nonce: o.nonce, TS: r.hub.now(), Ref: o.ref, Image: o.image}, o.c)
 	r.stoppedTyping(o.c.user.key) // what they typed is here
 }
 

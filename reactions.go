@@ -50,7 +50,7 @@ func (r *room) react(c *client, ref int64, emoji string, on bool, nonce string) 
 	switch {
 	case !ok:
 		return
-	case e.Text == "" || r.deleting(ref):
+	case e.deleted() || r.deleting(ref):
 		c.sendError(codeNotFound, "That message is deleted.", nonce)
 		return
 	}

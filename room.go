@@ -46,10 +46,11 @@ const (
 type op struct {
 	kind  opKind
 	c     *client
-	since int64 // opSubscribe: -1 for a fresh connection
-	after int64 // opMessage: the newest id its sender had seen when it first sent it, or -1
-	ref   int64 // opEdit, opDelete, opReact: the message to change; opMessage: the one it replies to, or 0
-	on    bool  // opReact: put on, not take off
+	since int64     // opSubscribe: -1 for a fresh connection
+	after int64     // opMessage: the newest id its sender had seen when it first sent it, or -1
+	ref   int64     // opEdit, opDelete, opReact: the message to change; opMessage: the one it replies to, or 0
+	on    bool      // opReact: put on, not take off
+	image imageInfo // opMessage: its picture, if any
 	text  string
 	nonce string
 	key   string // opGrace, opKick

@@ -33,6 +33,14 @@ type Store interface {
 	// Topic returns room's newest topic event, if it has one (see topic.go).
 	Topic(ctx context.Context, room string) (Event, bool, error)
 
+	// Pictures (see images.go). A message with one marks it sent in
+	// AppendEvents; a delete of that message deletes it.
+	PutImage(ctx context.Context, r ImageRecord) error
+	ImageInfo(ctx context.Context, id string) (ImageRecord, bool, error) // without Data
+	ImageData(ctx context.Context, id string) (typ string, data []byte, ok bool, err error)
+	ImagesSize(ctx context.Context) (int64, error)                           // all pictures' bytes together
+	DeleteUnsentImages(ctx context.Context, before time.Time) (int64, error) // uploaded before, never sent
+
 	PutSession(ctx context.Context, s SessionRecord) error // replaces any session holding the same name
 	DeleteSession(ctx context.Context, id string) error
 	TouchSession(ctx context.Context, id string, lastSeen time.Time) error
@@ -151,6 +159,29 @@ var migrations = []string{
 	// A room's topic is its newest topic event; this index holds only
 	// those rows, so loading a room finds it without a scan.
 	`CREATE INDEX events_topic ON events (room, id) WHERE type = 'topic';`,
+	// Pictures (see images.go): uploaded whole, then shown by a message
+	// whose row names the picture and its size, so a page of history
+	// needs no second read. ref is that message (0: not sent yet; the
+	// sweep deletes those after a while, found through images_unsent).
+	// size is len(data), kept so the total is a sum over an index that
+	// covers it instead of a read of every picture.
+	`CREATE TABLE images (
+		id       TEXT    PRIMARY KEY,
+		room     TEXT    NOT NULL,
+		name_key TEXT    NOT NULL,
+		type     TEXT    NOT NULL,
+		width    INTEGER NOT NULL,
+		height   INTEGER NOT NULL,
+		size     INTEGER NOT NULL,
+		data     BLOB    NOT NULL,
+		ts       INTEGER NOT NULL,
+		ref      INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE INDEX images_size ON images (size);
+	CREATE INDEX images_unsent ON images (ts) WHERE ref = 0;
+	ALTER TABLE events ADD COLUMN image TEXT NOT NULL DEFAULT '';
+	ALTER TABLE events ADD COLUMN image_width INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE events ADD COLUMN image_height INTEGER NOT NULL DEFAULT 0;`,
 }
 
 func OpenSQLite(dir string, fullSync bool) (*SQLite, error) {
@@ -181,7 +212,7 @@ func OpenSQLite(dir string, fullSync bool) (*SQLite, error) {
 		s.Close()
 		return nil, fmt.Errorf("migrating %s: %w", dir, err)
 	}
-	if s.insert, err = w.Prepare(`INSERT INTO events (room, id, type, user, text, nonce, ts, ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`); err != nil {
+	if s.insert, err = w.Prepare(`INSERT INTO events (room, id, type, user, text, nonce, ts, ref, image, image_width, image_height) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -238,12 +269,12 @@ func (s *SQLite) migrate() error {
 }
 
 func (s *SQLite) AppendEvents(ctx context.Context, room string, evs []Event) error {
-	if len(evs) == 1 && evs[0].Type == typeMessage {
+	if len(evs) == 1 && evs[0].Type == typeMessage && evs[0].Image.ID == "" {
 		// One message, the usual batch in a quiet room: a single
 		// statement is its own transaction, which saves the BEGIN and
 		// COMMIT round trips on the latency path.
 		e := evs[0]
-		_, err := s.insert.ExecContext(ctx, room, e.ID, e.Type, e.User, e.Text, e.Nonce, e.TS.UnixMilli(), e.Ref)
+		_, err := s.insert.ExecContext(ctx, room, e.ID, e.Type, e.User, e.Text, e.Nonce, e.TS.UnixMilli(), e.Ref, "", 0, 0)
 		return err
 	}
 	tx, err := s.w.BeginTx(ctx, nil)
@@ -253,16 +284,25 @@ func (s *SQLite) AppendEvents(ctx context.Context, room string, evs []Event) err
 	defer tx.Rollback()
 	ins := tx.StmtContext(ctx, s.insert)
 	for _, e := range evs {
-		if _, err := ins.ExecContext(ctx, room, e.ID, e.Type, e.User, e.Text, e.Nonce, e.TS.UnixMilli(), e.Ref); err != nil {
+		if _, err := ins.ExecContext(ctx, room, e.ID, e.Type, e.User, e.Text, e.Nonce, e.TS.UnixMilli(), e.Ref, e.Image.ID, e.Image.Width, e.Image.Height); err != nil {
 			return err
 		}
 		switch e.Type {
+		case typeMessage:
+			if e.Image.ID != "" {
+				_, err = tx.ExecContext(ctx, `UPDATE images SET ref = ? WHERE id = ?`, e.ID, e.Image.ID)
+			}
 		case typeEdit:
 			if _, err = tx.ExecContext(ctx, `UPDATE events SET text = ?, edited = ? WHERE room = ? AND id = ? AND type = 'message'`, e.Text, e.TS.UnixMilli(), room, e.Ref); err == nil {
 				err = forgetEdits(ctx, tx, room, e.Ref, e.ID)
 			}
 		case typeDelete:
-			if _, err = tx.ExecContext(ctx, `UPDATE events SET text = '' WHERE room = ? AND id = ? AND type = 'message'`, room, e.Ref); err == nil {
+			// The picture goes with its message, bytes and all.
+			_, err = tx.ExecContext(ctx, `DELETE FROM images WHERE id = (SELECT image FROM events WHERE room = ? AND id = ? AND type = 'message' AND image != '')`, room, e.Ref)
+			if err == nil {
+				_, err = tx.ExecContext(ctx, `UPDATE events SET text = '', image = '', image_width = 0, image_height = 0 WHERE room = ? AND id = ? AND type = 'message'`, room, e.Ref)
+			}
+			if err == nil {
 				err = forgetEdits(ctx, tx, room, e.Ref, e.ID)
 			}
 			if err == nil {
@@ -313,7 +353,7 @@ func (s *SQLite) Events(ctx context.Context, room string, after, before int64, l
 }
 
 // eventColumns are what scanEvents reads, in its order.
-const eventColumns = `id, type, user, text, nonce, ts, ref, edited`
+const eventColumns = `id, type, user, text, nonce, ts, ref, edited, image, image_width, image_height`
 
 // scanEvents reads rows of eventColumns, and closes them.
 func scanEvents(rows *sql.Rows, room string, limit int) ([]Event, error) {
@@ -322,7 +362,7 @@ func scanEvents(rows *sql.Rows, room string, limit int) ([]Event, error) {
 	for rows.Next() {
 		e := Event{Room: room}
 		var ts, edited int64
-		if err := rows.Scan(&e.ID, &e.Type, &e.User, &e.Text, &e.Nonce, &ts, &e.Ref, &edited); err != nil {
+		if err := rows.Scan(&e.ID, &e.Type, &e.User, &e.Text, &e.Nonce, &ts, &e.Ref, &edited, &e.Image.ID, &e.Image.Width, &e.Image.Height); err != nil {
 			return nil, err
 		}
 		e.TS = time.UnixMilli(ts).UTC()

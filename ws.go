@@ -380,7 +380,14 @@ func (h *Hub) receive(c *client, data []byte) bool {
 	var o op
 	switch in.Type {
 	case typeMessage:
-		text, cd, why := messageText(in.Text)
+		var img imageInfo
+		if in.Image != nil {
+			var ok bool
+			if img, ok = h.sentImage(c, *in.Image, in.Nonce); !ok {
+				return false
+			}
+		}
+		text, cd, why := messageText(in.Text, img.ID != "")
 		if cd != "" {
 			return refuse(cd, why, in.Nonce)
 		}
@@ -398,7 +405,7 @@ func (h *Hub) receive(c *client, data []byte) bool {
 			}
 			replyTo = *in.ReplyTo
 		}
-		o = op{kind: opMessage, c: c, text: text, nonce: in.Nonce, after: after, ref: replyTo}
+		o = op{kind: opMessage, c: c, text: text, nonce: in.Nonce, after: after, ref: replyTo, image: img}
 	case typeDelete:
 		if in.ID == nil || *in.ID <= 0 {
 			return refuse(codeInvalid, "id is the id of the message to delete.", in.Nonce)
@@ -408,7 +415,7 @@ func (h *Hub) receive(c *client, data []byte) bool {
 		if in.ID == nil || *in.ID <= 0 {
 			return refuse(codeInvalid, "id is the id of the message to edit.", in.Nonce)
 		}
-		text, cd, why := messageText(in.Text)
+		text, cd, why := messageText(in.Text, false)
 		if cd != "" {
 			return refuse(cd, why, in.Nonce)
 		}
@@ -458,14 +465,18 @@ func (h *Hub) receive(c *client, data []byte) bool {
 }
 
 // messageText is a message's text as stored, trimmed, or the code and
-// words that refuse it: the same rule for a message and an edit.
-func messageText(text *string) (string, code, string) {
+// words that refuse it: the same rule for a message and an edit, but
+// that a message with a picture may have none.
+func messageText(text *string, picture bool) (string, code, string) {
 	if text == nil {
+		if picture {
+			return "", "", ""
+		}
 		return "", codeInvalid, "A message needs text."
 	}
 	t := strings.TrimSpace(*text)
 	switch n := utf8.RuneCountInString(t); {
-	case n == 0:
+	case n == 0 && !picture:
 		return "", codeInvalid, "A message cannot be empty."
 	case n > maxTextLen:
 		return "", codeTooLong, "A message has at most 2000 characters."

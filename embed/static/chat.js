@@ -11,6 +11,7 @@ import "./search.js";
 import { noteMention, mentionKey } from "./mentions.js";
 import { copyLink, messageLink, toLinked, toMessage } from "./link.js";
 import "./topic.js";
+import "./pictures.js";
 import { forgetRooms } from "./rooms.js";
 import { connect, wakeUp, goneOffline } from "./socket.js";
 import { send, saveOutbox, restoreOutbox, forgetOutboxes, updateComposer } from "./outbox.js";

@@ -51,7 +51,7 @@ show();
 export function notify(ev) {
   if (!on()) return;
   try {
-    const n = new Notification(t("{user} in #{room}", { user: ev.user, room }), { body: ev.text.slice(0, 200), tag: `chat:${room}:${ev.id}` });
+    const n = new Notification(t("{user} in #{room}", { user: ev.user, room }), { body: ev.text ? ev.text.slice(0, 200) : "🖼 " + t("Picture"), tag: `chat:${room}:${ev.id}` });
     n.onclick = () => { window.focus(); n.close(); };
   } catch { /* not shown: the unread count and the highlight still tell */ }
 }

@@ -15,7 +15,7 @@ export function newNonce() {
 }
 
 function pendingEl(p) {
-  const li = messageEl({ user: me, text: p.text, reply_to: p.replyTo }, false, "pending");
+  const li = messageEl({ user: me, text: p.text, reply_to: p.replyTo, image: p.image }, false, "pending");
   const note = document.createElement("span");
   note.className = "pending-note";
   li.append(note);
@@ -51,12 +51,15 @@ export function transmit(p) {
   setPending(p, "sent");
   const frame = { type: "message", text: p.text, nonce: p.nonce, after: p.after };
   if (p.replyTo) frame.reply_to = p.replyTo;
+  if (p.image) frame.image = p.image.id;
   state.ws.send(JSON.stringify(frame));
   setTimeout(() => { if (state.pending.get(p.nonce) === p && p.status === "sent") checkAlive(); }, SUSPECT_MS);
 }
 
-function addPending(nonce, value, status, after, replyTo = 0) {
-  const p = { nonce, text: value, status, after, replyTo, el: null };
+// addPending puts a message in the outbox; image is its picture, uploaded
+// already (see pictures.js).
+export function addPending(nonce, value, status, after, replyTo = 0, image = null) {
+  const p = { nonce, text: value, status, after, replyTo, image, el: null };
   p.el = pendingEl(p);
   state.pending.set(p.nonce, p);
   pendingList.append(p.el);
@@ -107,7 +110,7 @@ const OUTBOX_PREFIX = "chat.outbox.", OUTBOX = OUTBOX_PREFIX + room;
 let loggingOut = false;
 export function saveOutbox() {
   if (loggingOut) return;
-  const items = [...state.pending.values()].map((p) => ({ nonce: p.nonce, text: p.text, after: p.after, replyTo: p.replyTo, failed: p.status === "failed" }));
+  const items = [...state.pending.values()].map((p) => ({ nonce: p.nonce, text: p.text, after: p.after, replyTo: p.replyTo, image: p.image, failed: p.status === "failed" }));
   // While a message is being edited, the composer holds its text; the
   // draft is what waits aside (see edit.js).
   const draft = state.editing ? state.editing.draft : text.value;
@@ -137,7 +140,8 @@ export function restoreOutbox() {
     // page had seen, so the saved last id serves.
     const after = Number.isInteger(it.after) ? it.after : Number.isInteger(saved.lastId) ? saved.lastId : undefined;
     const replyTo = Number.isInteger(it.replyTo) && it.replyTo > 0 ? it.replyTo : 0;
-    if (typeof it.nonce === "string" && typeof it.text === "string") addPending(it.nonce, it.text, it.failed ? "failed" : "queued", after, replyTo);
+    const image = typeof it.image?.id === "string" && it.image.width > 0 && it.image.height > 0 ? { id: it.image.id, width: it.image.width, height: it.image.height } : null;
+    if (typeof it.nonce === "string" && typeof it.text === "string") addPending(it.nonce, it.text, it.failed ? "failed" : "queued", after, replyTo, image);
   }
 }
 

@@ -98,7 +98,9 @@ function onError(ev) {
   const p = ev.nonce && state.pending.get(ev.nonce);
   if (p) setPending(p, "failed");
   if (ev.nonce) editFailed(ev.nonce);
-  flashError(t(ev.code) !== ev.code ? t(ev.code) : ev.text);
+  // not_found for a message means its picture is gone (see pictures.js).
+  if (p?.image && ev.code === "not_found") flashError(t("That picture is not there any more; send it again."));
+  else flashError(t(ev.code) !== ev.code ? t(ev.code) : ev.text);
 }
 
 // ---- connection

@@ -83,7 +83,7 @@ export function relabelDays() {
 // make it another name).
 const myTag = fold("@" + me);
 const NAME_CHAR = /[\p{L}\p{M}\p{N}_.-]/u, NAME_GOES_ON = /^[_.-]*[\p{L}\p{M}\p{N}]/u;
-export function mentionsMe(s) {
+export function mentionsMe(s = "") {
   const f = fold(s);
   for (let i = f.indexOf(myTag); i >= 0; i = f.indexOf(myTag, i + 1)) {
     if (!NAME_CHAR.test(f[i - 1] ?? " ") && !NAME_GOES_ON.test(f.slice(i + myTag.length))) return true;
@@ -143,7 +143,7 @@ export function quoteEl(ref) {
   const what = document.createElement("span");
   what.className = "quote-text";
   what.dir = "auto";
-  what.textContent = ev.deleted ? t("This message was deleted.") : ev.text.slice(0, 200);
+  what.textContent = ev.deleted ? t("This message was deleted.") : ev.text ? ev.text.slice(0, 200) : "🖼 " + t("Picture");
   q.append(who, " ", what);
   return q;
 }
@@ -170,6 +170,7 @@ export function messageEl(ev, grouped, extraClass) {
     li.append(side);
   }
   if (ev.reply_to) li.append(quoteEl(ev.reply_to));
+  if (ev.image && !ev.deleted) li.append(pictureEl(ev));
   // A div, not a p: a code block (pre) may be in it.
   const p = document.createElement("div");
   p.className = "text";
@@ -178,7 +179,8 @@ export function messageEl(ev, grouped, extraClass) {
     p.textContent = t("This message was deleted.");
   } else {
     p.dir = "auto"; // Arabic or Hebrew reads right to left, punctuation and all
-    p.append(formatted(ev.text));
+    if (ev.text) p.append(formatted(ev.text));
+    else p.classList.add("empty"); // a picture alone: the row still holds (edited)
     if (ev.edited) {
       const mark = document.createElement("span");
       mark.className = "edited";
@@ -200,6 +202,27 @@ export function messageEl(ev, grouped, extraClass) {
     li.append(actions);
   }
   return li;
+}
+
+// pictureEl is a message's picture, as big as it will be before it has
+// loaded (its width and height come with the message), so nothing below
+// it jumps. A click opens it whole in a new tab. A picture being
+// uploaded shows from the browser's own copy (src).
+function pictureEl(ev) {
+  const a = document.createElement("a");
+  a.className = "picture";
+  a.href = ev.image.src ?? `/images/${encodeURIComponent(ev.image.id)}`;
+  a.target = "_blank";
+  a.rel = "noopener";
+  const img = document.createElement("img");
+  img.src = a.href;
+  img.width = ev.image.width;
+  img.height = ev.image.height;
+  img.alt = t("Picture from {user}", { user: ev.user });
+  img.loading = "lazy";
+  img.addEventListener("error", () => a.classList.add("broken"));
+  a.append(img);
+  return a;
 }
 
 // markEdited gives the message an edit names its new text, where it is
@@ -251,6 +274,7 @@ export function markDeleted(ref) {
   if (!ev) return;
   ev.deleted = true;
   delete ev.text;
+  delete ev.image;
   delete ev.edited;
   rerender(ev);
   refreshQuotes(ev.id);

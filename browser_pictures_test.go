@@ -1,0 +1,91 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// pictures is what the first message on screen shows: "width×height
+// loaded" for each picture.
+const pictures = `[...document.querySelectorAll("#messages .msg .picture img")].map(i => i.getAttribute("width") + "×" + i.getAttribute("height") + (i.complete && i.naturalWidth > 0 ? " loaded" : " not loaded")).join("|")`
+
+// withExif is a JPEG with a camera's APP1 segment in it, saying where
+// it was taken.
+func withExif(jpg []byte) []byte {
+	payload := []byte("Exif\x00\x00GPS 52.3676 N 4.9041 E: where alice lives")
+	app1 := append([]byte{0xFF, 0xE1, byte((len(payload) + 2) >> 8), byte(len(payload) + 2)}, payload...)
+	return append(append(append([]byte{}, jpg[:2]...), app1...), jpg[2:]...)
+}
+
+// A picture picked with 🖼 goes to everyone; a JPEG goes drawn again, at
+// most 2560 pixels a side and without what the camera wrote in it. A
+// pasted one goes as it is. One the server refuses says why and can be
+// removed, and a delete takes a picture away from every page.
+func TestBrowserPictures(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	alice, bob := MustAliceAndBob(t, ts)
+
+	photo := filepath.Join(t.TempDir(), "holiday.jpg")
+	if err := os.WriteFile(photo, withExif(MustPicture(t, "jpeg", 3000, 2000)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	MustWait(t, alice, `!document.getElementById("attach").hidden`)
+	MustDo(t, alice, chromedp.SetUploadFiles(chromedp.CSS("#picture-input"), []string{photo}))
+	MustWait(t, bob, pictures+` === "2560×1707 loaded"`)
+	MustWait(t, alice, pictures+` === "2560×1707 loaded" && !document.querySelector("#pending .msg")`)
+	id := MustEval[string](t, bob, `document.querySelector("#messages .picture").getAttribute("href").slice(8)`)
+	_, data, ok, err := ts.store.ImageData(context.Background(), id)
+	if err != nil || !ok || bytes.Contains(data, []byte("Exif")) || bytes.Contains(data, []byte("alice lives")) {
+		t.Fatalf("the stored photo (%d bytes, %v %v) still has the camera's segment", len(data), ok, err)
+	}
+	if info, _, _ := ts.store.ImageInfo(context.Background(), id); info.Width != 2560 || info.Height != 1707 || info.Type != "image/jpeg" {
+		t.Errorf("the stored photo is %+v, want a 2560×1707 JPEG", info)
+	}
+
+	// A pasted screenshot (a PNG) goes as it is.
+	paste := func(w, h int) string {
+		return `(async () => {
+			const c = document.createElement("canvas"); c.width = ` + strconv.Itoa(w) + `; c.height = ` + strconv.Itoa(h) + `;
+			const g = c.getContext("2d"); g.fillStyle = "#c33"; g.fillRect(0, 0, 10, 10);
+			const blob = await new Promise((done) => c.toBlob(done, "image/png"));
+			const dt = new DataTransfer();
+			dt.items.add(new File([blob], "screenshot.png", { type: "image/png" }));
+			document.getElementById("text").dispatchEvent(new ClipboardEvent("paste", { clipboardData: dt, bubbles: true, cancelable: true }));
+		})()`
+	}
+	MustExec(t, alice, paste(300, 120))
+	MustWait(t, bob, pictures+` === "2560×1707 loaded|300×120 loaded"`)
+	MustWait(t, alice, `document.getElementById("text").value === ""`)
+
+	// One the server refuses (too many pixels) says why, and Remove
+	// takes it off the page; there is nothing to retry.
+	MustExec(t, alice, paste(10001, 1))
+	MustWait(t, alice, `document.querySelector("#pending .msg.failed .pending-note")?.textContent.includes("at most 10000 pixels a side")`)
+	if n := MustEval[int](t, alice, `document.querySelectorAll("#pending .retry").length`); n != 0 {
+		t.Errorf("a refused picture offers Retry")
+	}
+	MustDo(t, alice, chromedp.Click(chromedp.CSS("#pending .remove")))
+	MustWait(t, alice, `!document.querySelector("#pending .msg")`)
+
+	// A reply to a picture quotes it as one.
+	MustHover(t, bob, "#messages .msg")
+	MustDo(t, bob, chromedp.Click(chromedp.CSS("#messages .msg .reply")))
+	MustSay(t, bob, "where is that?")
+	MustWait(t, alice, `document.querySelector("#messages .quote")?.textContent === "alice 🖼 Picture"`)
+
+	// Deleted, it is gone from every page.
+	MustExec(t, alice, `window.confirm = () => true`)
+	MustHover(t, alice, "#messages .msg")
+	MustDo(t, alice, chromedp.Click(chromedp.CSS("#messages .msg .delete")))
+	MustWait(t, bob, pictures+` === "300×120 loaded" && `+texts+`[0] === "This message was deleted."`)
+	MustWait(t, alice, pictures+` === "300×120 loaded"`)
+	if _, _, ok, _ := ts.store.ImageData(context.Background(), id); ok {
+		t.Error("the deleted message's photo is still stored")
+	}
+}

@@ -1,0 +1,135 @@
+// Pictures: picked with the 🖼 button, pasted into the composer or dropped
+// on the page. Each is uploaded first (POST /api/rooms/{room}/images) and
+// then sent through the outbox as a message with the picture's id, so
+// from there on it waits for a connection, survives a reload and is
+// stored once, as text does. Only the upload needs the network: one that
+// fails stays on the page with the reason, to try again or remove.
+import { t } from "./i18n.js";
+import { $, room, me, state, pendingList, text } from "./state.js";
+import { messageEl, toBottom, flashError, caughtUp } from "./view.js";
+import { addPending, transmit, newNonce } from "./outbox.js";
+import { sessionEnded } from "./socket.js";
+
+const attach = $("attach"), input = $("picture-input");
+const TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp"];
+// A JPEG is drawn again before it goes, at most MAX_SIDE pixels a side.
+// That drops what the camera wrote in it (where it was taken, among
+// other things), and makes a phone's photo a fraction of its size.
+// Other formats go as they are: a GIF may move, and a PNG is most often
+// a screenshot, whose every pixel counts.
+const MAX_SIDE = 2560;
+// The upload's errors the page says in its own words (and language);
+// for others, such as a picture with too many pixels, the server's words
+// are the more exact.
+const PICTURE_ERRORS = ["too_large", "unsupported", "storage_full", "rate_limited"];
+
+if (document.body.dataset.pictures === "on") {
+  attach.hidden = false;
+  attach.addEventListener("click", () => input.click());
+  input.addEventListener("change", () => {
+    for (const f of input.files) sendPicture(f);
+    input.value = "";
+  });
+  // A copied picture arrives as a file (a textarea would take nothing of
+  // it); text on the clipboard pastes as usual.
+  text.addEventListener("paste", (e) => {
+    const files = [...(e.clipboardData?.files ?? [])].filter((f) => f.type.startsWith("image/"));
+    if (!files.length) return;
+    e.preventDefault();
+    for (const f of files) sendPicture(f);
+  });
+  document.addEventListener("dragover", (e) => {
+    if (e.dataTransfer?.types.includes("Files")) e.preventDefault();
+  });
+  document.addEventListener("drop", (e) => {
+    const files = [...(e.dataTransfer?.files ?? [])];
+    if (!files.length) return;
+    e.preventDefault(); // or the browser would leave the chat to show it
+    for (const f of files) sendPicture(f);
+  });
+}
+
+export async function sendPicture(file) {
+  if (!TYPES.includes(file.type)) { flashError(t("unsupported")); return; }
+  caughtUp();
+  const up = { ...(await prepared(file)), el: null, preview: "" };
+  up.preview = URL.createObjectURL(up.blob);
+  up.el = messageEl({ user: me, text: "", image: { src: up.preview, width: up.width, height: up.height } }, false, "pending");
+  const note = document.createElement("span");
+  note.className = "pending-note";
+  up.el.append(note);
+  pendingList.append(up.el);
+  toBottom();
+  upload(up);
+}
+
+// prepared is what goes for file: its bytes, and its width and height
+// as the page shows it before the server has it (0 where the browser
+// cannot read it: the server then says what is wrong with it).
+async function prepared(file) {
+  let bmp;
+  try {
+    bmp = await createImageBitmap(file, { imageOrientation: "from-image" });
+  } catch {
+    return { blob: file, width: 0, height: 0 };
+  }
+  const { width, height } = bmp;
+  const scale = Math.min(1, MAX_SIDE / Math.max(width, height));
+  const w = Math.round(width * scale), h = Math.round(height * scale);
+  let blob = null;
+  if (file.type === "image/jpeg") {
+    const canvas = document.createElement("canvas");
+    canvas.width = w;
+    canvas.height = h;
+    canvas.getContext("2d").drawImage(bmp, 0, 0, w, h);
+    blob = await new Promise((done) => canvas.toBlob(done, "image/jpeg", 0.85));
+  }
+  bmp.close();
+  return blob ? { blob, width: w, height: h } : { blob: file, width, height };
+}
+
+// failed says why up did not go, with Retry where trying again may
+// help, and Remove.
+function failed(up, msg, retry) {
+  up.el.classList.add("failed");
+  const again = button("retry", "Retry"), remove = button("remove", "Remove");
+  again.addEventListener("click", () => upload(up));
+  remove.addEventListener("click", () => gone(up));
+  up.el.querySelector(".pending-note").replaceChildren(msg, " ", ...(retry ? [again, " "] : []), remove);
+}
+function button(className, label) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.className = className;
+  b.textContent = t(label);
+  return b;
+}
+
+function gone(up) {
+  up.el.remove();
+  URL.revokeObjectURL(up.preview);
+}
+
+async function upload(up) {
+  up.el.classList.remove("failed");
+  up.el.querySelector(".pending-note").replaceChildren(t("Uploading…"));
+  let res, body = null;
+  try {
+    res = await fetch(`/api/rooms/${encodeURIComponent(room)}/images`, { method: "POST", body: up.blob, headers: { "Content-Type": up.blob.type } });
+    body = await res.json();
+  } catch {
+    if (!res) { failed(up, t("The picture could not be uploaded; check the connection."), true); return; }
+  }
+  if (res.status === 401) { sessionEnded(); return; }
+  if (!res.ok) {
+    // Too large, of a kind the server does not take, too many pixels,
+    // or no pictures here: trying again changes nothing.
+    const code = body?.error?.code, final = [400, 403, 413, 415].includes(res.status);
+    failed(up, PICTURE_ERRORS.includes(code) ? t(code) : body?.error?.message ?? t("unavailable"), !final);
+    return;
+  }
+  gone(up);
+  const p = addPending(newNonce(), "", "queued", undefined, 0, { id: body.id, width: body.width, height: body.height });
+  if (state.ready) transmit(p);
+  toBottom();
+}

@@ -1,0 +1,321 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"image"
+	"image/color"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// MustPicture is a real picture of w×h pixels in format (png, jpeg, gif).
+func MustPicture(t testing.TB, format string, w, h int) []byte {
+	t.Helper()
+	img := image.NewPaletted(image.Rect(0, 0, w, h), color.Palette{color.White, color.RGBA{200, 30, 30, 255}})
+	for x := 0; x < w; x += 3 {
+		img.SetColorIndex(x, x%h, 1)
+	}
+	var b bytes.Buffer
+	var err error
+	switch format {
+	case "png":
+		err = png.Encode(&b, img)
+	case "jpeg":
+		err = jpeg.Encode(&b, img, nil)
+	case "gif":
+		err = gif.Encode(&b, img, nil)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// A 1×1 lossless WebP (Go has no WebP encoder to make one).
+var webp1x1, _ = base64.StdEncoding.DecodeString("UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA==")
+
+// upload posts body as a picture to room, as the web client does.
+func (ts *testServer) upload(t *testing.T, ck *http.Cookie, room string, body []byte, hdr ...string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", ts.URL+"/api/rooms/"+room+"/images", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "image/png")
+	if ck != nil {
+		req.AddCookie(ck)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := noRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+// MustUpload uploads a picture and returns what the server answered.
+func (ts *testServer) MustUpload(t *testing.T, ck *http.Cookie, room string, body []byte) imageInfo {
+	t.Helper()
+	resp, b := ts.upload(t, ck, room, body)
+	var info imageInfo
+	if resp.StatusCode != http.StatusCreated || json.Unmarshal([]byte(b), &info) != nil || info.ID == "" {
+		t.Fatalf("upload: %d %s", resp.StatusCode, b)
+	}
+	return info
+}
+
+func pictureFrame(id, text, nonce string) map[string]any {
+	f := map[string]any{"type": "message", "image": id, "nonce": nonce}
+	if text != "" {
+		f["text"] = text
+	}
+	return f
+}
+
+// A picture is uploaded, then sent as a message: everyone gets its id
+// and size, the server serves it as what it is, the history and a
+// restart keep it, a second send of it is the first one's copy, and a
+// delete takes the bytes too.
+func TestPictureMessage(t *testing.T) {
+	dir := t.TempDir()
+	ts := MustStart(t, dir)
+	aliceCk, bobCk := ts.MustLogin(t, "alice"), ts.MustLogin(t, "bob")
+	alice, _ := ts.MustDial(t, aliceCk, "lobby", -1)
+	bob, _ := ts.MustDial(t, bobCk, "lobby", -1)
+
+	for _, tc := range []struct {
+		format string
+		body   []byte
+		typ    string
+		w, h   int
+	}{
+		{"png", MustPicture(t, "png", 40, 30), "image/png", 40, 30},
+		{"jpeg", MustPicture(t, "jpeg", 64, 48), "image/jpeg", 64, 48},
+		{"gif", MustPicture(t, "gif", 9, 7), "image/gif", 9, 7},
+		{"webp", webp1x1, "image/webp", 1, 1},
+	} {
+		t.Run(tc.format, func(t *testing.T) {
+			info := ts.MustUpload(t, aliceCk, "lobby", tc.body)
+			if info.Width != tc.w || info.Height != tc.h {
+				t.Errorf("upload answered %+v, want %d×%d", info, tc.w, tc.h)
+			}
+			resp, got := ts.get(t, "/images/"+info.ID, bobCk)
+			h := resp.Header
+			if resp.StatusCode != 200 || got != string(tc.body) || h.Get("Content-Type") != tc.typ || h.Get("X-Content-Type-Options") != "nosniff" ||
+				!strings.Contains(h.Get("Content-Security-Policy"), "sandbox") || !strings.Contains(h.Get("Cache-Control"), "immutable") {
+				t.Errorf("GET the picture: %d, %d bytes, headers %v", resp.StatusCode, len(got), h)
+			}
+		})
+	}
+	if resp, body := ts.get(t, "/images/nosuchpicture", bobCk); resp.StatusCode != 404 {
+		t.Errorf("an unknown picture: %d %s", resp.StatusCode, body)
+	}
+
+	info := ts.MustUpload(t, aliceCk, "lobby", MustPicture(t, "png", 320, 200))
+	if resp, body := ts.get(t, "/images/"+info.ID, nil); resp.StatusCode != 401 {
+		t.Errorf("a picture without a session: %d %s", resp.StatusCode, body)
+	}
+	alice.send(pictureFrame(info.ID, "", "p1"))
+	e := bob.MustNextOf(typeMessage)
+	if e.User != "alice" || e.Text != "" || e.Deleted || e.Image == nil || *e.Image != info {
+		t.Fatalf("bob got %+v (image %+v), want alice's picture %+v", e, e.Image, info)
+	}
+	if mine := alice.MustNextOf(typeMessage); mine.Nonce != "p1" || mine.Image == nil {
+		t.Fatalf("alice's echo %+v", mine)
+	}
+	// With words under it.
+	captioned := ts.MustUpload(t, aliceCk, "lobby", MustPicture(t, "png", 10, 10))
+	alice.send(pictureFrame(captioned.ID, "  the view from here  ", "p2"))
+	if c := bob.MustNextOf(typeMessage); c.Text != "the view from here" || c.Image == nil || c.Image.ID != captioned.ID {
+		t.Fatalf("a captioned picture: %+v", c)
+	}
+	alice.MustNextOf(typeMessage)
+	// A picture is shown once: sent again (a resend after a lost echo
+	// does), it is the first message's copy.
+	alice.send(pictureFrame(info.ID, "", "p3"))
+	if d := alice.MustNextOf(typeDuplicate, typeMessage); d.Type != typeDuplicate || d.ID != e.ID || d.Nonce != "p3" {
+		t.Fatalf("the picture sent again: %+v, want a duplicate of %d", d, e.ID)
+	}
+
+	// The store has it: the history API, and a replay after a restart.
+	mustHistoryImage := func(what string, want *imageInfo) {
+		t.Helper()
+		for _, h := range MustHistory(t, ts, bobCk, "lobby", 0, 1<<40) {
+			if h.ID == e.ID {
+				if (want == nil) != (h.Image == nil) || (want != nil && *h.Image != *want) {
+					t.Errorf("%s: the history has %+v (image %+v), want image %+v", what, h, h.Image, want)
+				}
+				return
+			}
+		}
+		t.Errorf("%s: the history has no message %d", what, e.ID)
+	}
+	mustHistoryImage("the history", &info)
+	ts.MustClose(t)
+	ts = MustStart(t, dir)
+	alice, _ = ts.MustDial(t, aliceCk, "lobby", 0)
+	for r := alice.MustNextOf(typeMessage); r.ID != e.ID; r = alice.MustNextOf(typeMessage) {
+	}
+	mustHistoryImage("the history after a restart", &info)
+
+	// A delete takes the picture with it.
+	alice.send(map[string]any{"type": "delete", "id": e.ID})
+	if d := alice.MustNextOf(typeDelete); d.Ref != e.ID {
+		t.Fatalf("delete event %+v", d)
+	}
+	if resp, _ := ts.get(t, "/images/"+info.ID, bobCk); resp.StatusCode != 404 {
+		t.Errorf("a deleted message's picture: %d, want 404", resp.StatusCode)
+	}
+	mustHistoryImage("the history after the delete", nil)
+	bob, _ = ts.MustDial(t, bobCk, "lobby", 0)
+	for r := bob.MustNextOf(typeMessage); ; r = bob.MustNextOf(typeMessage) {
+		if r.ID == e.ID {
+			if !r.Deleted || r.Image != nil {
+				t.Errorf("the deleted picture in a replay: %+v (image %+v)", r, r.Image)
+			}
+			break
+		}
+	}
+	if resp, _ := ts.get(t, "/images/"+captioned.ID, bobCk); resp.StatusCode != 200 {
+		t.Errorf("the other picture after the delete: %d", resp.StatusCode)
+	}
+}
+
+// Every upload the server cannot take is refused with a code and
+// words that say why, and stores nothing.
+func TestPictureUploadRefused(t *testing.T) {
+	ts := MustStart(t, t.TempDir(), func(c *Config) { c.ImageMax = 1 << 20 })
+	ck := ts.MustLogin(t, "alice")
+	html := []byte(`<html><script>alert(1)</script></html>`)
+	for _, tc := range []struct {
+		name   string
+		ck     *http.Cookie
+		room   string
+		body   []byte
+		hdr    []string
+		status int
+		cd     code
+	}{
+		{"not logged in", nil, "lobby", MustPicture(t, "png", 4, 4), nil, 401, codeUnauthorized},
+		{"not a picture", ck, "lobby", []byte("hello"), nil, 415, codeUnsupported},
+		{"markup called a PNG", ck, "lobby", html, nil, 415, codeUnsupported},
+		{"a cut-off PNG", ck, "lobby", MustPicture(t, "png", 40, 40)[:20], nil, 415, codeUnsupported},
+		{"too large", ck, "lobby", append(MustPicture(t, "png", 4, 4), make([]byte, 1<<20)...), nil, 413, codeTooLarge},
+		{"too wide", ck, "lobby", MustPicture(t, "png", maxImageSide+1, 1), nil, 400, codeInvalid},
+		{"too many pixels", ck, "lobby", MustPicture(t, "png", 8000, 7000), nil, 400, codeInvalid},
+		{"a bad room", ck, "no%20such", MustPicture(t, "png", 4, 4), nil, 400, codeInvalid},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := ts.upload(t, tc.ck, tc.room, tc.body, tc.hdr...)
+			MustErrorJSON(t, tc.name, resp, body, tc.status, tc.cd)
+		})
+	}
+	// Another site's page cannot post one with the visitor's cookie.
+	resp, body := ts.upload(t, ck, "lobby", MustPicture(t, "png", 4, 4), "Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site")
+	if resp.StatusCode != 403 {
+		t.Errorf("a cross-site upload: %d %s", resp.StatusCode, body)
+	}
+	if n, err := ts.store.ImagesSize(context.Background()); err != nil || n != 0 {
+		t.Errorf("refused uploads stored %d bytes (%v)", n, err)
+	}
+
+	// A server with pictures off says so, and its page offers none.
+	off := MustStart(t, t.TempDir(), func(c *Config) { c.ImageMax = 0 })
+	offCk := off.MustLogin(t, "alice")
+	resp, body = off.upload(t, offCk, "lobby", MustPicture(t, "png", 4, 4))
+	MustErrorJSON(t, "pictures off", resp, body, 403, codeForbidden)
+	if _, page := off.get(t, "/r/lobby", offCk); strings.Contains(page, "data-pictures") {
+		t.Error("the chat page offers pictures on a server that takes none")
+	}
+	if _, page := ts.get(t, "/r/lobby", ck); !strings.Contains(page, `data-pictures="on"`) {
+		t.Error("the chat page does not offer pictures")
+	}
+}
+
+// A message may show only a picture its sender uploaded to its room.
+func TestPictureMessageRefused(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	aliceCk, bobCk := ts.MustLogin(t, "alice"), ts.MustLogin(t, "bob")
+	alice, _ := ts.MustDial(t, aliceCk, "lobby", -1)
+	bobs := ts.MustUpload(t, bobCk, "lobby", MustPicture(t, "png", 4, 4))
+	elsewhere := ts.MustUpload(t, aliceCk, "kitchen", MustPicture(t, "png", 4, 4))
+	alice.MustRefuse(t, []refusal{
+		{"someone else's picture", pictureFrame(bobs.ID, "", "x"), string(codeNotFound)},
+		{"a picture of another room", pictureFrame(elsewhere.ID, "", "x"), string(codeNotFound)},
+		{"no such picture", pictureFrame("nosuchpicture", "look", "x"), string(codeNotFound)},
+		{"no text and no picture", map[string]any{"type": "message", "text": " ", "nonce": "x"}, string(codeInvalid)},
+		{"an image that is not an id", map[string]any{"type": "message", "image": 7, "nonce": "x"}, string(codeInvalid)},
+	})
+	// The refusals stored nothing.
+	if resp, _ := ts.get(t, "/images/"+bobs.ID, aliceCk); resp.StatusCode != 200 {
+		t.Errorf("bob's picture after alice's refused send: %d", resp.StatusCode)
+	}
+}
+
+// IMAGE_RATE bounds the bytes of pictures one address uploads in an
+// hour, and IMAGES_MB all pictures together.
+func TestPictureLimits(t *testing.T) {
+	pic := MustPicture(t, "png", 300, 300)
+	t.Run("rate", func(t *testing.T) {
+		ts := MustStart(t, t.TempDir(), func(c *Config) { c.ImageRate = int64(len(pic)) * 3 / 2 })
+		ck := ts.MustLogin(t, "alice")
+		ts.MustUpload(t, ck, "lobby", pic)
+		resp, body := ts.upload(t, ck, "lobby", pic)
+		MustErrorJSON(t, "over IMAGE_RATE", resp, body, 429, codeRateLimited)
+		if resp.Header.Get("Retry-After") == "" {
+			t.Error("429 without Retry-After")
+		}
+	})
+	t.Run("store", func(t *testing.T) {
+		ts := MustStart(t, t.TempDir(), func(c *Config) { c.ImageStore = int64(len(pic)) * 2 })
+		ck := ts.MustLogin(t, "alice")
+		ts.MustUpload(t, ck, "lobby", pic)
+		ts.MustUpload(t, ck, "lobby", pic)
+		resp, body := ts.upload(t, ck, "lobby", pic)
+		MustErrorJSON(t, "over IMAGES_MB", resp, body, 507, codeStorageFull)
+	})
+}
+
+// A picture uploaded and never sent is deleted after a day; a sent one
+// stays.
+func TestUnsentPicturesSwept(t *testing.T) {
+	now := time.Now()
+	clock := func() time.Time { return now }
+	ts := MustRun(t, &Main{Config: testConfig(t.TempDir()), Now: clock})
+	ck := ts.MustLogin(t, "alice")
+	alice, _ := ts.MustDial(t, ck, "lobby", -1)
+	sent := ts.MustUpload(t, ck, "lobby", MustPicture(t, "png", 4, 4))
+	unsent := ts.MustUpload(t, ck, "lobby", MustPicture(t, "png", 5, 5))
+	alice.send(pictureFrame(sent.ID, "", "s1"))
+	alice.MustNextOf(typeMessage)
+
+	now = now.Add(unsentImageAge - time.Minute)
+	if err := ts.hub.sweepImages(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if resp, _ := ts.get(t, "/images/"+unsent.ID, ck); resp.StatusCode != 200 {
+		t.Fatalf("an unsent picture before a day: %d", resp.StatusCode)
+	}
+	now = now.Add(2 * time.Minute)
+	if err := ts.hub.sweepImages(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if resp, _ := ts.get(t, "/images/"+unsent.ID, ck); resp.StatusCode != 404 {
+		t.Errorf("an unsent picture after a day: %d, want 404", resp.StatusCode)
+	}
+	if resp, _ := ts.get(t, "/images/"+sent.ID, ck); resp.StatusCode != 200 {
+		t.Errorf("a sent picture after a day: %d", resp.StatusCode)
+	}
+	// Sending the swept one now says it is gone.
+	alice.MustRefuse(t, []refusal{{"a swept picture", pictureFrame(unsent.ID, "", "x"), string(codeNotFound)}})
+}
