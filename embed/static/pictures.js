@@ -133,3 +133,24 @@ async function upload(up) {
   if (state.ready) transmit(p);
   toBottom();
 }
+
+// pictureEl is a message's picture, as big as it will be before it has
+// loaded (its width and height come with the message), so nothing below
+// it jumps. A click opens it whole in a new tab. A picture being
+// uploaded shows from the browser's own copy (src).
+export function pictureEl(ev) {
+  const a = document.createElement("a");
+  a.className = "picture";
+  a.href = ev.image.src ?? `/images/${encodeURIComponent(ev.image.id)}`;
+  a.target = "_blank";
+  a.rel = "noopener";
+  const img = document.createElement("img");
+  img.src = a.href;
+  img.width = ev.image.width;
+  img.height = ev.image.height;
+  img.alt = t("Picture from {user}", { user: ev.user });
+  img.loading = "lazy";
+  img.addEventListener("error", () => a.classList.add("broken"));
+  a.append(img);
+  return a;
+}

@@ -7,6 +7,7 @@ import { $, me, room, PAGE, KEEP_SHOWN, state, log, list, top, errBox, newBtn, f
 import { sessionEnded } from "./socket.js";
 import { formatted } from "./format.js";
 import { reactionsEl, paletteEl, withReaction } from "./reactions.js";
+import { pictureEl } from "./pictures.js";
 
 // ---- time
 const hm = new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
@@ -202,27 +203,6 @@ export function messageEl(ev, grouped, extraClass) {
     li.append(actions);
   }
   return li;
-}
-
-// pictureEl is a message's picture, as big as it will be before it has
-// loaded (its width and height come with the message), so nothing below
-// it jumps. A click opens it whole in a new tab. A picture being
-// uploaded shows from the browser's own copy (src).
-function pictureEl(ev) {
-  const a = document.createElement("a");
-  a.className = "picture";
-  a.href = ev.image.src ?? `/images/${encodeURIComponent(ev.image.id)}`;
-  a.target = "_blank";
-  a.rel = "noopener";
-  const img = document.createElement("img");
-  img.src = a.href;
-  img.width = ev.image.width;
-  img.height = ev.image.height;
-  img.alt = t("Picture from {user}", { user: ev.user });
-  img.loading = "lazy";
-  img.addEventListener("error", () => a.classList.add("broken"));
-  a.append(img);
-  return a;
 }
 
 // markEdited gives the message an edit names its new text, where it is
