@@ -148,6 +148,16 @@ func (h *Hub) sessionUser(r *http.Request) *user {
 	return nil
 }
 
+// loggedIn is sessionUser for the JSON endpoints: without a session it
+// answers 401 itself and returns nil.
+func (h *Hub) loggedIn(w http.ResponseWriter, r *http.Request) *user {
+	u := h.sessionUser(r)
+	if u == nil {
+		writeJSONError(w, errorf(codeUnauthorized, "Log in first."))
+	}
+	return u
+}
+
 // seenEvery is how often a session with a socket open is recorded as
 // seen. The stored last-seen time is otherwise written only when a
 // session's last socket closes, which a crash skips: after a socket open

@@ -362,9 +362,8 @@ func (s *server) serveHistory(w http.ResponseWriter, r *http.Request) {
 // asking in a loop could otherwise keep both cores busy), the room, and
 // before (0 when not given). False: it has answered with an error.
 func (s *server) apiRequest(w http.ResponseWriter, r *http.Request) (room string, before int64, ok bool) {
-	u := s.hub.sessionUser(r)
+	u := s.hub.loggedIn(w, r)
 	if u == nil {
-		writeJSONError(w, errorf(codeUnauthorized, "Log in first."))
 		return "", 0, false
 	}
 	if ok, wait := take(u.history, s.hub.now()); !ok {

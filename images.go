@@ -74,9 +74,8 @@ func (s *server) serveUpload(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, errorf(codeForbidden, "This server does not take pictures."))
 		return
 	}
-	u := h.sessionUser(r)
+	u := h.loggedIn(w, r)
 	if u == nil {
-		writeJSONError(w, errorf(codeUnauthorized, "Log in first."))
 		return
 	}
 	room, ok := normalizeRoom(r.PathValue("room"))
@@ -152,8 +151,7 @@ func newImageID() string {
 // nosniff, a sandbox and no Content-Type guessing keep it a picture even
 // opened on its own.
 func (s *server) serveImage(w http.ResponseWriter, r *http.Request) {
-	if s.hub.sessionUser(r) == nil {
-		writeJSONError(w, errorf(codeUnauthorized, "Log in first."))
+	if s.hub.loggedIn(w, r) == nil {
 		return
 	}
 	id := r.PathValue("id")

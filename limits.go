@@ -115,16 +115,8 @@ func (l *addrLimits) upload(addr string, size int) (ok bool, retryAfter time.Dur
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	now := l.now()
-	r := l.state(addr).images.ReserveN(now, size)
-	if !r.OK() { // more than the whole burst: never
-		return false, time.Hour
-	}
-	if d := r.DelayFrom(now); d > 0 {
-		r.CancelAt(now)
-		return false, d
-	}
-	return true, 0
+	_, ok, retryAfter = reserveN(l.state(addr).images, l.now(), size)
+	return ok, retryAfter
 }
 
 // loadRoom takes one of addr's room loads, or with check only says
@@ -159,10 +151,19 @@ func take(lim *rate.Limiter, now time.Time) (ok bool, retryAfter time.Duration) 
 // and returns the reservation, so that the caller can give it back, or
 // how long until it would have one.
 func reserve(lim *rate.Limiter, now time.Time) (r *rate.Reservation, ok bool, retryAfter time.Duration) {
+	return reserveN(lim, now, 1)
+}
+
+// reserveN is reserve for n tokens at once. More than lim's whole burst
+// is never there; it says to wait an hour.
+func reserveN(lim *rate.Limiter, now time.Time, n int) (r *rate.Reservation, ok bool, retryAfter time.Duration) {
 	if lim == nil {
 		return nil, true, 0
 	}
-	r = lim.ReserveN(now, 1)
+	r = lim.ReserveN(now, n)
+	if !r.OK() {
+		return nil, false, time.Hour
+	}
 	if d := r.DelayFrom(now); d > 0 {
 		r.CancelAt(now)
 		return nil, false, d

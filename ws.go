@@ -236,9 +236,8 @@ func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, errorf(codeForbidden, "Origin not allowed."))
 		return
 	}
-	u := h.sessionUser(r)
+	u := h.loggedIn(w, r)
 	if u == nil {
-		writeJSONError(w, errorf(codeUnauthorized, "Log in first."))
 		return
 	}
 	q := r.URL.Query()
