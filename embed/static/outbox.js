@@ -2,7 +2,7 @@
 // sent again after a reconnect, and kept through a reload.
 import { t, plural } from "./i18n.js";
 import { room, me, MAX_LEN, state, pendingList, text, sendBtn, counter } from "./state.js";
-import { messageEl, toBottom, flashError, caughtUp } from "./view.js";
+import { messageEl, toBottom, flashError, caughtUp, button } from "./view.js";
 import { checkAlive, SUSPECT_MS } from "./socket.js";
 import { sent } from "./typing.js";
 import { stopReply } from "./reply.js";
@@ -29,10 +29,7 @@ export function setPending(p, status) {
   p.el.classList.toggle("failed", status === "failed");
   note.replaceChildren(status === "failed" ? t("Not sent") : state.ready ? t("Sending…") : t("Waiting for connection"));
   if (status === "failed") {
-    const b = document.createElement("button");
-    b.type = "button";
-    b.className = "retry";
-    b.textContent = t("Retry");
+    const b = button("retry", "Retry");
     b.addEventListener("click", () => {
       if (state.pending.get(p.nonce) !== p) return; // delivered meanwhile
       setPending(p, "queued");

@@ -6,7 +6,7 @@
 // fails stays on the page with the reason, to try again or remove.
 import { t } from "./i18n.js";
 import { $, room, me, state, pendingList, text } from "./state.js";
-import { messageEl, toBottom, flashError, caughtUp } from "./view.js";
+import { messageEl, toBottom, flashError, caughtUp, button } from "./view.js";
 import { addPending, transmit, newNonce } from "./outbox.js";
 import { sessionEnded } from "./socket.js";
 
@@ -96,13 +96,6 @@ function failed(up, msg, retry) {
   again.addEventListener("click", () => upload(up));
   remove.addEventListener("click", () => gone(up));
   up.el.querySelector(".pending-note").replaceChildren(msg, " ", ...(retry ? [again, " "] : []), remove);
-}
-function button(className, label) {
-  const b = document.createElement("button");
-  b.type = "button";
-  b.className = className;
-  b.textContent = t(label);
-  return b;
 }
 
 function gone(up) {

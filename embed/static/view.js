@@ -108,7 +108,9 @@ export const shownMessage = (id) => state.events.find((e) => e.id === id && e.ty
 // so it may be edited or deleted.
 export const changeable = (ev) => ev.user === me && ev.id > 0 && !ev.deleted && !!state.loginAt && ev.ts >= state.loginAt;
 
-function button(className, label) {
+// button is a plain button of the page's, with its label in the
+// reader's language.
+export function button(className, label) {
   const b = document.createElement("button");
   b.type = "button";
   b.className = className;
