@@ -171,7 +171,14 @@ func sessionCookie(resp *http.Response) *http.Cookie {
 
 func (ts *testServer) get(t *testing.T, path string, ck *http.Cookie, hdr ...string) (*http.Response, string) {
 	t.Helper()
-	req, _ := http.NewRequest("GET", ts.URL+path, nil)
+	return ts.request(t, "GET", path, nil, ck, hdr...)
+}
+
+// request sends method to path with body, the cookie ck (nil: none) and
+// the headers hdr (name, value, ...), and reads the whole answer.
+func (ts *testServer) request(t *testing.T, method, path string, body io.Reader, ck *http.Cookie, hdr ...string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, ts.URL+path, body)
 	if ck != nil {
 		req.AddCookie(ck)
 	}

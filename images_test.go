@@ -10,7 +10,6 @@ import (
 	"image/gif"
 	"image/jpeg"
 	"image/png"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -46,21 +45,7 @@ var webp1x1, _ = base64.StdEncoding.DecodeString("UklGRhoAAABXRUJQVlA4TA0AAAAvAA
 // upload posts body as a picture to room, as the web client does.
 func (ts *testServer) upload(t *testing.T, ck *http.Cookie, room string, body []byte, hdr ...string) (*http.Response, string) {
 	t.Helper()
-	req, _ := http.NewRequest("POST", ts.URL+"/api/rooms/"+room+"/images", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "image/png")
-	if ck != nil {
-		req.AddCookie(ck)
-	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	resp, err := noRedirect.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, string(b)
+	return ts.request(t, "POST", "/api/rooms/"+room+"/images", bytes.NewReader(body), ck, append([]string{"Content-Type", "image/png"}, hdr...)...)
 }
 
 // MustUpload uploads a picture and returns what the server answered.
