@@ -108,3 +108,51 @@ func BenchmarkFanout1000(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)*n/b.Elapsed().Seconds(), "deliveries/s")
 }
+
+// BenchmarkSearch is a search that finds nothing, so it scans the whole
+// reach, in a room of searchReach messages half in Chinese, half in
+// English. like is SQLite's own LIKE over the same rows, which ignores
+// case for ASCII only: the fold/like ratio is what folding costs.
+func BenchmarkSearch(b *testing.B) {
+	st, err := OpenSQLite(b.TempDir(), false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	var batch []Event
+	for id := int64(1); id <= searchReach; id++ {
+		text := fmt.Sprintf("今天的会议改到下午三点，大家记得带上笔记本 %d", id)
+		if id%2 == 0 {
+			text = fmt.Sprintf("The meeting moved to three, bring your laptop %d", id)
+		}
+		batch = append(batch, Event{ID: id, Type: typeMessage, User: "alice", UserKey: "alice", Text: text, TS: time.Now()})
+		if len(batch) == maxBatch || id == searchReach {
+			if err := st.AppendEvents(ctx, "lobby", batch); err != nil {
+				b.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+	for _, query := range []string{"nothing", "没有"} {
+		b.Run("fold/"+query, func(b *testing.B) {
+			for b.Loop() {
+				if evs, err := st.Search(ctx, "lobby", query, 0, searchPage); err != nil || len(evs) != 0 {
+					b.Fatal(evs, err)
+				}
+			}
+		})
+		b.Run("like/"+query, func(b *testing.B) {
+			like := strings.Replace(searchSQL, "chat_holds(text, ?)", "text LIKE '%' || ? || '%'", 1)
+			for b.Loop() {
+				rows, err := st.r.QueryContext(ctx, like, "lobby", 1<<62, "lobby", searchReach, query, searchPage)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if evs, err := scanEvents(rows, "lobby", searchPage); err != nil || len(evs) != 0 {
+					b.Fatal(evs, err)
+				}
+			}
+		})
+	}
+}

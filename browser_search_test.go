@@ -1,8 +1,10 @@
 package main
 
 import (
+	"strconv"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -14,6 +16,7 @@ import (
 func TestBrowserSearch(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	w, _ := ts.MustDial(t, ts.MustLogin(t, "writer"), "lobby", -1)
+	w.say("Ｇｏ or go: ÉCOLE", "")
 	w.say("The Deploy of v1", "")
 	w.MustSayMany("chatter %d", 2*historyOnJoin)
 	w.MustSayMany("deploy number %d", 25)
@@ -48,4 +51,57 @@ func TestBrowserSearch(t *testing.T) {
 	MustWait(t, p, `!document.getElementById("search").hidden`)
 	MustDo(t, p, chromedp.KeyEvent(kb.Escape))
 	MustWait(t, p, `document.getElementById("search").hidden && document.activeElement.id === "search-toggle"`)
+
+	// Width and case aside, each place marked as it is written.
+	marks := `[...document.querySelectorAll("#search-results mark")].map(e => e.textContent).join("|")`
+	for _, c := range []struct{ query, want string }{{"GO", "Ｇｏ|go"}, {"école", "ÉCOLE"}} {
+		MustDo(t, p, chromedp.Click(chromedp.ID("search-toggle")))
+		MustExec(t, p, `document.getElementById("search-input").value = ""`)
+		MustDo(t, p, chromedp.SendKeys(chromedp.ID("search-input"), c.query+kb.Enter))
+		MustWait(t, p, found+`.join() === "Ｇｏ or go: ÉCOLE"`)
+		if got := MustEval[string](t, p, marks); got != c.want {
+			t.Errorf("%q marked %q, want %q", c.query, got, c.want)
+		}
+		MustDo(t, p, chromedp.KeyEvent(kb.Escape))
+	}
+}
+
+// The page marks what a search found where the server found it, so its
+// fold (search.js's foldChar) must be the server's (foldRune) for every
+// character both know: those Go's Unicode tables assign.
+func TestBrowserSearchFold(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustEnter(t, p, ts, "alice", "")
+	js, err := chromedp.Run(p, chromedp.Evaluate[map[string]int](`import("/static/search.js").then((m) => {
+		const out = {};
+		for (let r = 0; r <= 0x10ffff; r++) {
+			if (r >= 0xd800 && r < 0xe000) continue;
+			const f = m.foldChar(String.fromCodePoint(r)).codePointAt(0);
+			if (f !== r) out[r] = f;
+		}
+		return out;
+	})`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := func(r rune) bool {
+		return unicode.In(r, unicode.L, unicode.M, unicode.N, unicode.P, unicode.S, unicode.Z)
+	}
+	differ := 0
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		want := foldRune(r)
+		got, ok := js[strconv.Itoa(int(r))]
+		if !ok {
+			got = int(r)
+		}
+		if known(r) && rune(got) != want {
+			if differ++; differ <= 20 {
+				t.Errorf("%U %q: the page folds it to %U, the server to %U", r, r, got, want)
+			}
+		}
+	}
+	if differ > 20 {
+		t.Errorf("and %d more", differ-20)
+	}
 }

@@ -36,8 +36,8 @@ func MustSearch(t *testing.T, ts *testServer, ck *http.Cookie, query, extra stri
 	return texts, res.More
 }
 
-// Search finds messages by what they say now, newest first: case aside
-// for ASCII, any script, wildcards taken as themselves. Edited messages
+// Search finds messages by what they say now, newest first: case and
+// width aside, any script, wildcards taken as themselves. Edited messages
 // are found by their new text only, deleted ones not at all, and other
 // rooms' never.
 func TestSearch(t *testing.T) {
@@ -48,6 +48,7 @@ func TestSearch(t *testing.T) {
 	ids := map[string]int64{}
 	for _, text := range []string{
 		"Deploy went out", "the DEPLOY failed", "100% done", "100 done", "snake_case names", "snakeXcase", "部署成功了", "typo deploi", "secret deploy plan",
+		"ＧＯ　ｌａｎｇ", "L'ÉCOLE", "ΣΟΦΟΣ", "ｶﾀｶﾅ", "café",
 	} {
 		alice.say(text, text)
 		ids[text] = alice.MustNextOf(typeMessage).ID
@@ -68,6 +69,14 @@ func TestSearch(t *testing.T) {
 		{"100%", []string{"100% done"}},
 		{"snake_case", []string{"snake_case names"}},
 		{"部署", []string{"部署成功了"}},
+		{"ＤＥＰＬＯＹ", []string{"typo fixed: deploy", "the DEPLOY failed", "Deploy went out"}},
+		{"go lang", []string{"ＧＯ　ｌａｎｇ"}},
+		{"l'école", []string{"L'ÉCOLE"}},
+		{"σοφος", []string{"ΣΟΦΟΣ"}}, // a final sigma
+		{"σοφoς", []string{}},        // a Latin o among the Greek
+		{"カタカナ", []string{"ｶﾀｶﾅ"}},
+		{"CAFÉ", []string{"café"}},
+		{"cafe", []string{}}, // accents stay
 		{"deploi", []string{}},
 		{"plan", []string{}},
 		{"kitchen", []string{}},

@@ -62,9 +62,21 @@ async function ask() {
   }
 }
 
+// foldChar is the character a search compares c as, as the server folds
+// it (search.go's foldRune): full-width Latin as ASCII, half-width
+// katakana as full-width, then lower of upper case, where each is one
+// character for one (so a place found is the same place in the text).
+// Where the browser's mapping gives more than one, Go's simple mappings
+// give c itself, except for "İ", whose lower case is "i" and a dot.
+export function foldChar(c) {
+  const one = (s) => ([...s].length === 1 ? s : c);
+  if (/^[\u3000\uff01-\uff9f\uffe0-\uffe2\uffe4-\uffee]$/.test(c)) c = one(c.normalize("NFKC"));
+  c = one(c.toUpperCase());
+  return [...c.toLowerCase()][0];
+}
+
 // resultEl is one message found: who, when, and its text with each
-// place the query was found marked (ASCII case aside, as the server
-// finds it).
+// place the query was found marked.
 function resultEl(ev, q) {
   const li = document.createElement("li");
   const b = document.createElement("button");
@@ -74,17 +86,21 @@ function resultEl(ev, q) {
   const text = document.createElement("span");
   text.className = "result-text";
   text.dir = "auto";
-  const fold = (s) => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
-  const hay = fold(ev.text), needle = fold(q);
+  const chars = [...ev.text], hay = chars.map(foldChar), needle = [...q].map(foldChar);
+  const at = (i) => needle.every((c, j) => hay[i + j] === c);
   let last = 0;
-  for (let i = hay.indexOf(needle); i >= 0 && needle; i = hay.indexOf(needle, last)) {
-    text.append(ev.text.slice(last, i));
+  for (let i = 0; needle.length && i + needle.length <= hay.length; ) {
+    if (!at(i)) {
+      i++;
+      continue;
+    }
+    text.append(chars.slice(last, i).join(""));
     const mark = document.createElement("mark");
-    mark.textContent = ev.text.slice(i, i + needle.length);
+    mark.textContent = chars.slice(i, i + needle.length).join("");
     text.append(mark);
-    last = i + needle.length;
+    i = last = i + needle.length;
   }
-  text.append(ev.text.slice(last));
+  text.append(chars.slice(last).join(""));
   b.append(authorEl(ev.user), " ", timeLabel(ev.ts), " ", text);
   li.append(b);
   return li;
