@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -88,4 +89,28 @@ func TestBrowserPictures(t *testing.T) {
 	if _, _, ok, _ := ts.store.ImageData(context.Background(), id); ok {
 		t.Error("the deleted message's photo is still stored")
 	}
+}
+
+// A picture picked while the server is down (a restart, or no network)
+// waits on the page, and goes by itself once the socket is back, as
+// text typed offline does.
+func TestBrowserPictureWaitsForConnection(t *testing.T) {
+	dir, port := t.TempDir(), freePort(t)
+	cfg := func(c *Config) { c.Addr = "127.0.0.1:" + port; c.PresenceGrace = 30 * time.Second }
+	ts := MustStart(t, dir, cfg)
+	alice, bob := MustAliceAndBob(t, ts)
+	shot := filepath.Join(t.TempDir(), "screenshot.png")
+	if err := os.WriteFile(shot, MustPicture(t, "png", 300, 120), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	MustWait(t, alice, `!document.getElementById("attach").hidden`)
+
+	ts.MustClose(t)
+	MustWait(t, alice, `document.getElementById("status").dataset.state !== "connected"`)
+	MustDo(t, alice, chromedp.SetUploadFiles(chromedp.CSS("#picture-input"), []string{shot}))
+	MustWait(t, alice, `document.querySelector("#pending .msg:not(.failed) .pending-note")?.textContent.startsWith("Will send when connected")`)
+
+	MustStart(t, dir, cfg) // closed by its cleanup
+	MustWait(t, bob, pictures+` === "300×120 loaded"`)
+	MustWait(t, alice, pictures+` === "300×120 loaded" && !document.querySelector("#pending .msg")`)
 }

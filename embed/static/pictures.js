@@ -3,7 +3,9 @@
 // then sent through the outbox as a message with the picture's id, so
 // from there on it waits for a connection, survives a reload and is
 // stored once, as text does. Only the upload needs the network: one that
-// fails stays on the page with the reason, to try again or remove.
+// fails for want of a connection (or of the server, during a restart)
+// waits on the page and goes again by itself, as text typed offline does;
+// one the server refused stays with the reason, to try again or remove.
 import { t } from "./i18n.js";
 import { $, room, me, state, pendingList, text } from "./state.js";
 import { messageEl, toBottom, flashError, caughtUp, button } from "./view.js";
@@ -99,11 +101,35 @@ function failed(up, msg, retry) {
 }
 
 function gone(up) {
+  stopWaiting(up);
   up.el.remove();
   URL.revokeObjectURL(up.preview);
 }
 
+// Uploads waiting for a connection go again as soon as the socket is back
+// (socket.js says so with a "chat:ready" event), or else after a wait
+// that doubles from 2 s to 30 s: a fetch can fail while the socket still
+// looks open. Retry and Remove stay offered meanwhile.
+const waiting = new Set();
+addEventListener("chat:ready", () => { for (const up of waiting) upload(up); });
+
+function waitForConnection(up) {
+  up.wait = Math.min((up.wait ?? 1000) * 2, 30000);
+  up.timer = setTimeout(() => upload(up), up.wait);
+  waiting.add(up);
+  const again = button("retry", "Retry"), remove = button("remove", "Remove");
+  again.addEventListener("click", () => upload(up));
+  remove.addEventListener("click", () => gone(up));
+  up.el.querySelector(".pending-note").replaceChildren(t("Waiting for connection"), " ", again, " ", remove);
+}
+
+function stopWaiting(up) {
+  clearTimeout(up.timer);
+  waiting.delete(up);
+}
+
 async function upload(up) {
+  stopWaiting(up);
   up.el.classList.remove("failed");
   up.el.querySelector(".pending-note").replaceChildren(t("Uploading…"));
   let res, body = null;
@@ -111,8 +137,11 @@ async function upload(up) {
     res = await fetch(`/api/rooms/${encodeURIComponent(room)}/images`, { method: "POST", body: up.blob, headers: { "Content-Type": up.blob.type } });
     body = await res.json();
   } catch {
-    if (!res) { failed(up, t("The picture could not be uploaded; check the connection."), true); return; }
+    if (!res) { waitForConnection(up); return; }
   }
+  // A proxy's answer while the server restarts (Fly's, during a deploy).
+  if ([502, 503, 504].includes(res.status)) { waitForConnection(up); return; }
+  up.wait = undefined;
   if (res.status === 401) { sessionEnded(); return; }
   if (!res.ok) {
     // Too large, of a kind the server does not take, too many pixels,

@@ -74,6 +74,7 @@ function becomeReady() {
   if (!state.live) toLinked(); // the first time: the message a link names
   state.live = true;
   setStatus("connected");
+  dispatchEvent(new Event("chat:ready")); // pictures.js's waiting uploads
   const queue = [...state.pending.values()].filter((p) => p.status !== "failed");
   let i = 0;
   const next = () => {
