@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -66,10 +67,21 @@ func TestBrowserNotify(t *testing.T) {
 	}
 
 	// A browser whose Notification will not be constructed (Chrome on
-	// Android) shows the message all the same.
-	MustExec(t, alice, `window.Notification = class extends Notification { constructor() { throw new TypeError("Illegal constructor"); } };`)
+	// Android) shows it through the service worker, with the message's
+	// link for a click to open; the message shows all the same.
+	MustExec(t, alice, `window.Notification = class extends Notification { constructor() { throw new TypeError("Illegal constructor"); } };
+		window.byWorker = [];
+		setInterval(async () => {
+			const reg = await navigator.serviceWorker.getRegistration("/static/");
+			window.byWorker = reg ? (await reg.getNotifications()).map((n) => n.title + "|" + n.body + "|" + n.data.url) : [];
+		}, 100);`)
 	bob.say("@alice on a phone", "")
+	phone := watcher.MustNextOf(typeMessage)
+	for phone.Text != "@alice on a phone" {
+		phone = watcher.MustNextOf(typeMessage)
+	}
 	seen("@alice on a phone")
+	MustWait(t, alice, `window.byWorker.join("\n") === "bob in #lobby|@alice on a phone|/r/lobby#msg-`+strconv.FormatInt(phone.ID, 10)+`"`)
 
 	// Off again: nothing more.
 	MustExec(t, alice, setFocus(true))

@@ -45,13 +45,27 @@ show();
 
 // notify tells the reader, away, of a message that calls them. Each
 // message is its own notification; a click on it brings the page up.
-// It never throws: a browser that has the API but will not show one this
-// way (Chrome on Android wants a service worker for it) must not keep
-// the message itself off the page.
+// It never throws: a notification that cannot be shown must not keep the
+// message itself off the page.
 export function notify(ev) {
   if (!on()) return;
+  const title = t("{user} in #{room}", { user: ev.user, room });
+  const opts = { body: ev.text ? ev.text.slice(0, 200) : "🖼 " + t("Picture"), tag: `chat:${room}:${ev.id}` };
   try {
-    const n = new Notification(t("{user} in #{room}", { user: ev.user, room }), { body: ev.text ? ev.text.slice(0, 200) : "🖼 " + t("Picture"), tag: `chat:${room}:${ev.id}` });
+    const n = new Notification(title, opts);
     n.onclick = () => { window.focus(); n.close(); };
-  } catch { /* not shown: the unread count and the highlight still tell */ }
+  } catch {
+    // Chrome on Android: "Illegal constructor", the worker must show it.
+    viaWorker(title, { ...opts, data: { url: `/r/${encodeURIComponent(room)}#msg-${ev.id}` } }).catch(() => { /* the unread count and the highlight still tell */ });
+  }
+}
+
+// viaWorker shows a notification through sw.js, registered the first
+// time it is needed (after that, register finds it) and active once
+// installed: its install and activate wait for nothing.
+async function viaWorker(title, opts) {
+  const reg = await navigator.serviceWorker.register("/static/sw.js", { scope: "/static/" });
+  const w = reg.installing ?? reg.waiting;
+  if (!reg.active && w) await new Promise((done) => w.addEventListener("statechange", () => { if (w.state === "activated") done(); }));
+  await reg.showNotification(title, opts);
 }
