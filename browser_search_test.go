@@ -33,6 +33,17 @@ func TestBrowserSearch(t *testing.T) {
 	MustExec(t, p, `document.getElementById("search-input").value = ""`)
 	MustDo(t, p, chromedp.SendKeys(chromedp.ID("search-input"), "DEPLOY"+kb.Enter))
 	MustWait(t, p, found+`.length === 20 && !document.getElementById("search-more").hidden`)
+	// The panel takes half the screen, on a phone too: the conversation
+	// under it gives way, not the results.
+	for _, phone := range []bool{false, true} {
+		if phone {
+			MustDo(t, p, chromedp.EmulateViewport(390, 700, chromedp.EmulateMobile))
+		}
+		if h := MustEval[float64](t, p, `document.getElementById("search").getBoundingClientRect().height / innerHeight`); h < 0.49 {
+			t.Errorf("phone %v: the search panel is %.0f%% of the window's height, want half", phone, h*100)
+		}
+	}
+	MustDo(t, p, chromedp.EmulateViewport(1000, 700))
 	if first := MustEval[string](t, p, `document.querySelector("#search-results .result").textContent`); !strings.HasPrefix(first, "writer Today ") || !strings.HasSuffix(first, "deploy number 24") {
 		t.Errorf("the first found reads %q, want who, when and the newest", first)
 	}
