@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -113,4 +114,50 @@ func TestBrowserPictureWaitsForConnection(t *testing.T) {
 	MustStart(t, dir, cfg) // closed by its cleanup
 	MustWait(t, bob, pictures+` === "300×120 loaded"`)
 	MustWait(t, alice, pictures+` === "300×120 loaded" && !document.querySelector("#pending .msg")`)
+}
+
+// A picture takes its room before it has loaded, from the width and
+// height that come with its message, so nothing below it jumps: at its
+// own shape, at most 20rem high and the message's width.
+func TestBrowserPictureTakesItsRoom(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustDo(t, p, chromedp.EmulateViewport(1000, 700))
+	MustEnter(t, p, ts, "alice", "")
+	// A 1×1 GIF, its message saying w×h: the box must follow the message,
+	// whether the GIF has loaded or not (it is measured at once).
+	// It returns the picture's width and height, and the width it is in.
+	box := func(w, h int) [3]float64 {
+		r, err := chromedp.Run(p, chromedp.Evaluate[[3]float64](`(async () => {
+			const m = await import("/static/pictures.js");
+			const a = m.pictureEl({ user: "bob", image: { src: "data:image/gif;base64,R0lGODlhAQABAIAAAP///wAAACwAAAAAAQABAAACAkQBADs=", width: `+strconv.Itoa(w)+`, height: `+strconv.Itoa(h)+` } });
+			document.getElementById("messages").append(a);
+			const r = a.querySelector("img").getBoundingClientRect(), list = document.getElementById("messages"), cs = getComputedStyle(list);
+			a.remove();
+			return [r.width, r.height, list.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight)];
+		})()`, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	rem := MustEval[float64](t, p, `parseFloat(getComputedStyle(document.documentElement).fontSize)`)
+	width := box(1, 1)[2]
+	for _, c := range []struct {
+		name  string
+		w, h  int
+		wantW float64
+	}{
+		{"a wide photo, as wide as the message", 6000, 1000, width},
+		{"a tall photo, 20rem high", 1200, 1600, 20 * rem * 1200 / 1600},
+		{"a small one, at its own size", 120, 80, 120},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := box(c.w, c.h)
+			wantH := c.wantW * float64(c.h) / float64(c.w)
+			if math.Abs(got[0]-c.wantW) > 2 || math.Abs(got[1]-wantH) > 2 {
+				t.Errorf("%d×%d takes %.0f×%.0f px, want %.0f×%.0f", c.w, c.h, got[0], got[1], c.wantW, wantH)
+			}
+		})
+	}
 }

@@ -170,6 +170,11 @@ export function pictureEl(ev) {
   img.src = a.href;
   img.width = ev.image.width;
   img.height = ev.image.height;
+  if (ev.image.width > 0 && ev.image.height > 0) {
+    a.classList.add("sized"); // style.css: the room it takes before it loads
+    a.style.setProperty("--w", ev.image.width);
+    a.style.setProperty("--h", ev.image.height);
+  }
   img.alt = t("Picture from {user}", { user: ev.user });
   img.loading = "lazy";
   img.addEventListener("error", () => a.classList.add("broken"));
