@@ -75,14 +75,16 @@ func TestBrowserPictures(t *testing.T) {
 	MustDo(t, alice, chromedp.Click(chromedp.CSS("#pending .remove")))
 	MustWait(t, alice, `!document.querySelector("#pending .msg")`)
 
-	// A reply to a picture quotes it as one.
+	// A reply to a picture quotes it as one. (The toolbar is on a
+	// message's top edge, so its top is brought into view first.)
+	MustExec(t, bob, `document.querySelector("#messages .msg").scrollIntoView()`)
 	MustHover(t, bob, "#messages .msg")
 	MustDo(t, bob, chromedp.Click(chromedp.CSS("#messages .msg .reply")))
 	MustSay(t, bob, "where is that?")
 	MustWait(t, alice, `document.querySelector("#messages .quote")?.textContent === "alice 🖼 Picture"`)
 
 	// Deleted, it is gone from every page.
-	MustExec(t, alice, `window.confirm = () => true`)
+	MustExec(t, alice, `window.confirm = () => true; document.querySelector("#messages .msg").scrollIntoView()`)
 	MustHover(t, alice, "#messages .msg")
 	MustDo(t, alice, chromedp.Click(chromedp.CSS("#messages .msg .delete")))
 	MustWait(t, bob, pictures+` === "300×120 loaded" && `+texts+`[0] === "This message was deleted."`)
@@ -129,7 +131,7 @@ func TestBrowserPictureTakesItsRoom(t *testing.T) {
 	// It returns the picture's width and height, and the width it is in.
 	box := func(w, h int) [3]float64 {
 		r, err := chromedp.Run(p, chromedp.Evaluate[[3]float64](`(async () => {
-			const m = await import("/static/pictures.js");
+			const m = await import("/static/pictures.js" + new URL(document.querySelector("script[type=module]").src).search);
 			const a = m.pictureEl({ user: "bob", image: { src: "data:image/gif;base64,R0lGODlhAQABAIAAAP///wAAACwAAAAAAQABAAACAkQBADs=", width: `+strconv.Itoa(w)+`, height: `+strconv.Itoa(h)+` } });
 			document.getElementById("messages").append(a);
 			const r = a.querySelector("img").getBoundingClientRect(), list = document.getElementById("messages"), cs = getComputedStyle(list);
