@@ -204,6 +204,13 @@ func jsString(s string) string {
 	return fmt.Sprintf("%q", s) // Go and JS agree on the escapes we use
 }
 
+// importModule is JS for the chat page's own instance of a module, name
+// (a promise of it): modules import each other with the page's version
+// (?v=…), and the same file at another URL would run a second time.
+func importModule(name string) string {
+	return `import("/static/` + name + `" + new URL(document.querySelector("script[type=module]").src).search)`
+}
+
 // setHidden is JS that makes the tab hidden or visible, as far as the page
 // can tell (document.hidden and a visibilitychange event); headless
 // Chromium does not switch tabs.

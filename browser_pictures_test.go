@@ -131,7 +131,7 @@ func TestBrowserPictureTakesItsRoom(t *testing.T) {
 	// It returns the picture's width and height, and the width it is in.
 	box := func(w, h int) [3]float64 {
 		r, err := chromedp.Run(p, chromedp.Evaluate[[3]float64](`(async () => {
-			const m = await import("/static/pictures.js" + new URL(document.querySelector("script[type=module]").src).search);
+			const m = await `+importModule("pictures.js")+`;
 			const a = m.pictureEl({ user: "bob", image: { src: "data:image/gif;base64,R0lGODlhAQABAIAAAP///wAAACwAAAAAAQABAAACAkQBADs=", width: `+strconv.Itoa(w)+`, height: `+strconv.Itoa(h)+` } });
 			document.getElementById("messages").append(a);
 			const r = a.querySelector("img").getBoundingClientRect(), list = document.getElementById("messages"), cs = getComputedStyle(list);

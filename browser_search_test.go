@@ -84,7 +84,7 @@ func TestBrowserSearchFold(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	p := MustPerson(t, MustBrowser(t, "en-US"))
 	MustEnter(t, p, ts, "alice", "")
-	js, err := chromedp.Run(p, chromedp.Evaluate[map[string]int](`import("/static/search.js" + new URL(document.querySelector("script[type=module]").src).search).then((m) => {
+	js, err := chromedp.Run(p, chromedp.Evaluate[map[string]int](importModule("search.js")+`.then((m) => {
 		const out = {};
 		for (let r = 0; r <= 0x10ffff; r++) {
 			if (r >= 0xd800 && r < 0xe000) continue;

@@ -94,6 +94,11 @@ async function prepared(file) {
 // help, and Remove.
 function failed(up, msg, retry) {
   up.el.classList.add("failed");
+  offer(up, msg, retry);
+}
+
+// offer puts msg under up, with Retry (if retry) and Remove.
+function offer(up, msg, retry) {
   const again = button("retry", "Retry"), remove = button("remove", "Remove");
   again.addEventListener("click", () => upload(up));
   remove.addEventListener("click", () => gone(up));
@@ -117,10 +122,7 @@ function waitForConnection(up) {
   up.wait = Math.min((up.wait ?? 1000) * 2, 30000);
   up.timer = setTimeout(() => upload(up), up.wait);
   waiting.add(up);
-  const again = button("retry", "Retry"), remove = button("remove", "Remove");
-  again.addEventListener("click", () => upload(up));
-  remove.addEventListener("click", () => gone(up));
-  up.el.querySelector(".pending-note").replaceChildren(t("Waiting for connection"), " ", again, " ", remove);
+  offer(up, t("Waiting for connection"), true);
 }
 
 function stopWaiting(up) {
