@@ -82,13 +82,24 @@ func TestBrowserPictures(t *testing.T) {
 	MustDo(t, bob, chromedp.Click(chromedp.CSS("#messages .msg .reply")))
 	MustSay(t, bob, "where is that?")
 	MustWait(t, alice, `document.querySelector("#messages .quote")?.textContent === "alice 🖼 Picture"`)
+	// A picture pasted while "Replying to" shows is that reply, and the
+	// bar goes, as it does when a message is sent.
+	MustHover(t, bob, "#messages .msg")
+	MustDo(t, bob, chromedp.Click(chromedp.CSS("#messages .msg .reply")))
+	MustWait(t, bob, `!document.getElementById("replying").hidden`)
+	MustExec(t, bob, paste(200, 100))
+	MustWait(t, bob, `document.getElementById("replying").hidden`)
+	replied := `(() => { const li = [...document.querySelectorAll("#messages .msg")].at(-1); return li.querySelector(".picture img")?.getAttribute("width") + " " + li.querySelector(".quote")?.textContent; })()`
+	for _, ctx := range []context.Context{alice, bob} {
+		MustWait(t, ctx, replied+` === "200 alice 🖼 Picture"`)
+	}
 
 	// Deleted, it is gone from every page.
 	MustExec(t, alice, `window.confirm = () => true; document.querySelector("#messages .msg").scrollIntoView()`)
 	MustHover(t, alice, "#messages .msg")
 	MustDo(t, alice, chromedp.Click(chromedp.CSS("#messages .msg .delete")))
-	MustWait(t, bob, pictures+` === "300×120 loaded" && `+texts+`[0] === "This message was deleted."`)
-	MustWait(t, alice, pictures+` === "300×120 loaded"`)
+	MustWait(t, bob, pictures+` === "300×120 loaded|200×100 loaded" && `+texts+`[0] === "This message was deleted."`)
+	MustWait(t, alice, pictures+` === "300×120 loaded|200×100 loaded"`)
 	if _, _, ok, _ := ts.store.ImageData(context.Background(), id); ok {
 		t.Error("the deleted message's photo is still stored")
 	}

@@ -11,6 +11,7 @@ import { $, room, me, state, pendingList, text } from "./state.js";
 import { messageEl, toBottom, flashError, caughtUp, button } from "./view.js";
 import { addPending, transmit, newNonce } from "./outbox.js";
 import { sessionEnded } from "./socket.js";
+import { stopReply } from "./reply.js";
 
 const attach = $("attach"), input = $("picture-input");
 const TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp"];
@@ -29,7 +30,7 @@ if (document.body.dataset.pictures === "on") {
   attach.hidden = false;
   attach.addEventListener("click", () => input.click());
   input.addEventListener("change", () => {
-    for (const f of input.files) sendPicture(f);
+    sendPictures([...input.files]);
     input.value = "";
   });
   // A copied picture arrives as a file (a textarea would take nothing of
@@ -38,7 +39,7 @@ if (document.body.dataset.pictures === "on") {
     const files = [...(e.clipboardData?.files ?? [])].filter((f) => f.type.startsWith("image/"));
     if (!files.length) return;
     e.preventDefault();
-    for (const f of files) sendPicture(f);
+    sendPictures(files);
   });
   document.addEventListener("dragover", (e) => {
     if (e.dataTransfer?.types.includes("Files")) e.preventDefault();
@@ -47,16 +48,27 @@ if (document.body.dataset.pictures === "on") {
     const files = [...(e.dataTransfer?.files ?? [])];
     if (!files.length) return;
     e.preventDefault(); // or the browser would leave the chat to show it
-    for (const f of files) sendPicture(f);
+    sendPictures(files);
   });
 }
 
-export async function sendPicture(file) {
-  if (!TYPES.includes(file.type)) { flashError(t("unsupported")); return; }
+// sendPictures sends files, each as a message of its own. Picked while
+// "Replying to" shows, they are that reply (all of them), as a message
+// sent then would be, and the bar's work is done.
+function sendPictures(files) {
+  const ok = files.filter((f) => TYPES.includes(f.type));
+  if (ok.length < files.length) flashError(t("unsupported"));
+  if (!ok.length) return;
   caughtUp();
-  const up = { ...(await prepared(file)), el: null, preview: "" };
+  const replyTo = state.replyTo;
+  stopReply();
+  for (const f of ok) sendPicture(f, replyTo);
+}
+
+async function sendPicture(file, replyTo) {
+  const up = { ...(await prepared(file)), replyTo, el: null, preview: "" };
   up.preview = URL.createObjectURL(up.blob);
-  up.el = messageEl({ user: me, text: "", image: { src: up.preview, width: up.width, height: up.height } }, false, "pending");
+  up.el = messageEl({ user: me, text: "", reply_to: replyTo, image: { src: up.preview, width: up.width, height: up.height } }, false, "pending");
   const note = document.createElement("span");
   note.className = "pending-note";
   up.el.append(note);
@@ -153,7 +165,7 @@ async function upload(up) {
     return;
   }
   gone(up);
-  const p = addPending(newNonce(), "", "queued", undefined, 0, { id: body.id, width: body.width, height: body.height });
+  const p = addPending(newNonce(), "", "queued", undefined, up.replyTo, { id: body.id, width: body.width, height: body.height });
   if (state.ready) transmit(p);
   toBottom();
 }
