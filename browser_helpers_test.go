@@ -86,12 +86,13 @@ func MustDo(t *testing.T, ctx context.Context, actions ...chromedp.Action[chrome
 	}
 }
 
-// MustEval evaluates a JavaScript expression and returns its value.
-func MustEval[T any](t *testing.T, ctx context.Context, expr string) T {
+// MustEval evaluates a JavaScript expression and returns its value
+// (with chromedp.EvalAwaitPromise, what its promise resolves to).
+func MustEval[T any](t *testing.T, ctx context.Context, expr string, opts ...chromedp.EvaluateOption) T {
 	t.Helper()
 	tctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	v, err := chromedp.Run(tctx, chromedp.Evaluate[T](expr))
+	v, err := chromedp.Run(tctx, chromedp.Evaluate[T](expr, opts...))
 	if err != nil {
 		t.Fatalf("%s: %v", expr, err)
 	}

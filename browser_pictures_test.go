@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -172,5 +173,71 @@ func TestBrowserPictureTakesItsRoom(t *testing.T) {
 				t.Errorf("%d×%d takes %.0f×%.0f px, want %.0f×%.0f", c.w, c.h, got[0], got[1], c.wantW, wantH)
 			}
 		})
+	}
+}
+
+// A picture not uploaded yet survives a reload (or a phone's browser
+// discarding the tab): the page keeps its bytes in IndexedDB until the
+// upload is done, and a reply stays a reply. One removed stays removed,
+// one sent is not sent again, and a logout leaves none behind.
+func TestBrowserPictureSurvivesReload(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	alice, bob := MustAliceAndBob(t, ts)
+	dir := t.TempDir()
+	var shots []string
+	for _, s := range []struct {
+		name string
+		w, h int
+	}{{"first.png", 300, 120}, {"second.png", 200, 100}, {"third.png", 100, 50}} {
+		shots = append(shots, filepath.Join(dir, s.name))
+		if err := os.WriteFile(shots[len(shots)-1], MustPicture(t, "png", s.w, s.h), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	block := func(on bool) chromedp.Action[chromedp.Void] {
+		var ps []*network.BlockPattern
+		if on {
+			ps = append(ps, &network.BlockPattern{URLPattern: "*://*:*/api/rooms/*/images", Block: true})
+		}
+		return command(network.SetBlockedURLs, network.SetBlockedURLsParams{URLPatterns: ps})
+	}
+	MustSay(t, bob, "who has the photo?")
+	MustWait(t, alice, texts+`.includes("who has the photo?")`)
+	MustHover(t, alice, "#messages .msg")
+	MustDo(t, alice, chromedp.Click(chromedp.CSS("#messages .msg .reply")))
+	MustDo(t, alice, block(true))
+	MustDo(t, alice, chromedp.SetUploadFiles(chromedp.CSS("#picture-input"), shots[:2]))
+	waiting := `[...document.querySelectorAll("#pending .msg")].map(li => li.querySelector(".picture img").getAttribute("width") + " " + li.querySelector(".quote")?.textContent + " " + li.querySelector(".pending-note").firstChild.textContent).join("|")`
+	MustWait(t, alice, waiting+` === "300 bob who has the photo? Will send when connected|200 bob who has the photo? Will send when connected"`)
+	MustDo(t, alice, chromedp.Click(chromedp.CSS("#pending .msg:last-child .remove")))
+	MustWait(t, alice, `document.querySelectorAll("#pending .msg").length === 1`)
+
+	MustDo(t, alice, chromedp.Reload())
+	MustWait(t, alice, waiting+` === "300 bob who has the photo? Will send when connected"`)
+	MustDo(t, alice, block(false))
+	MustDo(t, alice, chromedp.Click(chromedp.CSS("#pending .retry")))
+	sent := `[...document.querySelectorAll("#messages .msg")].map(li => li.querySelector(".picture img")?.getAttribute("width") + " " + li.querySelector(".quote")?.textContent).join("|")`
+	for _, ctx := range []context.Context{bob, alice} {
+		MustWait(t, ctx, sent+` === "undefined undefined|300 bob who has the photo?" && !document.querySelector("#pending .msg")`)
+	}
+	MustDo(t, alice, chromedp.Reload())
+	MustWait(t, alice, sent+` === "undefined undefined|300 bob who has the photo?"`)
+	if n := MustEval[int](t, alice, `document.querySelectorAll("#pending .msg").length`); n != 0 {
+		t.Errorf("%d pictures pending after a reload, want none: the one sent is stashed still", n)
+	}
+
+	// Logging out takes what waits out of the browser.
+	MustDo(t, alice, block(true))
+	MustDo(t, alice, chromedp.SetUploadFiles(chromedp.CSS("#picture-input"), shots[2:]))
+	MustWait(t, alice, waiting+` === "100 undefined Will send when connected"`)
+	MustDo(t, alice, chromedp.Click(chromedp.ID("logout")))
+	MustWait(t, alice, `location.pathname === "/" && !!document.getElementById("name")`)
+	stashed := MustEval[int](t, alice, `new Promise((ok, fail) => {
+		const r = indexedDB.open("chat");
+		r.onsuccess = () => { const c = r.result.transaction("uploads").objectStore("uploads").count(); c.onsuccess = () => ok(c.result); c.onerror = fail; };
+		r.onerror = fail;
+	})`, chromedp.EvalAwaitPromise)
+	if stashed != 0 {
+		t.Errorf("%d pictures stashed after a logout, want none", stashed)
 	}
 }

@@ -11,7 +11,8 @@ import "./search.js";
 import { noteMention, mentionKey } from "./mentions.js";
 import { copyLink, messageLink, toLinked, toMessage } from "./link.js";
 import "./topic.js";
-import "./pictures.js";
+import { restoreUploads } from "./pictures.js";
+import { forgetStash } from "./stash.js";
 import { forgetRooms } from "./rooms.js";
 import { connect, wakeUp, goneOffline } from "./socket.js";
 import { send, saveOutbox, restoreOutbox, forgetOutboxes, updateComposer } from "./outbox.js";
@@ -163,13 +164,22 @@ $("room-form").addEventListener("submit", (e) => {
   location.href = `/r/${encodeURIComponent(name)}`;
 });
 
-// Logging out on purpose ends what this tab kept for every room, and the
-// rooms this browser was in: the next person at this computer has no use
-// for them.
-document.querySelector(".logout-form").addEventListener("submit", () => { forgetOutboxes(); forgetRooms(); });
+// Logging out on purpose ends what this tab kept for every room, the
+// pictures any tab had not uploaded, and the rooms this browser was in:
+// the next person at this computer has no use for them. The form goes
+// once the stash is empty (or after a second, should IndexedDB hang).
+const logout = document.querySelector(".logout-form");
+logout.addEventListener("submit", async (e) => {
+  e.preventDefault();
+  forgetOutboxes();
+  forgetRooms();
+  await Promise.race([forgetStash(), new Promise((done) => setTimeout(done, 1000))]);
+  logout.submit();
+});
 
 setOnline([me]);
 restoreOutbox();
+restoreUploads(); // after the outbox: it tells which were uploaded already
 updateComposer();
 renderTop();
 // The last id moves with every event; keep the saved one near it while

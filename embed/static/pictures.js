@@ -12,6 +12,7 @@ import { messageEl, toBottom, flashError, caughtUp, button } from "./view.js";
 import { addPending, transmit, newNonce } from "./outbox.js";
 import { sessionEnded } from "./socket.js";
 import { stopReply } from "./reply.js";
+import { stash, unstash, stashed } from "./stash.js";
 
 const attach = $("attach"), input = $("picture-input");
 const TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp"];
@@ -65,10 +66,29 @@ function sendPictures(files) {
   for (const f of ok) sendPicture(f, replyTo);
 }
 
+// sendPicture shows file in the outbox and uploads it. Its message's
+// nonce and after are set now, not after the upload: were the page to
+// die between the upload and the outbox keeping the message, the stash
+// would send it again, and the server would know it for the same one.
 async function sendPicture(file, replyTo) {
-  const up = { ...(await prepared(file)), replyTo, el: null, preview: "" };
+  const up = { ...(await prepared(file)), replyTo, nonce: newNonce(), after: state.lastId };
+  stash(up);
+  show(up);
+}
+
+// restoreUploads shows again what the stash kept through a reload, and
+// uploads it. What the outbox has already was uploaded before the page
+// went (see upload).
+export async function restoreUploads() {
+  for (const kept of await stashed()) {
+    if (state.pending.has(kept.nonce)) unstash(kept.nonce);
+    else show({ ...kept });
+  }
+}
+
+function show(up) {
   up.preview = URL.createObjectURL(up.blob);
-  up.el = messageEl({ user: me, text: "", reply_to: replyTo, image: { src: up.preview, width: up.width, height: up.height } }, false, "pending");
+  up.el = messageEl({ user: me, text: "", reply_to: up.replyTo, image: { src: up.preview, width: up.width, height: up.height } }, false, "pending");
   const note = document.createElement("span");
   note.className = "pending-note";
   up.el.append(note);
@@ -121,6 +141,7 @@ function gone(up) {
   stopWaiting(up);
   up.el.remove();
   URL.revokeObjectURL(up.preview);
+  unstash(up.nonce);
 }
 
 // Uploads waiting for a connection go again as soon as the socket is back
@@ -164,8 +185,9 @@ async function upload(up) {
     failed(up, PICTURE_ERRORS.includes(code) ? t(code) : body?.error?.message ?? t("unavailable"), !final);
     return;
   }
+  // The outbox keeps the message before the stash lets go of the bytes.
+  const p = addPending(up.nonce, "", "queued", up.after, up.replyTo, { id: body.id, width: body.width, height: body.height });
   gone(up);
-  const p = addPending(newNonce(), "", "queued", undefined, up.replyTo, { id: body.id, width: body.width, height: body.height });
   if (state.ready) transmit(p);
   toBottom();
 }
