@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // pictures is what the first message on screen shows: "width×height
@@ -240,4 +241,53 @@ func TestBrowserPictureSurvivesReload(t *testing.T) {
 	if stashed != 0 {
 		t.Errorf("%d pictures stashed after a logout, want none", stashed)
 	}
+}
+
+// A picture's caption is written with Edit, and Edit can take it away
+// again: Save works with an empty composer there (and only there), and
+// every page shows the picture alone, marked edited, also after a reload.
+func TestBrowserPictureCaption(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	alice, bob := MustAliceAndBob(t, ts)
+	shot := filepath.Join(t.TempDir(), "office.png")
+	if err := os.WriteFile(shot, MustPicture(t, "png", 300, 120), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	MustWait(t, alice, `!document.getElementById("attach").hidden`)
+	MustDo(t, alice, chromedp.SetUploadFiles(chromedp.CSS("#picture-input"), []string{shot}))
+	last := `(() => { const li = [...document.querySelectorAll("#messages .msg")].at(-1); return (li?.querySelector(".picture") ? "🖼" : "") + "|" + li?.querySelector(".text")?.textContent; })()`
+	MustWait(t, bob, last+` === "🖼|"`)
+	edit := func() {
+		t.Helper()
+		MustWait(t, alice, last+`.startsWith("🖼") && !document.querySelector("#pending .msg")`)
+		MustHover(t, alice, "#messages .msg.mine")
+		MustDo(t, alice, chromedp.Click(chromedp.CSS("#messages .msg.mine .edit")))
+		MustWait(t, alice, `!document.getElementById("editing").hidden`)
+	}
+	edit()
+	MustWait(t, alice, `document.getElementById("text").value === ""`) // not "undefined"
+	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "our office"+kb.Enter))
+	for _, ctx := range []context.Context{alice, bob} {
+		MustWait(t, ctx, last+` === "🖼|our office (edited)"`)
+	}
+	edit()
+	MustExec(t, alice, `document.getElementById("text").select()`)
+	MustDo(t, alice, chromedp.KeyEvent(kb.Backspace))
+	MustWait(t, alice, `document.getElementById("text").value === "" && !document.getElementById("send").disabled`)
+	MustDo(t, alice, chromedp.Click(chromedp.ID("send")))
+	for _, ctx := range []context.Context{alice, bob} {
+		MustWait(t, ctx, last+` === "🖼| (edited)"`)
+	}
+	MustWait(t, alice, `document.getElementById("editing").hidden`)
+	MustDo(t, bob, chromedp.Reload())
+	MustWait(t, bob, connected+` && `+last+` === "🖼| (edited)"`)
+
+	// A message of text alone still cannot be emptied: Save stays off.
+	MustSay(t, alice, "words only")
+	MustWait(t, alice, texts+`.includes("words only") && !document.querySelector("#pending .msg")`)
+	MustDo(t, alice, chromedp.Evaluate[chromedp.Void](`document.getElementById("text").value = ""`), chromedp.KeyEvent(kb.ArrowUp))
+	MustWait(t, alice, `!document.getElementById("editing").hidden && document.getElementById("text").value === "words only"`)
+	MustExec(t, alice, `document.getElementById("text").select()`)
+	MustDo(t, alice, chromedp.KeyEvent(kb.Backspace))
+	MustWait(t, alice, `document.getElementById("text").value === "" && document.getElementById("send").disabled`)
 }

@@ -17,10 +17,14 @@ import (
 )
 
 // editMessage gives message ref the text for c's user, or tells c why not.
+// A picture's caption may be emptied; a message of text alone may not
+// (that would be a delete, which says so).
 func (r *room) editMessage(c *client, ref int64, text, nonce string) {
 	e, ok := r.changeable(c, ref, nonce, "edit")
 	switch {
 	case !ok:
+	case text == "" && e.Image.ID == "":
+		c.sendError(codeInvalid, "A message cannot be empty; delete it instead.", nonce)
 	case e.Text == text:
 		c.sendError(codeInvalid, "That is the message's text already.", nonce)
 	default:

@@ -11,6 +11,8 @@ import (
 	"image/jpeg"
 	"image/png"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -303,4 +305,63 @@ func TestUnsentPicturesSwept(t *testing.T) {
 	}
 	// Sending the swept one now says it is gone.
 	alice.MustRefuse(t, []refusal{{"a swept picture", pictureFrame(unsent.ID, "", "x"), string(codeNotFound)}})
+}
+
+// An edit may take a picture's caption away (a message of text alone
+// cannot go empty: see TestChangeRefused). Everyone gets the empty edit,
+// and every way in shows the picture, without words, edited and not
+// deleted: from memory, from the history API, and from the store after
+// a restart. Words can come back with a later edit.
+func TestEditPictureCaption(t *testing.T) {
+	dir := t.TempDir()
+	ts := MustStart(t, dir)
+	aliceCk, bobCk := ts.MustLogin(t, "alice"), ts.MustLogin(t, "bob")
+	alice, _ := ts.MustDial(t, aliceCk, "lobby", -1)
+	bob, _ := ts.MustDial(t, bobCk, "lobby", -1)
+	info := ts.MustUpload(t, aliceCk, "lobby", MustPicture(t, "png", 40, 30))
+	alice.send(pictureFrame(info.ID, "the view from the office", "p1"))
+	m := bob.MustNextOf(typeMessage)
+
+	alice.send(editFrame(m.ID, " \n ", "e1"))
+	e := bob.MustEdited(m.ID, "alice", "")
+	alice.MustEdited(m.ID, "alice", "")
+	alice.MustRefuse(t, []refusal{{"empty again", editFrame(m.ID, "", "x"), "invalid"}}, typeEdit)
+
+	mustBare := func(what string, evs []ev) {
+		t.Helper()
+		for _, h := range evs {
+			if h.ID == m.ID {
+				if h.Text != "" || h.Deleted || h.Edited != e.TS || h.Image == nil || *h.Image != info {
+					t.Errorf("%s: %+v (image %+v), want the picture alone, edited at %s", what, h, h.Image, e.TS)
+				}
+				return
+			}
+		}
+		t.Errorf("%s: no message %d in %+v", what, m.ID, evs)
+	}
+	carol, _ := ts.MustDial(t, ts.MustLogin(t, "carol"), "lobby", -1)
+	var fresh []ev
+	for r := carol.MustNextOf(typeMessage, typeEdit); ; r = carol.MustNextOf(typeMessage, typeEdit) {
+		fresh = append(fresh, r)
+		if r.ID == e.ID {
+			break
+		}
+	}
+	mustBare("a fresh socket", fresh)
+	mustBare("history", MustHistory(t, ts, bobCk, "lobby", 0, 1<<40))
+	ts.MustClose(t)
+	if b, err := os.ReadFile(filepath.Join(dir, "chat.db")); err != nil || bytes.Contains(b, []byte("the view from the office")) {
+		t.Errorf("chat.db (%v) still holds the caption taken away", err)
+	}
+	ts = MustStart(t, dir)
+	mustBare("history after a restart", MustHistory(t, ts, bobCk, "lobby", 0, 1<<40))
+
+	alice, _ = ts.MustDial(t, aliceCk, "lobby", e.ID)
+	alice.send(editFrame(m.ID, "from the office, again", "e2"))
+	alice.MustEdited(m.ID, "alice", "from the office, again")
+	for _, h := range MustHistory(t, ts, bobCk, "lobby", 0, 1<<40) {
+		if h.ID == m.ID && (h.Text != "from the office, again" || h.Image == nil) {
+			t.Errorf("a caption given back: %+v", h)
+		}
+	}
 }

@@ -414,7 +414,12 @@ func (h *Hub) receive(c *client, data []byte) bool {
 		if in.ID == nil || *in.ID <= 0 {
 			return refuse(codeInvalid, "id is the id of the message to edit.", in.Nonce)
 		}
-		text, cd, why := messageText(in.Text, false)
+		// Empty is a picture's caption taken away; the room refuses it
+		// for a message of text alone, which it knows and this does not.
+		if in.Text == nil {
+			return refuse(codeInvalid, "An edit needs text.", in.Nonce)
+		}
+		text, cd, why := messageText(in.Text, true)
 		if cd != "" {
 			return refuse(cd, why, in.Nonce)
 		}

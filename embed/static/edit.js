@@ -28,7 +28,7 @@ export function startEdit(id) {
   mark(true);
   bar.hidden = false;
   sendBtn.textContent = t("Save");
-  text.value = ev.text;
+  text.value = ev.text ?? ""; // a picture alone has none (not "undefined")
   text.focus();
   text.setSelectionRange(text.value.length, text.value.length);
   updateComposer();
@@ -47,14 +47,15 @@ export function stopEdit() {
 cancelBtn.addEventListener("click", () => { stopEdit(); text.focus(); });
 
 // saveEdit sends the composer's text as the message's new text. Empty
-// is not an edit (Delete is), and the same text needs no saving.
+// is not an edit (Delete is), but for a picture's caption, and the same
+// text needs no saving.
 export function saveEdit() {
   const e = state.editing, ev = shownMessage(e.id);
   const value = trimmed(text.value);
   if (!ev || !changeable(ev)) { stopEdit(); return; }
-  if (!value) { flashError(t("A message cannot be empty; delete it instead.")); return; }
+  if (!value && !ev.image) { flashError(t("A message cannot be empty; delete it instead.")); return; }
   if ([...value].length > MAX_LEN) { flashError(t("too_long")); return; }
-  if (value === ev.text) { stopEdit(); return; }
+  if (value === (ev.text ?? "")) { stopEdit(); return; }
   if (!state.ready) { flashError(t("unavailable")); return; }
   e.nonce = newNonce();
   sendBtn.disabled = true;
@@ -67,7 +68,9 @@ export function saveEdit() {
 // the server took it.
 export function edited(ev) {
   const e = state.editing;
-  if (e && ev.ref === e.id && ev.text && ev.text === trimmed(text.value)) stopEdit();
+  // (An empty one is a caption taken away only if this page asked for
+  // it; in a replay it may be an edit that a later one made empty.)
+  if (e && ev.ref === e.id && (ev.text || e.nonce) && (ev.text ?? "") === trimmed(text.value)) stopEdit();
 }
 
 // editFailed: the server refused the edit (it says why), or its socket

@@ -2,7 +2,7 @@
 // sent again after a reconnect, and kept through a reload.
 import { t, plural } from "./i18n.js";
 import { room, me, MAX_LEN, state, pendingList, text, sendBtn, counter } from "./state.js";
-import { messageEl, toBottom, flashError, caughtUp, button } from "./view.js";
+import { messageEl, toBottom, flashError, caughtUp, button, shownMessage } from "./view.js";
 import { checkAlive, SUSPECT_MS } from "./socket.js";
 import { sent } from "./typing.js";
 import { stopReply } from "./reply.js";
@@ -149,7 +149,9 @@ export function updateComposer() {
   counter.textContent = left >= 0 ? plural(left, "1 character left", "{n} characters left")
     : plural(-left, "1 character too many", "{n} characters too many");
   counter.classList.toggle("over", left < 0);
-  sendBtn.disabled = len === 0 || left < 0 || !!state.editing?.nonce; // an edit on its way
+  // An edit may empty a picture's caption; nothing else goes empty.
+  const mayBeEmpty = !!state.editing && !!shownMessage(state.editing.id)?.image;
+  sendBtn.disabled = (len === 0 && !mayBeEmpty) || left < 0 || !!state.editing?.nonce; // an edit on its way
   text.style.height = "auto";
   text.style.height = Math.min(text.scrollHeight, 160) + "px";
 }

@@ -213,7 +213,9 @@ export function messageEl(ev, grouped, extraClass) {
 // with its newest text from the history API.
 export function markEdited(edit) {
   const ev = shownMessage(edit.ref);
-  if (!ev || !edit.text || ev.deleted) return;
+  // An edit with no text was one a later edit or a delete made empty
+  // (that one follows), or else it took a picture's caption away.
+  if (!ev || ev.deleted || (!edit.text && !ev.image)) return;
   ev.text = edit.text;
   ev.edited = edit.ts;
   rerender(ev);
