@@ -150,6 +150,11 @@ func configFromEnv(getenv func(string) string) (Config, error) {
 	}
 	c.HistoryMemory = int64(historyMB) << 20
 	c.ImageMax, c.ImageRate, c.ImageStore = int64(imageMB)<<20, int64(imageRateMB)<<20, int64(imageStoreMB)<<20
+	// The hour's allowance is also the most one upload may take at once:
+	// below the largest picture allowed, such a picture could never go.
+	if c.ImageRate > 0 && c.ImageRate < c.ImageMax {
+		return c, fmt.Errorf("IMAGE_RATE=%d is below IMAGE_MAX_MB=%d: a picture of the largest size could never be uploaded; raise it, or set 0 to turn the limit off", imageRateMB, imageMB)
+	}
 	switch v := strings.ToLower(getenv("SQLITE_SYNC")); v {
 	case "", "normal":
 	case "full":

@@ -78,6 +78,9 @@ func TestConfigFromEnv(t *testing.T) {
 		{"pictures off", map[string]string{"IMAGE_MAX_MB": "0", "IMAGE_RATE": "0", "IMAGES_MB": "0"}, false, func(c Config) bool { return c.ImageMax == 0 && c.ImageRate == 0 && c.ImageStore == 0 }},
 		{"picture too large", map[string]string{"IMAGE_MAX_MB": "65"}, true, nil},
 		{"picture rate not a number", map[string]string{"IMAGE_RATE": "lots"}, true, nil},
+		{"picture rate below the largest picture", map[string]string{"IMAGE_MAX_MB": "8", "IMAGE_RATE": "5"}, true, nil},
+		{"picture rate below the default largest", map[string]string{"IMAGE_RATE": "4"}, true, nil},
+		{"picture rate the largest picture", map[string]string{"IMAGE_MAX_MB": "8", "IMAGE_RATE": "8"}, false, func(c Config) bool { return c.ImageRate == 8<<20 }},
 		{"client ip header", map[string]string{"CLIENT_IP_HEADER": " Fly-Client-IP "}, false, func(c Config) bool { return c.ClientIPHeader == "Fly-Client-IP" }},
 		{"client ip header not a name", map[string]string{"CLIENT_IP_HEADER": "Fly-Client-IP: 1.2.3.4"}, true, nil},
 	}

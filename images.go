@@ -97,7 +97,8 @@ func (s *server) serveUpload(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, err)
 		return
 	}
-	if ok, wait := h.limits.upload(clientAddr(r, h.cfg.ClientIPHeader), len(data)); !ok {
+	refund, ok, wait := h.limits.upload(clientAddr(r, h.cfg.ClientIPHeader), len(data))
+	if !ok {
 		w.Header().Set("Retry-After", retryAfterSeconds(wait))
 		writeJSONError(w, errorf(codeRateLimited, "Too many pictures from your network; try again in %d minutes.", int(wait.Minutes())+1))
 		return
@@ -106,11 +107,13 @@ func (s *server) serveUpload(w http.ResponseWriter, r *http.Request) {
 		total, err := h.store.ImagesSize(r.Context())
 		if err != nil {
 			h.log.Error("reading the pictures' size", "err", err)
+			refund()
 			writeJSONError(w, err)
 			return
 		}
 		if total+int64(len(data)) > h.cfg.ImageStore {
 			h.log.Warn("IMAGES_MB is used up", "bytes", total)
+			refund()
 			writeJSONError(w, errorf(codeStorageFull, "The server has no room for more pictures."))
 			return
 		}
@@ -118,6 +121,7 @@ func (s *server) serveUpload(w http.ResponseWriter, r *http.Request) {
 	rec.ID, rec.Room, rec.Key, rec.TS = newImageID(), room, u.key, h.now()
 	if err := h.store.PutImage(r.Context(), rec); err != nil {
 		h.log.Error("storing a picture", "err", err)
+		refund()
 		writeJSONError(w, err)
 		return
 	}

@@ -271,6 +271,25 @@ func TestPictureLimits(t *testing.T) {
 		resp, body := ts.upload(t, ck, "lobby", pic)
 		MustErrorJSON(t, "over IMAGES_MB", resp, body, 507, codeStorageFull)
 	})
+	// An upload refused for want of room costs no allowance: once
+	// there is room, the same picture goes.
+	t.Run("refused uploads are not charged", func(t *testing.T) {
+		ts := MustStart(t, t.TempDir(), func(c *Config) {
+			c.ImageStore, c.ImageRate = int64(len(pic))*3/2, int64(len(pic))*5/2
+		})
+		ck := ts.MustLogin(t, "alice")
+		first := ts.MustUpload(t, ck, "lobby", pic)
+		for range 3 {
+			resp, body := ts.upload(t, ck, "lobby", pic)
+			MustErrorJSON(t, "over IMAGES_MB", resp, body, 507, codeStorageFull)
+		}
+		alice, _ := ts.MustDial(t, ck, "lobby", -1)
+		alice.send(pictureFrame(first.ID, "", "p1"))
+		m := alice.MustNextOf(typeMessage)
+		alice.send(deleteFrame(m.ID, "d1"))
+		alice.MustDeleted(m.ID, "alice")
+		ts.MustUpload(t, ck, "lobby", pic)
+	})
 }
 
 // A picture uploaded and never sent is deleted after a day; a sent one

@@ -108,15 +108,27 @@ func (l *addrLimits) login(addr string) (ok bool, retryAfter time.Duration) {
 
 // upload takes size bytes from addr's allowance for pictures
 // (IMAGE_RATE). When it has not that many, it takes none and says how
-// long until it would.
-func (l *addrLimits) upload(addr string, size int) (ok bool, retryAfter time.Duration) {
+// long until it would. Otherwise refund gives them back, for an upload
+// that the server did not keep after all (no room left, a failed write):
+// a client is charged for what it sent, not for the server's trouble.
+func (l *addrLimits) upload(addr string, size int) (refund func(), ok bool, retryAfter time.Duration) {
 	if l.imageRate == 0 {
-		return true, 0
+		return func() {}, true, 0
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	_, ok, retryAfter = reserveN(l.state(addr).images, l.now(), size)
-	return ok, retryAfter
+	now := l.now()
+	r, ok, retryAfter := reserveN(l.state(addr).images, now, size)
+	return func() {
+		if r == nil {
+			return
+		}
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		// At the time it was taken: rate gives back nothing for a
+		// reservation whose time to act has passed.
+		r.CancelAt(now)
+	}, ok, retryAfter
 }
 
 // loadRoom takes one of addr's room loads, or with check only says
