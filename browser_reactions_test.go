@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -53,4 +54,49 @@ func TestBrowserReactions(t *testing.T) {
 	MustWait(t, bob, connected+` && `+reactionRow+` === "👍 1 false|🎉 1 false"`)
 	MustDo(t, alice, chromedp.Reload())
 	MustWait(t, alice, connected+` && `+reactionRow+` === "👍 1 false|🎉 1 true"`)
+}
+
+// A reaction's title names the first ten who reacted, in order, and
+// counts the rest, in English and in Chinese: in a busy room a popular
+// one would otherwise be a tooltip of hundreds of names.
+func TestBrowserReactionNames(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	alice := MustPerson(t, MustBrowser(t, "en-US"))
+	li := MustPerson(t, MustBrowser(t, "zh-CN"))
+	MustEnter(t, alice, ts, "alice", "")
+	MustEnter(t, li, ts, "li", "")
+	MustSay(t, alice, "cake in the kitchen")
+	MustWait(t, li, texts+`.includes("cake in the kitchen")`)
+
+	var names []string
+	react := func(n int) {
+		for range n {
+			name := fmt.Sprintf("p%02d", len(names)+1)
+			c, _ := ts.MustDial(t, ts.MustLogin(t, name), "lobby", -1)
+			c.send(reactFrame(typeReact, c.MustNextOf(typeMessage).ID, "👍", ""))
+			names = append(names, name)
+		}
+	}
+	title := `document.querySelector(".reaction").title`
+	first := "p01, p02, p03, p04, p05, p06, p07, p08, p09, p10"
+	for _, tc := range []struct {
+		more     int
+		en, zhCN string
+	}{
+		{10, first + " reacted with 👍", first + " 回应了 👍"},
+		{1, first + " and 1 other reacted with 👍", first + " 等 11 人回应了 👍"},
+		{2, first + " and 3 others reacted with 👍", first + " 等 13 人回应了 👍"},
+	} {
+		react(tc.more)
+		t.Run(fmt.Sprint(len(names)), func(t *testing.T) {
+			MustWait(t, alice, reactionRow+fmt.Sprintf(` === "👍 %d false"`, len(names)))
+			MustWait(t, li, reactionRow+fmt.Sprintf(` === "👍 %d false"`, len(names)))
+			if got := MustEval[string](t, alice, title); got != tc.en {
+				t.Errorf("in English: %q, want %q", got, tc.en)
+			}
+			if got := MustEval[string](t, li, title); got != tc.zhCN {
+				t.Errorf("in Chinese: %q, want %q", got, tc.zhCN)
+			}
+		})
+	}
 }

@@ -3,10 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -352,23 +350,6 @@ func TestSocketProbe(t *testing.T) {
 	// and then the probe says why a second one would be refused.
 	ts.MustDial(t, ck, "lobby", -1)
 	probe(t, "/ws?room=lobby", ck, http.StatusTooManyRequests, codeRateLimited)
-}
-
-// Every string the page templates translate has a Chinese translation.
-func TestTemplateStringsTranslated(t *testing.T) {
-	lit := regexp.MustCompile(`\{\{t \.Lang "([^"]+)"\}\}`)
-	pages, _ := fs.Glob(embedded, "embed/*.html")
-	for _, p := range pages {
-		b, _ := fs.ReadFile(embedded, p)
-		for _, m := range lit.FindAllStringSubmatch(string(b), -1) {
-			if _, ok := zh[m[1]]; !ok {
-				t.Errorf("%s: %q has no Chinese translation", p, m[1])
-			}
-		}
-	}
-	if len(pages) == 0 {
-		t.Fatal("no page templates found")
-	}
 }
 
 // HISTORY_RATE paces each session's history API requests: a burst of

@@ -54,6 +54,7 @@ const STR = {
     "Latest messages ↓": "最新消息 ↓", "Names": "昵称", "Search": "搜索", "Search #{room}": "搜索 #{room}", "Searching…": "搜索中…", "No messages found.": "没有找到消息。",
     "More results": "更多结果", "Could not search.": "无法搜索。", "That message is too far back to show here.": "这条消息太早了，无法在这里显示。",
     "React": "回应", "{names} reacted with {emoji}": "{names} 回应了 {emoji}",
+    "{names} and 1 other reacted with {emoji}": "{names} 等 {total} 人回应了 {emoji}", "{names} and {n} others reacted with {emoji}": "{names} 等 {total} 人回应了 {emoji}",
     "Reply": "回复", "Replying to {name}": "回复 {name}", "An earlier message": "更早的一条消息",
     "(edited)": "（已编辑）", "Edited {when}": "编辑于 {when}", "A message cannot be empty; delete it instead.": "消息不能为空；不想要了可以删除它。",
     "Invite": "邀请", "Copy a link to this room": "复制本房间的链接", "Link copied": "链接已复制",

@@ -4,7 +4,7 @@
 // own is; a press puts the reader's on or takes it off. React opens the
 // palette of all of them. The server's react and unreact events change
 // what is shown (markReaction in view.js).
-import { t } from "./i18n.js";
+import { t, plural } from "./i18n.js";
 import { me, state, fold } from "./state.js";
 
 // REACTIONS is the server's reactionSet, in its order.
@@ -35,6 +35,16 @@ export function withReaction(reactions = [], ev) {
   return out.filter((x) => x.users.length > 0);
 }
 
+// whoReacted names those with reaction r, the first SHOWN_NAMES of
+// them: in a busy room a popular one would otherwise be a tooltip of
+// hundreds of names.
+const SHOWN_NAMES = 10;
+function whoReacted(r) {
+  const names = r.users.slice(0, SHOWN_NAMES).join(", "), more = r.users.length - SHOWN_NAMES;
+  if (more <= 0) return t("{names} reacted with {emoji}", { names, emoji: r.emoji });
+  return plural(more, "{names} and 1 other reacted with {emoji}", "{names} and {n} others reacted with {emoji}", { names, emoji: r.emoji, total: r.users.length });
+}
+
 // reactionsEl is the row under a message, or null without reactions.
 export function reactionsEl(ev) {
   if (!ev.reactions?.length || ev.deleted) return null;
@@ -46,7 +56,7 @@ export function reactionsEl(ev) {
     b.className = "reaction";
     b.dataset.emoji = r.emoji;
     b.setAttribute("aria-pressed", String(mine(r)));
-    b.title = t("{names} reacted with {emoji}", { names: r.users.join(", "), emoji: r.emoji });
+    b.title = whoReacted(r);
     const n = document.createElement("span");
     n.className = "count";
     n.textContent = r.users.length;
