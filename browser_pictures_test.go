@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -290,4 +291,54 @@ func TestBrowserPictureCaption(t *testing.T) {
 	MustExec(t, alice, `document.getElementById("text").select()`)
 	MustDo(t, alice, chromedp.KeyEvent(kb.Backspace))
 	MustWait(t, alice, `document.getElementById("text").value === "" && document.getElementById("send").disabled`)
+}
+
+// A tall picture message whose top is scrolled out of the log keeps its
+// toolbar in view, at the log's top edge, and it works there; before, it
+// sat on the message's top edge, out of sight until one scrolled up.
+func TestBrowserPictureToolbarInView(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	alice := MustPerson(t, MustBrowser(t, "en-US"))
+	MustDo(t, alice, chromedp.EmulateViewport(900, 560))
+	MustEnter(t, alice, ts, "alice", "")
+	ck := ts.MustLogin(t, "bob")
+	bob, _ := ts.MustDial(t, ck, "lobby", -1)
+	info := ts.MustUpload(t, ck, "lobby", MustPicture(t, "png", 300, 900))
+	bob.send(pictureFrame(info.ID, "the tower", "tower"))
+	for i := range 6 {
+		bob.send(map[string]any{"type": "message", "text": "and " + strconv.Itoa(i)})
+	}
+	MustWait(t, alice, texts+`.includes("and 5") && document.querySelector(".msg .picture img").complete`)
+
+	// The picture message's top goes 150 px above the log's, and the
+	// mouse comes onto what is still in view of it.
+	const tower = `document.querySelector("#messages .msg:has(.picture)")`
+	at := MustEval[[]float64](t, alice, `(() => {
+		const log = document.getElementById("log"), li = `+tower+`;
+		log.scrollTop += li.getBoundingClientRect().top - log.getBoundingClientRect().top + 150;
+		const l = log.getBoundingClientRect(), r = li.getBoundingClientRect();
+		return [r.x + r.width / 2, l.top + 60, r.top - l.top, r.bottom - l.top];
+	})()`)
+	if at[2] > -140 || at[3] < 120 {
+		t.Fatalf("the picture message is %.0f to %.0f px from the log's top; the test wants its top cut and the rest in view", at[2], at[3])
+	}
+	onReact := `(() => {
+		const log = document.getElementById("log").getBoundingClientRect(), b = ` + tower + `.querySelector(".react").getBoundingClientRect();
+		return b.top >= log.top && document.elementFromPoint(b.x + b.width / 2, b.y + b.height / 2)?.closest(".react") !== null;
+	})()`
+	MustDo(t, alice, command(input.DispatchMouseEvent, input.DispatchMouseEventParams{Type: input.DispatchMouseEventTypeMouseMoved, X: at[0], Y: at[1]}))
+	MustWait(t, alice, onReact)
+
+	// It follows a scroll, and a click on it works.
+	MustExec(t, alice, `document.getElementById("log").scrollTop += 80`)
+	MustDo(t, alice, command(input.DispatchMouseEvent, input.DispatchMouseEventParams{Type: input.DispatchMouseEventTypeMouseMoved, X: at[0], Y: at[1] + 1}))
+	MustWait(t, alice, onReact)
+	xy := MustEval[[]float64](t, alice, `(() => { const b = `+tower+`.querySelector(".react").getBoundingClientRect(); return [b.x + b.width / 2, b.y + b.height / 2]; })()`)
+	MustDo(t, alice, chromedp.MouseClickXY(xy[0], xy[1]))
+	MustWait(t, alice, tower+`.querySelector(".palette")`)
+
+	// With the message's top in view again, the toolbar is back on it.
+	MustExec(t, alice, `document.getElementById("log").scrollTop -= 400`)
+	MustHover(t, alice, "#messages .msg:has(.picture) .meta")
+	MustWait(t, alice, `(() => { const b = `+tower+`.querySelector(".actions").getBoundingClientRect(), m = `+tower+`.getBoundingClientRect(); return b.top < m.top; })()`)
 }

@@ -34,8 +34,24 @@ log.addEventListener("scroll", () => {
   showNew();
   if (log.scrollTop < 120) loadOlder();
   if (!firstUnreadBtn.hidden) showFirstUnread();
+  placeActions(list.querySelector(".msg:hover, .msg:focus-within"));
 }, { passive: true });
 firstUnreadBtn.addEventListener("click", toFirstUnread);
+
+// A message's toolbar (React, Reply, …) sits on its top edge (style.css).
+// On a tall one, a picture, whose top is scrolled out of the log, it
+// would be out of view with it: it comes down to the log's top edge
+// instead, as far as the message's end, while the mouse or the keyboard
+// is on the message, and follows a scroll.
+function placeActions(li) {
+  const bar = li?.querySelector(":scope > .actions");
+  if (!bar) return;
+  bar.style.top = "";
+  const cut = log.getBoundingClientRect().top + 2 - bar.getBoundingClientRect().top;
+  if (cut > 0) bar.style.top = `${Math.min(bar.offsetTop + cut, li.clientHeight - bar.offsetHeight)}px`;
+}
+list.addEventListener("pointerover", (e) => placeActions(e.target.closest(".msg")));
+list.addEventListener("focusin", (e) => placeActions(e.target.closest(".msg")));
 
 // ---- reacting to a message (reactions.js), replying to it (reply.js)
 // and going to the one a reply quotes; editing one's own message
