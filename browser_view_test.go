@@ -440,33 +440,6 @@ func TestBrowserFirstUnreadButton(t *testing.T) {
 	MustWait(t, p, button+`.hidden`)
 }
 
-func TestBrowserPhoneHasNoHorizontalScroll(t *testing.T) {
-	ts := MustStart(t, t.TempDir())
-	b := MustBrowser(t, "en-US")
-	p := MustPerson(t, b)
-	MustDo(t, p, chromedp.EmulateViewport(375, 667, chromedp.EmulateMobile))
-	MustDo(t, p, chromedp.Navigate(ts.URL+"/"))
-	noScroll := `document.documentElement.scrollWidth <= document.documentElement.clientWidth && document.body.scrollWidth <= document.documentElement.clientWidth`
-	if !MustEval[bool](t, p, noScroll) {
-		t.Error("login page scrolls sideways on a phone")
-	}
-	MustEnter(t, p, ts, "phone user with longname", "a-rather-long-room-name-on-phone") // 24 and 32: the longest
-	MustSay(t, p, "https://example.com/"+strings.Repeat("averyveryverylongpath", 8))
-	MustSay(t, p, strings.Repeat("不换行的中文", 30))
-	// A code block scrolls inside itself, not the page; a code span wraps.
-	fence := strings.Repeat("`", 3)
-	MustPasteInto(t, p, "text", fence+"\n"+strings.Repeat("long_code_line(", 20)+"\n"+fence+" and `"+strings.Repeat("span", 40)+"`")
-	MustDo(t, p, chromedp.KeyEvent(kb.Enter))
-	MustWait(t, p, texts+`.length === 3`)
-	if !MustEval[bool](t, p, noScroll+` && document.getElementById("log").scrollWidth <= document.getElementById("log").clientWidth`) {
-		t.Error("chat page scrolls sideways on a phone")
-	}
-	// The composer is on screen and usable.
-	if !MustEval[bool](t, p, `(() => { const r = document.getElementById("text").getBoundingClientRect(); return r.bottom <= innerHeight && r.width > 150; })()`) {
-		t.Error("composer is off screen or too narrow on a phone")
-	}
-}
-
 // Far up the conversation (scrolled, or taken there by a search or a
 // link), a button goes back down to the newest messages.
 func TestBrowserLatestButton(t *testing.T) {

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// A phone shows the whole page at its width: nothing scrolls sideways,
+// and the composer is on screen.
+func TestBrowserPhoneHasNoHorizontalScroll(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	b := MustBrowser(t, "en-US")
+	p := MustPerson(t, b)
+	MustDo(t, p, chromedp.EmulateViewport(375, 667, chromedp.EmulateMobile))
+	MustDo(t, p, chromedp.Navigate(ts.URL+"/"))
+	noScroll := `document.documentElement.scrollWidth <= document.documentElement.clientWidth && document.body.scrollWidth <= document.documentElement.clientWidth`
+	if !MustEval[bool](t, p, noScroll) {
+		t.Error("login page scrolls sideways on a phone")
+	}
+	MustEnter(t, p, ts, "phone user with longname", "a-rather-long-room-name-on-phone") // 24 and 32: the longest
+	MustSay(t, p, "https://example.com/"+strings.Repeat("averyveryverylongpath", 8))
+	MustSay(t, p, strings.Repeat("不换行的中文", 30))
+	// A code block scrolls inside itself, not the page; a code span wraps.
+	fence := strings.Repeat("`", 3)
+	MustPasteInto(t, p, "text", fence+"\n"+strings.Repeat("long_code_line(", 20)+"\n"+fence+" and `"+strings.Repeat("span", 40)+"`")
+	MustDo(t, p, chromedp.KeyEvent(kb.Enter))
+	MustWait(t, p, texts+`.length === 3`)
+	if !MustEval[bool](t, p, noScroll+` && document.getElementById("log").scrollWidth <= document.getElementById("log").clientWidth`) {
+		t.Error("chat page scrolls sideways on a phone")
+	}
+	// The composer is on screen and usable.
+	if !MustEval[bool](t, p, `(() => { const r = document.getElementById("text").getBoundingClientRect(); return r.bottom <= innerHeight && r.width > 150; })()`) {
+		t.Error("composer is off screen or too narrow on a phone")
+	}
+}
+
+// headerRows is JS for how many lines the chat page's header takes, as
+// flex-wrap lays its items out.
+const headerRows = `(() => {
+	const rs = [...document.querySelector("header").children].map(e => e.getBoundingClientRect()).filter(r => r.width > 0).sort((a, b) => a.top - b.top);
+	let rows = 0, bottom = -Infinity;
+	for (const r of rs) {
+		if (r.top >= bottom - 1) { rows++; bottom = r.bottom; } else bottom = Math.max(bottom, r.bottom);
+	}
+	return rows;
+})()`
+
+// A phone's header takes two lines while connected: the status is its
+// dot alone, its word kept for a screen reader. What else it says (here
+// a reconnect's countdown) takes a line of its own while it lasts, in
+// full.
+func TestBrowserPhoneHeader(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustDo(t, p, chromedp.EmulateViewport(360, 640, chromedp.EmulateMobile)) // a common Android width
+	MustEnter(t, p, ts, "someone with a long name", "")
+	status := `document.getElementById("status")`
+	if rows := MustEval[int](t, p, headerRows); rows != 2 {
+		t.Errorf("connected, the header takes %d lines, want 2", rows)
+	}
+	if got := MustEval[string](t, p, status+`.textContent`); got != "Connected" {
+		t.Errorf("the status says %q to a screen reader, want Connected", got)
+	}
+	if !MustEval[bool](t, p, `(() => { const w = document.querySelector(".whoami"); return w.getBoundingClientRect().width > 30 && w.getBoundingClientRect().right <= innerWidth; })()`) {
+		t.Error("the name one is signed in as is not on screen")
+	}
+
+	ts.MustClose(t)
+	MustWait(t, p, status+`.dataset.state === "reconnecting"`)
+	if rows := MustEval[int](t, p, headerRows); rows != 3 {
+		t.Errorf("reconnecting, the header takes %d lines, want 3", rows)
+	}
+	if !MustEval[bool](t, p, `(() => { const s = `+status+`, r = s.getBoundingClientRect(); return s.textContent.startsWith("Reconnecting in ") && parseFloat(getComputedStyle(s).fontSize) > 10 && s.scrollWidth <= s.clientWidth + 1 && r.width > innerWidth / 2; })()`) {
+		t.Error("reconnecting, the status is not shown in full on a line of its own")
+	}
+}
