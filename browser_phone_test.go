@@ -48,15 +48,15 @@ const headerRows = `(() => {
 	return rows;
 })()`
 
-// A phone's header takes two lines while connected: the status is its
-// dot alone, its word kept for a screen reader. What else it says (here
-// a reconnect's countdown) takes a line of its own while it lasts, in
-// full.
+// A phone's header takes two lines while connected, with the longest
+// name and room: the status is its dot alone, its word kept for a screen
+// reader. What else it says (here a reconnect's countdown) takes a line
+// of its own while it lasts, in full.
 func TestBrowserPhoneHeader(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	p := MustPerson(t, MustBrowser(t, "en-US"))
 	MustDo(t, p, chromedp.EmulateViewport(360, 640, chromedp.EmulateMobile)) // a common Android width
-	MustEnter(t, p, ts, "someone with a long name", "")
+	MustEnter(t, p, ts, "someone with a long name", "a-rather-long-room-name-on-phone") // 24 and 32: the longest
 	status := `document.getElementById("status")`
 	if rows := MustEval[int](t, p, headerRows); rows != 2 {
 		t.Errorf("connected, the header takes %d lines, want 2", rows)
