@@ -55,7 +55,7 @@ const headerRows = `(() => {
 func TestBrowserPhoneHeader(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	p := MustPerson(t, MustBrowser(t, "en-US"))
-	MustDo(t, p, chromedp.EmulateViewport(360, 640, chromedp.EmulateMobile)) // a common Android width
+	MustDo(t, p, chromedp.EmulateViewport(360, 640, chromedp.EmulateMobile))            // a common Android width
 	MustEnter(t, p, ts, "someone with a long name", "a-rather-long-room-name-on-phone") // 24 and 32: the longest
 	status := `document.getElementById("status")`
 	if rows := MustEval[int](t, p, headerRows); rows != 2 {
