@@ -21,8 +21,9 @@ func setNotifications(ts *testServer, ctx context.Context, setting browser.Permi
 
 // A mention or a reply to one's message, while away, shows a system
 // notification, once asked for with the header's button; other messages,
-// and any while the reader is looking, do not. A browser that blocks
-// notifications is said to.
+// and any while the reader is looking, do not. Those that come while away
+// are one notification, which goes when the reader is back. A browser
+// that blocks notifications is said to.
 func TestBrowserNotify(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	alice := MustPerson(t, MustBrowser(t, "en-US"))
@@ -40,9 +41,21 @@ func TestBrowserNotify(t *testing.T) {
 	MustDo(t, alice, chromedp.Click(chromedp.ID("notify")))
 	MustWait(t, alice, notify+`.textContent === "🔔 Notifications on" && `+notify+`.getAttribute("aria-pressed") === "true"`)
 
-	// What the page shows, as the browser is asked to: title|body.
-	MustExec(t, alice, `window.shown = []; window.Notification = class extends Notification { constructor(title, o) { super(title, o); window.shown.push(title + "|" + o.body); } };`)
-	watcher, _ := ts.MustDial(t, ts.MustLogin(t, "carol"), "lobby", -1) // for the id of alice's message
+	// What the page shows, as the browser is asked to: title|body, and
+	// "closed" when it takes one away.
+	MustExec(t, alice, `window.shown = []; window.tags = new Set(); window.Notification = class extends Notification {
+		constructor(title, o) { super(title, o); window.shown.push(title + "|" + o.body); window.tags.add(o.tag + " " + o.renotify); }
+		close() { window.shown.push("closed"); super.close(); }
+	};`)
+	watcher, _ := ts.MustDial(t, ts.MustLogin(t, "carol"), "lobby", -1) // for the ids of messages
+	next := func(text string) int64 {
+		t.Helper()
+		m := watcher.MustNextOf(typeMessage)
+		for m.Text != text {
+			m = watcher.MustNextOf(typeMessage)
+		}
+		return m.ID
+	}
 	seen := func(text string) {
 		t.Helper()
 		MustWait(t, alice, texts+`.some(s => s.startsWith(`+jsString(text)+`))`)
@@ -55,36 +68,47 @@ func TestBrowserNotify(t *testing.T) {
 	seen("@alice are you there?")
 	MustExec(t, alice, setFocus(true))
 	MustSay(t, alice, "mine")
-	var mine ev
-	for mine = watcher.MustNextOf(typeMessage); mine.Text != "mine"; mine = watcher.MustNextOf(typeMessage) {
-	}
+	mine := next("mine")
+
+	// While away, the messages that call the reader are one
+	// notification, replaced as more come: how many, and the newest.
 	MustExec(t, alice, setFocus(false))
-	bob.send(replyFrame("a reply to you", "", mine.ID))
+	bob.send(replyFrame("a reply to you", "", mine))
 	seen("a reply to you")
-	want := []string{"bob in #lobby|@alice are you there?", "bob in #lobby|a reply to you"}
+	bob.say("@alice and again", "")
+	seen("@alice and again")
+	want := []string{"bob in #lobby|@alice are you there?", "closed", "bob in #lobby|a reply to you", "2 messages for you in #lobby|bob: @alice and again"}
 	if got := MustEval[[]string](t, alice, `window.shown`); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("notifications shown: %q, want %q", got, want)
 	}
+	if got := MustEval[[]string](t, alice, `[...window.tags]`); len(got) != 1 || got[0] != "chat:lobby true" {
+		t.Errorf("tags and renotify: %q, want one tag for the room, each alerting", got)
+	}
+	MustExec(t, alice, setFocus(true))
+	want = append(want, "closed")
+	MustWait(t, alice, `window.shown.join("\n") === `+jsString(strings.Join(want, "\n")))
 
 	// A browser whose Notification will not be constructed (Chrome on
-	// Android) shows it through the service worker, with the message's
-	// link for a click to open; the message shows all the same.
+	// Android) shows it through the service worker, with the first
+	// message's link for a click to open; the message shows all the same.
 	MustExec(t, alice, `window.Notification = class extends Notification { constructor() { throw new TypeError("Illegal constructor"); } };
 		window.byWorker = [];
 		setInterval(async () => {
 			const reg = await navigator.serviceWorker.getRegistration("/static/");
 			window.byWorker = reg ? (await reg.getNotifications()).map((n) => n.title + "|" + n.body + "|" + n.data.url) : [];
 		}, 100);`)
+	MustExec(t, alice, setFocus(false))
 	bob.say("@alice on a phone", "")
-	phone := watcher.MustNextOf(typeMessage)
-	for phone.Text != "@alice on a phone" {
-		phone = watcher.MustNextOf(typeMessage)
-	}
+	link := "|/r/lobby#msg-" + strconv.FormatInt(next("@alice on a phone"), 10)
 	seen("@alice on a phone")
-	MustWait(t, alice, `window.byWorker.join("\n") === "bob in #lobby|@alice on a phone|/r/lobby#msg-`+strconv.FormatInt(phone.ID, 10)+`"`)
+	MustWait(t, alice, `window.byWorker.join("\n") === `+jsString("bob in #lobby|@alice on a phone"+link))
+	bob.say("@alice twice on a phone", "")
+	seen("@alice twice on a phone")
+	MustWait(t, alice, `window.byWorker.join("\n") === `+jsString("2 messages for you in #lobby|bob: @alice twice on a phone"+link))
+	MustExec(t, alice, setFocus(true))
+	MustWait(t, alice, `window.byWorker.length === 0`)
 
 	// Off again: nothing more.
-	MustExec(t, alice, setFocus(true))
 	MustDo(t, alice, chromedp.Click(chromedp.ID("notify")))
 	MustWait(t, alice, notify+`.textContent === "🔕 Notify me" && localStorage.getItem("chat.notify") === null`)
 

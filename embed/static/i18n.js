@@ -45,7 +45,7 @@ const STR = {
     "Delete": "删除", "Delete this message for everyone?": "要为所有人删除这条消息吗？", "This message was deleted.": "此消息已删除。",
     "not_found": "这条消息已删除。", "forbidden": "只能编辑或删除你这次登录后发送的消息。",
     "Edit": "编辑", "Save": "保存", "Saving…": "保存中…", "Cancel": "取消", "Editing message": "正在编辑消息",
-    "Notify me": "通知我", "Notifications on": "通知已开启", "{user} in #{room}": "{user}（#{room}）",
+    "Notify me": "通知我", "Notifications on": "通知已开启", "{user} in #{room}": "{user}（#{room}）", "{n} messages for you in #{room}": "#{room} 有 {n} 条给你的消息",
     "Show a notification when someone mentions you or replies to you while you are away": "你不在时，有人提及或回复你就显示通知",
     "Notifications are blocked for this site; your browser's site settings can allow them.": "此网站的通知已被阻止；可在浏览器的网站设置中允许。",
     "Topic": "主题", "Set the room's topic": "设置房间主题", "A line about what this room is for": "一句话说明这个房间是做什么的",

@@ -5,7 +5,7 @@
 // decides whether it can be done at all.
 import { t } from "./i18n.js";
 import { $, room } from "./state.js";
-import { flashError } from "./view.js";
+import { flashError, away } from "./view.js";
 
 const KEY = "chat.notify", btn = $("notify");
 const supported = "Notification" in window;
@@ -43,22 +43,46 @@ btn.addEventListener("click", async () => {
 addEventListener("storage", (e) => { if (e.key === KEY) show(); });
 show();
 
-// notify tells the reader, away, of a message that calls them. Each
-// message is its own notification; a click on it brings the page up.
-// It never throws: a notification that cannot be shown must not keep the
-// message itself off the page.
+// notify tells the reader, away, of a message that calls them. The
+// messages that call them while they are away are one notification for
+// the room, replaced as more come, and each still alerts (renotify): the
+// one's author and text, or how many and the newest, so a busy room does
+// not fill the system's list. A click brings the page up (the worker's
+// opens the first of them). Back on the page, it goes. It never throws:
+// a notification that cannot be shown must not keep the message itself
+// off the page.
+let calls = [], shown = null;
 export function notify(ev) {
   if (!on()) return;
-  const title = t("{user} in #{room}", { user: ev.user, room });
-  const opts = { body: ev.text ? ev.text.slice(0, 200) : "🖼 " + t("Picture"), tag: `chat:${room}:${ev.id}` };
+  calls.push(ev);
+  const what = ev.text ? ev.text.slice(0, 200) : "🖼 " + t("Picture");
+  const title = calls.length === 1 ? t("{user} in #{room}", { user: ev.user, room }) : t("{n} messages for you in #{room}", { n: calls.length, room });
+  const opts = { body: calls.length === 1 ? what : `${ev.user}: ${what}`, tag: `chat:${room}`, renotify: true };
   try {
     const n = new Notification(title, opts);
     n.onclick = () => { window.focus(); n.close(); };
+    shown = n;
   } catch {
     // Chrome on Android: "Illegal constructor", the worker must show it.
-    viaWorker(title, { ...opts, data: { url: `/r/${encodeURIComponent(room)}#msg-${ev.id}` } }).catch(() => { /* the unread count and the highlight still tell */ });
+    viaWorker(title, { ...opts, data: { url: `/r/${encodeURIComponent(room)}#msg-${calls[0].id}` } }).catch(() => { /* the unread count and the highlight still tell */ });
   }
 }
+
+// seen takes the notification away once the reader is back on the page,
+// where what it told is, and the next message that calls them starts a
+// new one.
+async function seen() {
+  if (away() || calls.length === 0) return;
+  calls = [];
+  shown?.close();
+  shown = null;
+  try {
+    const reg = await navigator.serviceWorker?.getRegistration("/static/");
+    for (const n of (await reg?.getNotifications({ tag: `chat:${room}` })) ?? []) n.close();
+  } catch { /* none shown that way */ }
+}
+addEventListener("focus", seen);
+document.addEventListener("visibilitychange", seen);
 
 // viaWorker shows a notification through sw.js, registered the first
 // time it is needed (after that, register finds it) and active once
