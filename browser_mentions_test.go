@@ -20,7 +20,7 @@ func TestBrowserMentionAutocomplete(t *testing.T) {
 	dave.conn.Close()
 	alice, bob := MustAliceAndBob(t, ts)
 	carol, _ := ts.MustDial(t, ts.MustLogin(t, "carol"), "lobby", -1)
-	MustWait(t, alice, `document.getElementById("online-toggle").textContent === "3 online" && `+texts+`.includes("I was here")`)
+	MustWait(t, alice, `document.getElementById("online-toggle").innerText === "3 online" && `+texts+`.includes("I was here")`)
 
 	shown := `[...document.querySelectorAll("#mention-list li")].map(li => li.textContent + (li.getAttribute("aria-selected") === "true" ? "*" : "")).join("|")`
 	value := `document.getElementById("text").value`

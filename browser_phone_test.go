@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -48,27 +49,45 @@ const headerRows = `(() => {
 	return rows;
 })()`
 
-// A phone's header takes two lines while connected, with the longest
-// name and room: the status is its dot alone, its word kept for a screen
-// reader. What else it says (here a reconnect's countdown) takes a line
-// of its own while it lasts, in full.
+// A phone's header takes two lines while connected, with a short room
+// name shown whole and with the longest name and room: the status is its
+// dot alone, its word kept for a screen reader, and the online count
+// "👥 n", its words kept likewise. What else the status says (here a
+// reconnect's countdown) takes a line of its own while it lasts, in full.
 func TestBrowserPhoneHeader(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
-	p := MustPerson(t, MustBrowser(t, "en-US"))
-	MustDo(t, p, chromedp.EmulateViewport(360, 640, chromedp.EmulateMobile))            // a common Android width
-	MustEnter(t, p, ts, "someone with a long name", "a-rather-long-room-name-on-phone") // 24 and 32: the longest
-	status := `document.getElementById("status")`
-	if rows := MustEval[int](t, p, headerRows); rows != 2 {
-		t.Errorf("connected, the header takes %d lines, want 2", rows)
-	}
-	if got := MustEval[string](t, p, status+`.textContent`); got != "Connected" {
-		t.Errorf("the status says %q to a screen reader, want Connected", got)
-	}
-	if !MustEval[bool](t, p, `(() => { const w = document.querySelector(".whoami"); return w.getBoundingClientRect().width > 30 && w.getBoundingClientRect().right <= innerWidth; })()`) {
-		t.Error("the name one is signed in as is not on screen")
+	b := MustBrowser(t, "en-US")
+	status, online := `document.getElementById("status")`, `document.getElementById("online-toggle")`
+	var people []context.Context
+	for _, tc := range []struct{ name, room string }{
+		{"alice", "lobby"},
+		{"someone with a long name", "a-rather-long-room-name-on-phone"}, // 24 and 32: the longest
+	} {
+		p := MustPerson(t, b)
+		people = append(people, p)
+		MustDo(t, p, chromedp.EmulateViewport(360, 640, chromedp.EmulateMobile)) // a common Android width
+		MustEnter(t, p, ts, tc.name, tc.room)
+		t.Run(tc.room, func(t *testing.T) {
+			if rows := MustEval[int](t, p, headerRows); rows != 2 {
+				t.Errorf("connected, the header takes %d lines, want 2", rows)
+			}
+			// What is seen of the status and the count, and their words.
+			seen := `(e) => e.getBoundingClientRect().width > 1 && parseFloat(getComputedStyle(e).fontSize) > 0 ? e.textContent : ""`
+			if got := MustEval[string](t, p, `((seen) => [seen(`+status+`), `+status+`.textContent, ...[...`+online+`.children].map(seen), `+online+`.textContent].join("|"))(`+seen+`)`); got != "|Connected|👥 1||👥 11 online" {
+				t.Errorf("the status and the online count: %q", got)
+			}
+			if !MustEval[bool](t, p, `(() => { const w = document.querySelector(".whoami"); return w.getBoundingClientRect().width > 30 && w.getBoundingClientRect().right <= innerWidth; })()`) {
+				t.Error("the name one is signed in as is not on screen")
+			}
+			cut := MustEval[bool](t, p, `(() => { const h = document.querySelector(".room-name"); return h.scrollWidth > h.clientWidth; })()`)
+			if cut != (tc.room != "lobby") {
+				t.Errorf("the room's name cut short: %v", cut)
+			}
+		})
 	}
 
 	ts.MustClose(t)
+	p := people[1]
 	MustWait(t, p, status+`.dataset.state === "reconnecting"`)
 	if rows := MustEval[int](t, p, headerRows); rows != 3 {
 		t.Errorf("reconnecting, the header takes %d lines, want 3", rows)

@@ -19,7 +19,7 @@ import (
 func TestBrowserChatBothWays(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	alice, bob := MustAliceAndBob(t, ts)
-	MustWait(t, alice, `document.getElementById("online-toggle").textContent === "2 online"`)
+	MustWait(t, alice, `document.getElementById("online-toggle").innerText === "2 online"`)
 	// Each page says whom it speaks as, beside Log out.
 	for who, p := range map[string]context.Context{"alice": alice, "bob": bob} {
 		if got := MustEval[string](t, p, `(() => { const e = document.querySelector(".whoami"); return e.offsetWidth > 0 ? e.textContent : "(not shown)"; })()`); got != "Signed in as "+who {
@@ -240,7 +240,7 @@ func TestBrowserChinese(t *testing.T) {
 	checks := map[string]string{
 		"send button":  `document.getElementById("send").textContent === "发送"`,
 		"status":       `document.getElementById("status").textContent === "已连接"`,
-		"online count": `document.getElementById("online-toggle").textContent === "1 人在线"`,
+		"online count": `document.getElementById("online-toggle").innerText === "1 人在线"`,
 		"logout":       `document.getElementById("logout").textContent === "退出"`,
 		"name":         `document.querySelector(".whoami").textContent === "当前昵称： 小明"`,
 		"lang":         `document.documentElement.lang === "zh-CN"`,

@@ -363,7 +363,7 @@ func TestBrowserMentions(t *testing.T) {
 func TestBrowserMentionFromOnlineList(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	alice, bob := MustAliceAndBob(t, ts)
-	MustWait(t, alice, `document.getElementById("online-toggle").textContent === "2 online"`)
+	MustWait(t, alice, `document.getElementById("online-toggle").innerText === "2 online"`)
 	MustDo(t, alice, chromedp.Click(chromedp.ID("online-toggle")))
 	if n := MustEval[int](t, alice, `document.querySelectorAll("#online-names .mention-name").length`); n != 1 {
 		t.Errorf("%d names to mention, want 1 (bob; not alice herself)", n)

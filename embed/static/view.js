@@ -406,7 +406,14 @@ const onlineBtn = $("online-toggle"), onlineNames = $("online-names");
 // Each name but one's own is a button: chat.js has it mention them.
 export function setOnline(names) {
   state.online = names;
-  onlineBtn.textContent = t("{n} online", { n: names.length });
+  // A phone's narrow header shows "👥 3" (style.css); the words stay its name.
+  const short = document.createElement("span"), label = document.createElement("span");
+  short.className = "short";
+  short.setAttribute("aria-hidden", "true");
+  short.textContent = `👥 ${names.length}`;
+  label.className = "label";
+  label.textContent = t("{n} online", { n: names.length });
+  onlineBtn.replaceChildren(short, label);
   onlineNames.replaceChildren(...names.map((n) => {
     const li = document.createElement("li");
     if (n === me) {
