@@ -96,3 +96,25 @@ func TestBrowserPhoneHeader(t *testing.T) {
 		t.Error("reconnecting, the status is not shown in full on a line of its own")
 	}
 }
+
+// A tablet's header (an iPad's 768 px, upright) is one line: the buttons
+// show their pictures alone, and their words stay their names.
+func TestBrowserTabletHeader(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustDo(t, p, chromedp.EmulateViewport(768, 1024))
+	MustEnter(t, p, ts, "alice", "")
+	if rows := MustEval[int](t, p, headerRows); rows != 1 {
+		t.Errorf("the header takes %d lines, want 1", rows)
+	}
+	if got := MustEval[string](t, p, `[...document.querySelectorAll("header button")].filter(b => b.getBoundingClientRect().width > 0).map(b => b.innerText.trim().replace(/\s+/g, " ")).join("|")`); got != "✎ Topic|Invite|🔍 Search|🔕 Notify me|👥 1 1 online|Go|Log out" {
+		t.Errorf("the header's buttons: %q", got)
+	}
+	if got := MustEval[string](t, p, `[...document.querySelectorAll("header .label")].filter(l => l.getBoundingClientRect().width > 1).map(l => l.textContent).join("|")`); got != "" {
+		t.Errorf("words shown beside the pictures: %q", got)
+	}
+	MustDo(t, p, chromedp.EmulateViewport(1280, 800))
+	if got := MustEval[string](t, p, `[...document.querySelectorAll("header .label")].filter(l => l.getBoundingClientRect().width > 1).map(l => l.textContent).join("|")`); got != "Topic|Search|Notify me|1 online" {
+		t.Errorf("on a desktop, the words shown: %q", got)
+	}
+}

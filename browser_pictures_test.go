@@ -305,10 +305,10 @@ func TestBrowserPictureToolbarInView(t *testing.T) {
 	bob, _ := ts.MustDial(t, ck, "lobby", -1)
 	info := ts.MustUpload(t, ck, "lobby", MustPicture(t, "png", 300, 900))
 	bob.send(pictureFrame(info.ID, "the tower", "tower"))
-	for i := range 6 {
+	for i := range 12 { // enough below it to scroll its top away
 		bob.send(map[string]any{"type": "message", "text": "and " + strconv.Itoa(i)})
 	}
-	MustWait(t, alice, texts+`.includes("and 5") && document.querySelector(".msg .picture img").complete`)
+	MustWait(t, alice, texts+`.includes("and 11") && document.querySelector(".msg .picture img").complete`)
 
 	// The picture message's top goes 150 px above the log's, and the
 	// mouse comes onto what is still in view of it.

@@ -12,8 +12,8 @@ const supported = "Notification" in window;
 const wanted = () => { try { return localStorage.getItem(KEY) === "1"; } catch { return false; } };
 const on = () => supported && Notification.permission === "granted" && wanted();
 
-// The button is a bell and its words; a phone's narrow header shows the
-// bell alone (style.css), and the words stay its name.
+// The button is a bell and its words; a narrower header (a phone, a
+// tablet) shows the bell alone (style.css), and the words stay its name.
 function show() {
   btn.hidden = !supported;
   btn.setAttribute("aria-pressed", String(on()));

@@ -406,7 +406,8 @@ const onlineBtn = $("online-toggle"), onlineNames = $("online-names");
 // Each name but one's own is a button: chat.js has it mention them.
 export function setOnline(names) {
   state.online = names;
-  // A phone's narrow header shows "👥 3" (style.css); the words stay its name.
+  // A narrower header (a phone, a tablet) shows "👥 3" (style.css); the
+  // words stay its name.
   const short = document.createElement("span"), label = document.createElement("span");
   short.className = "short";
   short.setAttribute("aria-hidden", "true");
