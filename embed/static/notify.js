@@ -51,20 +51,20 @@ show();
 // opens the first of them). Back on the page, it goes. It never throws:
 // a notification that cannot be shown must not keep the message itself
 // off the page.
-let calls = [], shown = null;
+let count = 0, first = 0, shown = null; // since the reader was last here
 export function notify(ev) {
   if (!on()) return;
-  calls.push(ev);
+  if (count++ === 0) first = ev.id;
   const what = ev.text ? ev.text.slice(0, 200) : "🖼 " + t("Picture");
-  const title = calls.length === 1 ? t("{user} in #{room}", { user: ev.user, room }) : t("{n} messages for you in #{room}", { n: calls.length, room });
-  const opts = { body: calls.length === 1 ? what : `${ev.user}: ${what}`, tag: `chat:${room}`, renotify: true };
+  const title = count === 1 ? t("{user} in #{room}", { user: ev.user, room }) : t("{n} messages for you in #{room}", { n: count, room });
+  const opts = { body: count === 1 ? what : `${ev.user}: ${what}`, tag: `chat:${room}`, renotify: true };
   try {
     const n = new Notification(title, opts);
     n.onclick = () => { window.focus(); n.close(); };
     shown = n;
   } catch {
     // Chrome on Android: "Illegal constructor", the worker must show it.
-    viaWorker(title, { ...opts, data: { url: `/r/${encodeURIComponent(room)}#msg-${calls[0].id}` } }).catch(() => { /* the unread count and the highlight still tell */ });
+    viaWorker(title, { ...opts, data: { url: `/r/${encodeURIComponent(room)}#msg-${first}` } }).catch(() => { /* the unread count and the highlight still tell */ });
   }
 }
 
@@ -72,8 +72,8 @@ export function notify(ev) {
 // where what it told is, and the next message that calls them starts a
 // new one.
 async function seen() {
-  if (away() || calls.length === 0) return;
-  calls = [];
+  if (away() || count === 0) return;
+  count = 0;
   shown?.close();
   shown = null;
   try {
