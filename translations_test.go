@@ -37,8 +37,10 @@ var jsLiteral = regexp.MustCompile(`"([^"\\\n]*)"`)
 func translatedInJS(t *testing.T) map[string]string {
 	t.Helper()
 	calls := regexp.MustCompile(`\b(t|plural|button|copyLink)\(`)
-	compared := regexp.MustCompile(`[!=]==\s*"[^"]*"`) // ev.type === "join" ? … picks a key`
-	keys := map[string]string{}                        // key → where it is used
+	// ev.type === "join" ? "joined" : "left": the key is one of the
+	// last two; the first is what a condition compares with.
+	compared := regexp.MustCompile(`[!=]==\s*"[^"]*"`)
+	keys := map[string]string{} // key → where it is used
 	scripts, _ := fs.Glob(embedded, "embed/static/*.js")
 	for _, p := range scripts {
 		b, _ := fs.ReadFile(embedded, p)
