@@ -331,7 +331,6 @@ func TestBrowserPictureToolbarInView(t *testing.T) {
 
 	// It follows a scroll, and a click on it works.
 	MustExec(t, alice, `document.getElementById("log").scrollTop += 80`)
-	MustDo(t, alice, command(input.DispatchMouseEvent, input.DispatchMouseEventParams{Type: input.DispatchMouseEventTypeMouseMoved, X: at[0], Y: at[1] + 1}))
 	MustWait(t, alice, onReact)
 	xy := MustEval[[]float64](t, alice, `(() => { const b = `+tower+`.querySelector(".react").getBoundingClientRect(); return [b.x + b.width / 2, b.y + b.height / 2]; })()`)
 	MustDo(t, alice, chromedp.MouseClickXY(xy[0], xy[1]))
