@@ -20,6 +20,17 @@ import (
 // loaded" for each picture.
 const pictures = `[...document.querySelectorAll("#messages .msg .picture img")].map(i => i.getAttribute("width") + "×" + i.getAttribute("height") + (i.complete && i.naturalWidth > 0 ? " loaded" : " not loaded")).join("|")`
 
+// MustPictureFile writes data to a file called name in a folder of its
+// own, for the page's file picker, and returns its path.
+func MustPictureFile(t *testing.T, name string, data []byte) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // withExif is a JPEG with a camera's APP1 segment in it, saying where
 // it was taken.
 func withExif(jpg []byte) []byte {
@@ -36,10 +47,7 @@ func TestBrowserPictures(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	alice, bob := MustAliceAndBob(t, ts)
 
-	photo := filepath.Join(t.TempDir(), "holiday.jpg")
-	if err := os.WriteFile(photo, withExif(MustPicture(t, "jpeg", 3000, 2000)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	photo := MustPictureFile(t, "holiday.jpg", withExif(MustPicture(t, "jpeg", 3000, 2000)))
 	MustWait(t, alice, `!document.getElementById("attach").hidden`)
 	MustDo(t, alice, chromedp.SetUploadFiles(chromedp.CSS("#picture-input"), []string{photo}))
 	MustWait(t, bob, pictures+` === "2560×1707 loaded"`)
@@ -116,10 +124,7 @@ func TestBrowserPictureWaitsForConnection(t *testing.T) {
 	cfg := func(c *Config) { c.Addr = "127.0.0.1:" + port; c.PresenceGrace = 30 * time.Second }
 	ts := MustStart(t, dir, cfg)
 	alice, bob := MustAliceAndBob(t, ts)
-	shot := filepath.Join(t.TempDir(), "screenshot.png")
-	if err := os.WriteFile(shot, MustPicture(t, "png", 300, 120), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	shot := MustPictureFile(t, "screenshot.png", MustPicture(t, "png", 300, 120))
 	MustWait(t, alice, `!document.getElementById("attach").hidden`)
 
 	ts.MustClose(t)
@@ -185,16 +190,12 @@ func TestBrowserPictureTakesItsRoom(t *testing.T) {
 func TestBrowserPictureSurvivesReload(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	alice, bob := MustAliceAndBob(t, ts)
-	dir := t.TempDir()
 	var shots []string
 	for _, s := range []struct {
 		name string
 		w, h int
 	}{{"first.png", 300, 120}, {"second.png", 200, 100}, {"third.png", 100, 50}} {
-		shots = append(shots, filepath.Join(dir, s.name))
-		if err := os.WriteFile(shots[len(shots)-1], MustPicture(t, "png", s.w, s.h), 0o600); err != nil {
-			t.Fatal(err)
-		}
+		shots = append(shots, MustPictureFile(t, s.name, MustPicture(t, "png", s.w, s.h)))
 	}
 	block := func(on bool) chromedp.Action[chromedp.Void] {
 		var ps []*network.BlockPattern
@@ -250,10 +251,7 @@ func TestBrowserPictureSurvivesReload(t *testing.T) {
 func TestBrowserPictureCaption(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	alice, bob := MustAliceAndBob(t, ts)
-	shot := filepath.Join(t.TempDir(), "office.png")
-	if err := os.WriteFile(shot, MustPicture(t, "png", 300, 120), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	shot := MustPictureFile(t, "office.png", MustPicture(t, "png", 300, 120))
 	MustWait(t, alice, `!document.getElementById("attach").hidden`)
 	MustDo(t, alice, chromedp.SetUploadFiles(chromedp.CSS("#picture-input"), []string{shot}))
 	last := `(() => { const li = [...document.querySelectorAll("#messages .msg")].at(-1); return (li?.querySelector(".picture") ? "🖼" : "") + "|" + li?.querySelector(".text")?.textContent; })()`
