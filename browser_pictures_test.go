@@ -183,13 +183,32 @@ func TestBrowserPictureTakesItsRoom(t *testing.T) {
 	}
 }
 
+// Pictures picked together arrive in the order they were picked, though
+// the first, a photo drawn again, takes longest to prepare and to upload.
+func TestBrowserPicturesKeepTheirOrder(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	alice, bob := MustAliceAndBob(t, ts)
+	files := []string{
+		MustPictureFile(t, "photo.jpg", MustPicture(t, "jpeg", 3000, 2000)),
+		MustPictureFile(t, "small.png", MustPicture(t, "png", 300, 120)),
+		MustPictureFile(t, "smaller.png", MustPicture(t, "png", 200, 100)),
+	}
+	MustWait(t, alice, `!document.getElementById("attach").hidden`)
+	MustDo(t, alice, chromedp.SetUploadFiles(chromedp.CSS("#picture-input"), files))
+	sizes := `[...document.querySelectorAll("#messages .msg .picture img")].map(i => i.getAttribute("width")).join("|")`
+	for _, ctx := range []context.Context{bob, alice} {
+		MustWait(t, ctx, sizes+` === "2560|300|200" && !document.querySelector("#pending .msg")`)
+	}
+}
+
 // A picture not uploaded yet survives a reload (or a phone's browser
 // discarding the tab): the page keeps its bytes in IndexedDB until the
 // upload is done, and a reply stays a reply. One removed stays removed,
 // one sent is not sent again, and a logout leaves none behind.
 func TestBrowserPictureSurvivesReload(t *testing.T) {
-	ts := MustStart(t, t.TempDir())
-	alice, bob := MustAliceAndBob(t, ts)
+	ts, fz, alice := MustAliceBehindFreezer(t)
+	bob := MustPerson(t, MustBrowser(t, "en-US"))
+	MustEnter(t, bob, ts, "bob", "")
 	var shots []string
 	for _, s := range []struct {
 		name string
@@ -198,7 +217,7 @@ func TestBrowserPictureSurvivesReload(t *testing.T) {
 		shots = append(shots, MustPictureFile(t, s.name, MustPicture(t, "png", s.w, s.h)))
 	}
 	block := func(on bool) chromedp.Action[chromedp.Void] {
-		var ps []*network.BlockPattern
+		ps := []*network.BlockPattern{}
 		if on {
 			ps = append(ps, &network.BlockPattern{URLPattern: "*://*:*/api/rooms/*/images", Block: true})
 		}
@@ -213,9 +232,27 @@ func TestBrowserPictureSurvivesReload(t *testing.T) {
 	waiting := `[...document.querySelectorAll("#pending .msg")].map(li => li.querySelector(".picture img").getAttribute("width") + " " + li.querySelector(".quote")?.textContent + " " + li.querySelector(".pending-note").firstChild.textContent).join("|")`
 	MustWait(t, alice, waiting+` === "300 bob who has the photo? Will send when connected|200 bob who has the photo? Will send when connected"`)
 	MustDo(t, alice, chromedp.Click(chromedp.CSS("#pending .msg:last-child .remove")))
+	// What is stashed: the removed one is not, once IndexedDB has done.
+	stashed := `new Promise((ok, fail) => {
+		const r = indexedDB.open("chat");
+		r.onsuccess = () => { const c = r.result.transaction("uploads").objectStore("uploads").count(); c.onsuccess = () => ok(c.result); c.onerror = fail; };
+		r.onerror = fail;
+	})`
 	MustWait(t, alice, `document.querySelectorAll("#pending .msg").length === 1`)
+	for i := 0; MustEval[int](t, alice, stashed, chromedp.EvalAwaitPromise) != 1; i++ {
+		if i == 100 {
+			t.Fatal("the removed picture is stashed still")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 
+	// The reloaded page shows what it stashed before its history comes
+	// (here the socket cannot connect yet), and the quote says who and
+	// what once that does.
+	fz.refuseSockets(true)
 	MustDo(t, alice, chromedp.Reload())
+	MustWait(t, alice, waiting+` === "300 An earlier message Will send when connected"`)
+	fz.refuseSockets(false)
 	MustWait(t, alice, waiting+` === "300 bob who has the photo? Will send when connected"`)
 	MustDo(t, alice, block(false))
 	MustDo(t, alice, chromedp.Click(chromedp.CSS("#pending .retry")))
@@ -235,13 +272,8 @@ func TestBrowserPictureSurvivesReload(t *testing.T) {
 	MustWait(t, alice, waiting+` === "100 undefined Will send when connected"`)
 	MustDo(t, alice, chromedp.Click(chromedp.ID("logout")))
 	MustWait(t, alice, `location.pathname === "/" && !!document.getElementById("name")`)
-	stashed := MustEval[int](t, alice, `new Promise((ok, fail) => {
-		const r = indexedDB.open("chat");
-		r.onsuccess = () => { const c = r.result.transaction("uploads").objectStore("uploads").count(); c.onsuccess = () => ok(c.result); c.onerror = fail; };
-		r.onerror = fail;
-	})`, chromedp.EvalAwaitPromise)
-	if stashed != 0 {
-		t.Errorf("%d pictures stashed after a logout, want none", stashed)
+	if n := MustEval[int](t, alice, stashed, chromedp.EvalAwaitPromise); n != 0 {
+		t.Errorf("%d pictures stashed after a logout, want none", n)
 	}
 }
 

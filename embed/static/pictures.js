@@ -53,9 +53,13 @@ if (document.body.dataset.pictures === "on") {
   });
 }
 
-// sendPictures sends files, each as a message of its own. Picked while
-// "Replying to" shows, they are that reply (all of them), as a message
-// sent then would be, and the bar's work is done.
+// sendPictures sends files, each as a message of its own, in the order
+// they were picked: they are prepared side by side (a photo's redraw
+// takes a while), and shown and uploaded one after another, also after
+// pictures picked before. Picked while "Replying to" shows, they are
+// that reply (all of them), as a message sent then would be, and the
+// bar's work is done.
+let picked = Promise.resolve();
 function sendPictures(files) {
   const ok = files.filter((f) => TYPES.includes(f.type));
   if (ok.length < files.length) flashError(t("unsupported"));
@@ -63,18 +67,22 @@ function sendPictures(files) {
   caughtUp();
   const replyTo = state.replyTo;
   stopReply();
-  for (const f of ok) sendPicture(f, replyTo);
+  const ready = ok.map(prepared);
+  picked = picked.then(async () => { for (const p of ready) sendPicture(await p, replyTo); }).catch(console.error);
 }
 
-// sendPicture shows file in the outbox and uploads it. Its message's
-// nonce and after are set now, not after the upload: were the page to
-// die between the upload and the outbox keeping the message, the stash
-// would send it again, and the server would know it for the same one.
-async function sendPicture(file, replyTo) {
-  const up = { ...(await prepared(file)), replyTo, nonce: newNonce(), after: state.lastId };
+// sendPicture shows a prepared picture in the outbox and uploads it.
+// Its message's nonce and after are set now, not after the upload: were
+// the page to die between the upload and the outbox keeping the message,
+// the stash would send it again, and the server would know it for the
+// same one.
+function sendPicture(prep, replyTo) {
+  const up = { ...prep, replyTo, nonce: newNonce(), after: state.lastId };
   stash(up);
   show(up);
 }
+
+let shown = 0; // pictures shown, for their order (up.seq)
 
 // restoreUploads shows again what the stash kept through a reload, and
 // uploads it. What the outbox has already was uploaded before the page
@@ -87,6 +95,7 @@ export async function restoreUploads() {
 }
 
 function show(up) {
+  up.seq = ++shown;
   up.preview = URL.createObjectURL(up.blob);
   up.el = messageEl({ user: me, text: "", reply_to: up.replyTo, image: { src: up.preview, width: up.width, height: up.height } }, false, "pending");
   const note = document.createElement("span");
@@ -138,6 +147,7 @@ function offer(up, msg, retry) {
 }
 
 function gone(up) {
+  up.gone = true;
   stopWaiting(up);
   up.el.remove();
   URL.revokeObjectURL(up.preview);
@@ -149,7 +159,9 @@ function gone(up) {
 // that doubles from 2 s to 30 s: a fetch can fail while the socket still
 // looks open. Retry and Remove stay offered meanwhile.
 const waiting = new Set();
-addEventListener("chat:ready", () => { for (const up of waiting) upload(up); });
+addEventListener("chat:ready", () => {
+  for (const up of [...waiting].sort((a, b) => a.seq - b.seq)) upload(up);
+});
 
 function waitForConnection(up) {
   up.wait = Math.min((up.wait ?? 1000) * 2, 30000);
@@ -163,10 +175,29 @@ function stopWaiting(up) {
   waiting.delete(up);
 }
 
-async function upload(up) {
+// Uploads go one at a time, in the order they were asked for, so that
+// their messages go in the order the pictures were picked: a message
+// goes once its picture is up. A picture removed meanwhile is skipped.
+let uploads = Promise.resolve();
+function upload(up) {
+  if (up.queued) return;
+  up.queued = true;
   stopWaiting(up);
   up.el.classList.remove("failed");
   up.el.querySelector(".pending-note").replaceChildren(t("Uploading…"));
+  uploads = uploads.then(async () => {
+    up.queued = false;
+    if (up.gone) return;
+    try {
+      await uploadNow(up);
+    } catch (err) { // a mistake here must not stop the uploads after it
+      console.error(err);
+      failed(up, t("unavailable"), true);
+    }
+  });
+}
+
+async function uploadNow(up) {
   let res, body = null;
   try {
     res = await fetch(`/api/rooms/${encodeURIComponent(room)}/images`, { method: "POST", body: up.blob, headers: { "Content-Type": up.blob.type } });

@@ -3,7 +3,7 @@
 // server sends over it; and the checks that find a socket dead.
 import { t } from "./i18n.js";
 import { room, me, MAX_SHOWN, state, list, statusEl } from "./state.js";
-import { renderAll, renderTop, setOnline, flashError, trimShown, fillViewport, showNew, atBottom, toBottom, nodesFor, away, markUnread, markDeleted, markEdited, markReaction, callsMe } from "./view.js";
+import { renderAll, renderTop, setOnline, flashError, trimShown, fillViewport, showNew, atBottom, toBottom, nodesFor, away, markUnread, markDeleted, markEdited, markReaction, callsMe, quoteKnown } from "./view.js";
 import { confirmed, setPending, transmit } from "./outbox.js";
 import { setTyping, spoke, clearTyping } from "./typing.js";
 import { edited, editFailed, goneWhileEditing } from "./edit.js";
@@ -59,6 +59,7 @@ function onStored(ev, batch) {
   const prev = state.events[state.events.length - 1];
   state.events.push(ev);
   list.append(...nodesFor(ev, prev));
+  if (ev.type === "message") quoteKnown(ev.id);
   maybeReady();
 }
 

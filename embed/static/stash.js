@@ -54,10 +54,14 @@ async function change(fn) {
 
 // stash keeps up (pictures.js) until unstash: its bytes and what its
 // message will carry.
+// at orders what is stashed: pictures picked together may be stashed in
+// the same millisecond, so it never repeats.
+let last = 0;
 export function stash(up) {
   if (!tab) return Promise.resolve();
   const { nonce, blob, width, height, replyTo, after } = up;
-  return change((s) => s.put({ nonce, tab, room, user: me, at: Date.now(), blob, width, height, replyTo, after }));
+  last = Math.max(Date.now(), last + 1);
+  return change((s) => s.put({ nonce, tab, room, user: me, at: last, blob, width, height, replyTo, after }));
 }
 
 export function unstash(nonce) {

@@ -316,12 +316,18 @@ export function renderAll() {
     prev = ev;
   }
   list.replaceChildren(...nodes);
-  // Replies waiting to be sent may quote what has just come on screen
-  // (a reloaded page loads its history after its outbox).
-  for (const q of document.querySelectorAll("#pending .quote.unknown")) {
+  quoteKnown();
+  renderTop();
+}
+
+// quoteKnown shows who and what in the replies waiting to be sent that
+// quote a message which has come on screen since (id, or any): a
+// reloaded page shows its outbox and its stash before its history.
+export function quoteKnown(id) {
+  const unknown = id ? `#pending .quote.unknown[data-ref="${Number(id)}"]` : "#pending .quote.unknown";
+  for (const q of document.querySelectorAll(unknown)) {
     if (shownMessage(Number(q.dataset.ref))) q.replaceWith(quoteEl(Number(q.dataset.ref)));
   }
-  renderTop();
 }
 
 export function renderTop() {
