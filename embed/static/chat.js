@@ -5,7 +5,8 @@
 // starts.
 import { t, translatePage } from "./i18n.js";
 import { $, room, me, state, log, list, text, newBtn, firstUnreadBtn } from "./state.js";
-import { showNew, toBottom, atBottom, loadOlder, setOnline, renderTop, fillViewport, flashError, relabelDays, back, toggleFullTime, showFirstUnread, toFirstUnread, togglePalette, shownMessage } from "./view.js";
+import { relabelDays } from "./time.js";
+import { showNew, toBottom, atBottom, loadOlder, setOnline, renderTop, fillViewport, flashError, back, toggleFullTime, showFirstUnread, toFirstUnread, togglePalette, shownMessage } from "./view.js";
 import { toggleReaction } from "./reactions.js";
 import "./search.js";
 import { noteMention, mentionKey } from "./mentions.js";

@@ -5,7 +5,8 @@
 // reply's quote does), and closes the panel.
 import { t } from "./i18n.js";
 import { $, room } from "./state.js";
-import { flashError, timeLabel, authorEl } from "./view.js";
+import { flashError, authorEl } from "./view.js";
+import { timeLabel } from "./time.js";
 import { toMessage } from "./link.js";
 import { sessionEnded } from "./socket.js";
 

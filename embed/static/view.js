@@ -2,32 +2,14 @@
 // (loaded on scroll), the online list, errors, and what arrived while the
 // reader was away.
 // User text only ever reaches the DOM through textContent and text nodes.
-import { t, plural, locale } from "./i18n.js";
+import { t, plural } from "./i18n.js";
 import { $, me, room, PAGE, KEEP_SHOWN, state, log, list, top, errBox, newBtn, firstUnreadBtn, baseTitle, fold } from "./state.js";
 import { sessionEnded } from "./socket.js";
 import { formatted } from "./format.js";
 import { reactionsEl, paletteEl, withReaction } from "./reactions.js";
 import { pictureEl } from "./pictures.js";
+import { hm, full, dayKey, dayLabel, timeEl } from "./time.js";
 
-// ---- time
-const hm = new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
-const full = new Intl.DateTimeFormat(locale, { dateStyle: "full", timeStyle: "medium" });
-const longDate = new Intl.DateTimeFormat(locale, { dateStyle: "long" });
-const dayKey = (d) => `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`;
-function dayLabel(d) {
-  const today = new Date();
-  const yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1);
-  if (dayKey(d) === dayKey(today)) return t("Today");
-  if (dayKey(d) === dayKey(yesterday)) return t("Yesterday");
-  return longDate.format(d);
-}
-function timeEl(d) {
-  const el = document.createElement("time");
-  el.dateTime = d.toISOString();
-  el.textContent = hm.format(d);
-  el.title = full.format(d);
-  return el;
-}
 // authorEl is a name, as a message or a line shows who: in one of eight
 // colours (n0–n7 in style.css), the same for a name wherever and however
 // it is written (it is chosen from the name as the server compares it),
@@ -38,14 +20,6 @@ export function authorEl(name) {
   for (const c of fold(name)) h = Math.imul(h ^ c.codePointAt(0), 16777619);
   el.className = `author n${(h >>> 0) % 8}`;
   el.textContent = name;
-  return el;
-}
-
-// timeLabel is a time with its day ("Yesterday 14:05"), for a message
-// shown away from the conversation's day dividers.
-export function timeLabel(ts) {
-  const d = new Date(ts), el = timeEl(d);
-  el.textContent = `${dayLabel(d)} ${hm.format(d)}`;
   return el;
 }
 
@@ -62,18 +36,6 @@ export function toggleFullTime(li) {
   if (ev) p.append(" ", ...actionButtons(ev));
   li.append(p);
 }
-
-// "Today" and "Yesterday" change meaning at midnight: a tab left open
-// overnight labels its dividers again then, and when it is looked at again
-// (a hidden tab's timers may run late, a sleeping laptop's not at all).
-export function relabelDays() {
-  for (const li of list.querySelectorAll(".divider")) li.textContent = dayLabel(new Date(Number(li.dataset.time)));
-}
-(function atMidnight() {
-  const now = new Date();
-  const next = new Date(now.getFullYear(), now.getMonth(), now.getDate() + 1);
-  setTimeout(() => { relabelDays(); atMidnight(); }, next - now + 100);
-})();
 
 // ---- mentions
 // A message from someone else with "@" and the reader's name in it is
