@@ -83,6 +83,13 @@ func TestBrowserPhoneHeader(t *testing.T) {
 			if cut != (tc.room != "lobby") {
 				t.Errorf("the room's name cut short: %v", cut)
 			}
+			// News in other rooms (as wide as it gets: "💬 100+") takes
+			// no line of its own.
+			MustExec(t, p, `(() => { const b = document.getElementById("rooms-unread"); b.querySelector(".count").textContent = "100+"; b.hidden = false; })()`)
+			if rows := MustEval[int](t, p, headerRows); rows != 2 {
+				t.Errorf("with news elsewhere, the header takes %d lines, want 2", rows)
+			}
+			MustExec(t, p, `document.getElementById("rooms-unread").hidden = true`)
 		})
 	}
 
@@ -112,6 +119,10 @@ func TestBrowserTabletHeader(t *testing.T) {
 	}
 	if got := MustEval[string](t, p, `[...document.querySelectorAll("header .label")].filter(l => l.getBoundingClientRect().width > 1).map(l => l.textContent).join("|")`); got != "" {
 		t.Errorf("words shown beside the pictures: %q", got)
+	}
+	MustExec(t, p, `(() => { const b = document.getElementById("rooms-unread"); b.querySelector(".count").textContent = "100+"; b.hidden = false; })()`)
+	if rows := MustEval[int](t, p, headerRows); rows != 1 {
+		t.Errorf("with news elsewhere, the header takes %d lines, want 1", rows)
 	}
 	MustDo(t, p, chromedp.EmulateViewport(1280, 800))
 	if got := MustEval[string](t, p, `[...document.querySelectorAll("header .label")].filter(l => l.getBoundingClientRect().width > 1).map(l => l.textContent).join("|")`); got != "Topic|Search|Notify me|1 online" {

@@ -130,6 +130,7 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("GET /ws", s.hub.serveWS)
 	mux.HandleFunc("GET /api/rooms/{room}/messages", s.serveHistory)
 	mux.HandleFunc("GET /api/rooms/{room}/search", s.serveSearch)
+	mux.HandleFunc("GET /api/unread", s.serveUnread)
 	mux.HandleFunc("POST /api/rooms/{room}/images", s.serveUpload)
 	mux.HandleFunc("GET /images/{id}", s.serveImage)
 	mux.HandleFunc("GET /healthz", s.serveHealth)
@@ -362,13 +363,7 @@ func (s *server) serveHistory(w http.ResponseWriter, r *http.Request) {
 // asking in a loop could otherwise keep both cores busy), the room, and
 // before (0 when not given). False: it has answered with an error.
 func (s *server) apiRequest(w http.ResponseWriter, r *http.Request) (room string, before int64, ok bool) {
-	u := s.hub.loggedIn(w, r)
-	if u == nil {
-		return "", 0, false
-	}
-	if ok, wait := take(u.history, s.hub.now()); !ok {
-		w.Header().Set("Retry-After", retryAfterSeconds(wait))
-		writeJSONError(w, errorf(codeRateLimited, "Too many requests for history or search; wait a moment."))
+	if s.paced(w, r) == nil {
 		return "", 0, false
 	}
 	if room, ok = normalizeRoom(r.PathValue("room")); !ok {
@@ -384,6 +379,21 @@ func (s *server) apiRequest(w http.ResponseWriter, r *http.Request) (room string
 		before = n
 	}
 	return room, before, true
+}
+
+// paced is the session's user, once the request has taken its place in
+// the session's HISTORY_RATE; nil: it has answered with an error.
+func (s *server) paced(w http.ResponseWriter, r *http.Request) *user {
+	u := s.hub.loggedIn(w, r)
+	if u == nil {
+		return nil
+	}
+	if ok, wait := take(u.history, s.hub.now()); !ok {
+		w.Header().Set("Retry-After", retryAfterSeconds(wait))
+		writeJSONError(w, errorf(codeRateLimited, "Too many requests for history or search; wait a moment."))
+		return nil
+	}
+	return u
 }
 
 // limitParam is the request's limit, 1 to most, or def when not given.

@@ -32,6 +32,9 @@ type Store interface {
 	Search(ctx context.Context, room, query string, before int64, limit int) ([]Event, error)
 	// Topic returns room's newest topic event, if it has one (see topic.go).
 	Topic(ctx context.Context, room string) (Event, bool, error)
+	// Unread counts room's messages with id > after that are not user's
+	// and not deleted, up to most (see unread.go).
+	Unread(ctx context.Context, room, user string, after int64, most int) (int, error)
 
 	// Pictures (see images.go). A message with one marks it sent in
 	// AppendEvents; a delete of that message deletes it.

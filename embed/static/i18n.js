@@ -21,6 +21,8 @@ const STR = {
     "That picture is not there any more; send it again.": "这张图片已不在服务器上，请重新发送。",
     "too_large": "这张图片超出了服务器的大小限制。", "unsupported": "请发送 PNG、JPEG、GIF 或 WebP 图片。",
     "storage_full": "服务器已没有空间存放更多图片。",
+    "{n} new": "{n} 条新消息", "1 new message in #{room}": "#{room} 有 1 条新消息", "{n} new messages in #{room}": "#{room} 有 {n} 条新消息",
+    "New messages in other rooms: {rooms}": "其他房间的新消息：{rooms}",
     "Go to room": "前往房间", "Room": "房间", "Go": "前往", "Log out": "退出", "Signed in as": "当前昵称：", "Online": "在线", "Mention {name}": "提及 {name}",
     "Message": "消息", "Message #{room}": "发送到 #{room}", "Send": "发送",
     "{n} online": "{n} 人在线", "Connected": "已连接", "Connecting…": "连接中…",

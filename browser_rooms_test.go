@@ -1,0 +1,60 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// The rooms visited lately say how many messages came in them since they
+// were last read: in the room box, and in a badge that goes to the one
+// with news visited last. What came while the reader was away counts as
+// unread, what the page showed them does not, and one's own never.
+func TestBrowserUnreadElsewhere(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	bobCk := ts.MustLogin(t, "bob")
+	dev, _ := ts.MustDial(t, bobCk, "dev", -1)
+	ops, _ := ts.MustDial(t, bobCk, "ops", -1)
+	dev.say("read before", "0")
+	dev.MustNextOf(typeMessage)
+
+	aliceCk := ts.MustLogin(t, "alice")
+	MustDo(t, p, setCookie(ts, aliceCk), chromedp.Navigate(ts.URL+"/r/ops"))
+	MustWait(t, p, connected)
+	// In #dev, one message comes while alice is in another window: it is
+	// unread when she leaves, though the page showed it.
+	MustDo(t, p, chromedp.Navigate(ts.URL+"/r/dev"))
+	MustWait(t, p, connected+` && `+texts+`.includes("read before")`)
+	MustExec(t, p, setFocus(false))
+	dev.say("while away", "1")
+	MustWait(t, p, texts+`.includes("while away")`)
+	MustDo(t, p, chromedp.Navigate(ts.URL+"/r/lobby"))
+	MustWait(t, p, connected)
+
+	badge := `(() => { const b = document.getElementById("rooms-unread"); return b.hidden ? "hidden" : b.textContent + " " + b.getAttribute("href") + " " + b.getAttribute("aria-label"); })()`
+	offered := `[...document.querySelectorAll("#recent-rooms option")].map(o => o.value + (o.label ? " " + o.label : "")).join("|")`
+	MustWait(t, p, badge+` === "💬 1 /r/dev 1 new message in #dev" && `+offered+` === "dev 1 new|ops"`)
+
+	// More in #dev, and news in #ops; alice's own message in #ops is
+	// not news to her. The room box, looked at, asks again.
+	alice, _ := ts.MustDial(t, aliceCk, "ops", -1)
+	alice.say("mine", "a")
+	alice.MustNextOf(typeMessage)
+	dev.say("more", "2")
+	ops.say("ops news", "3")
+	dev.MustNextOf(typeMessage)
+	ops.MustNextOf(typeMessage)
+	MustDo(t, p, chromedp.Focus(chromedp.ID("room-input")))
+	MustWait(t, p, badge+` === "💬 3 /r/dev New messages in other rooms: #dev (2) and #ops (1)" && `+offered+` === "dev 2 new|ops 1 new"`)
+
+	// The badge goes there; back, #dev is read and #ops still waits.
+	MustDo(t, p, chromedp.Click(chromedp.ID("rooms-unread")))
+	MustWait(t, p, `location.pathname === "/r/dev" && `+connected+` && `+texts+`.includes("more")`)
+	MustDo(t, p, chromedp.Navigate(ts.URL+"/r/lobby"))
+	MustWait(t, p, connected+` && `+badge+` === "💬 1 /r/ops 1 new message in #ops" && `+offered+` === "dev|ops 1 new"`)
+
+	// Logging out forgets what was read where.
+	MustDo(t, p, chromedp.Click(chromedp.ID("logout")))
+	MustWait(t, p, `location.pathname === "/" && localStorage.getItem("chat.seen") === null`)
+}
