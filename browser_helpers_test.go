@@ -119,10 +119,26 @@ func MustWait(t *testing.T, ctx context.Context, cond string) {
 			return
 		}
 		if time.Now().After(deadline) || !(strings.Contains(err.Error(), "navigated") || strings.Contains(err.Error(), "context")) {
-			t.Fatalf("waiting for %s: %v", cond, err)
+			t.Fatalf("waiting for %s: %v\nthe page: %s", cond, err, snapshot(ctx))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// snapshot is what a page shows, in short, for a failed wait's message:
+// a CI log then says what the page did instead.
+func snapshot(ctx context.Context) string {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
+		const q = (s) => [...document.querySelectorAll(s)].map(e => e.innerText.replace(/\s+/g, " ").trim().slice(0, 100));
+		return JSON.stringify({path: location.pathname, status: document.getElementById("status")?.dataset.state,
+			messages: q("#messages > li").slice(-5), pending: q("#pending .msg"), error: document.getElementById("composer-error")?.innerText});
+	})()`))
+	if err != nil {
+		return "(" + err.Error() + ")"
+	}
+	return s
 }
 
 const connected = `document.getElementById("status").dataset.state === "connected"`

@@ -72,7 +72,7 @@ function render() {
   badge.setAttribute("aria-label", name);
 }
 
-let timer = 0;
+let timer = 0, asking = false;
 async function refresh() {
   clearTimeout(timer);
   if (document.hidden) return; // again when it is looked at
@@ -80,13 +80,16 @@ async function refresh() {
   noteSeen(); // for this room, which another tab may be counting
   const seen = load(SEEN_KEY, {});
   const asked = others.filter((r) => Number.isInteger(seen?.[r]) && seen[r] >= 0);
-  if (!asked.length) return; // never read there since counts were kept
+  if (!asked.length || asking) return; // never read there since counts were kept, or asked already
+  asking = true;
   try {
     const res = await fetch(`/api/unread?${asked.map((r) => `seen=${encodeURIComponent(`${r}:${seen[r]}`)}`).join("&")}`);
     if (!res.ok) return; // the next poll asks again
     counts = (await res.json()).unread ?? {};
-  } catch { return; }
-  render();
+    render();
+  } catch { /* offline: the next poll asks again */ } finally {
+    asking = false;
+  }
 }
 
 render();
