@@ -390,7 +390,7 @@ func (s *server) paced(w http.ResponseWriter, r *http.Request) *user {
 	}
 	if ok, wait := take(u.history, s.hub.now()); !ok {
 		w.Header().Set("Retry-After", retryAfterSeconds(wait))
-		writeJSONError(w, errorf(codeRateLimited, "Too many requests for history or search; wait a moment."))
+		writeJSONError(w, errorf(codeRateLimited, "Too many requests for history, search or unread counts; wait a moment."))
 		return nil
 	}
 	return u

@@ -7,6 +7,7 @@ import { $, room, state } from "./state.js";
 import { t, locale } from "./i18n.js";
 
 const KEY = "chat.rooms", SEEN_KEY = "chat.seen", KEEP = 10;
+let forgotten = false; // logged out: see forgetRooms
 // The counts are asked for (GET /api/unread), not pushed: on start, when
 // the page is looked at again or the room box is, and every POLL_MS
 // while it is on screen. A minute-old count is as good for deciding
@@ -104,7 +105,6 @@ addEventListener("chat:ready", noteSeen); // what the page shows on load is read
 
 // forgetRooms empties the list, and what was read where, for good: on
 // logout (the page that leaves does not write its room's again).
-let forgotten = false;
 export function forgetRooms() {
   forgotten = true;
   try {
