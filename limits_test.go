@@ -352,6 +352,23 @@ func TestSocketProbe(t *testing.T) {
 	probe(t, "/ws?room=lobby", ck, http.StatusTooManyRequests, codeRateLimited)
 }
 
+// MustSpendHistoryBurst asks for path until the session's HISTORY_RATE
+// says no: 200 until its burst is spent (by now or soon: the tests that
+// call it asked already), then 429 with Retry-After. The search and
+// unread APIs are paced with the history API's allowance.
+func MustSpendHistoryBurst(t *testing.T, ts *testServer, ck *http.Cookie, path string) {
+	t.Helper()
+	for i := 0; ; i++ {
+		resp, body := ts.get(t, path, ck)
+		if resp.StatusCode == 429 && resp.Header.Get("Retry-After") != "" {
+			return
+		}
+		if resp.StatusCode != 200 || i > historyBurst {
+			t.Fatalf("%s, request %d: %d %s, want 200 until the burst is spent, then 429 with Retry-After", path, i, resp.StatusCode, body)
+		}
+	}
+}
+
 // HISTORY_RATE paces each session's history API requests: a burst of
 // historyBurst, then 429 with Retry-After and the usual JSON error until
 // the allowance refills. Other sessions are not affected.
