@@ -100,9 +100,8 @@ func TestBrowserContrast(t *testing.T) {
 			MustDo(t, p, chromedp.Evaluate[chromedp.Void](`document.querySelector(".msg.mine.grouped").scrollIntoView({block: "center"})`))
 			MustHover(t, p, ".msg.mine.grouped")
 			MustWait(t, p, `getComputedStyle(document.querySelector(".msg.mine.grouped .side-time")).visibility === "visible" && getComputedStyle(document.querySelector(".msg.mine.grouped .delete")).clipPath === "none" && getComputedStyle(document.querySelector(".msg.mine.grouped .edit")).clipPath === "none" && !!document.querySelector(".text.deleted")`)
-			// News in another room (as rooms.js shows it, asked for
-			// here without a second room's history).
-			MustExec(t, p, `(() => { const b = document.getElementById("rooms-unread"); b.querySelector(".count").textContent = "3"; b.hidden = false; })()`)
+			// The badge for news in another room.
+			MustExec(t, p, showNews("3"))
 			mustReadable("the chat")
 			// Every name colour, on every background a name is shown on.
 			MustExec(t, p, `for (const cls of ["msg", "msg mine", "msg mention"]) { const li = document.createElement("li"); li.className = cls; for (let i = 0; i < 8; i++) { const s = document.createElement("span"); s.className = "author n" + i; s.textContent = "name" + i + " "; li.append(s); } document.getElementById("messages").prepend(li); }`)

@@ -85,7 +85,7 @@ func TestBrowserPhoneHeader(t *testing.T) {
 			}
 			// News in other rooms (as wide as it gets: "💬 100+") takes
 			// no line of its own.
-			MustExec(t, p, `(() => { const b = document.getElementById("rooms-unread"); b.querySelector(".count").textContent = "100+"; b.hidden = false; })()`)
+			MustExec(t, p, showNews("100+"))
 			if rows := MustEval[int](t, p, headerRows); rows != 2 {
 				t.Errorf("with news elsewhere, the header takes %d lines, want 2", rows)
 			}
@@ -120,7 +120,7 @@ func TestBrowserTabletHeader(t *testing.T) {
 	if got := MustEval[string](t, p, `[...document.querySelectorAll("header .label")].filter(l => l.getBoundingClientRect().width > 1).map(l => l.textContent).join("|")`); got != "" {
 		t.Errorf("words shown beside the pictures: %q", got)
 	}
-	MustExec(t, p, `(() => { const b = document.getElementById("rooms-unread"); b.querySelector(".count").textContent = "100+"; b.hidden = false; })()`)
+	MustExec(t, p, showNews("100+"))
 	if rows := MustEval[int](t, p, headerRows); rows != 1 {
 		t.Errorf("with news elsewhere, the header takes %d lines, want 1", rows)
 	}

@@ -6,6 +6,13 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
+// showNews is JS that shows the header's badge for news in other rooms
+// with count in it, as rooms.js would: for the tests of what it looks
+// like, which need no second room's history.
+func showNews(count string) string {
+	return `(() => { const b = document.getElementById("rooms-unread"); b.querySelector(".count").textContent = ` + jsString(count) + `; b.hidden = false; })()`
+}
+
 // The rooms visited lately say how many messages came in them since they
 // were last read: in the room box, and in a badge that goes to the one
 // with news visited last. What came while the reader was away counts as
