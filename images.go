@@ -5,8 +5,8 @@ package main
 // message, by the id the upload answered. So a picture's message is a
 // message like any other: it waits in the web client's outbox through a
 // lost connection, keeps its nonce, and is stored once and fanned out in
-// id order. The bytes live in the store's images table, never in the
-// rooms' memory; a message carries only the picture's id and size, which
+// id order. The bytes live in the store's images table, without their
+// metadata (strip.go), never in the rooms' memory; a message carries only the picture's id and size, which
 // lets a page make room for it before it loads.
 
 import (
@@ -111,7 +111,7 @@ func (s *server) serveUpload(w http.ResponseWriter, r *http.Request) {
 			writeJSONError(w, err)
 			return
 		}
-		if total+int64(len(data)) > h.cfg.ImageStore {
+		if total+int64(rec.Size) > h.cfg.ImageStore {
 			h.log.Warn("IMAGES_MB is used up", "bytes", total)
 			refund()
 			writeJSONError(w, errorf(codeStorageFull, "The server has no room for more pictures."))
@@ -128,8 +128,10 @@ func (s *server) serveUpload(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, rec.imageInfo)
 }
 
-// decodeImage checks that data is a picture the server takes, and reads
-// its format and size (from its header: nothing is decoded whole).
+// decodeImage checks that data is a picture the server takes, reads its
+// format and size (from its header: nothing is decoded whole), and takes
+// its metadata out (see strip.go). The size is the one it is shown at: a
+// JPEG turned by its orientation has its sides swapped.
 func decodeImage(data []byte) (ImageRecord, error) {
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	typ, ok := imageTypes[format]
@@ -139,7 +141,21 @@ func decodeImage(data []byte) (ImageRecord, error) {
 	if cfg.Width < 1 || cfg.Height < 1 || cfg.Width > maxImageSide || cfg.Height > maxImageSide || cfg.Width*cfg.Height > maxImagePixels {
 		return ImageRecord{}, errorf(codeInvalid, "A picture has at most %d pixels a side and %d megapixels; this one is %d×%d.", maxImageSide, maxImagePixels/1_000_000, cfg.Width, cfg.Height)
 	}
-	return ImageRecord{imageInfo: imageInfo{Width: cfg.Width, Height: cfg.Height}, Type: typ, Size: len(data), Data: data}, nil
+	clean, orientation, err := stripMetadata(format, data)
+	if err == nil {
+		// What is stored must read as what was checked.
+		if again, _, e := image.DecodeConfig(bytes.NewReader(clean)); e != nil || again.Width != cfg.Width || again.Height != cfg.Height {
+			err = errDamaged
+		}
+	}
+	if err != nil {
+		return ImageRecord{}, errorf(codeUnsupported, "This picture's file is damaged; save it again and send that.")
+	}
+	w, h := cfg.Width, cfg.Height
+	if orientation >= 5 { // 5–8 turn it a quarter
+		w, h = h, w
+	}
+	return ImageRecord{imageInfo: imageInfo{Width: w, Height: h}, Type: typ, Size: len(clean), Data: clean}, nil
 }
 
 // newImageID is 128 random bits: a picture's address is not guessable,
