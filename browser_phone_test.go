@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -50,51 +51,72 @@ const headerRows = `(() => {
 })()`
 
 // A phone's header takes two lines while connected, with a short room
-// name shown whole and with the longest name and room: the status is its
-// dot alone, its word kept for a screen reader, and the online count
-// "👥 n", its words kept likewise. What else the status says (here a
-// reconnect's countdown) takes a line of its own while it lasts, in full.
+// name shown whole and with the longest name and room, in English and in
+// Chinese (whose words are wider): the status is its dot alone, its word
+// kept for a screen reader, and the online count "👥 n", its words kept
+// likewise. What else the status says (here a reconnect's countdown)
+// takes a line of its own while it lasts, in full.
 func TestBrowserPhoneHeader(t *testing.T) {
-	ts := MustStart(t, t.TempDir())
-	b := MustBrowser(t, "en-US")
 	status, online := `document.getElementById("status")`, `document.getElementById("online-toggle")`
-	var people []context.Context
-	for _, tc := range []struct{ name, room string }{
-		{"alice", "lobby"},
-		{"someone with a long name", "a-rather-long-room-name-on-phone"}, // 24 and 32: the longest
+	var ts *testServer
+	var last context.Context
+	for _, lang := range []struct{ lang, longName, want string }{
+		{"zh-CN", "名字很长的人名字很长的人名字很长的人名字很长的人", "|已连接|👥 1||👥 11 人在线"},
+		{"en-US", "someone with a long name", "|Connected|👥 1||👥 11 online"}, // the one reconnecting below
 	} {
-		p := MustPerson(t, b)
-		people = append(people, p)
-		MustDo(t, p, chromedp.EmulateViewport(360, 640, chromedp.EmulateMobile)) // a common Android width
-		MustEnter(t, p, ts, tc.name, tc.room)
-		t.Run(tc.room, func(t *testing.T) {
-			if rows := MustEval[int](t, p, headerRows); rows != 2 {
-				t.Errorf("connected, the header takes %d lines, want 2", rows)
+		ts = MustStart(t, t.TempDir())
+		b := MustBrowser(t, lang.lang)
+		for _, tc := range []struct{ name, room string }{
+			{"alice", "lobby"},
+			{lang.longName, "a-rather-long-room-name-on-phone"}, // 24 and 32: the longest
+		} {
+			p := MustPerson(t, b)
+			last = p
+			MustDo(t, p, chromedp.EmulateViewport(360, 640, chromedp.EmulateMobile)) // a common Android width
+			MustEnter(t, p, ts, tc.name, tc.room)
+			// An old or small phone's 320 px keeps two lines too; there,
+			// news in other rooms takes a third while it shows.
+			for _, vw := range []struct {
+				width    int64
+				withNews int
+			}{{360, 2}, {320, 3}} {
+				MustDo(t, p, chromedp.EmulateViewport(vw.width, 640, chromedp.EmulateMobile))
+				t.Run(fmt.Sprintf("%s/%s/%d", lang.lang, tc.room, vw.width), func(t *testing.T) {
+					if rows := MustEval[int](t, p, headerRows); rows != 2 {
+						t.Errorf("connected, the header takes %d lines, want 2", rows)
+					}
+					// What is seen of the status and the count, and their words.
+					seen := `(e) => e.getBoundingClientRect().width > 1 && parseFloat(getComputedStyle(e).fontSize) > 0 ? e.textContent : ""`
+					if got := MustEval[string](t, p, `((seen) => [seen(`+status+`), `+status+`.textContent, ...[...`+online+`.children].map(seen), `+online+`.textContent].join("|"))(`+seen+`)`); got != lang.want {
+						t.Errorf("the status and the online count: %q, want %q", got, lang.want)
+					}
+					whoami := `(() => { const w = document.querySelector(".whoami"); return w.getBoundingClientRect().width > 30 && w.getBoundingClientRect().right <= innerWidth && document.documentElement.scrollWidth <= innerWidth; })()`
+					if !MustEval[bool](t, p, whoami) {
+						t.Error("the name one is signed in as is not on screen, or the page scrolls sideways")
+					}
+					cut := MustEval[bool](t, p, `(() => { const h = document.querySelector(".room-name"); return h.scrollWidth > h.clientWidth; })()`)
+					if cut != (tc.room != "lobby") {
+						t.Errorf("the room's name cut short: %v", cut)
+					}
+					// News in other rooms (as wide as it gets: "💬 100+")
+					// takes its place from the room box, and leaves one's
+					// name on screen.
+					MustExec(t, p, showNews("100+"))
+					if rows := MustEval[int](t, p, headerRows); rows != vw.withNews {
+						t.Errorf("with news elsewhere, the header takes %d lines, want %d", rows, vw.withNews)
+					}
+					if !MustEval[bool](t, p, whoami) {
+						t.Error("with news elsewhere, the name one is signed in as is not on screen, or the page scrolls sideways")
+					}
+					MustExec(t, p, `document.getElementById("rooms-unread").hidden = true`)
+				})
 			}
-			// What is seen of the status and the count, and their words.
-			seen := `(e) => e.getBoundingClientRect().width > 1 && parseFloat(getComputedStyle(e).fontSize) > 0 ? e.textContent : ""`
-			if got := MustEval[string](t, p, `((seen) => [seen(`+status+`), `+status+`.textContent, ...[...`+online+`.children].map(seen), `+online+`.textContent].join("|"))(`+seen+`)`); got != "|Connected|👥 1||👥 11 online" {
-				t.Errorf("the status and the online count: %q", got)
-			}
-			if !MustEval[bool](t, p, `(() => { const w = document.querySelector(".whoami"); return w.getBoundingClientRect().width > 30 && w.getBoundingClientRect().right <= innerWidth; })()`) {
-				t.Error("the name one is signed in as is not on screen")
-			}
-			cut := MustEval[bool](t, p, `(() => { const h = document.querySelector(".room-name"); return h.scrollWidth > h.clientWidth; })()`)
-			if cut != (tc.room != "lobby") {
-				t.Errorf("the room's name cut short: %v", cut)
-			}
-			// News in other rooms (as wide as it gets: "💬 100+") takes
-			// no line of its own.
-			MustExec(t, p, showNews("100+"))
-			if rows := MustEval[int](t, p, headerRows); rows != 2 {
-				t.Errorf("with news elsewhere, the header takes %d lines, want 2", rows)
-			}
-			MustExec(t, p, `document.getElementById("rooms-unread").hidden = true`)
-		})
+			MustDo(t, p, chromedp.EmulateViewport(360, 640, chromedp.EmulateMobile))
+		}
 	}
 
 	ts.MustClose(t)
-	p := people[1]
+	p := last
 	MustWait(t, p, status+`.dataset.state === "reconnecting"`)
 	if rows := MustEval[int](t, p, headerRows); rows != 3 {
 		t.Errorf("reconnecting, the header takes %d lines, want 3", rows)
