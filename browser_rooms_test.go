@@ -35,6 +35,7 @@ func TestBrowserUnreadElsewhere(t *testing.T) {
 	MustWait(t, p, connected+` && `+texts+`.includes("read before")`)
 	MustExec(t, p, setFocus(false))
 	dev.say("while away", "1")
+	dev.MustNextOf(typeMessage)
 	MustWait(t, p, texts+`.includes("while away")`)
 	MustDo(t, p, chromedp.Navigate(ts.URL+"/r/lobby"))
 	MustWait(t, p, connected)
@@ -43,15 +44,22 @@ func TestBrowserUnreadElsewhere(t *testing.T) {
 	offered := `[...document.querySelectorAll("#recent-rooms option")].map(o => o.value + (o.label ? " " + o.label : "")).join("|")`
 	MustWait(t, p, badge+` === "💬 1 /r/dev 1 new message in #dev" && `+offered+` === "dev 1 new|ops"`)
 
-	// More in #dev, and news in #ops; alice's own message in #ops is
-	// not news to her. The room box, looked at, asks again.
+	// More in #dev, and news in #ops, show as they are said: pushed over
+	// the socket, with nothing asked (the next ask is minutes away).
+	// alice's own message in #ops is not news to her.
 	alice, _ := ts.MustDial(t, aliceCk, "ops", -1)
 	alice.say("mine", "a")
 	alice.MustNextOf(typeMessage)
 	dev.say("more", "2")
-	ops.say("ops news", "3")
 	dev.MustNextOf(typeMessage)
+	dev.say("and more", "3")
+	andMore := dev.MustNextOf(typeMessage)
+	ops.say("ops news", "4")
 	ops.MustNextOf(typeMessage)
+	MustWait(t, p, badge+` === "💬 4 /r/dev New messages in other rooms: #dev (3) and #ops (1)" && `+offered+` === "dev 3 new|ops 1 new"`)
+	// A delete is not pushed; the room box, looked at, asks again.
+	dev.send(deleteFrame(andMore.ID, "d"))
+	dev.MustDeleted(andMore.ID, "bob")
 	MustDo(t, p, chromedp.Focus(chromedp.ID("room-input")))
 	MustWait(t, p, badge+` === "💬 3 /r/dev New messages in other rooms: #dev (2) and #ops (1)" && `+offered+` === "dev 2 new|ops 1 new"`)
 

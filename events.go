@@ -28,6 +28,7 @@ const (
 	// typeDuplicate answers a message that repeats its sender's nonce:
 	// it was stored before, as id, and is not stored again (nonces.go).
 	typeDuplicate = "duplicate"
+	typeNews      = "news" // a new message in a room the socket watches (news.go)
 	typePing      = "ping"
 	typePong      = "pong"
 )

@@ -270,10 +270,16 @@ func (ts *testServer) dial(ck *http.Cookie, room string, since int64, hdr ...str
 }
 
 func (ts *testServer) dialWith(d *websocket.Dialer, ck *http.Cookie, room string, since int64, hdr ...string) (*websocket.Conn, *http.Response, error) {
-	u := "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws?room=" + url.QueryEscape(room)
+	q := url.Values{"room": {room}}
 	if since >= 0 {
-		u += "&since=" + strconv.FormatInt(since, 10)
+		q.Set("since", strconv.FormatInt(since, 10))
 	}
+	return ts.dialQuery(d, ck, q, hdr...)
+}
+
+// dialQuery opens a socket with the query q.
+func (ts *testServer) dialQuery(d *websocket.Dialer, ck *http.Cookie, q url.Values, hdr ...string) (*websocket.Conn, *http.Response, error) {
+	u := "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws?" + q.Encode()
 	h := http.Header{}
 	if ck != nil {
 		h.Set("Cookie", ck.String())
@@ -320,6 +326,22 @@ func MustErrorJSON(t testing.TB, what string, resp *http.Response, body string, 
 func (ts *testServer) MustDial(t *testing.T, ck *http.Cookie, room string, since int64, hdr ...string) (*wsClient, ev) {
 	t.Helper()
 	conn, resp, err := ts.dial(ck, room, since, hdr...)
+	return mustWelcome(t, room, conn, resp, err)
+}
+
+// MustEventually waits up to 10 s for ok to hold, checking every 5 ms.
+func MustEventually(t testing.TB, what string, ok func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !ok(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not after 10 s", what)
+		}
+	}
+}
+
+// mustWelcome checks that a socket opened and that welcome came first.
+func mustWelcome(t *testing.T, room string, conn *websocket.Conn, resp *http.Response, err error) (*wsClient, ev) {
+	t.Helper()
 	if err != nil {
 		status := 0
 		if resp != nil {

@@ -37,6 +37,7 @@ type Hub struct {
 	claiming map[string]bool          // name keys whose login is being written to the store
 
 	recent    recentPool   // the events all rooms keep in memory (see remember)
+	watchers  watchers     // sockets told of new messages in other rooms (news.go)
 	nonceSeed maphash.Seed // keys the rooms' memory of nonces (see nonces.go)
 
 	// conns finds our client for a melody session. A map here costs a

@@ -93,6 +93,9 @@ type room struct {
 	nonces nonces // the newest messages' nonces, to recognise copies (see nonces.go)
 
 	joining []joiner // sockets to welcome once the batch is committed
+	// watchBuf is tellWatchers' list of the sockets to tell, kept
+	// between commits so that telling them allocates nothing.
+	watchBuf []*client
 	// reading holds sockets whose replay is being read from the store
 	// (see readReplay), with the last id the read covers: their join is
 	// committed, their welcome is not sent.
@@ -408,6 +411,7 @@ func (r *room) flush() {
 	for c := range r.clients {
 		c.write(msg)
 	}
+	r.tellWatchers()
 	for _, o := range r.origins {
 		if o.copyOf > 0 {
 			o.c.write(duplicateFrame(r.batch[o.copyOf-1].ID, o.nonce))

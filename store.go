@@ -34,7 +34,7 @@ type Store interface {
 	Topic(ctx context.Context, room string) (Event, bool, error)
 	// Unread counts room's messages with id > after that are not user's
 	// and not deleted, up to most (see unread.go).
-	Unread(ctx context.Context, room, user string, after int64, most int) (int, error)
+	Unread(ctx context.Context, room, user string, after int64, most int) (n int, last int64, err error)
 
 	// Pictures (see images.go). A message with one marks it sent in
 	// AppendEvents; a delete of that message deletes it.

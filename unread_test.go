@@ -9,18 +9,21 @@ import (
 )
 
 // MustUnread asks how many messages came in each room after the id
-// given as room:id, and returns the counts.
-func MustUnread(t *testing.T, ts *testServer, ck *http.Cookie, seen ...string) map[string]int {
+// given as room:id, and returns the counts and each room's newest id.
+func MustUnread(t *testing.T, ts *testServer, ck *http.Cookie, seen ...string) (map[string]int, map[string]int64) {
 	t.Helper()
 	resp, body := ts.get(t, "/api/unread?seen="+strings.Join(seen, "&seen="), ck)
 	if resp.StatusCode != 200 {
 		t.Fatalf("unread %q: %d %s", seen, resp.StatusCode, body)
 	}
-	var res struct{ Unread map[string]int }
+	var res struct {
+		Unread map[string]int
+		Last   map[string]int64
+	}
 	if err := json.Unmarshal([]byte(body), &res); err != nil {
 		t.Fatal(err)
 	}
-	return res.Unread
+	return res.Unread, res.Last
 }
 
 // Unread counts are of others' messages after the id read, as they are
@@ -44,9 +47,13 @@ func TestUnread(t *testing.T) {
 	bob.send(editFrame(two.ID, "two, edited", "e"))
 	bob.MustEdited(two.ID, "bob", "two, edited")
 	bob.send(reactFrame(typeReact, first.ID, "👍", "r"))
-	bob.MustNextOf(typeReact)
+	react := bob.MustNextOf(typeReact)
 	ops, _ := ts.MustDial(t, bobCk, "ops", -1)
 	ops.MustSayMany("ops %d", unreadCap+5)
+	_, opsNow := ts.MustDial(t, bobCk, "ops", -1)
+	// With each count, the room's newest id, whatever its kind: news
+	// pushed later than that is not in the count.
+	newest := map[string]int64{"dev": react.ID, "ops": opsNow.LastID, "quiet": 0}
 
 	at := func(room string, id int64) string { return room + ":" + strconv.FormatInt(id, 10) }
 	for _, c := range []struct {
@@ -62,19 +69,19 @@ func TestUnread(t *testing.T) {
 		{"several, names as the server writes them", []string{at("DEV", 0), at("ops", 0), at("quiet", 7)}, map[string]int{"dev": 2, "ops": unreadCap, "quiet": 0}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			got := MustUnread(t, ts, aliceCk, c.seen...)
-			if len(got) != len(c.want) {
-				t.Fatalf("got %v, want %v", got, c.want)
+			got, last := MustUnread(t, ts, aliceCk, c.seen...)
+			if len(got) != len(c.want) || len(last) != len(c.want) {
+				t.Fatalf("got %v and newest ids %v, want %v", got, last, c.want)
 			}
 			for room, n := range c.want {
-				if got[room] != n {
-					t.Errorf("got %v, want %v", got, c.want)
+				if got[room] != n || last[room] != newest[room] {
+					t.Errorf("got %v and newest ids %v, want %v and %v", got, last, c.want, newest)
 				}
 			}
 		})
 	}
 	// bob's own are not unread to him; alice's one is.
-	if got := MustUnread(t, ts, bobCk, at("dev", 0)); got["dev"] != 1 {
+	if got, _ := MustUnread(t, ts, bobCk, at("dev", 0)); got["dev"] != 1 {
 		t.Errorf("bob's unread in #dev: %v, want 1 (alice's)", got)
 	}
 }

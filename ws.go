@@ -32,7 +32,15 @@ const (
 	refusePause = 5 * time.Millisecond
 )
 
+// clientKey carries a socketOf from serveWS to melody's connect handler.
 type clientKey struct{}
+
+// socketOf is what serveWS learned of a socket before its upgrade: its
+// client, and the rooms it watches for news (see news.go).
+type socketOf struct {
+	c     *client
+	watch []string
+}
 
 // client is one WebSocket connection of a user to a room.
 type client struct {
@@ -148,7 +156,8 @@ func (h *Hub) newMelody() *melody.Melody {
 	m.HandleConnect(func(s *melody.Session) {
 		// serveWS passed the client in the request's context; melody is
 		// done with the request, so don't keep its headers per socket.
-		c := s.Request.Context().Value(clientKey{}).(*client)
+		of := s.Request.Context().Value(clientKey{}).(socketOf)
+		c := of.c
 		s.Request = nil
 		c.s = s
 		close(c.upgraded)
@@ -157,6 +166,7 @@ func (h *Hub) newMelody() *melody.Melody {
 			c.close(closeSessionEnded, "session ended")
 			return
 		}
+		h.watchers.add(c, of.watch)
 		if !c.room.send(op{kind: opSubscribe, c: c, since: c.since}) {
 			c.close(closeServiceRestart, "server restarting; reconnect shortly")
 		}
@@ -167,6 +177,7 @@ func (h *Hub) newMelody() *melody.Melody {
 			return // never attached
 		}
 		h.detach(c)
+		h.watchers.remove(c)
 		c.room.send(op{kind: opUnsubscribe, c: c})
 	})
 	m.HandleMessage(func(s *melody.Session, data []byte) {
@@ -255,6 +266,11 @@ func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
 		}
 		since = n
 	}
+	watch, err := watchRooms(q["watch"], name)
+	if err != nil {
+		writeJSONError(w, err)
+		return
+	}
 	addr := clientAddr(r, h.cfg.ClientIPHeader)
 	ok, addrMessages := h.limits.openSocket(addr)
 	if !ok {
@@ -316,18 +332,18 @@ func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
 	h.setSessionCookie(w, r, u.sessionID)
 	h.sockets.Add(1)
 	kept = true
-	go h.runSocket(w, r, c, addr)
+	go h.runSocket(w, r, c, watch, addr)
 	<-up
 }
 
 // runSocket upgrades and then serves one socket until it closes. w and r
 // are arguments, not captured, so nothing holds them once the upgrade is
 // done. addr's socket slot is given back when it ends.
-func (h *Hub) runSocket(w http.ResponseWriter, r *http.Request, c *client, addr string) {
+func (h *Hub) runSocket(w http.ResponseWriter, r *http.Request, c *client, watch []string, addr string) {
 	defer h.sockets.Done()
 	defer h.limits.closeSocket(addr)
 	defer h.release(c.room) // the socket's last op (unsubscribe) is queued by now
-	r = r.WithContext(context.WithValue(r.Context(), clientKey{}, c))
+	r = r.WithContext(context.WithValue(r.Context(), clientKey{}, socketOf{c, watch}))
 	if err := h.m.HandleRequest(w, r); err != nil {
 		h.log.Debug("websocket upgrade failed", "err", err)
 	}

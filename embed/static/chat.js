@@ -4,7 +4,7 @@
 // waits to be confirmed). This one wires the page's controls to them and
 // starts.
 import { t, translatePage } from "./i18n.js";
-import { $, room, me, state, log, list, text, newBtn, firstUnreadBtn } from "./state.js";
+import { $, room, me, state, log, list, text, newBtn, firstUnreadBtn, roomName } from "./state.js";
 import { relabelDays } from "./time.js";
 import { showNew, toBottom, atBottom, loadOlder, setOnline, renderTop, fillViewport, flashError, back, toggleFullTime, showFirstUnread, toFirstUnread, togglePalette, shownMessage } from "./view.js";
 import { toggleReaction } from "./reactions.js";
@@ -174,10 +174,8 @@ inviteBtn.addEventListener("click", async () => {
 $("room-form").addEventListener("submit", (e) => {
   e.preventDefault();
   const input = $("room-input");
-  // The server's rule (names.go): letters, digits, - and _, and combining
-  // marks after the first character; 1–32 of them once in NFC.
   const name = input.value.trim().normalize("NFC").toLowerCase();
-  if (!/^[\p{L}\p{Nd}_-][\p{L}\p{Mn}\p{Mc}\p{Nd}_-]*$/u.test(name) || [...name].length > 32) { flashError(t("Room names have 1–32 letters, digits, - or _.")); input.focus(); return; }
+  if (!roomName(name)) { flashError(t("Room names have 1–32 letters, digits, - or _.")); input.focus(); return; }
   location.href = `/r/${encodeURIComponent(name)}`;
 });
 

@@ -3,16 +3,18 @@
 // messages came in each since it was last read there. Kept in
 // localStorage, at most KEEP of them, and forgotten on logout: the next
 // person at a shared computer need not see where the last one talked.
-import { $, room, state } from "./state.js";
+import { $, room, state, roomName } from "./state.js";
 import { t, locale } from "./i18n.js";
 
 const KEY = "chat.rooms", SEEN_KEY = "chat.seen", KEEP = 10;
 let forgotten = false; // logged out: see forgetRooms
-// The counts are asked for (GET /api/unread), not pushed: on start, when
-// the page is looked at again or the room box is, and every POLL_MS
-// while it is on screen. A minute-old count is as good for deciding
-// where to go next, and costs the server one short read per room.
-const POLL_MS = 60 * 1000, CAP = 100; // unread.go's unreadCap
+// The counts are asked for (GET /api/unread) each time the socket is
+// ready (so after every reconnect), when the page is looked at again or
+// the room box is, and every POLL_MS while it is on screen; between
+// asks, the socket watches the rooms (see watched) and each of their new
+// messages is added as it comes (onNews). Asking again sets right what
+// is not pushed: a message deleted, or read in another tab.
+const POLL_MS = 5 * 60 * 1000, CAP = 100; // unread.go's unreadCap
 
 function load(key, fallback) {
   try {
@@ -24,7 +26,9 @@ function save(key, v) {
 }
 
 const kept = load(KEY, []);
-const rooms = [room, ...(Array.isArray(kept) ? kept : []).filter((r) => typeof r === "string" && r !== room)].slice(0, KEEP);
+// Only names the server takes: the socket is refused for one that is not
+// (see watched).
+const rooms = [room, ...(Array.isArray(kept) ? kept : []).filter((r) => typeof r === "string" && r !== room && roomName(r))].slice(0, KEEP);
 save(KEY, rooms);
 const others = rooms.slice(1);
 
@@ -43,7 +47,23 @@ function noteSeen() {
 }
 
 const badge = $("rooms-unread"), options = $("recent-rooms");
-let counts = {};
+// counts are what is shown. upto is, for each room asked about, the
+// newest id the last answer covered, and heard the news that came after
+// it (so an answer that was counted before some news came does not
+// lose that news).
+let counts = {}, upto = {}, heard = {};
+
+// watched are the rooms this page's socket asks to hear of (news.go).
+export const watched = () => (forgotten ? [] : others);
+
+// onNews adds a new message in another room, pushed over the socket.
+export function onNews(ev) {
+  if (!others.includes(ev.room) || !(ev.id > (upto[ev.room] ?? 0)) || !(ev.count > 0)) return;
+  (heard[ev.room] ??= []).push({ id: ev.id, count: ev.count });
+  if (heard[ev.room].length > CAP) heard[ev.room].shift(); // the count is capped anyway
+  counts[ev.room] = Math.min(CAP, (counts[ev.room] ?? 0) + ev.count);
+  render();
+}
 
 // many is a count as shown: the server stops counting at CAP.
 const many = (n) => (n >= CAP ? `${CAP}+` : String(n));
@@ -86,7 +106,12 @@ async function refresh() {
   try {
     const res = await fetch(`/api/unread?${asked.map((r) => `seen=${encodeURIComponent(`${r}:${seen[r]}`)}`).join("&")}`);
     if (!res.ok) return; // the next poll asks again
-    counts = (await res.json()).unread ?? {};
+    const { unread = {}, last = {} } = await res.json();
+    for (const r of asked) {
+      upto[r] = last[r] ?? 0;
+      heard[r] = (heard[r] ?? []).filter((n) => n.id > upto[r]);
+      counts[r] = Math.min(CAP, (unread[r] ?? 0) + heard[r].reduce((sum, n) => sum + n.count, 0));
+    }
     render();
   } catch { /* offline: the next poll asks again */ } finally {
     asking = false;
@@ -94,14 +119,15 @@ async function refresh() {
 }
 
 render();
-refresh();
 document.addEventListener("visibilitychange", () => {
   if (document.hidden) noteSeen();
   else refresh();
 });
 addEventListener("pagehide", noteSeen);
 $("room-input").addEventListener("focus", refresh);
-addEventListener("chat:ready", noteSeen); // what the page shows on load is read
+// What the page shows on load is read (refresh notes it), and what came
+// elsewhere while the socket was down was not pushed.
+addEventListener("chat:ready", refresh);
 
 // forgetRooms empties the list, and what was read where, for good: on
 // logout (the page that leaves does not write its room's again).

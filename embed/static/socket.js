@@ -10,6 +10,7 @@ import { edited, editFailed, goneWhileEditing } from "./edit.js";
 import { notify } from "./notify.js";
 import { toLinked } from "./link.js";
 import { showTopic, topicSet } from "./topic.js";
+import { watched, onNews } from "./rooms.js";
 
 // ---- events from the server
 function onWelcome(ev) {
@@ -131,6 +132,7 @@ export function connect() {
   const proto = location.protocol === "https:" ? "wss:" : "ws:";
   let url = `${proto}//${location.host}/ws?room=${encodeURIComponent(room)}`;
   if (state.lastId > 0) url += `&since=${state.lastId}`;
+  for (const r of watched()) url += `&watch=${encodeURIComponent(r)}`;
   const ws = new WebSocket(url);
   state.ws = ws;
   state.opened = false;
@@ -151,6 +153,7 @@ export function connect() {
         case "message": case "join": case "leave": case "topic": case "edit": case "delete": case "react": case "unreact": onStored(ev, batch); break;
         case "presence": setOnline(ev.online); break;
         case "typing": setTyping(ev); break;
+        case "news": onNews(ev); break; // in another room
         case "error": onError(ev); break;
         // The server had this message already (its echo was lost with
         // a socket, or another tab with the same outbox sent it too): it

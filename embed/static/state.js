@@ -8,6 +8,10 @@ export const MAX_LEN = 2000;
 // fold is a name (or text with names in it) as the server compares names:
 // whatever the case or width (NFKC, then lower case).
 export const fold = (s) => s.normalize("NFKC").toLowerCase();
+// roomName says whether name (in NFC, lower case) is a room's, by the
+// server's rule (names.go): letters, digits, - and _, and combining marks
+// after the first character; 1–32 of them.
+export const roomName = (name) => /^[\p{L}\p{Nd}_-][\p{L}\p{Mn}\p{Mc}\p{Nd}_-]*$/u.test(name) && [...name].length <= 32;
 export const PAGE = 50;
 // A tab left open in a busy room would otherwise grow without end (and
 // a phone slow down with it): past MAX_SHOWN events, while the reader is
