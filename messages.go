@@ -4,7 +4,11 @@ package main
 // (see nonces.go), or replies to a message the room does not have, it
 // joins the batch. It runs on the room's writer goroutine.
 
-import "bytes"
+import (
+	"bytes"
+	"strings"
+	"unicode/utf8"
+)
 
 func (r *room) say(o op) {
 	if !r.inRoom(o.c, o.nonce) {
@@ -58,4 +62,24 @@ func (r *room) repliesTo(o op) bool {
 		return true
 	}
 	return false
+}
+
+// messageText is a message's text as stored, trimmed, or the code and
+// words that refuse it: the same rule for a message and an edit, but
+// that a message with a picture may have none.
+func messageText(text *string, picture bool) (string, code, string) {
+	if text == nil {
+		if picture {
+			return "", "", ""
+		}
+		return "", codeInvalid, "A message needs text."
+	}
+	t := strings.TrimSpace(*text)
+	switch n := utf8.RuneCountInString(t); {
+	case n == 0 && !picture:
+		return "", codeInvalid, "A message cannot be empty."
+	case n > maxTextLen:
+		return "", codeTooLong, "A message has at most 2000 characters."
+	}
+	return t, "", ""
 }

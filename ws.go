@@ -392,6 +392,10 @@ func (h *Hub) receive(c *client, data []byte) bool {
 		}
 		return false
 	}
+	// An edit, a delete or a reaction names the message it changes.
+	if verb := changeVerb(in.Type); verb != "" && (in.ID == nil || *in.ID <= 0) {
+		return refuse(codeInvalid, "id is the id of the message to "+verb+".", in.Nonce)
+	}
 	var o op
 	switch in.Type {
 	case typeMessage:
@@ -422,14 +426,8 @@ func (h *Hub) receive(c *client, data []byte) bool {
 		}
 		o = op{kind: opMessage, c: c, text: text, nonce: in.Nonce, after: after, ref: replyTo, image: img}
 	case typeDelete:
-		if in.ID == nil || *in.ID <= 0 {
-			return refuse(codeInvalid, "id is the id of the message to delete.", in.Nonce)
-		}
 		o = op{kind: opDelete, c: c, ref: *in.ID, nonce: in.Nonce}
 	case typeEdit:
-		if in.ID == nil || *in.ID <= 0 {
-			return refuse(codeInvalid, "id is the id of the message to edit.", in.Nonce)
-		}
 		// Empty is a picture's caption taken away; the room refuses it
 		// for a message of text alone, which it knows and this does not.
 		if in.Text == nil {
@@ -450,9 +448,6 @@ func (h *Hub) receive(c *client, data []byte) bool {
 		}
 		o = op{kind: opTopic, c: c, text: text, nonce: in.Nonce}
 	case typeReact, typeUnreact:
-		if in.ID == nil || *in.ID <= 0 {
-			return refuse(codeInvalid, "id is the id of the message to react to.", in.Nonce)
-		}
 		if in.Emoji == nil || reactionOrder(*in.Emoji) < 0 {
 			return refuse(codeInvalid, "emoji is one of "+reactionSet+".", in.Nonce)
 		}
@@ -484,22 +479,16 @@ func (h *Hub) receive(c *client, data []byte) bool {
 	return true
 }
 
-// messageText is a message's text as stored, trimmed, or the code and
-// words that refuse it: the same rule for a message and an edit, but
-// that a message with a picture may have none.
-func messageText(text *string, picture bool) (string, code, string) {
-	if text == nil {
-		if picture {
-			return "", "", ""
-		}
-		return "", codeInvalid, "A message needs text."
+// changeVerb is what a frame of type typ does to the message its id
+// names, as its error says it; "" for a frame that names none.
+func changeVerb(typ string) string {
+	switch typ {
+	case typeDelete:
+		return "delete"
+	case typeEdit:
+		return "edit"
+	case typeReact, typeUnreact:
+		return "react to"
 	}
-	t := strings.TrimSpace(*text)
-	switch n := utf8.RuneCountInString(t); {
-	case n == 0 && !picture:
-		return "", codeInvalid, "A message cannot be empty."
-	case n > maxTextLen:
-		return "", codeTooLong, "A message has at most 2000 characters."
-	}
-	return t, "", ""
+	return ""
 }
