@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -199,6 +200,48 @@ func TestBrowserPicturesKeepTheirOrder(t *testing.T) {
 	for _, ctx := range []context.Context{bob, alice} {
 		MustWait(t, ctx, sizes+` === "2560|300|200" && !document.querySelector("#pending .msg")`)
 	}
+}
+
+// Pictures picked together wait their turn, and say so: the one going up
+// says "Uploading…", the one behind it "Waiting to upload…" (in Chinese
+// too), until the first is up.
+func TestBrowserPicturesWaitTheirTurn(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	alice := MustPerson(t, MustBrowser(t, "zh-CN"))
+	MustEnter(t, alice, ts, "alice", "")
+	// Uploads are held in the browser until let go.
+	paused := make(chan fetch.EventRequestPaused, 10)
+	if err := chromedp.Listen(alice, func(ev any) {
+		if p, ok := ev.(*fetch.EventRequestPaused); ok {
+			paused <- *p
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	MustDo(t, alice, command(fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*/api/rooms/*/images"}}}))
+	letGo := func() fetch.RequestID {
+		t.Helper()
+		select {
+		case p := <-paused:
+			return p.RequestID
+		case <-time.After(10 * time.Second):
+			t.Fatal("no upload started")
+		}
+		return ""
+	}
+	MustWait(t, alice, `!document.getElementById("attach").hidden`)
+	MustDo(t, alice, chromedp.SetUploadFiles(chromedp.CSS("#picture-input"), []string{
+		MustPictureFile(t, "first.png", MustPicture(t, "png", 300, 120)),
+		MustPictureFile(t, "second.png", MustPicture(t, "png", 200, 100)),
+	}))
+	notes := `[...document.querySelectorAll("#pending .msg .pending-note")].map(n => n.textContent).join("|")`
+	first := letGo()
+	MustWait(t, alice, notes+` === "上传中…|等待上传…"`)
+	MustDo(t, alice, command(fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: first}))
+	second := letGo()
+	MustWait(t, alice, notes+` === "上传中…"`)
+	MustDo(t, alice, command(fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: second}))
+	MustWait(t, alice, pictures+` === "300×120 loaded|200×100 loaded" && !document.querySelector("#pending .msg")`)
 }
 
 // A picture not uploaded yet survives a reload (or a phone's browser

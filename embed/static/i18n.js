@@ -17,7 +17,7 @@ const STR = {
     "storage_full": "The server has no room for more pictures.",
   },
   zh: {
-    "Picture": "图片", "Picture from {user}": "{user} 发送的图片", "Send a picture": "发送图片", "Uploading…": "上传中…", "Remove": "移除",
+    "Picture": "图片", "Picture from {user}": "{user} 发送的图片", "Send a picture": "发送图片", "Uploading…": "上传中…", "Waiting to upload…": "等待上传…", "Remove": "移除",
     "That picture is not there any more; send it again.": "这张图片已不在服务器上，请重新发送。",
     "too_large": "这张图片超出了服务器的大小限制。", "unsupported": "请发送 PNG、JPEG、GIF 或 WebP 图片。",
     "storage_full": "服务器已没有空间存放更多图片。",

@@ -184,10 +184,12 @@ function upload(up) {
   up.queued = true;
   stopWaiting(up);
   up.el.classList.remove("failed");
-  up.el.querySelector(".pending-note").replaceChildren(t("Uploading…"));
+  const note = up.el.querySelector(".pending-note");
+  note.replaceChildren(t("Waiting to upload…")); // behind the ones before it
   uploads = uploads.then(async () => {
     up.queued = false;
     if (up.gone) return;
+    note.replaceChildren(t("Uploading…"));
     try {
       await uploadNow(up);
     } catch (err) { // a mistake here must not stop the uploads after it
