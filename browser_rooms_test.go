@@ -23,8 +23,7 @@ func TestBrowserUnreadElsewhere(t *testing.T) {
 	bobCk := ts.MustLogin(t, "bob")
 	dev, _ := ts.MustDial(t, bobCk, "dev", -1)
 	ops, _ := ts.MustDial(t, bobCk, "ops", -1)
-	dev.say("read before", "0")
-	dev.MustNextOf(typeMessage)
+	dev.MustSay("read before", "0")
 
 	aliceCk := ts.MustLogin(t, "alice")
 	MustDo(t, p, setCookie(ts, aliceCk), chromedp.Navigate(ts.URL+"/r/ops"))
@@ -34,8 +33,7 @@ func TestBrowserUnreadElsewhere(t *testing.T) {
 	MustDo(t, p, chromedp.Navigate(ts.URL+"/r/dev"))
 	MustWait(t, p, connected+` && `+texts+`.includes("read before")`)
 	MustExec(t, p, setFocus(false))
-	dev.say("while away", "1")
-	dev.MustNextOf(typeMessage)
+	dev.MustSay("while away", "1")
 	MustWait(t, p, texts+`.includes("while away")`)
 	MustDo(t, p, chromedp.Navigate(ts.URL+"/r/lobby"))
 	MustWait(t, p, connected)
@@ -48,14 +46,10 @@ func TestBrowserUnreadElsewhere(t *testing.T) {
 	// the socket, with nothing asked (the next ask is minutes away).
 	// alice's own message in #ops is not news to her.
 	alice, _ := ts.MustDial(t, aliceCk, "ops", -1)
-	alice.say("mine", "a")
-	alice.MustNextOf(typeMessage)
-	dev.say("more", "2")
-	dev.MustNextOf(typeMessage)
-	dev.say("and more", "3")
-	andMore := dev.MustNextOf(typeMessage)
-	ops.say("ops news", "4")
-	ops.MustNextOf(typeMessage)
+	alice.MustSay("mine", "a")
+	dev.MustSay("more", "2")
+	andMore := dev.MustSay("and more", "3")
+	ops.MustSay("ops news", "4")
 	MustWait(t, p, badge+` === "💬 4 /r/dev New messages in other rooms: #dev (3) and #ops (1)" && `+offered+` === "dev 3 new|ops 1 new"`)
 	// A delete is not pushed; the room box, looked at, asks again.
 	dev.send(deleteFrame(andMore.ID, "d"))

@@ -373,6 +373,14 @@ func (c *wsClient) say(text, nonce string) {
 // MustSayMany says n messages, fmt.Sprintf(format, i) for i from 0, and
 // reads their echoes: it returns the last as stored. Nobody else may be
 // saying anything meanwhile.
+// MustSay sends a message and returns its echo (the next message the
+// socket gets, so the socket's room must be quiet but for it).
+func (c *wsClient) MustSay(text, nonce string) ev {
+	c.t.Helper()
+	c.say(text, nonce)
+	return c.MustNextOf(typeMessage)
+}
+
 func (c *wsClient) MustSayMany(format string, n int) ev {
 	c.t.Helper()
 	for i := range n {

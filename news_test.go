@@ -39,8 +39,7 @@ func TestNews(t *testing.T) {
 	bobInQuiet, _ := ts.MustDial(t, bobCk, "quiet", -1)
 	bobInLobby, _ := ts.MustDial(t, bobCk, "lobby", -1)
 
-	bob.say("one", "1")
-	one := bob.MustNextOf(typeMessage)
+	one := bob.MustSay("one", "1")
 	alice.MustNews("dev", one.ID, 1)
 
 	aliceInDev.say("mine", "m")
@@ -51,12 +50,9 @@ func TestNews(t *testing.T) {
 	bob.MustNextOf(typeReact)
 	bob.send(deleteFrame(one.ID, "d"))
 	bob.MustDeleted(one.ID, "bob")
-	bobInQuiet.say("unwatched", "q")
-	bobInQuiet.MustNextOf(typeMessage)
-	bobInLobby.say("in alice's own room", "l")
-	bobInLobby.MustNextOf(typeMessage)
-	bobInOps.say("ops", "o")
-	ops := bobInOps.MustNextOf(typeMessage)
+	bobInQuiet.MustSay("unwatched", "q")
+	bobInLobby.MustSay("in alice's own room", "l")
+	ops := bobInOps.MustSay("ops", "o")
 	// The next news is the one from #ops: none of the rest was news.
 	alice.MustNews("ops", ops.ID, 1)
 
