@@ -6,8 +6,9 @@ package main
 // message like any other: it waits in the web client's outbox through a
 // lost connection, keeps its nonce, and is stored once and fanned out in
 // id order. The bytes live in the store's images table, without their
-// metadata (strip.go), never in the rooms' memory; a message carries only the picture's id and size, which
-// lets a page make room for it before it loads.
+// metadata (strip.go), never in the rooms' memory; a message carries
+// only the picture's id and size, which lets a page make room for it
+// before it loads.
 
 import (
 	"bytes"

@@ -24,6 +24,7 @@ import (
 	"sync/atomic"
 )
 
+// watchers are the sockets that watch rooms other than their own.
 type watchers struct {
 	n     atomic.Int64 // sockets watching: a commit looks no further while 0
 	mu    sync.Mutex
@@ -110,6 +111,9 @@ func (w *watchers) watching(room string, buf []*client) []*client {
 // socket whose welcome is not queued yet is skipped (welcome stays its
 // first event); its page asks for the counts when it is ready.
 func (r *room) tellWatchers() {
+	if !slices.ContainsFunc(r.batch, func(e Event) bool { return e.Type == typeMessage }) {
+		return // joins, leaves, changes: no news, and no lock taken
+	}
 	r.watchBuf = r.hub.watchers.watching(r.name, r.watchBuf[:0])
 	for _, c := range r.watchBuf {
 		var n int

@@ -5,8 +5,8 @@ package main
 // serial number, comments, editing history, and thumbnails (which may
 // still show what was cropped away), and whatever follows the picture's
 // end (a phone's "motion photo" is a video appended to the JPEG). The web
-// client already draws a JPEG again, which drops all of it, but a picture
-// pasted as a PNG, a WebP, or one sent by another client kept it.
+// client draws a JPEG again, which drops all of it, but a pasted PNG, a
+// WebP, or a picture sent by another client would keep it.
 //
 // Only the file's structure is rewritten: the compressed image data is
 // copied as it is, so nothing is lost in quality and little is spent.
