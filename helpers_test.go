@@ -266,7 +266,7 @@ func newWSClient(t *testing.T, conn *websocket.Conn) *wsClient {
 }
 
 func (ts *testServer) dial(ck *http.Cookie, room string, since int64, hdr ...string) (*websocket.Conn, *http.Response, error) {
-	return ts.dialWith(&websocket.Dialer{HandshakeTimeout: 5 * time.Second}, ck, room, since, hdr...)
+	return ts.dialWith(newDialer(), ck, room, since, hdr...)
 }
 
 func (ts *testServer) dialWith(d *websocket.Dialer, ck *http.Cookie, room string, since int64, hdr ...string) (*websocket.Conn, *http.Response, error) {
@@ -295,17 +295,34 @@ func (ts *testServer) dialQuery(d *websocket.Dialer, ck *http.Cookie, q url.Valu
 // upgrade with status and the JSON error body of code.
 func (ts *testServer) MustRefuseDial(t *testing.T, ck *http.Cookie, room string, status int, cd code) {
 	t.Helper()
-	conn, resp, err := ts.dial(ck, room, -1)
+	ts.MustRefuseQuery(t, ck, url.Values{"room": {room}}, status, cd)
+}
+
+// MustRefuseQuery is MustRefuseDial for a socket with the query q.
+func (ts *testServer) MustRefuseQuery(t *testing.T, ck *http.Cookie, q url.Values, status int, cd code) {
+	t.Helper()
+	conn, resp, err := ts.dialQuery(newDialer(), ck, q)
 	if err == nil {
 		conn.Close()
-		t.Fatalf("dial %s was not refused", room)
+		t.Fatalf("dial %s was not refused", q.Encode())
 	}
 	if resp == nil {
-		t.Fatalf("dial %s: %v, and no HTTP answer; want status %d", room, err, status)
+		t.Fatalf("dial %s: %v, and no HTTP answer; want status %d", q.Encode(), err, status)
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	MustErrorJSON(t, "dial "+room, resp, string(body), status, cd)
+	MustErrorJSON(t, "dial "+q.Encode(), resp, string(body), status, cd)
+}
+
+// newDialer is the tests' WebSocket client.
+func newDialer() *websocket.Dialer { return &websocket.Dialer{HandshakeTimeout: 5 * time.Second} }
+
+// MustRoomLastID is the newest id stored in room, from a welcome.
+func (ts *testServer) MustRoomLastID(t *testing.T, ck *http.Cookie, room string) int64 {
+	t.Helper()
+	c, w := ts.MustDial(t, ck, room, -1)
+	c.conn.Close()
+	return w.LastID
 }
 
 // MustErrorJSON checks an error answer: the status, and the JSON body

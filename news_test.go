@@ -5,14 +5,12 @@ import (
 	"net/url"
 	"testing"
 	"time"
-
-	"github.com/gorilla/websocket"
 )
 
 // MustWatch opens a socket to room that watches the rooms named for news.
 func (ts *testServer) MustWatch(t *testing.T, ck *http.Cookie, room string, watch ...string) *wsClient {
 	t.Helper()
-	conn, resp, err := ts.dialQuery(&websocket.Dialer{HandshakeTimeout: 5 * time.Second}, ck, url.Values{"room": {room}, "watch": watch})
+	conn, resp, err := ts.dialQuery(newDialer(), ck, url.Values{"room": {room}, "watch": watch})
 	c, _ := mustWelcome(t, room, conn, resp, err)
 	return c
 }
@@ -73,14 +71,6 @@ func TestNews(t *testing.T) {
 	alice.expectQuiet(100*time.Millisecond, typePresence, typeMessage, typeJoin)
 }
 
-// MustRoomLastID is the newest id stored in room, from a welcome.
-func (ts *testServer) MustRoomLastID(t *testing.T, ck *http.Cookie, room string) int64 {
-	t.Helper()
-	c, w := ts.MustDial(t, ck, room, -1)
-	c.conn.Close()
-	return w.LastID
-}
-
 // A socket that watches too many rooms, or a name that is not a room's,
 // is refused before the upgrade; a closed socket is forgotten.
 func TestNewsRefused(t *testing.T) {
@@ -96,14 +86,7 @@ func TestNewsRefused(t *testing.T) {
 		{"an empty name", []string{""}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			conn, resp, err := ts.dialQuery(&websocket.Dialer{}, ck, url.Values{"room": {"lobby"}, "watch": c.watch})
-			if err == nil {
-				conn.Close()
-				t.Fatal("the socket was let in")
-			}
-			body := make([]byte, 512)
-			n, _ := resp.Body.Read(body)
-			MustErrorJSON(t, c.name, resp, string(body[:n]), http.StatusBadRequest, codeInvalid)
+			ts.MustRefuseQuery(t, ck, url.Values{"room": {"lobby"}, "watch": c.watch}, http.StatusBadRequest, codeInvalid)
 		})
 	}
 
