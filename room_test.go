@@ -22,11 +22,7 @@ func (ts *testServer) roomLoaded(name string) bool {
 // MustUnload waits until the room has unloaded itself.
 func (ts *testServer) MustUnload(t *testing.T, name string) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); ts.roomLoaded(name); time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("room %q still loaded", name)
-		}
-	}
+	MustEventually(t, fmt.Sprintf("room %q unloads", name), func() bool { return !ts.roomLoaded(name) })
 }
 
 // An empty room unloads itself; the next socket loads it again with its
