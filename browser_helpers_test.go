@@ -217,6 +217,20 @@ func setCookie(ts *testServer, ck *http.Cookie) chromedp.Action[chromedp.Void] {
 // texts returns the text of every message on screen, in order.
 const texts = `[...document.querySelectorAll("#messages .msg .text")].map(e => e.textContent)`
 
+// MustContiguous is the ids of the events on screen, which must follow
+// one another with no gap and none twice (a room where nobody edits,
+// deletes or reacts).
+func MustContiguous(t *testing.T, p context.Context, what string) []int {
+	t.Helper()
+	got := MustEval[[]int](t, p, `[...document.querySelectorAll("#messages [data-id]")].map(e => +e.dataset.id)`)
+	for i := 1; i < len(got); i++ {
+		if got[i] != got[i-1]+1 {
+			t.Fatalf("%s: ids on screen not contiguous at %d: %d after %d", what, i, got[i], got[i-1])
+		}
+	}
+	return got
+}
+
 func jsString(s string) string {
 	return fmt.Sprintf("%q", s) // Go and JS agree on the escapes we use
 }

@@ -196,34 +196,16 @@ func TestBrowserBusyRoomKeepsScreenBounded(t *testing.T) {
 	MustEnter(t, p, ts, "reader", "busy")
 	w, _ := ts.MustDial(t, ts.MustLogin(t, "writer"), "busy", -1)
 	const n = 1200
-	for i := range n {
-		w.say(fmt.Sprintf("m %04d", i), "")
-		if i%100 == 99 { // stay within the socket's queue
-			for range 100 {
-				w.MustNextOf(typeMessage)
-			}
-		}
-	}
+	w.MustSayMany("m %04d", n)
 	MustWait(t, p, texts+`.at(-1) === "m 1199"`)
 
-	const ids = `[...document.querySelectorAll("#messages [data-id]")].map(e => +e.dataset.id)`
-	MustContiguous := func(what string) []int {
-		t.Helper()
-		got := MustEval[[]int](t, p, ids)
-		for i := 1; i < len(got); i++ {
-			if got[i] != got[i-1]+1 {
-				t.Fatalf("%s: ids on screen not contiguous at %d: %d after %d", what, i, got[i], got[i-1])
-			}
-		}
-		return got
-	}
-	shown := MustContiguous("at the bottom")
+	shown := MustContiguous(t, p, "at the bottom")
 	if len(shown) < 500 || len(shown) > 1000 {
 		t.Errorf("%d events on screen after %d messages, want 500-1000", len(shown), n)
 	}
 	MustDo(t, p, chromedp.Evaluate[chromedp.Void](`document.getElementById("log").scrollTop = 0`))
 	MustWait(t, p, `+document.querySelector("#messages [data-id]").dataset.id < `+fmt.Sprint(shown[0]))
-	if older := MustContiguous("after scrolling up"); older[len(older)-1] != shown[len(shown)-1] {
+	if older := MustContiguous(t, p, "after scrolling up"); older[len(older)-1] != shown[len(shown)-1] {
 		t.Errorf("newest on screen moved from %d to %d", shown[len(shown)-1], older[len(older)-1])
 	}
 }

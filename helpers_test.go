@@ -398,14 +398,19 @@ func (c *wsClient) MustSay(text, nonce string) ev {
 	return c.MustNextOf(typeMessage)
 }
 
+// MustSayMany says format with 0 to n-1, and reads their echoes, a
+// hundred at a time: the socket's queue holds no more.
 func (c *wsClient) MustSayMany(format string, n int) ev {
 	c.t.Helper()
-	for i := range n {
-		c.say(fmt.Sprintf(format, i), "")
-	}
 	var last ev
-	for range n {
-		last = c.MustNextOf(typeMessage)
+	for from := 0; from < n; from += 100 {
+		to := min(n, from+100)
+		for i := from; i < to; i++ {
+			c.say(fmt.Sprintf(format, i), "")
+		}
+		for range to - from {
+			last = c.MustNextOf(typeMessage)
+		}
 	}
 	return last
 }

@@ -349,7 +349,17 @@ func (s *server) serveHistory(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	evs, err := s.hub.store.Events(r.Context(), room, 0, before, limit)
+	after, ok := afterParam(w, r, before)
+	if !ok {
+		return
+	}
+	var evs []Event
+	var err error
+	if after >= 0 {
+		evs, err = s.hub.store.EventsFrom(r.Context(), room, after, limit)
+	} else {
+		evs, err = s.hub.store.Events(r.Context(), room, 0, before, limit)
+	}
 	if err != nil {
 		s.hub.log.Error("history", "err", err)
 		writeJSONError(w, err)
@@ -394,6 +404,28 @@ func (s *server) paced(w http.ResponseWriter, r *http.Request) *user {
 		return nil
 	}
 	return u
+}
+
+// afterParam is the history request's after, -1 when not given: the page
+// after an event on screen, which a page showing a message far back (a
+// search result, a link) loads as the reader scrolls down towards the
+// newest. One page goes one way: before and after together are refused.
+// False: it has answered with an error.
+func afterParam(w http.ResponseWriter, r *http.Request, before int64) (int64, bool) {
+	v := r.URL.Query().Get("after")
+	if v == "" {
+		return -1, true
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		writeJSONError(w, errorf(codeInvalid, "after must be a message id (a whole number >= 0)."))
+		return 0, false
+	}
+	if before > 0 {
+		writeJSONError(w, errorf(codeInvalid, "Give before or after, not both."))
+		return 0, false
+	}
+	return n, true
 }
 
 // limitParam is the request's limit, 1 to most, or def when not given.

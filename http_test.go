@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -334,7 +335,20 @@ func TestHistoryAPI(t *testing.T) {
 	if got := page("?before=3&limit=200"); len(got) != 2 || got[1].Type != typeMessage || got[1].Text != "m0" || got[0].Type != typeJoin {
 		t.Errorf("before=3: %+v", got)
 	}
-	for _, q := range []string{"?limit=0", "?limit=201", "?limit=x", "?before=-1", "?before=abc"} {
+	// after pages towards the newest: the oldest events after an id.
+	if got := ids(page("?after=4&limit=3")); !slices.Equal(got, []int64{5, 6, 7}) {
+		t.Errorf("after=4 limit=3: %v, want [5 6 7]", got)
+	}
+	if got := ids(page("?after=0&limit=2")); !slices.Equal(got, []int64{1, 2}) {
+		t.Errorf("after=0 limit=2: %v, want [1 2]", got)
+	}
+	if got := ids(page("?after=9")); !slices.Equal(got, []int64{10, 11}) {
+		t.Errorf("after=9: %v, want [10 11]", got)
+	}
+	if got := page("?after=11"); len(got) != 0 {
+		t.Errorf("after the newest: %+v, want none", got)
+	}
+	for _, q := range []string{"?limit=0", "?limit=201", "?limit=x", "?before=-1", "?before=abc", "?after=-1", "?after=x", "?after=2&before=8"} {
 		if resp, _ := ts.get(t, "/api/rooms/lobby/messages"+q, ck); resp.StatusCode != 400 {
 			t.Errorf("%s: status %d, want 400", q, resp.StatusCode)
 		}

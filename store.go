@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	_ "modernc.org/sqlite"
@@ -22,6 +23,10 @@ type Store interface {
 	// Events returns up to limit events with after < id < before, the
 	// newest ones, oldest first. before <= 0 means no upper bound.
 	Events(ctx context.Context, room string, after, before int64, limit int) ([]Event, error)
+	// EventsFrom returns up to limit events with id > after, the oldest
+	// ones, oldest first: the page after one on screen (the history API's
+	// after).
+	EventsFrom(ctx context.Context, room string, after int64, limit int) ([]Event, error)
 	// FindNonce returns the id of user's message with nonce in room, among
 	// ids after < id <= upTo, or 0. It reads those rows one by one (an
 	// index of nonces would cost every insert more than the lookups it
@@ -239,8 +244,19 @@ func (s *SQLite) Events(ctx context.Context, room string, after, before int64, l
 	if err != nil {
 		return nil, err
 	}
-	for i, j := 0, len(evs)-1; i < j; i, j = i+1, j-1 {
-		evs[i], evs[j] = evs[j], evs[i]
+	slices.Reverse(evs)
+	return evs, s.reactions(ctx, room, evs)
+}
+
+func (s *SQLite) EventsFrom(ctx context.Context, room string, after int64, limit int) ([]Event, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+eventColumns+` FROM events
+		WHERE room = ? AND id > ? ORDER BY id LIMIT ?`, room, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	evs, err := scanEvents(rows, room, limit)
+	if err != nil {
+		return nil, err
 	}
 	return evs, s.reactions(ctx, room, evs)
 }

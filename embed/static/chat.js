@@ -6,11 +6,12 @@
 import { t, translatePage } from "./i18n.js";
 import { $, room, me, state, log, list, text, newBtn, firstUnreadBtn, roomName } from "./state.js";
 import { relabelDays } from "./time.js";
-import { showNew, toBottom, atBottom, loadOlder, setOnline, renderTop, fillViewport, flashError, back, toggleFullTime, showFirstUnread, toFirstUnread, togglePalette, shownMessage } from "./view.js";
+import { showNew, atBottom, setOnline, renderTop, flashError, back, toggleFullTime, showFirstUnread, toFirstUnread, togglePalette, shownMessage } from "./view.js";
 import { toggleReaction } from "./reactions.js";
 import "./search.js";
 import { noteMention, mentionKey } from "./mentions.js";
-import { copyLink, messageLink, toLinked, toMessage } from "./link.js";
+import { copyLink, messageLink, toLinked, goTo } from "./link.js";
+import { loadOlder, fillViewport, toLatest, loadNewer, nearBottom } from "./history.js";
 import "./topic.js";
 import { restoreUploads } from "./pictures.js";
 import { forgetStash } from "./stash.js";
@@ -27,13 +28,14 @@ translatePage(room);
 // Jumping to the new messages puts the cursor in the composer, but not on
 // a touch screen: there that opens the keyboard over what one came to read.
 newBtn.addEventListener("click", () => {
-  toBottom(); state.newCount = 0; showNew();
+  toLatest();
   if (!matchMedia("(pointer: coarse)").matches) text.focus();
 });
 log.addEventListener("scroll", () => {
-  if (atBottom()) state.newCount = 0;
+  if (atBottom() && !state.pastTo) state.newCount = 0;
   showNew();
   if (log.scrollTop < 120) loadOlder();
+  if (state.pastTo && nearBottom()) loadNewer();
   if (!firstUnreadBtn.hidden) showFirstUnread();
   placeActions(list.querySelector(".msg:hover, .msg:focus-within"));
 }, { passive: true });
@@ -61,7 +63,7 @@ list.addEventListener("focusin", (e) => placeActions(e.target.closest(".msg")));
 list.addEventListener("click", (e) => {
   const li = e.target.closest(".msg"), id = Number(li?.dataset.id);
   const quote = e.target.closest(".quote");
-  if (quote) { toMessage(Number(quote.dataset.ref)); return; }
+  if (quote) { goTo(Number(quote.dataset.ref)); return; }
   if (e.target.closest(".react")) { togglePalette(li); return; }
   const emoji = e.target.closest(".pick, .reaction")?.dataset.emoji;
   if (emoji) {

@@ -4,17 +4,29 @@
 // write the clipboard), and a page opened with one, or whose link
 // changes to one, shows that message once it is live.
 import { t } from "./i18n.js";
-import { room, state, list } from "./state.js";
-import { flashError, shownMessage, loadOlder, messageLi } from "./view.js";
+import { PAGE, room, state, list } from "./state.js";
+import { flashError, shownMessage, messageLi } from "./view.js";
+import { loadOlder, jumpTo } from "./history.js";
 
-// toMessage shows a message in the conversation and flashes it, and says
-// whether it could. One further up than what is loaded is loaded first,
-// a page at a time as scrolling up does, up to MAX_PAGES_UP pages.
-const MAX_PAGES_UP = 20;
+// toMessage shows a message in the conversation and flashes it. One a
+// little further up than what is loaded (up to NEAR pages) is loaded a
+// page at a time, as scrolling up does; one further still, or below a
+// window far back, is shown in a window of its own (history.js). False:
+// there is no such message in the room; null: the history could not be
+// loaded (said).
+const NEAR = 3;
 export async function toMessage(ref) {
-  for (let pages = 0; !shownMessage(ref) && ref < state.oldestId && !state.reachedStart && pages < MAX_PAGES_UP; pages++) {
+  while (!shownMessage(ref) && ref < state.oldestId && !state.reachedStart && state.oldestId - ref <= NEAR * PAGE) {
     if (state.loadingOlder) await new Promise((ok) => setTimeout(ok, 100)); // one on its way
-    else await loadOlder();
+    else if (!(await loadOlder())) break;
+  }
+  if (!shownMessage(ref)) {
+    // On screen (from oldestId to the newest shown) and not a message, or
+    // newer than any, or older and the room's start is shown: none such.
+    const newest = state.pastTo || state.lastId;
+    if (ref > state.lastId || (ref >= state.oldestId && ref <= newest) || (ref < state.oldestId && state.reachedStart)) return false;
+    const shown = await jumpTo(ref);
+    if (!shown) return shown;
   }
   const li = messageLi(ref);
   if (!li) return false;
@@ -45,13 +57,16 @@ export async function copyLink(url, btn, label, ask) {
 }
 
 // toLinked shows the message the page's link names, if it names one, or
-// says why not: there is none such here (the link is to another room's,
-// or made up), or it is further back than the page loads.
+// says there is none such here (the link is to another room's, or made
+// up).
 export async function toLinked() {
   const m = /^#msg-(\d+)$/.exec(location.hash);
   if (!m) return;
   const id = Number(m[1]);
-  if (await toMessage(id)) return;
-  const none = id > state.lastId || state.reachedStart || state.events.some((e) => e.id === id);
-  flashError(t(none ? "There is no such message in this room." : "That message is too far back to show here."));
+  goTo(id);
+}
+
+// goTo shows a message, or says there is no such message here.
+export async function goTo(ref) {
+  if ((await toMessage(ref)) === false) flashError(t("There is no such message in this room."));
 }

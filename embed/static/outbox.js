@@ -2,7 +2,8 @@
 // sent again after a reconnect, and kept through a reload.
 import { t, plural } from "./i18n.js";
 import { room, me, MAX_LEN, state, pendingList, text, sendBtn, counter } from "./state.js";
-import { messageEl, toBottom, flashError, caughtUp, button, shownMessage } from "./view.js";
+import { messageEl, flashError, caughtUp, button, shownMessage } from "./view.js";
+import { toLatest } from "./history.js";
 import { checkAlive, SUSPECT_MS } from "./socket.js";
 import { sent } from "./typing.js";
 import { stopReply } from "./reply.js";
@@ -84,7 +85,7 @@ export function send() {
   stopReply();
   if (state.ready) transmit(p);
   updateComposer();
-  toBottom();
+  toLatest();
 }
 
 // confirmed drops a message from the outbox: the server has it.

@@ -8,7 +8,8 @@
 // one the server refused stays with the reason, to try again or remove.
 import { t } from "./i18n.js";
 import { $, room, me, state, pendingList, text } from "./state.js";
-import { messageEl, toBottom, flashError, caughtUp, button } from "./view.js";
+import { messageEl, flashError, caughtUp, button } from "./view.js";
+import { toLatest } from "./history.js";
 import { addPending, transmit, newNonce } from "./outbox.js";
 import { sessionEnded } from "./socket.js";
 import { stopReply } from "./reply.js";
@@ -102,7 +103,7 @@ function show(up) {
   note.className = "pending-note";
   up.el.append(note);
   pendingList.append(up.el);
-  toBottom();
+  toLatest();
   upload(up);
 }
 
@@ -222,7 +223,7 @@ async function uploadNow(up) {
   const p = addPending(up.nonce, "", "queued", up.after, up.replyTo, { id: body.id, width: body.width, height: body.height });
   gone(up);
   if (state.ready) transmit(p);
-  toBottom();
+  toLatest();
 }
 
 // pictureEl is a message's picture, as big as it will be before it has

@@ -7,7 +7,7 @@ import { t } from "./i18n.js";
 import { $, room } from "./state.js";
 import { flashError, authorEl } from "./view.js";
 import { timeLabel } from "./time.js";
-import { toMessage } from "./link.js";
+import { goTo } from "./link.js";
 import { sessionEnded } from "./socket.js";
 
 const btn = $("search-toggle"), panel = $("search"), form = $("search-form"), box = $("search-input");
@@ -111,5 +111,5 @@ results.addEventListener("click", async (e) => {
   const b = e.target.closest(".result");
   if (!b) return;
   showSearch(false);
-  if (!(await toMessage(Number(b.dataset.id)))) flashError(t("That message is too far back to show here."));
+  goTo(Number(b.dataset.id));
 });

@@ -3,7 +3,8 @@
 // server sends over it; and the checks that find a socket dead.
 import { t } from "./i18n.js";
 import { room, me, MAX_SHOWN, state, list, statusEl } from "./state.js";
-import { renderAll, renderTop, setOnline, flashError, trimShown, fillViewport, showNew, atBottom, toBottom, nodesFor, away, markUnread, markDeleted, markEdited, markReaction, callsMe, quoteKnown } from "./view.js";
+import { renderAll, renderTop, setOnline, flashError, showNew, atBottom, toBottom, nodesFor, away, markUnread, callsMe, quoteKnown } from "./view.js";
+import { applyChange, trimShown, fillViewport, settle } from "./history.js";
 import { confirmed, setPending, transmit } from "./outbox.js";
 import { setTyping, spoke, clearTyping } from "./typing.js";
 import { edited, editFailed, goneWhileEditing } from "./edit.js";
@@ -27,6 +28,8 @@ function onWelcome(ev) {
     state.lastId = 0;
     state.oldestId = 0;
     state.reachedStart = false;
+    state.pastTo = 0;
+    state.era++;
     renderAll();
   }
   state.replayUntil = ev.last_id;
@@ -38,9 +41,13 @@ function onStored(ev, batch) {
   state.lastId = ev.id;
   if (state.oldestId === 0) state.oldestId = ev.id;
   if (ev.id === 1) state.reachedStart = true;
-  if (ev.type === "delete") { markDeleted(ev.ref); goneWhileEditing(ev.ref); maybeReady(); return; }
-  if (ev.type === "edit") { markEdited(ev); edited(ev); maybeReady(); return; }
-  if (ev.type === "react" || ev.type === "unreact") { markReaction(ev); maybeReady(); return; }
+  if (["delete", "edit", "react", "unreact"].includes(ev.type)) {
+    applyChange(ev);
+    if (ev.type === "delete") goneWhileEditing(ev.ref);
+    if (ev.type === "edit") edited(ev);
+    maybeReady();
+    return;
+  }
   if (ev.type === "topic") topicSet(ev); // and a line in the conversation, below
   if (ev.type === "message") spoke(ev.user);
   if (ev.type === "message" && ev.user === me && ev.nonce) {
@@ -57,6 +64,9 @@ function onStored(ev, batch) {
       if (callsMe(ev)) notify(ev);
     }
   }
+  // A window far back shows what comes as the reader scrolls down to
+  // it (history.js).
+  if (state.pastTo) { maybeReady(); return; }
   const prev = state.events[state.events.length - 1];
   state.events.push(ev);
   list.append(...nodesFor(ev, prev));
@@ -142,7 +152,7 @@ export function connect() {
   const handshake = setTimeout(() => { if (ws.readyState === WebSocket.CONNECTING) giveUp(ws); }, HANDSHAKE_MS);
   ws.onopen = () => clearTimeout(handshake);
   ws.onmessage = (e) => {
-    const stick = atBottom();
+    const stick = !state.pastTo && atBottom();
     const batch = { others: 0, mine: false };
     for (const line of String(e.data).split("\n")) {
       if (!line) continue;
@@ -168,7 +178,8 @@ export function connect() {
     }
     if (stick && state.events.length > MAX_SHOWN) trimShown();
     renderTop();
-    if (stick || batch.mine) toBottom();
+    if (state.pastTo) settle();
+    if ((stick || batch.mine) && !state.pastTo) toBottom();
     else if (batch.others) { state.newCount += batch.others; showNew(); }
     fillViewport();
   };

@@ -19,7 +19,7 @@ export const PAGE = 50;
 // the older ones again from the history API.
 export const MAX_SHOWN = 1000, KEEP_SHOWN = 500;
 
-export const log = $("log"), list = $("messages"), pendingList = $("pending"), top = $("history-top");
+export const log = $("log"), list = $("messages"), pendingList = $("pending"), top = $("history-top"), bottom = $("history-bottom");
 export const text = $("text"), sendBtn = $("send"), counter = $("counter"), errBox = $("composer-error");
 export const newBtn = $("new-messages"), firstUnreadBtn = $("first-unread"), statusEl = $("status");
 export const baseTitle = document.title;
@@ -29,6 +29,8 @@ export const state = {
   oldestId: 0,         // oldest id on screen
   reachedStart: false,
   loadingOlder: false,
+  era: 0,              // counts the times what is on screen was replaced or cut (see loadOlder)
+  pastTo: 0,           // the newest id on screen while that is not the newest there is (see history.js), else 0
   ws: null,
   opened: false,       // the current socket got its welcome
   ready: false,        // replay done: live, and pending messages may go

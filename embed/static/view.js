@@ -1,10 +1,9 @@
-// Showing the conversation: events as list items, the history above them
-// (loaded on scroll), the online list, errors, and what arrived while the
-// reader was away.
+// Showing the conversation: events as list items (history.js loads the
+// history around them), the online list, errors, and what arrived while
+// the reader was away.
 // User text only ever reaches the DOM through textContent and text nodes.
 import { t, plural } from "./i18n.js";
-import { $, me, room, PAGE, KEEP_SHOWN, state, log, list, top, errBox, newBtn, firstUnreadBtn, baseTitle, fold } from "./state.js";
-import { sessionEnded } from "./socket.js";
+import { $, me, room, state, log, list, top, errBox, newBtn, firstUnreadBtn, baseTitle, fold } from "./state.js";
 import { formatted } from "./format.js";
 import { reactionsEl, paletteEl, withReaction } from "./reactions.js";
 import { pictureEl } from "./pictures.js";
@@ -304,7 +303,8 @@ export const toBottom = () => { log.scrollTop = log.scrollHeight; };
 // showNew shows the button down to the newest messages: with how many
 // came while the reader was scrolled up, or, with none, once they are
 // more than a screen and a half up (after a search or a link took them
-// there, say), where scrolling back down would take long.
+// there, say), where scrolling back down would take long, and always
+// while a window far back is on screen (history.js).
 export function showNew() {
   if (state.newCount > 0) {
     newBtn.textContent = plural(state.newCount, "1 new message", "{n} new messages");
@@ -313,60 +313,7 @@ export function showNew() {
   }
   const below = log.scrollHeight - log.scrollTop - log.clientHeight;
   newBtn.textContent = t("Latest messages ↓");
-  newBtn.hidden = below <= 1.5 * log.clientHeight;
-}
-
-// loadOlder fetches the page before the oldest event on screen and keeps
-// the reader where they were.
-export async function loadOlder() {
-  if (state.loadingOlder || state.reachedStart || state.oldestId === 0) return;
-  if (state.oldestId <= 1) { state.reachedStart = true; renderTop(); return; }
-  state.loadingOlder = true;
-  renderTop();
-  try {
-    const url = `/api/rooms/${encodeURIComponent(room)}/messages?before=${state.oldestId}&limit=${PAGE}`;
-    let res = await fetch(url, { credentials: "same-origin" });
-    // Paced by the server (HISTORY_RATE): keep "Loading…" up and ask
-    // again when it says, rather than call it a failure.
-    while (res.status === 429) {
-      await new Promise((ok) => setTimeout(ok, (Number(res.headers.get("Retry-After")) || 1) * 1000));
-      res = await fetch(url, { credentials: "same-origin" });
-    }
-    if (res.status === 401) return sessionEnded();
-    if (!res.ok) throw new Error(String(res.status));
-    const { events } = await res.json();
-    const older = events.filter((e) => e.id < state.oldestId);
-    if (older.length > 0) {
-      const fromBottom = log.scrollHeight - log.scrollTop;
-      // An edit, a delete or a reaction is not shown: the message it
-      // changed comes with its newest text and reactions, or deleted.
-      state.events = older.filter((e) => ["message", "join", "leave", "topic"].includes(e.type)).concat(state.events);
-      state.oldestId = older[0].id;
-      if (state.oldestId <= 1) state.reachedStart = true;
-      renderAll();
-      log.scrollTop = log.scrollHeight - fromBottom;
-    }
-    if (events.length < PAGE) state.reachedStart = true;
-  } catch {
-    flashError(t("Could not load older messages."));
-  } finally {
-    state.loadingOlder = false;
-    renderTop();
-  }
-  fillViewport();
-}
-// trimShown lets go of all but the newest KEEP_SHOWN events on screen
-// (see MAX_SHOWN); only while the reader is at the bottom, so what they
-// are reading never moves.
-export function trimShown() {
-  state.events = state.events.slice(-KEEP_SHOWN);
-  state.oldestId = state.events[0].id;
-  state.reachedStart = state.oldestId <= 1;
-  renderAll();
-}
-// With few messages there is nothing to scroll, so load until there is.
-export function fillViewport() {
-  if (!state.reachedStart && log.scrollHeight <= log.clientHeight + 8) loadOlder();
+  newBtn.hidden = !state.pastTo && below <= 1.5 * log.clientHeight;
 }
 
 // ---- presence

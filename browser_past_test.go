@@ -1,0 +1,137 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// A message further up than a few pages (a link's, a search result's) is
+// shown in a window of the history around it, not after every page
+// between it and the newest. There the page shows changes to what is in
+// the window, counts what comes meanwhile without putting it below, and
+// loads on as the reader scrolls down until it meets the newest and is
+// live again; "Latest messages ↓" and sending a message go straight to
+// the newest.
+func TestBrowserFarBack(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	w, _ := ts.MustDial(t, ts.MustLogin(t, "writer"), "lobby", -1)
+	w.MustSayMany("before %d", 30)
+	old := w.MustSay("the old one", "")
+	const n = 1100
+	w.MustSayMany("chatter %04d", n)
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustEnter(t, p, ts, "alice", "")
+	MustWait(t, p, texts+`.at(-1) === "chatter 1099"`)
+
+	const (
+		newBtn  = `document.getElementById("new-messages")`
+		flashed = `[...document.querySelectorAll("#messages .msg.flash")].map(li => li.querySelector(".text").textContent).join("|")`
+	)
+	far := func(how, text string) {
+		t.Helper()
+		MustExec(t, p, `location.hash = ""`)
+		MustExec(t, p, fmt.Sprintf(`location.hash = "#msg-%d"`, old.ID))
+		MustWait(t, p, flashed+` === `+jsString(text)+` && !`+newBtn+`.hidden`)
+		got := MustEval[[]string](t, p, texts)
+		// The page that ends with it, and the page after: not the 1100
+		// messages between it and the newest.
+		if len(got) > 100 || got[0] != "before 0" || got[len(got)-1] != "chatter 0049" {
+			t.Fatalf("%s: the window holds %d messages from %q to %q", how, len(got), got[0], got[len(got)-1])
+		}
+	}
+	far("from a link", "the old one")
+	if got := MustEval[string](t, p, newBtn+`.textContent`); got != "Latest messages ↓" {
+		t.Errorf("the button down reads %q", got)
+	}
+
+	// Meanwhile: a new message is counted, not put below the window; an
+	// edit to one in the window is shown.
+	w.MustSay("said meanwhile", "")
+	w.send(editFrame(old.ID, "the old one, edited", "e1"))
+	w.MustEdited(old.ID, "writer", "the old one, edited")
+	MustWait(t, p, newBtn+`.textContent === "1 new message ↓" && `+texts+`.includes("the old one, edited (edited)")`)
+	if MustEval[bool](t, p, texts+`.includes("said meanwhile")`) {
+		t.Error("a new message was put below the window far back")
+	}
+
+	// Scrolling down loads on until the page is live again: nothing
+	// missed or shown twice, and no more on screen than a busy room keeps.
+	MustWait(t, p, `(() => { const l = document.getElementById("log"); l.scrollTop = l.scrollHeight; return `+texts+`.at(-1) === "said meanwhile"; })()`)
+	want := []string{"the old one, edited (edited)"}
+	for i := range n {
+		want = append(want, fmt.Sprintf("chatter %04d", i))
+	}
+	want = append(want, "said meanwhile")
+	got := MustEval[[]string](t, p, texts)
+	if len(got) > 1000 || len(got) < 500 || !slices.Equal(got, want[len(want)-len(got):]) {
+		t.Errorf("after scrolling down, %d messages on screen, not the newest of what was said in order: %q … %q", len(got), got[0], got[len(got)-1])
+	}
+	w.MustSay("live again", "")
+	MustWait(t, p, texts+`.at(-1) === "live again"`)
+
+	// From far back, "Latest messages ↓" goes to the newest page.
+	far("from a link again", "the old one, edited (edited)")
+	MustDo(t, p, chromedp.Click(chromedp.ID("new-messages")))
+	MustWait(t, p, texts+`.at(-1) === "live again" && !`+texts+`.includes("the old one, edited (edited)") && `+newBtn+`.hidden`)
+	w.MustSay("after the button", "")
+	MustWait(t, p, texts+`.at(-1) === "after the button"`)
+
+	// So does sending a message.
+	far("from a link once more", "the old one, edited (edited)")
+	MustDo(t, p, chromedp.SendKeys(chromedp.ID("text"), "sent from far back"+kb.Enter))
+	MustWait(t, p, texts+`.slice(-2).join("|") === "after the button|sent from far back" && !document.querySelector("#pending li")`)
+
+	// A link to no message here still says so.
+	MustExec(t, p, `location.hash = "#msg-1"`) // the writer's join
+	MustWait(t, p, `document.getElementById("composer-error").textContent === "There is no such message in this room."`)
+}
+
+// A page of the history read before a change that came over the socket
+// while the page was on its way shows the change all the same: what came
+// meanwhile is applied again once the page is on screen.
+func TestBrowserFarBackKeepsChangesMadeMeanwhile(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	w, _ := ts.MustDial(t, ts.MustLogin(t, "writer"), "lobby", -1)
+	old := w.MustSay("the old one", "")
+	last := w.MustSayMany("chatter %03d", 300)
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustEnter(t, p, ts, "alice", "")
+	MustWait(t, p, texts+`.at(-1) === "chatter 299"`)
+
+	// The page that ends with the old message is held once the server
+	// has answered.
+	paused := make(chan fetch.EventRequestPaused, 10)
+	if err := chromedp.Listen(p, func(ev any) {
+		if r, ok := ev.(*fetch.EventRequestPaused); ok {
+			paused <- *r
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	MustDo(t, p, command(fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{
+		URLPattern: fmt.Sprintf("*/messages?before=%d&*", old.ID+1), RequestStage: fetch.RequestStageResponse,
+	}}}))
+	MustExec(t, p, fmt.Sprintf(`location.hash = "#msg-%d"`, old.ID))
+	var held fetch.EventRequestPaused
+	select {
+	case held = <-paused:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the page far back was not asked for")
+	}
+	w.send(editFrame(old.ID, "the old one, edited", "e1"))
+	w.MustEdited(old.ID, "writer", "the old one, edited")
+	w.send(reactFrame("react", old.ID, "👍", "r1"))
+	w.MustNextOf(typeReact)
+	// The page has had both once it shows an edit that came after them.
+	w.send(editFrame(last.ID, "chatter 299, edited", "e2"))
+	w.MustEdited(last.ID, "writer", "chatter 299, edited")
+	MustWait(t, p, texts+`.at(-1) === "chatter 299, edited (edited)"`)
+	MustDo(t, p, command(fetch.ContinueResponse, fetch.ContinueResponseParams{RequestID: held.RequestID}))
+	MustWait(t, p, `(() => { const li = document.querySelector("#messages .msg.flash"); return !!li && li.querySelector(".text").textContent === "the old one, edited (edited)" && li.querySelector(".reaction")?.textContent === "👍 1"; })()`)
+}

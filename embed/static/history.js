@@ -1,0 +1,222 @@
+// The history: the pages before what is on screen, loaded as the reader
+// scrolls up, and a window far back.
+//
+// Far back: a message further up than a few pages (a search result, a
+// link, a reply's quote) is shown in a window of the history around it,
+// rather than after every page between it and the newest. While the page
+// shows such a window, state.pastTo is the newest id in it, and what the
+// socket brings is not put on screen, only changes to what is there.
+// Scrolling down loads the pages after the window (the history API's
+// after=), until they meet what the socket has brought and the page is
+// live again; "Latest messages ↓", sending a message and picking a
+// picture go straight to the newest page.
+import { t } from "./i18n.js";
+import { room, PAGE, MAX_SHOWN, KEEP_SHOWN, state, log, list, bottom } from "./state.js";
+import { renderAll, renderTop, nodesFor, quoteKnown, showNew, toBottom, flashError, messageLi, markDeleted, markEdited, markReaction } from "./view.js";
+import { sessionEnded } from "./socket.js";
+
+// history fetches a page of the history API (query: before= or after=,
+// and limit=): {events, during}, or null when it could not (the caller
+// says so). Paced by the server (HISTORY_RATE), it waits as told and asks
+// again, rather than call that a failure. during is the changes (edits,
+// deletes, reactions) that came over the socket meanwhile: the page may
+// have been read before them, so the caller applies them again once it
+// has put the page on screen (applyAgain). Applying one twice is
+// harmless, since each sets rather than toggles.
+const flights = new Set();
+export async function history(query) {
+  const url = `/api/rooms/${encodeURIComponent(room)}/messages?${query}`;
+  const during = [];
+  flights.add(during);
+  try {
+    let res = await fetch(url, { credentials: "same-origin" });
+    while (res.status === 429) {
+      await new Promise((ok) => setTimeout(ok, (Number(res.headers.get("Retry-After")) || 1) * 1000));
+      res = await fetch(url, { credentials: "same-origin" });
+    }
+    if (res.status === 401) { sessionEnded(); return null; }
+    if (!res.ok) return null;
+    return { events: (await res.json()).events, during };
+  } catch {
+    return null;
+  } finally {
+    flights.delete(during);
+  }
+}
+// applyChange puts an edit, a delete or a reaction on the message it
+// names, where that is on screen.
+export function applyChange(ev) {
+  for (const d of flights) d.push(ev);
+  change(ev);
+}
+export const applyAgain = (page) => page.during.forEach(change);
+function change(ev) {
+  if (ev.type === "delete") markDeleted(ev.ref);
+  else if (ev.type === "edit") markEdited(ev);
+  else markReaction(ev);
+}
+// An edit, a delete or a reaction in a page is not shown: the message it
+// changed comes with its newest text and reactions, or deleted.
+export const shownEvents = (events) => events.filter((e) => ["message", "join", "leave", "topic"].includes(e.type));
+
+// loadOlder fetches the page before the oldest event on screen and keeps
+// the reader where they were, and says whether it did. state.era changes
+// whenever what is on screen is replaced (a window far back) or cut: a page
+// for what was there before is dropped.
+export async function loadOlder() {
+  if (state.loadingOlder || state.reachedStart || state.oldestId === 0) return false;
+  if (state.oldestId <= 1) { state.reachedStart = true; renderTop(); return true; }
+  state.loadingOlder = true;
+  renderTop();
+  const era = state.era;
+  const page = await history(`before=${state.oldestId}&limit=${PAGE}`);
+  state.loadingOlder = false;
+  if (era !== state.era) { renderTop(); return false; }
+  if (!page) flashError(t("Could not load older messages."));
+  else {
+    const { events } = page;
+    const older = events.filter((e) => e.id < state.oldestId);
+    if (older.length > 0) {
+      const fromBottom = log.scrollHeight - log.scrollTop;
+      state.events = shownEvents(older).concat(state.events);
+      state.oldestId = older[0].id;
+      if (state.oldestId <= 1) state.reachedStart = true;
+      renderAll();
+      applyAgain(page);
+      log.scrollTop = log.scrollHeight - fromBottom;
+    }
+    if (events.length < PAGE) state.reachedStart = true;
+  }
+  renderTop();
+  fillViewport();
+  return !!page;
+}
+// trimShown lets go of all but the newest KEEP_SHOWN events on screen
+// (see MAX_SHOWN); only while the reader is at the bottom, so what they
+// are reading never moves.
+export function trimShown() {
+  state.era++;
+  state.events = state.events.slice(-KEEP_SHOWN);
+  state.oldestId = state.events[0].id;
+  state.reachedStart = state.oldestId <= 1;
+  renderAll();
+}
+// With few messages there is nothing to scroll, so load until there is.
+export function fillViewport() {
+  if (!state.reachedStart && log.scrollHeight <= log.clientHeight + 8) loadOlder();
+}
+
+
+// jumpTo shows message ref with the page of the history that ends with
+// it and the page after it. True: it is on screen; false: there is no
+// such message in the room; null: the history could not be loaded (said).
+export async function jumpTo(ref) {
+  const era = ++state.era;
+  const older = await history(`before=${ref + 1}&limit=${PAGE}`);
+  if (era !== state.era) return null; // another jump, or the newest, since
+  if (!older) { flashError(t("Could not load that message.")); return null; }
+  const it = older.events.at(-1);
+  if (it?.id !== ref || it.type !== "message") return false;
+  const newer = await history(`after=${ref}&limit=${PAGE}`);
+  if (era !== state.era) return null;
+  if (!newer) { flashError(t("Could not load that message.")); return null; }
+  show(older, ref);
+  append(newer);
+  messageLi(ref).scrollIntoView({ block: "center" });
+  settle();
+  return true;
+}
+
+// toLatest goes down to the newest messages: the bottom of the
+// conversation, or, from a window far back, the newest page (and any
+// the socket brought while that was on its way).
+export async function toLatest() {
+  state.newCount = 0;
+  if (state.pastTo) {
+    let era = ++state.era;
+    const page = await history(`limit=${PAGE}`);
+    if (era !== state.era) return;
+    if (!page) { flashError(t("Could not load newer messages.")); return; }
+    show(page, page.events.at(-1)?.id ?? 0);
+    while (state.pastTo && state.pastTo < state.lastId) {
+      const more = await history(`after=${state.pastTo}&limit=${PAGE}`);
+      if (era !== state.era) return;
+      if (!more) { flashError(t("Could not load newer messages.")); break; }
+      append(more);
+      era = state.era; // append may have let go of the top (trimShown)
+    }
+    settle();
+  }
+  toBottom();
+  showNew();
+  fillViewport();
+}
+
+// show puts a page on screen in place of what was there, as a window
+// up to pastTo.
+function show(page, pastTo) {
+  const { events } = page;
+  state.events = shownEvents(events);
+  state.oldestId = events[0]?.id ?? 0;
+  state.reachedStart = events.length < PAGE || state.oldestId <= 1;
+  state.pastTo = pastTo;
+  state.newCount = 0;
+  renderAll();
+  applyAgain(page);
+}
+
+// loadNewer fetches the page after the window and puts it below it.
+let loadingNewer = false;
+export async function loadNewer() {
+  if (loadingNewer || !state.pastTo || state.pastTo >= state.lastId) return;
+  loadingNewer = true;
+  showLoading();
+  const era = state.era;
+  const page = await history(`after=${state.pastTo}&limit=${PAGE}`);
+  loadingNewer = false;
+  showLoading();
+  if (era !== state.era) return;
+  if (!page) { flashError(t("Could not load newer messages.")); return; }
+  append(page);
+  settle();
+}
+
+// append puts a page of what came after the window below it (what it
+// holds that is there already is not put twice). A long read down from
+// far back lets go of the top, as a busy room does at the bottom (see
+// MAX_SHOWN), where the reader does not see it move.
+function append(page) {
+  if (!state.pastTo) return; // live again: the socket brings the rest
+  for (const ev of page.events) {
+    if (ev.id <= state.pastTo) continue;
+    state.pastTo = ev.id;
+    if (shownEvents([ev]).length === 0) continue; // in its message as that is now
+    const prev = state.events.at(-1);
+    state.events.push(ev);
+    list.append(...nodesFor(ev, prev));
+    if (ev.type === "message") quoteKnown(ev.id);
+  }
+  applyAgain(page);
+  if (state.events.length > MAX_SHOWN) {
+    const fromBottom = log.scrollHeight - log.scrollTop;
+    trimShown();
+    log.scrollTop = log.scrollHeight - fromBottom;
+  }
+}
+
+// settle makes the page live again once the window reaches what the
+// socket has brought (it may be ahead of the socket for a moment: then
+// the socket catches up with it, and calls this), and loads on while
+// the reader is near the window's bottom.
+export function settle() {
+  if (state.pastTo && state.pastTo === state.lastId) state.pastTo = 0;
+  showNew();
+  if (nearBottom()) loadNewer();
+}
+
+export const nearBottom = () => log.scrollHeight - log.scrollTop - log.clientHeight < 120;
+
+function showLoading() {
+  bottom.hidden = !loadingNewer;
+  bottom.textContent = loadingNewer ? t("Loading newer messages…") : "";
+}
