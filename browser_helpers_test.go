@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -216,6 +217,34 @@ func setCookie(ts *testServer, ck *http.Cookie) chromedp.Action[chromedp.Void] {
 
 // texts returns the text of every message on screen, in order.
 const texts = `[...document.querySelectorAll("#messages .msg .text")].map(e => e.textContent)`
+
+// MustHoldRequests has the browser hold the requests whose address
+// matches pattern (CDP's, with * and ?) at stage (before they are sent,
+// or once the server has answered) until the test lets each go, with
+// fetch.ContinueRequest or fetch.ContinueResponse. The function it
+// returns waits for the next one held.
+func MustHoldRequests(t *testing.T, ctx context.Context, pattern string, stage fetch.RequestStage) func() fetch.RequestID {
+	t.Helper()
+	paused := make(chan fetch.RequestID, 10)
+	if err := chromedp.Listen(ctx, func(ev any) {
+		if p, ok := ev.(*fetch.EventRequestPaused); ok {
+			paused <- p.RequestID
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	MustDo(t, ctx, command(fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: pattern, RequestStage: stage}}}))
+	return func() fetch.RequestID {
+		t.Helper()
+		select {
+		case id := <-paused:
+			return id
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no request to %s was held", pattern)
+		}
+		return ""
+	}
+}
 
 // MustContiguous is the ids of the events on screen, which must follow
 // one another with no gap and none twice (a room where nobody edits,

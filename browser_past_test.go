@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/chromedp"
@@ -106,24 +105,9 @@ func TestBrowserFarBackKeepsChangesMadeMeanwhile(t *testing.T) {
 
 	// The page that ends with the old message is held once the server
 	// has answered.
-	paused := make(chan fetch.EventRequestPaused, 10)
-	if err := chromedp.Listen(p, func(ev any) {
-		if r, ok := ev.(*fetch.EventRequestPaused); ok {
-			paused <- *r
-		}
-	}); err != nil {
-		t.Fatal(err)
-	}
-	MustDo(t, p, command(fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{
-		URLPattern: fmt.Sprintf("*/messages?before=%d&*", old.ID+1), RequestStage: fetch.RequestStageResponse,
-	}}}))
+	next := MustHoldRequests(t, p, fmt.Sprintf("*/messages?before=%d&*", old.ID+1), fetch.RequestStageResponse)
 	MustExec(t, p, fmt.Sprintf(`location.hash = "#msg-%d"`, old.ID))
-	var held fetch.EventRequestPaused
-	select {
-	case held = <-paused:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the page far back was not asked for")
-	}
+	held := next()
 	w.send(editFrame(old.ID, "the old one, edited", "e1"))
 	w.MustEdited(old.ID, "writer", "the old one, edited")
 	w.send(reactFrame("react", old.ID, "👍", "r1"))
@@ -132,6 +116,6 @@ func TestBrowserFarBackKeepsChangesMadeMeanwhile(t *testing.T) {
 	w.send(editFrame(last.ID, "chatter 299, edited", "e2"))
 	w.MustEdited(last.ID, "writer", "chatter 299, edited")
 	MustWait(t, p, texts+`.at(-1) === "chatter 299, edited (edited)"`)
-	MustDo(t, p, command(fetch.ContinueResponse, fetch.ContinueResponseParams{RequestID: held.RequestID}))
+	MustDo(t, p, command(fetch.ContinueResponse, fetch.ContinueResponseParams{RequestID: held}))
 	MustWait(t, p, `(() => { const li = document.querySelector("#messages .msg.flash"); return !!li && li.querySelector(".text").textContent === "the old one, edited (edited)" && li.querySelector(".reaction")?.textContent === "👍 1"; })()`)
 }

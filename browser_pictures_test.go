@@ -210,25 +210,7 @@ func TestBrowserPicturesWaitTheirTurn(t *testing.T) {
 	alice := MustPerson(t, MustBrowser(t, "zh-CN"))
 	MustEnter(t, alice, ts, "alice", "")
 	// Uploads are held in the browser until let go.
-	paused := make(chan fetch.EventRequestPaused, 10)
-	if err := chromedp.Listen(alice, func(ev any) {
-		if p, ok := ev.(*fetch.EventRequestPaused); ok {
-			paused <- *p
-		}
-	}); err != nil {
-		t.Fatal(err)
-	}
-	MustDo(t, alice, command(fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*/api/rooms/*/images"}}}))
-	letGo := func() fetch.RequestID {
-		t.Helper()
-		select {
-		case p := <-paused:
-			return p.RequestID
-		case <-time.After(10 * time.Second):
-			t.Fatal("no upload started")
-		}
-		return ""
-	}
+	letGo := MustHoldRequests(t, alice, "*/api/rooms/*/images", fetch.RequestStageRequest)
 	MustWait(t, alice, `!document.getElementById("attach").hidden`)
 	MustDo(t, alice, chromedp.SetUploadFiles(chromedp.CSS("#picture-input"), []string{
 		MustPictureFile(t, "first.png", MustPicture(t, "png", 300, 120)),
