@@ -145,11 +145,7 @@ func BenchmarkSearch(b *testing.B) {
 		b.Run("like/"+query, func(b *testing.B) {
 			like := strings.Replace(searchSQL, "chat_holds(text, ?)", "text LIKE '%' || ? || '%'", 1)
 			for b.Loop() {
-				rows, err := st.r.QueryContext(ctx, like, "lobby", 1<<62, "lobby", searchReach, query, searchPage)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if evs, err := scanEvents(rows, "lobby", searchPage); err != nil || len(evs) != 0 {
+				if evs, err := st.queryEvents(ctx, "lobby", searchPage, like, "lobby", 1<<62, "lobby", searchReach, query, searchPage); err != nil || len(evs) != 0 {
 					b.Fatal(evs, err)
 				}
 			}

@@ -63,11 +63,7 @@ func (s *SQLite) Search(ctx context.Context, room, query string, before int64, l
 	if before <= 0 {
 		before = 1<<63 - 1
 	}
-	rows, err := s.r.QueryContext(ctx, searchSQL, room, before, room, searchReach, strings.Map(foldRune, query), limit)
-	if err != nil {
-		return nil, err
-	}
-	return scanEvents(rows, room, limit)
+	return s.queryEvents(ctx, room, limit, searchSQL, room, before, room, searchReach, strings.Map(foldRune, query), limit)
 }
 
 // chat_holds(text, folded) is whether text, folded, holds folded. SQLite's

@@ -235,12 +235,8 @@ func (s *SQLite) Events(ctx context.Context, room string, after, before int64, l
 	if before <= 0 {
 		before = 1<<63 - 1
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT `+eventColumns+` FROM events
+	evs, err := s.queryEvents(ctx, room, limit, `SELECT `+eventColumns+` FROM events
 		WHERE room = ? AND id > ? AND id < ? ORDER BY id DESC LIMIT ?`, room, after, before, limit)
-	if err != nil {
-		return nil, err
-	}
-	evs, err := scanEvents(rows, room, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -249,23 +245,24 @@ func (s *SQLite) Events(ctx context.Context, room string, after, before int64, l
 }
 
 func (s *SQLite) EventsFrom(ctx context.Context, room string, after int64, limit int) ([]Event, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+eventColumns+` FROM events
+	evs, err := s.queryEvents(ctx, room, limit, `SELECT `+eventColumns+` FROM events
 		WHERE room = ? AND id > ? ORDER BY id LIMIT ?`, room, after, limit)
-	if err != nil {
-		return nil, err
-	}
-	evs, err := scanEvents(rows, room, limit)
 	if err != nil {
 		return nil, err
 	}
 	return evs, s.reactions(ctx, room, evs)
 }
 
-// eventColumns are what scanEvents reads, in its order.
+// eventColumns are what queryEvents reads, in its order.
 const eventColumns = `id, type, user, text, nonce, ts, ref, edited, image, image_width, image_height`
 
-// scanEvents reads rows of eventColumns, and closes them.
-func scanEvents(rows *sql.Rows, room string, limit int) ([]Event, error) {
+// queryEvents reads room's events that query (selecting eventColumns,
+// up to limit rows) finds.
+func (s *SQLite) queryEvents(ctx context.Context, room string, limit int, query string, args ...any) ([]Event, error) {
+	rows, err := s.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
 	defer rows.Close()
 	evs := make([]Event, 0, limit)
 	for rows.Next() {

@@ -54,12 +54,8 @@ func (r *room) topicInfo() *topicInfo {
 // partial index holds only topic rows, so a room that never had a topic
 // costs one index probe, not a scan of its history.
 func (s *SQLite) Topic(ctx context.Context, room string) (Event, bool, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+eventColumns+` FROM events INDEXED BY events_topic
+	evs, err := s.queryEvents(ctx, room, 1, `SELECT `+eventColumns+` FROM events INDEXED BY events_topic
 		WHERE room = ? AND type = 'topic' ORDER BY id DESC LIMIT 1`, room)
-	if err != nil {
-		return Event{}, false, err
-	}
-	evs, err := scanEvents(rows, room, 1)
 	if err != nil || len(evs) == 0 {
 		return Event{}, false, err
 	}
