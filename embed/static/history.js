@@ -57,7 +57,7 @@ function change(ev) {
 }
 // An edit, a delete or a reaction in a page is not shown: the message it
 // changed comes with its newest text and reactions, or deleted.
-export const shownEvents = (events) => events.filter((e) => ["message", "join", "leave", "topic"].includes(e.type));
+const shown = (e) => ["message", "join", "leave", "topic"].includes(e.type);
 
 // loadOlder fetches the page before the oldest event on screen and keeps
 // the reader where they were, and says whether it did. state.era changes
@@ -78,7 +78,7 @@ export async function loadOlder() {
     const older = events.filter((e) => e.id < state.oldestId);
     if (older.length > 0) {
       const fromBottom = log.scrollHeight - log.scrollTop;
-      state.events = shownEvents(older).concat(state.events);
+      state.events = older.filter(shown).concat(state.events);
       state.oldestId = older[0].id;
       if (state.oldestId <= 1) state.reachedStart = true;
       renderAll();
@@ -92,8 +92,9 @@ export async function loadOlder() {
   return !!page;
 }
 // trimShown lets go of all but the newest KEEP_SHOWN events on screen
-// (see MAX_SHOWN); only while the reader is at the bottom, so what they
-// are reading never moves.
+// (see MAX_SHOWN); only while the reader is at the bottom (of the
+// conversation, or of a window far back, see append), so what they are
+// reading never moves.
 export function trimShown() {
   state.era++;
   state.events = state.events.slice(-KEEP_SHOWN);
@@ -106,7 +107,6 @@ export function fillViewport() {
   if (!state.reachedStart && log.scrollHeight <= log.clientHeight + 8) loadOlder();
 }
 
-
 // jumpTo shows message ref with the page of the history that ends with
 // it and the page after it. True: it is on screen; false: there is no
 // such message in the room; null: the history could not be loaded (said).
@@ -117,11 +117,11 @@ export async function jumpTo(ref) {
   if (!older) { flashError(t("Could not load that message.")); return null; }
   const it = older.events.at(-1);
   if (it?.id !== ref || it.type !== "message") return false;
-  const newer = await history(`after=${ref}&limit=${PAGE}`);
+  const after = await history(`after=${ref}&limit=${PAGE}`);
   if (era !== state.era) return null;
-  if (!newer) { flashError(t("Could not load that message.")); return null; }
+  if (!after) { flashError(t("Could not load that message.")); return null; }
   show(older, ref);
-  append(newer);
+  append(after);
   messageLi(ref).scrollIntoView({ block: "center" });
   settle();
   return true;
@@ -138,13 +138,9 @@ export async function toLatest() {
     if (era !== state.era) return;
     if (!page) { flashError(t("Could not load newer messages.")); return; }
     show(page, page.events.at(-1)?.id ?? 0);
-    while (state.pastTo && state.pastTo < state.lastId) {
-      const more = await history(`after=${state.pastTo}&limit=${PAGE}`);
-      if (era !== state.era) return;
-      if (!more) { flashError(t("Could not load newer messages.")); break; }
-      append(more);
-      era = state.era; // append may have let go of the top (trimShown)
-    }
+    // append may let go of the top (trimShown), which is a new era.
+    while (state.pastTo && state.pastTo < state.lastId && await newer(era)) era = state.era;
+    if (era !== state.era) return;
     settle();
   }
   toBottom();
@@ -156,7 +152,7 @@ export async function toLatest() {
 // up to pastTo.
 function show(page, pastTo) {
   const { events } = page;
-  state.events = shownEvents(events);
+  state.events = events.filter(shown);
   state.oldestId = events[0]?.id ?? 0;
   state.reachedStart = events.length < PAGE || state.oldestId <= 1;
   state.pastTo = pastTo;
@@ -165,20 +161,28 @@ function show(page, pastTo) {
   applyAgain(page);
 }
 
-// loadNewer fetches the page after the window and puts it below it.
+// loadNewer is newer as scrolling down asks for it: one page at a time,
+// shown as loading, and settled after.
 let loadingNewer = false;
 export async function loadNewer() {
   if (loadingNewer || !state.pastTo || state.pastTo >= state.lastId) return;
   loadingNewer = true;
   showLoading();
-  const era = state.era;
-  const page = await history(`after=${state.pastTo}&limit=${PAGE}`);
+  const done = await newer(state.era);
   loadingNewer = false;
   showLoading();
-  if (era !== state.era) return;
-  if (!page) { flashError(t("Could not load newer messages.")); return; }
+  if (done) settle();
+}
+
+// newer fetches the page after the window and puts it below it, and says
+// whether it did: not when it could not (said), nor when what is on
+// screen is no longer of era.
+async function newer(era) {
+  const page = await history(`after=${state.pastTo}&limit=${PAGE}`);
+  if (era !== state.era) return false;
+  if (!page) { flashError(t("Could not load newer messages.")); return false; }
   append(page);
-  settle();
+  return true;
 }
 
 // append puts a page of what came after the window below it (what it
@@ -190,7 +194,7 @@ function append(page) {
   for (const ev of page.events) {
     if (ev.id <= state.pastTo) continue;
     state.pastTo = ev.id;
-    if (shownEvents([ev]).length === 0) continue; // in its message as that is now
+    if (!shown(ev)) continue; // in its message as that is now
     const prev = state.events.at(-1);
     state.events.push(ev);
     list.append(...nodesFor(ev, prev));
