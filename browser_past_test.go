@@ -86,6 +86,15 @@ func TestBrowserFarBack(t *testing.T) {
 	MustDo(t, p, chromedp.SendKeys(chromedp.ID("text"), "sent from far back"+kb.Enter))
 	MustWait(t, p, texts+`.slice(-2).join("|") === "after the button|sent from far back" && !document.querySelector("#pending li")`)
 
+	// Up in the empty composer edits one's last message, which is below
+	// the window: the page goes to the newest first.
+	far("from a link before Up", "the old one, edited (edited)")
+	// (Sending with Enter left the char event's new line in the box.)
+	MustDo(t, p, chromedp.Evaluate[chromedp.Void](`document.getElementById("text").value = ""`), chromedp.Focus(chromedp.ID("text")), chromedp.KeyEvent(kb.ArrowUp))
+	MustWait(t, p, `!document.getElementById("editing").hidden && document.getElementById("text").value === "sent from far back" && `+texts+`.at(-1) === "sent from far back" && `+newBtn+`.hidden`)
+	MustDo(t, p, chromedp.SendKeys(chromedp.ID("text"), kb.Escape))
+	MustWait(t, p, `document.getElementById("editing").hidden`)
+
 	// A link to no message here still says so.
 	MustExec(t, p, `location.hash = "#msg-1"`) // the writer's join
 	MustWait(t, p, `document.getElementById("composer-error").textContent === "There is no such message in this room."`)

@@ -136,8 +136,18 @@ text.addEventListener("keydown", (e) => {
   if (e.key === "Escape" && state.editing) { e.preventDefault(); stopEdit(); }
   else if (e.key === "Escape" && state.replyTo) { e.preventDefault(); stopReply(); }
   if (e.key === "ArrowUp" && !text.value && !state.editing && !e.isComposing) {
-    const id = lastEditable();
-    if (id) { e.preventDefault(); startEdit(id); }
+    if (state.pastTo) {
+      // From a window far back, one's last message is most likely below
+      // it: go to the newest first, as sending does.
+      e.preventDefault();
+      toLatest().then(() => {
+        const id = !state.pastTo && !text.value && !state.editing && lastEditable();
+        if (id) startEdit(id);
+      });
+    } else {
+      const id = lastEditable();
+      if (id) { e.preventDefault(); startEdit(id); }
+    }
   }
 });
 text.addEventListener("input", () => { updateComposer(); saveOutbox(); noteTyping(); noteMention(); });
