@@ -24,9 +24,9 @@ func (r *room) editMessage(c *client, ref int64, text, nonce string) {
 	switch {
 	case !ok:
 	case text == "" && e.Image.ID == "":
-		c.sendError(codeInvalid, "A message cannot be empty; delete it instead.", nonce)
+		r.refuse(c, codeInvalid, "A message cannot be empty; delete it instead.", nonce)
 	case e.Text == text:
-		c.sendError(codeInvalid, "That is the message's text already.", nonce)
+		r.refuse(c, codeInvalid, "That is the message's text already.", nonce)
 	default:
 		r.change(c, Event{Type: typeEdit, Ref: ref, Text: text}, nonce)
 	}
@@ -49,9 +49,9 @@ func (r *room) changeable(c *client, ref int64, nonce, verb string) (Event, bool
 	switch {
 	case !ok:
 	case !mayChange(c.user, e):
-		c.sendError(codeForbidden, "You can "+verb+" only messages you sent since you logged in.", nonce)
+		r.refuse(c, codeForbidden, "You can "+verb+" only messages you sent since you logged in.", nonce)
 	case e.deleted() || r.deleting(ref):
-		c.sendError(codeNotFound, "That message is deleted already.", nonce)
+		r.refuse(c, codeNotFound, "That message is deleted already.", nonce)
 	default:
 		return e, true
 	}
@@ -65,7 +65,7 @@ func (r *room) inRoom(c *client, nonce string) bool {
 	if _, ok := r.clients[c]; ok {
 		return true
 	}
-	c.sendError(codeUnavailable, "You are not in this room any more; reconnect.", nonce)
+	r.refuse(c, codeUnavailable, "You are not in this room any more; reconnect.", nonce)
 	return false
 }
 
@@ -77,9 +77,9 @@ func (r *room) message(c *client, ref int64, nonce, failed string) (Event, bool)
 	switch {
 	case err != nil:
 		r.log.Error("reading a message", "id", ref, "err", err)
-		c.sendError(codeUnavailable, failed, nonce)
+		r.refuse(c, codeUnavailable, failed, nonce)
 	case !ok || e.Type != typeMessage:
-		c.sendError(codeNotFound, "There is no such message in this room.", nonce)
+		r.refuse(c, codeNotFound, "There is no such message in this room.", nonce)
 	default:
 		return e, true
 	}

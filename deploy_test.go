@@ -310,6 +310,7 @@ func TestBinary(t *testing.T) {
 			}
 		})
 	}
+	t.Run("crash under load", func(t *testing.T) { testCrashUnderLoad(t, bin) })
 	t.Run("one server per DATA_DIR", func(t *testing.T) {
 		dir := t.TempDir()
 		first := MustStartBinary(t, bin, freePort(t), dir)
@@ -346,12 +347,12 @@ type binaryServer struct {
 }
 
 // MustStartBinary runs bin as a server on 127.0.0.1:port with DATA_DIR
-// dir, and waits until it is healthy. Its cleanup kills it if it still
+// dir and the settings env (NAME=value), and waits until it is healthy. Its cleanup kills it if it still
 // runs, and logs its stderr when the test failed.
-func MustStartBinary(t *testing.T, bin, port, dir string) *binaryServer {
+func MustStartBinary(t *testing.T, bin, port, dir string, env ...string) *binaryServer {
 	t.Helper()
 	srv := &binaryServer{testServer: &testServer{URL: "http://127.0.0.1:" + port, closed: true}, done: make(chan struct{})}
-	srv.cmd = serverCmd(context.Background(), bin, port, dir)
+	srv.cmd = serverCmd(context.Background(), bin, port, dir, env...)
 	srv.cmd.Stderr = &srv.stderr
 	if err := srv.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -368,12 +369,13 @@ func MustStartBinary(t *testing.T, bin, port, dir string) *binaryServer {
 	return srv
 }
 
-// serverCmd is bin as a server on 127.0.0.1:port with DATA_DIR dir.
-func serverCmd(ctx context.Context, bin, port, dir string) *exec.Cmd {
+// serverCmd is bin as a server on 127.0.0.1:port with DATA_DIR dir and
+// the settings env.
+func serverCmd(ctx context.Context, bin, port, dir string, env ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, bin)
 	// HOST: a wildcard bind can collide with other sockets' source ports
 	// on 127.0.0.x; the port was free on 127.0.0.1.
-	cmd.Env = append(os.Environ(), "HOST=127.0.0.1", "PORT="+port, "DATA_DIR="+dir)
+	cmd.Env = append(append(os.Environ(), "HOST=127.0.0.1", "PORT="+port, "DATA_DIR="+dir), env...)
 	return cmd
 }
 

@@ -22,10 +22,10 @@ func (r *room) say(o op) {
 		switch {
 		case err != nil:
 			r.log.Error("looking for a copy failed", "err", err)
-			o.c.sendError(codeUnavailable, "Your message was not saved; try again.", o.nonce)
+			r.refuse(o.c, codeUnavailable, "Your message was not saved; try again.", o.nonce)
 			return
 		case id > 0:
-			o.c.write(duplicateFrame(id, o.nonce))
+			r.tell(o.c, duplicateFrame(id, o.nonce))
 			return
 		case id < 0: // in this batch: answered once it is committed
 			r.origins = append(r.origins, originOf{c: o.c, nonce: o.nonce, copyOf: int(-id)})
@@ -55,9 +55,9 @@ func (r *room) repliesTo(o op) bool {
 	switch {
 	case err != nil:
 		r.log.Error("reading a message to reply to", "id", o.ref, "err", err)
-		o.c.sendError(codeUnavailable, "Your message was not saved; try again.", o.nonce)
+		r.refuse(o.c, codeUnavailable, "Your message was not saved; try again.", o.nonce)
 	case !ok || e.Type != typeMessage:
-		o.c.sendError(codeNotFound, "There is no such message in this room to reply to.", o.nonce)
+		r.refuse(o.c, codeNotFound, "There is no such message in this room to reply to.", o.nonce)
 	default:
 		return true
 	}

@@ -211,3 +211,37 @@ func TestSQLiteFindNonce(t *testing.T) {
 		}
 	}
 }
+
+// A client that sends again, all at once, many messages the room has
+// stored (after a lost socket or a restart) gets each one's duplicate,
+// and so do the copies among them and the edits it may not make: the
+// room's answers to one socket go out together, not one frame each, so
+// they cannot fill its queue (SOCKET_QUEUE frames) and get it closed as
+// too slow.
+func TestBurstOfAnswersFitsTheQueue(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	alice := ts.MustLogin(t, "alice")
+	a, _ := ts.MustDial(t, alice, "lobby", -1)
+	const n = 40
+	ids := map[string]int64{}
+	for i := range n {
+		nonce := fmt.Sprint("b", i)
+		ids[nonce] = a.MustSay(fmt.Sprint("burst ", i), nonce).ID
+	}
+	bob := ts.MustLogin(t, "bob")
+	b, _ := ts.MustDial(t, bob, "lobby", -1)
+	for i := range n {
+		nonce := fmt.Sprint("b", i)
+		b.send(map[string]any{"type": "edit", "id": ids[nonce], "text": "not yours", "nonce": "e" + nonce})
+		a.say(fmt.Sprint("burst ", i), nonce)
+	}
+	for i := range n {
+		nonce := fmt.Sprint("b", i)
+		if d := a.MustNextOf(typeDuplicate, typeMessage, typeError); d.Type != typeDuplicate || d.ID != ids[nonce] || d.Nonce != nonce {
+			t.Fatalf("answer %d: %+v, want duplicate of %d with nonce %s", i, d, ids[nonce], nonce)
+		}
+		if e := b.MustNextOf(typeError, typeEdit); e.Type != typeError || e.Code != string(codeForbidden) || e.Nonce != "e"+nonce {
+			t.Fatalf("bob's edit %d: %+v, want forbidden", i, e)
+		}
+	}
+}

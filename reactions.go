@@ -51,7 +51,7 @@ func (r *room) react(c *client, ref int64, emoji string, on bool, nonce string) 
 	case !ok:
 		return
 	case e.deleted() || r.deleting(ref):
-		c.sendError(codeNotFound, "That message is deleted.", nonce)
+		r.refuse(c, codeNotFound, "That message is deleted.", nonce)
 		return
 	}
 	if r.reacts(e.Reactions, ref, emoji, c.user.key) == on {

@@ -89,6 +89,7 @@ type room struct {
 	batch   []Event
 	lines   []line
 	origins []originOf
+	replies []reply // answers to single sockets, sent when the turn ends (see replies.go)
 
 	nonces nonces // the newest messages' nonces, to recognise copies (see nonces.go)
 
@@ -196,12 +197,15 @@ func (r *room) run() {
 			r.handle(o)
 			r.drain()
 			r.flushOrWait()
+			r.sendReplies()
 		case <-r.quietC:
 			r.quietC = nil
 			r.flush()
+			r.sendReplies()
 		case <-idle.C:
 			if !r.busy && len(r.lines) > 0 && r.quietC == nil {
 				r.flush() // notices kept from a failed commit (see keepNotices)
+				r.sendReplies()
 			}
 			if !r.busy && r.empty() && r.hub.retire(r) {
 				if r.presenceTimer != nil {
@@ -216,6 +220,7 @@ func (r *room) run() {
 		case <-r.quit:
 			r.drain()
 			r.flush()
+			r.sendReplies()
 			r.saveOnStop()
 			r.stopTyping()
 			return
@@ -381,7 +386,7 @@ func (r *room) flush() {
 			r.log.Error("commit failed", "events", len(r.batch), "err", err)
 			r.nonces.failed()
 			for _, o := range r.origins {
-				o.c.sendError(codeUnavailable, "Your message was not saved; try again.", o.nonce)
+				r.refuse(o.c, codeUnavailable, "Your message was not saved; try again.", o.nonce)
 			}
 			r.keepNotices()
 			return
@@ -414,7 +419,7 @@ func (r *room) flush() {
 	r.tellWatchers()
 	for _, o := range r.origins {
 		if o.copyOf > 0 {
-			o.c.write(duplicateFrame(r.batch[o.copyOf-1].ID, o.nonce))
+			r.tell(o.c, duplicateFrame(r.batch[o.copyOf-1].ID, o.nonce))
 		}
 	}
 	r.lastFrame = time.Now()

@@ -25,7 +25,7 @@ func (r *room) setTopic(c *client, text, nonce string) {
 	switch {
 	case !r.inRoom(c, nonce):
 	case text == r.pendingTopic().Text:
-		c.sendError(codeInvalid, "That is the topic already.", nonce)
+		r.refuse(c, codeInvalid, "That is the topic already.", nonce)
 	default:
 		r.change(c, Event{Type: typeTopic, Text: text}, nonce)
 	}

@@ -102,7 +102,7 @@ func (c *client) write(frame []byte) {
 }
 
 func (c *client) sendError(cd code, text, nonce string) {
-	c.write(encode(errorEvent{Type: typeError, Code: cd, Text: text, Nonce: nonce}))
+	c.write(errorFrame(cd, text, nonce))
 }
 
 // close sends a close frame after whatever is already queued.
