@@ -1,16 +1,18 @@
 package main
 
-// A crash in the middle of a busy room, with the real binary killed by
-// SIGKILL (no shutdown at all): every message anyone was shown is in the
-// store afterwards with the id it was shown with, because the room
-// commits before it fans out; and senders that send again whatever they
-// never saw echoed, as the web client does, store nothing twice.
+// The server stopped in the middle of a busy room, the real binary, by a
+// crash (SIGKILL: no shutdown at all) or a deploy (SIGTERM): every
+// message anyone was shown is in the store afterwards with the id it was
+// shown with, because the room commits before it fans out; and senders
+// that send again whatever they never saw echoed, as the web client
+// does, store nothing twice and lose nothing.
 
 import (
 	"fmt"
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 )
 
@@ -62,7 +64,7 @@ func crashFrame(nonce string, after int64) map[string]any {
 	return map[string]any{"type": "message", "text": "crash " + nonce, "nonce": nonce, "after": after}
 }
 
-func testCrashUnderLoad(t *testing.T, bin string) {
+func testStopUnderLoad(t *testing.T, bin string, sig syscall.Signal) {
 	env := []string{"MSG_RATE=0", "MSG_RATE_PER_IP=0", "LOGIN_RATE=0"}
 	dir := t.TempDir()
 	srv := MustStartBinary(t, bin, freePort(t), dir, env...)
@@ -102,8 +104,10 @@ func testCrashUnderLoad(t *testing.T, bin string) {
 			return shownN.Load() >= 1000
 		}
 	})
-	srv.cmd.Process.Kill()
-	srv.MustExit(t)
+	srv.cmd.Process.Signal(sig)
+	if err := srv.MustExit(t); (err == nil) != (sig == syscall.SIGTERM) {
+		t.Errorf("the server stopped by %v exited with %v", sig, err)
+	}
 	<-ended
 
 	shown := map[int64]string{}

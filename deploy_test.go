@@ -310,7 +310,9 @@ func TestBinary(t *testing.T) {
 			}
 		})
 	}
-	t.Run("crash under load", func(t *testing.T) { testCrashUnderLoad(t, bin) })
+	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGTERM} {
+		t.Run("stopped under load by "+sig.String(), func(t *testing.T) { testStopUnderLoad(t, bin, sig) })
+	}
 	t.Run("one server per DATA_DIR", func(t *testing.T) {
 		dir := t.TempDir()
 		first := MustStartBinary(t, bin, freePort(t), dir)
