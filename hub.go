@@ -23,7 +23,11 @@ type Hub struct {
 	now   func() time.Time
 	m     *melody.Melody
 
-	closing atomic.Bool    // set on shutdown: no new sockets or logins
+	closing atomic.Bool // set on shutdown: no new sockets, logins or frames
+	// frames is held for reading while a socket's frame is handed to its
+	// room. Shutdown takes it once closing is set: every frame taken
+	// before then is in its room's queue, and none is taken after.
+	frames  sync.RWMutex
 	limits  *addrLimits    // logins and sockets per client address
 	sockets sync.WaitGroup // open WebSocket handlers
 	// stopSweep ends the sweeper (see sweepSessions), which closes swept.
@@ -250,10 +254,18 @@ func (h *Hub) originOK(origin, host string) bool {
 	return err == nil && u.Host == host && (u.Scheme == "http" || u.Scheme == "https")
 }
 
-// shutdown closes every socket with 1012, lets each room commit what it has
-// queued and record presence, and waits (up to ctx) for all of it.
+// shutdown stops taking frames, lets each room commit and send out what it
+// has queued, closes every socket with 1012, lets the rooms record
+// presence, and waits (up to ctx) for all of it. The order is what makes a
+// restart cost a client nothing: a message taken before the stop has its
+// echo queued ahead of the close frame, so the client does not send it
+// again; one that arrives after it is not taken, gets no echo, and is
+// sent again once the client has reconnected.
 func (h *Hub) shutdown(ctx context.Context) {
 	h.closing.Store(true)
+	h.frames.Lock()
+	//lint:ignore SA2001 empty on purpose: it waits out the frames being handed on
+	h.frames.Unlock()
 	close(h.stopSweep)
 	<-h.swept
 	h.mu.Lock()
@@ -267,6 +279,15 @@ func (h *Hub) shutdown(ctx context.Context) {
 	}
 	h.mu.Unlock()
 
+	for _, r := range rooms {
+		done := make(chan struct{})
+		if r.send(op{kind: opFlush, done: done}) {
+			select {
+			case <-done:
+			case <-ctx.Done():
+			}
+		}
+	}
 	for _, c := range clients {
 		c.close(closeServiceRestart, "server restarting; reconnect shortly")
 	}

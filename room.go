@@ -41,6 +41,7 @@ const (
 	opEdit                        // a client changes a message's text
 	opReact                       // a client puts a reaction on a message, or takes it off
 	opTopic                       // a client sets the room's topic
+	opFlush                       // shutdown: commit and send out what is queued, then close done
 )
 
 type op struct {
@@ -59,7 +60,8 @@ type op struct {
 	restore *PresenceRecord // opRestore
 	at      time.Time       // opRestore: when the server started
 
-	replayed *storeReplay // opReplayed
+	replayed *storeReplay  // opReplayed
+	done     chan struct{} // opFlush
 }
 
 // room owns one chat room. A single goroutine (run) assigns ids, commits
@@ -315,6 +317,10 @@ func (r *room) handle(o op) {
 		if r.presenceDirty {
 			r.emitPresence()
 		}
+	case opFlush:
+		r.flush()
+		r.sendReplies()
+		close(o.done)
 	case opKick:
 		for c := range r.clients {
 			if c.user.key == o.key {

@@ -189,7 +189,15 @@ func (h *Hub) newMelody() *melody.Melody {
 		if c == nil || !c.awaitWelcome() {
 			return
 		}
-		if !h.receive(c, data) {
+		// Nor once the server is stopping (see shutdown).
+		h.frames.RLock()
+		if h.closing.Load() {
+			h.frames.RUnlock()
+			return
+		}
+		taken := h.receive(c, data)
+		h.frames.RUnlock()
+		if !taken {
 			time.Sleep(refusePause)
 		}
 	})
