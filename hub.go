@@ -263,9 +263,14 @@ func (h *Hub) originOK(origin, host string) bool {
 // sent again once the client has reconnected.
 func (h *Hub) shutdown(ctx context.Context) {
 	h.closing.Store(true)
-	h.frames.Lock()
-	//lint:ignore SA2001 empty on purpose: it waits out the frames being handed on
-	h.frames.Unlock()
+	// Wait out the frames being handed on (none starts now); not for
+	// longer than the budget, should a room's queue be full and its
+	// writer stuck.
+	waitCtx(ctx, func() {
+		h.frames.Lock()
+		//lint:ignore SA2001 empty on purpose: it waits for the readers
+		h.frames.Unlock()
+	})
 	close(h.stopSweep)
 	<-h.swept
 	h.mu.Lock()
