@@ -54,6 +54,18 @@ func TestBrowserReactions(t *testing.T) {
 	MustWait(t, bob, connected+` && `+reactionRow+` === "👍 1 false|🎉 1 false"`)
 	MustDo(t, alice, chromedp.Reload())
 	MustWait(t, alice, connected+` && `+reactionRow+` === "👍 1 false|🎉 1 true"`)
+
+	// Names in the order of their newest reaction, also when a page
+	// replays the events over the message as it is now: carol's second
+	// 👍 came before dave's, though her first one was taken back.
+	carol.send(reactFrame(typeUnreact, m.ID, "👍", ""))
+	carol.send(reactFrame(typeReact, m.ID, "👍", ""))
+	dave, _ := ts.MustDial(t, ts.MustLogin(t, "dave"), "lobby", -1)
+	dave.send(reactFrame(typeReact, m.ID, "👍", ""))
+	const names = `document.querySelector(".reaction").title === "carol, dave reacted with 👍"`
+	MustWait(t, bob, names)
+	MustDo(t, bob, chromedp.Reload())
+	MustWait(t, bob, connected+` && `+reactionRow+` === "👍 2 false|🎉 1 false" && `+names)
 }
 
 // A reaction's title names the first ten who reacted, in order, and

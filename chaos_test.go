@@ -53,8 +53,10 @@ type chaosPerson struct {
 
 // show applies one stored event to p's copy, as the web client does: a
 // message line is the message as it is now, and a change is applied on
-// top of it, so one applied twice (a reaction in a message's line and
-// then its own event, from a replay) changes nothing.
+// top of it. A replay brings a message and then the changes that made it
+// so, applied again: an edit or a delete again changes nothing, and a
+// react puts its name last, wherever it was, so that each name ends
+// where its newest react put it (withReaction in reactions.js).
 func (p *chaosPerson) show(e ev) {
 	if e.ID != p.last+1 && p.err == nil {
 		p.err = fmt.Errorf("%s was shown id %d after %d", p.name, e.ID, p.last)
@@ -76,10 +78,11 @@ func (p *chaosPerson) show(e ev) {
 		m.text, m.edited = e.Text, true
 	case e.Type == typeDelete:
 		m.text, m.edited, m.deleted, m.reactions = "", false, true, map[string][]string{}
-	case e.Type == typeReact && !slices.Contains(m.reactions[e.Emoji], e.User):
-		m.reactions[e.Emoji] = append(m.reactions[e.Emoji], e.User)
-	case e.Type == typeUnreact:
+	case e.Type == typeReact || e.Type == typeUnreact:
 		m.reactions[e.Emoji] = slices.DeleteFunc(m.reactions[e.Emoji], func(n string) bool { return n == e.User })
+		if e.Type == typeReact {
+			m.reactions[e.Emoji] = append(m.reactions[e.Emoji], e.User)
+		}
 	}
 }
 

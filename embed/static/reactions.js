@@ -15,9 +15,11 @@ const mine = (r) => r.users.some((u) => fold(u) === fold(me));
 
 // withReaction is reactions with a react or unreact event applied, as
 // the server's withReaction does: in REACTIONS' order, names in the
-// order they reacted. Applying one that is so already changes nothing,
-// so a replay that brings a message as it is now and then the events
-// that made it so ends where the server is.
+// order of their newest reaction. A react puts its name last, also one
+// already there: a replay brings a message as it is now and then the
+// events that made it so, and each name must end where its newest
+// react puts it. (Kept in place, a name that reacted once stayed ahead
+// of one that reacted after it but had taken an earlier reaction back.)
 export function withReaction(reactions = [], ev) {
   const out = reactions.map((r) => ({ emoji: r.emoji, users: r.emoji === ev.emoji ? r.users.filter((u) => fold(u) !== fold(ev.user)) : r.users }));
   let r = out.find((x) => x.emoji === ev.emoji);
@@ -27,10 +29,7 @@ export function withReaction(reactions = [], ev) {
       out.push(r);
       out.sort((a, b) => REACTIONS.indexOf(a.emoji) - REACTIONS.indexOf(b.emoji));
     }
-    // Where they were, if they were there (a replayed react); else last.
-    const was = reactions.find((x) => x.emoji === ev.emoji)?.users.findIndex((u) => fold(u) === fold(ev.user)) ?? -1;
-    if (was >= 0) r.users.splice(was, 0, ev.user);
-    else r.users.push(ev.user);
+    r.users.push(ev.user);
   }
   return out.filter((x) => x.users.length > 0);
 }
