@@ -143,11 +143,11 @@ func testStopUnderLoad(t *testing.T, bin string, sig syscall.Signal) {
 	}
 	for id, text := range shown {
 		if kept[id] != text {
-			t.Errorf("message %d (%q) was shown before the crash; after it the store has %q", id, text, kept[id])
+			t.Errorf("message %d (%q) was shown before the stop; after it the store has %q", id, text, kept[id])
 		}
 	}
 
-	// s0's network lost its last 20 echoes before the crash: those
+	// s0's network lost its last 20 echoes before the stop: those
 	// messages are stored, and s0 does not know it.
 	lost := 0
 	for i := len(senders[0].sent) - 1; i >= 0 && lost < 20; i-- {
@@ -157,7 +157,7 @@ func testStopUnderLoad(t *testing.T, bin string, sig syscall.Signal) {
 		}
 	}
 	// Each sender comes back and sends again, all at once, every message
-	// it did not see echoed: those stored before the crash are answered
+	// it did not see echoed: those stored before the stop are answered
 	// with duplicate, the rest are stored now.
 	var resent, dups int
 	for _, s := range senders {
@@ -216,5 +216,5 @@ func testStopUnderLoad(t *testing.T, bin string, sig syscall.Signal) {
 	if sig == syscall.SIGTERM && !slices.ContainsFunc(senders, func(s *crashSender) bool { return s.closedWith != closeServiceRestart }) && dups != lost {
 		t.Errorf("%d resent messages were answered with duplicate after a stop; only the %d whose echo was lost should be", dups, lost)
 	}
-	t.Logf("%d sent before the crash, %d shown, %d sent again after it, %d of them stored already", sent, len(shown), resent, dups)
+	t.Logf("%d sent before the stop, %d shown, %d sent again after it, %d of them stored already", sent, len(shown), resent, dups)
 }
