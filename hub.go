@@ -284,13 +284,18 @@ func (h *Hub) shutdown(ctx context.Context) {
 	}
 	h.mu.Unlock()
 
+	// Every room flushes at once; then wait for them all.
+	var flushed []chan struct{}
 	for _, r := range rooms {
 		done := make(chan struct{})
 		if r.send(op{kind: opFlush, done: done}) {
-			select {
-			case <-done:
-			case <-ctx.Done():
-			}
+			flushed = append(flushed, done)
+		}
+	}
+	for _, done := range flushed {
+		select {
+		case <-done:
+		case <-ctx.Done():
 		}
 	}
 	for _, c := range clients {
