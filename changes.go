@@ -6,7 +6,7 @@ package main
 // message's row keeps its place, author and time, and takes the new text
 // (or none) in the same transaction; only the newest text is kept, in
 // the store and in the room's memory alike. It runs on the room's writer
-// goroutine.
+// goroutine, all but readOld, which runs on the sender's reader.
 
 import (
 	"bytes"
@@ -16,42 +16,43 @@ import (
 	"time"
 )
 
-// editMessage gives message ref the text for c's user, or tells c why not.
-// A picture's caption may be emptied; a message of text alone may not
-// (that would be a delete, which says so).
-func (r *room) editMessage(c *client, ref int64, text, nonce string) {
-	e, ok := r.changeable(c, ref, nonce, "edit")
+// editMessage gives message o.ref the text o.text for o's sender, or tells
+// them why not. A picture's caption may be emptied; a message of text
+// alone may not (that would be a delete, which says so).
+func (r *room) editMessage(o op) {
+	e, ok := r.changeable(o, "edit")
 	switch {
 	case !ok:
-	case text == "" && e.Image.ID == "":
-		r.refuse(c, codeInvalid, "A message cannot be empty; delete it instead.", nonce)
-	case e.Text == text:
-		r.refuse(c, codeInvalid, "That is the message's text already.", nonce)
+	case o.text == "" && e.Image.ID == "":
+		r.refuse(o.c, codeInvalid, "A message cannot be empty; delete it instead.", o.nonce)
+	case e.Text == o.text:
+		r.refuse(o.c, codeInvalid, "That is the message's text already.", o.nonce)
 	default:
-		r.change(c, Event{Type: typeEdit, Ref: ref, Text: text}, nonce)
+		r.change(o.c, Event{Type: typeEdit, Ref: o.ref, Text: o.text}, o.nonce)
 	}
 }
 
-// deleteMessage takes back message ref for c's user, or tells c why not.
-func (r *room) deleteMessage(c *client, ref int64, nonce string) {
-	if _, ok := r.changeable(c, ref, nonce, "delete"); ok {
-		r.change(c, Event{Type: typeDelete, Ref: ref}, nonce)
+// deleteMessage takes back message o.ref for o's sender, or tells them
+// why not.
+func (r *room) deleteMessage(o op) {
+	if _, ok := r.changeable(o, "delete"); ok {
+		r.change(o.c, Event{Type: typeDelete, Ref: o.ref}, o.nonce)
 	}
 }
 
-// changeable returns message ref if c's user may edit or delete it (verb
-// says which, for the errors), or tells c why not.
-func (r *room) changeable(c *client, ref int64, nonce, verb string) (Event, bool) {
-	if !r.inRoom(c, nonce) {
+// changeable returns message o.ref if o's sender may edit or delete it
+// (verb says which, for the errors), or tells them why not.
+func (r *room) changeable(o op, verb string) (Event, bool) {
+	if !r.inRoom(o.c, o.nonce) {
 		return Event{}, false
 	}
-	e, ok := r.message(c, ref, nonce, "That message could not be "+verb+"d; try again.")
+	e, ok := r.message(o, "That message could not be "+verb+"d; try again.")
 	switch {
 	case !ok:
-	case !mayChange(c.user, e):
-		r.refuse(c, codeForbidden, "You can "+verb+" only messages you sent since you logged in.", nonce)
-	case e.deleted() || r.deleting(ref):
-		r.refuse(c, codeNotFound, "That message is deleted already.", nonce)
+	case !mayChange(o.c.user, e):
+		r.refuse(o.c, codeForbidden, "You can "+verb+" only messages you sent since you logged in.", o.nonce)
+	case e.deleted() || r.deleting(o.ref):
+		r.refuse(o.c, codeNotFound, "That message is deleted already.", o.nonce)
 	default:
 		return e, true
 	}
@@ -69,17 +70,17 @@ func (r *room) inRoom(c *client, nonce string) bool {
 	return false
 }
 
-// message returns message ref for c's frame, or tells c there is none:
-// the store could not be read (failed says what was not done), or the
-// room has no message ref.
-func (r *room) message(c *client, ref int64, nonce, failed string) (Event, bool) {
-	e, ok, err := r.event(ref)
+// message returns message o.ref for frame o, or tells its sender there
+// is none: the store could not be read (failed says what was not done),
+// or the room has no message o.ref.
+func (r *room) message(o op, failed string) (Event, bool) {
+	e, ok, err := r.event(o.ref, o.old)
 	switch {
 	case err != nil:
-		r.log.Error("reading a message", "id", ref, "err", err)
-		r.refuse(c, codeUnavailable, failed, nonce)
+		r.log.Error("reading a message", "id", o.ref, "err", err)
+		r.refuse(o.c, codeUnavailable, failed, o.nonce)
 	case !ok || e.Type != typeMessage:
-		r.refuse(c, codeNotFound, "There is no such message in this room.", nonce)
+		r.refuse(o.c, codeNotFound, "There is no such message in this room.", o.nonce)
 	default:
 		return e, true
 	}
@@ -110,9 +111,10 @@ func (r *room) deleting(ref int64) bool {
 }
 
 // event returns stored event id of the room: from recent if it is there,
-// else from the store (a point read on the writer: edits, deletes and
-// replies of messages older than the room's memory are rare).
-func (r *room) event(id int64) (Event, bool, error) {
+// else as old read it on the sender's reader (see readOld) if nothing
+// has changed an old message since, else from the store (a point read
+// on the writer, now rare: a reader's read failed, or raced a change).
+func (r *room) event(id int64, old *oldRead) (Event, bool, error) {
 	if i, ok := r.findRecent(id); ok {
 		var w wireEvent
 		if err := json.Unmarshal(r.recent[i].raw, &w); err != nil {
@@ -125,7 +127,44 @@ func (r *room) event(id int64) (Event, bool, error) {
 		}
 		return e, err == nil, err
 	}
-	evs, err := r.hub.store.Events(context.Background(), r.name, id-1, id+1, 1)
+	if old != nil && old.changes == r.oldChanges.Load() {
+		return old.e, old.ok, nil
+	}
+	return r.readEvent(context.Background(), id)
+}
+
+// oldRead is a message older than the room's memory as a socket's reader
+// read it from the store, and when.
+type oldRead struct {
+	e       Event
+	ok      bool  // there is such an event
+	changes int64 // the room's oldChanges before the read
+}
+
+// readOld reads message ref, named by a frame for the room, on the
+// sender's reader before the frame is queued: if ref is older than the
+// room's memory, the writer would otherwise read it from the store
+// itself, and the whole room would wait for it. The writer takes the
+// read if no edit, delete or reaction of an old message was committed
+// since (each adds to oldChanges after its commit, and the count is
+// taken before the read, so a read that missed one is never taken), else
+// reads again. nil: the room keeps ref in memory (or may yet: a newer
+// id), or the read failed and the writer reads it, saying so.
+func (r *room) readOld(ref int64) *oldRead {
+	if ref >= r.floor.Load() {
+		return nil
+	}
+	changes := r.oldChanges.Load()
+	e, ok, err := r.readEvent(context.Background(), ref)
+	if err != nil {
+		return nil
+	}
+	return &oldRead{e: e, ok: ok, changes: changes}
+}
+
+// readEvent reads event id of the room from the store.
+func (r *room) readEvent(ctx context.Context, id int64) (Event, bool, error) {
+	evs, err := r.hub.store.Events(ctx, r.name, id-1, id+1, 1)
 	if err != nil || len(evs) == 0 {
 		return Event{}, false, err
 	}
@@ -141,7 +180,8 @@ func (r *room) event(id int64) (Event, bool, error) {
 func (r *room) changed(e Event) {
 	i, ok := r.findRecent(e.Ref)
 	if !ok {
-		return // older than memory: only the store had it
+		r.oldChanges.Add(1) // older than memory: only the store had it
+		return
 	}
 	r.rewriteRecent(i, func(w *wireEvent) bool {
 		switch e.Type {

@@ -51,7 +51,7 @@ func (r *room) repliesTo(o op) bool {
 	if i, ok := r.findRecent(o.ref); ok && bytes.HasPrefix(r.recent[i].raw, []byte(`{"type":"message",`)) {
 		return true
 	}
-	e, ok, err := r.event(o.ref)
+	e, ok, err := r.event(o.ref, o.old)
 	switch {
 	case err != nil:
 		r.log.Error("reading a message to reply to", "id", o.ref, "err", err)

@@ -39,14 +39,16 @@ func inReactionOrder(rs []Reaction) {
 	slices.SortStableFunc(rs, func(a, b Reaction) int { return reactionOrder(a.Emoji) - reactionOrder(b.Emoji) })
 }
 
-// react puts c's user's reaction emoji on message ref (on), or takes it
-// off, or tells c why not. Asking for what is so already stores nothing
-// and answers nothing: a double click, or two tabs, do no harm.
-func (r *room) react(c *client, ref int64, emoji string, on bool, nonce string) {
+// react puts o's sender's reaction o.text (an emoji) on message o.ref
+// (o.on), or takes it off, or tells them why not. Asking for what is so
+// already stores nothing and answers nothing: a double click, or two
+// tabs, do no harm.
+func (r *room) react(o op) {
+	c, ref, emoji, on, nonce := o.c, o.ref, o.text, o.on, o.nonce
 	if !r.inRoom(c, nonce) {
 		return
 	}
-	e, ok := r.message(c, ref, nonce, "That reaction was not saved; try again.")
+	e, ok := r.message(o, "That reaction was not saved; try again.")
 	switch {
 	case !ok:
 		return

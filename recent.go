@@ -141,6 +141,17 @@ func (r *room) trim(keep, budget, floor int) {
 	if n == 0 {
 		r.recent = nil // squeezed: the array (up to 20 KB) goes too
 	}
+	r.markFloor()
+}
+
+// markFloor tells the sockets' readers where recent begins now. It only
+// moves up: recent loses its oldest events here, and gains only new ones.
+func (r *room) markFloor() {
+	f := r.lastID + 1
+	if len(r.recent) > 0 {
+		f = r.recent[0].id
+	}
+	r.floor.Store(f)
 }
 
 // findRecent returns where event id is in recent (ids ascend), or where

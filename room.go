@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"slices"
+	"sync/atomic"
 	"time"
 )
 
@@ -50,6 +51,7 @@ type op struct {
 	since int64     // opSubscribe: -1 for a fresh connection
 	after int64     // opMessage: the newest id its sender had seen when it first sent it, or -1
 	ref   int64     // opEdit, opDelete, opReact: the message to change; opMessage: the one it replies to, or 0
+	old   *oldRead  // message ref as the sender's reader read it, if older than the room's memory (see readOld)
 	on    bool      // opReact: put on, not take off
 	image imageInfo // opMessage: its picture, if any
 	text  string
@@ -81,6 +83,10 @@ type room struct {
 	lastFrame time.Time        // when the last frame went out
 	quietT    *time.Timer      // pending flush of a quiet batch (see quietGap)
 	quietC    <-chan time.Time // quietT's channel while it is pending, else nil
+
+	// Written here, read by the sockets' readers too (see readOld).
+	floor      atomic.Int64 // no id below it is in recent, nor ever will be
+	oldChanges atomic.Int64 // edits, deletes and reactions committed to messages below it
 
 	lastID  int64
 	clients map[*client]struct{}
@@ -158,6 +164,7 @@ func newRoom(h *Hub, name string, newest []Event) *room {
 	// remembered some nonces, a resend that says how far back to look
 	// is looked for in the store.
 	r.nonces = nonces{seed: h.nonceSeed, floor: r.lastID}
+	r.markFloor()
 	return r
 }
 
@@ -297,11 +304,11 @@ func (r *room) handle(o op) {
 	case opReplayed:
 		r.replayed(o.c, o.replayed)
 	case opDelete:
-		r.deleteMessage(o.c, o.ref, o.nonce)
+		r.deleteMessage(o)
 	case opEdit:
-		r.editMessage(o.c, o.ref, o.text, o.nonce)
+		r.editMessage(o)
 	case opReact:
-		r.react(o.c, o.ref, o.text, o.on, o.nonce)
+		r.react(o)
 	case opTopic:
 		r.setTopic(o.c, o.text, o.nonce)
 	case opTyping:

@@ -481,6 +481,10 @@ func (h *Hub) receive(c *client, data []byte) bool {
 		}
 		return refuse(codeRateLimited, "Too many messages from your network right now; wait a moment.", in.Nonce)
 	}
+	// Last, so that only a frame the room will take reads the store.
+	if o.ref > 0 {
+		o.old = c.room.readOld(o.ref)
+	}
 	if !c.room.send(o) {
 		return refuse(codeUnavailable, "The server is restarting; that was not saved.", in.Nonce)
 	}
