@@ -55,6 +55,18 @@ func main() {
 		// Opt-in profiling on its own listener, never on the public port.
 		go func() { log.Error("pprof", "err", http.ListenAndServe(addr, pprofMux())) }()
 	}
+	if os.Getenv("GOGC") == "" {
+		// Half Go's default headroom. Nearly all of a chat server's heap
+		// is long-lived per-socket state, allocated among the garbage of
+		// the logins and upgrades around it; a socket's objects share
+		// spans with that garbage, and the slots it leaves stay resident
+		// in spans the sockets keep. Collecting at 1.5× the live heap
+		// instead of 2× leaves less of it there: in alternating idle runs
+		// of 10,000 sockets, 15.3–15.5 KB per socket against 15.8–16.1.
+		// The collections it adds cost nothing the paced and saturation
+		// runs could tell from their noise. GOGC in the environment wins.
+		debug.SetGCPercent(50)
+	}
 	m := &Main{Config: cfg, Log: log}
 	if err := m.Run(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "chat:", err)
