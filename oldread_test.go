@@ -2,6 +2,10 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -103,5 +107,145 @@ func TestOldMessageReadBySender(t *testing.T) {
 				t.Errorf("the old message was read %d times, want %d", n, tc.reads)
 			}
 		})
+	}
+}
+
+// Eight sockets, two per person, react, unreact, edit and delete 40
+// messages older than the room's memory all at once, so that what each
+// sender's reader reads races the commits of the others. The room must
+// never act on a stale read: the stored events never put on a reaction
+// that is on already, take off one that is off, or change a message
+// after its delete, and every message is stored as its events make it.
+// Without the count of changes (see readOld) every seed fails.
+func TestConcurrentChangesToOldMessages(t *testing.T) {
+	for seed := uint64(1); seed <= 2; seed++ {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			dir := t.TempDir()
+			names := []string{"alice", "bob", "carol", "dave"}
+			ts := MustStart(t, dir)
+			var ids []int64
+			cookies := map[string]*http.Cookie{}
+			for _, n := range names {
+				cookies[n] = ts.MustLogin(t, n)
+				c, _ := ts.MustDial(t, cookies[n], "lobby", -1)
+				for i := range 10 {
+					ids = append(ids, c.MustSay(fmt.Sprintf("%s %d", n, i), fmt.Sprint(i)).ID)
+				}
+				c.conn.Close()
+			}
+			// A restarted room keeps its newest historyOnJoin in memory.
+			c, _ := ts.MustDial(t, ts.MustLogin(t, "erin"), "lobby", -1)
+			c.MustSayMany("later %d", historyOnJoin+10)
+			ts.MustClose(t)
+
+			ts = MustStart(t, dir)
+			emoji := []string{"👍", "❤️", "😂"}
+			var wg sync.WaitGroup
+			for i, n := range names {
+				for tab := range 2 {
+					c, _ := ts.MustDial(t, cookies[n], "lobby", -1)
+					r := rand.New(rand.NewPCG(seed, uint64(2*i+tab)))
+					done := fmt.Sprintf("done %s %d", n, tab)
+					wg.Go(func() {
+						for j := range 300 {
+							id, nonce := ids[r.IntN(len(ids))], fmt.Sprintf("%d.%d", tab, j)
+							switch k := r.IntN(20); {
+							case k < 9:
+								c.send(reactFrame(typeReact, id, emoji[r.IntN(3)], nonce))
+							case k < 17:
+								c.send(reactFrame(typeUnreact, id, emoji[r.IntN(3)], nonce))
+							case k < 19:
+								c.send(editFrame(id, "edited "+nonce, nonce))
+							default:
+								c.send(deleteFrame(id, nonce))
+							}
+						}
+						c.say(done, done)
+					})
+					// A socket's frames are taken in order: once its last
+					// message is back, all of its changes are done.
+					wg.Go(func() {
+						for c.MustNextOf(typeMessage).Text != done {
+						}
+					})
+				}
+			}
+			wg.Wait()
+			ts.MustClose(t)
+			MustAgreeWithTheirEvents(t, dir, "lobby")
+		})
+	}
+}
+
+// MustAgreeWithTheirEvents checks room's stored events, oldest first:
+// each change was one that changed something, and each message is as
+// its changes leave it. Text replaced by a later edit is not kept, so
+// an edit's text is checked only where it is the newest.
+func MustAgreeWithTheirEvents(t *testing.T, dir, room string) {
+	t.Helper()
+	sq := MustOpenSQLite(t, dir)
+	defer sq.Close()
+	evs, err := sq.EventsFrom(context.Background(), room, 0, 1_000_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type message struct {
+		text      string
+		deleted   bool
+		reactions map[string][]string // emoji: names, in the order they reacted
+	}
+	messages := map[int64]*message{}
+	changes := 0
+	for _, e := range evs {
+		if e.Type == typeMessage {
+			messages[e.ID] = &message{text: e.Text, reactions: map[string][]string{}}
+			continue
+		}
+		m := messages[e.Ref]
+		if changeVerb(e.Type) == "" || m == nil {
+			continue
+		}
+		changes++
+		if m.deleted {
+			t.Errorf("event %d (%s by %s) changes message %d after its delete", e.ID, e.Type, e.User, e.Ref)
+		}
+		names := m.reactions[e.Text]
+		switch e.Type {
+		case typeEdit:
+			if e.Text != "" {
+				m.text = e.Text
+			}
+		case typeDelete:
+			*m = message{deleted: true, reactions: map[string][]string{}}
+		case typeReact:
+			if slices.Contains(names, e.User) {
+				t.Errorf("react %d: %s had %s on message %d already", e.ID, e.User, e.Text, e.Ref)
+			}
+			m.reactions[e.Text] = append(slices.DeleteFunc(names, func(n string) bool { return n == e.User }), e.User)
+		case typeUnreact:
+			if !slices.Contains(names, e.User) {
+				t.Errorf("unreact %d: %s had no %s on message %d", e.ID, e.User, e.Text, e.Ref)
+			}
+			if m.reactions[e.Text] = slices.DeleteFunc(names, func(n string) bool { return n == e.User }); len(m.reactions[e.Text]) == 0 {
+				delete(m.reactions, e.Text)
+			}
+		}
+	}
+	if changes == 0 {
+		t.Fatal("no changes were stored")
+	}
+	for _, e := range evs {
+		m := messages[e.ID]
+		if e.Type != typeMessage || m == nil {
+			continue
+		}
+		got := map[string][]string{}
+		for _, r := range e.Reactions {
+			got[r.Emoji] = r.Users
+		}
+		if e.Text != m.text || e.deleted() != m.deleted || fmt.Sprint(got) != fmt.Sprint(m.reactions) {
+			t.Errorf("message %d is stored as %q (deleted %v) with %v; its events make it %q (deleted %v) with %v",
+				e.ID, e.Text, e.deleted(), got, m.text, m.deleted, m.reactions)
+		}
 	}
 }
