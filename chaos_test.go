@@ -9,7 +9,8 @@ package main
 // through the history API when the replay says it was truncated, as the
 // web client does. Each applies
 // what it is shown to its own copy of the room; in the end every copy
-// must be the history API's, with no id skipped or shown twice.
+// must be the history API's, with no id skipped or shown twice, and the
+// stored events must agree with each other (MustAgreeWithTheirEvents).
 
 import (
 	"bytes"
@@ -233,7 +234,8 @@ func isTimeout(err error) bool {
 }
 
 func TestConcurrentChangesAgreeAfterResumes(t *testing.T) {
-	ts := MustStart(t, t.TempDir(), func(c *Config) { c.SocketBuffer, c.PresenceGrace, c.HistoryRate = 4, time.Minute, 0 })
+	dir := t.TempDir()
+	ts := MustStart(t, dir, func(c *Config) { c.SocketBuffer, c.PresenceGrace, c.HistoryRate = 4, time.Minute, 0 })
 	people := make([]*chaosPerson, 4)
 	for i := range people {
 		name := []string{"ann", "ben", "cat", "dan"}[i]
@@ -301,4 +303,6 @@ func TestConcurrentChangesAgreeAfterResumes(t *testing.T) {
 			}
 		}
 	}
+	ts.MustClose(t)
+	MustAgreeWithTheirEvents(t, dir, "lobby")
 }
