@@ -90,8 +90,12 @@ func runBench(args []string, stdout io.Writer) error {
 	fs.IntVar(&b.roomSize, "room-size", 100, "idle mode: clients per room (room-0, room-1, ...); fanout uses one room")
 	fs.BoolVar(&b.asJSON, "json", false, "print the report as JSON")
 	allowRemote := fs.Bool("allow-remote", false, "allow a -url that is not on loopback")
+	summary := fs.String("summary", "", "print the side-by-side table of a .ci/bench run from its JSON reports in this directory, and exit")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *summary != "" {
+		return benchSummary(*summary, stdout)
 	}
 	if b.clients < 1 || b.senders < 0 || b.senders > b.clients || b.rate < 0 || b.duration <= 0 || (b.mode != "fanout" && b.mode != "idle") {
 		return errors.New("bench: want -mode fanout|idle, -clients >= 1, 0 <= -senders <= -clients, -rate >= 0, -duration > 0")
