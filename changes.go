@@ -40,6 +40,20 @@ func (r *room) deleteMessage(o op) {
 	}
 }
 
+// changeVerb is what a frame of type typ does to the message its id
+// names, as its error says it; "" for a frame that names none.
+func changeVerb(typ string) string {
+	switch typ {
+	case typeDelete:
+		return "delete"
+	case typeEdit:
+		return "edit"
+	case typeReact, typeUnreact:
+		return "react to"
+	}
+	return ""
+}
+
 // changeable returns message o.ref if o's sender may edit or delete it
 // (verb says which, for the errors), or tells them why not.
 func (r *room) changeable(o op, verb string) (Event, bool) {

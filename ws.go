@@ -490,17 +490,3 @@ func (h *Hub) receive(c *client, data []byte) bool {
 	}
 	return true
 }
-
-// changeVerb is what a frame of type typ does to the message its id
-// names, as its error says it; "" for a frame that names none.
-func changeVerb(typ string) string {
-	switch typ {
-	case typeDelete:
-		return "delete"
-	case typeEdit:
-		return "edit"
-	case typeReact, typeUnreact:
-		return "react to"
-	}
-	return ""
-}
