@@ -119,7 +119,8 @@ func pacedRow(base, ours []benchResult) (string, string, string, string) {
 			all = append(all, r.LatencyMS.P99)
 			each = append(each, fmt.Sprintf("%.2f", r.LatencyMS.P99))
 		}
-		return median(all), fmt.Sprintf("median %.2f (%s)", median(all), strings.Join(each, ", "))
+		m := median(all)
+		return m, fmt.Sprintf("median %.2f (%s)", m, strings.Join(each, ", "))
 	}
 	om, o := p99s(ours)
 	if len(base) == 0 {

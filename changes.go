@@ -144,7 +144,7 @@ func (r *room) event(id int64, old *oldRead) (Event, bool, error) {
 	if old != nil && old.changes == r.oldChanges.Load() {
 		return old.e, old.ok, nil
 	}
-	return r.readEvent(context.Background(), id)
+	return r.readEvent(id)
 }
 
 // oldRead is a message older than the room's memory as a socket's reader
@@ -169,7 +169,7 @@ func (r *room) readOld(ref int64) *oldRead {
 		return nil
 	}
 	changes := r.oldChanges.Load()
-	e, ok, err := r.readEvent(context.Background(), ref)
+	e, ok, err := r.readEvent(ref)
 	if err != nil {
 		return nil
 	}
@@ -177,8 +177,8 @@ func (r *room) readOld(ref int64) *oldRead {
 }
 
 // readEvent reads event id of the room from the store.
-func (r *room) readEvent(ctx context.Context, id int64) (Event, bool, error) {
-	evs, err := r.hub.store.Events(ctx, r.name, id-1, id+1, 1)
+func (r *room) readEvent(id int64) (Event, bool, error) {
+	evs, err := r.hub.store.Events(context.Background(), r.name, id-1, id+1, 1)
 	if err != nil || len(evs) == 0 {
 		return Event{}, false, err
 	}
