@@ -20,7 +20,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -75,15 +74,10 @@ func (p *chaosPerson) show(e ev) {
 		p.ids = append(p.ids, e.ID)
 		p.mu.Unlock()
 	case m == nil:
-	case e.Type == typeEdit && e.Text != "": // an older edit's text is emptied
-		m.text, m.edited = e.Text, true
-	case e.Type == typeDelete:
-		m.text, m.edited, m.deleted, m.reactions = "", false, true, map[string][]string{}
+	case e.Type == typeEdit || e.Type == typeDelete:
+		m.change(e.Type, e.Text, e.User)
 	case e.Type == typeReact || e.Type == typeUnreact:
-		m.reactions[e.Emoji] = slices.DeleteFunc(m.reactions[e.Emoji], func(n string) bool { return n == e.User })
-		if e.Type == typeReact {
-			m.reactions[e.Emoji] = append(m.reactions[e.Emoji], e.User)
-		}
+		m.change(e.Type, e.Emoji, e.User)
 	}
 }
 
@@ -288,15 +282,7 @@ func TestConcurrentChangesAgreeAfterResumes(t *testing.T) {
 		}
 		for id, m := range p.msgs {
 			e := history[id]
-			var got, want []string
-			for _, r := range e.Reactions {
-				got = append(got, r.Emoji+":"+strings.Join(r.Users, ","))
-			}
-			for _, em := range strings.Fields(reactionSet) {
-				if len(m.reactions[em]) > 0 {
-					want = append(want, em+":"+strings.Join(m.reactions[em], ","))
-				}
-			}
+			got, want := reactionList(e.Reactions), m.reactionList()
 			if e.Text != m.text || e.Deleted != m.deleted || (e.Edited != "") != m.edited || !slices.Equal(got, want) {
 				t.Errorf("%s's copy of message %d: %q, deleted %v, edited %v, %v; the history API: %q, deleted %v, edited %q, %v",
 					p.name, id, m.text, m.deleted, m.edited, want, e.Text, e.Deleted, e.Edited, got)

@@ -26,6 +26,49 @@ type modelMessage struct {
 	reactions  map[string][]string // emoji → names, in the order they reacted
 }
 
+// change applies a stored change to m: an edit's text (an older edit's
+// is emptied in the store, and changes nothing), a delete, or user's
+// react or unreact of emoji text, which puts the name last or takes it
+// off.
+func (m *modelMessage) change(typ, text, user string) {
+	switch typ {
+	case typeEdit:
+		if text != "" {
+			m.text, m.edited = text, true
+		}
+	case typeDelete:
+		m.text, m.edited, m.deleted, m.reactions = "", false, true, map[string][]string{}
+	case typeReact, typeUnreact:
+		m.reactions[text] = slices.DeleteFunc(m.reactions[text], func(n string) bool { return n == user })
+		if typ == typeReact {
+			m.reactions[text] = append(m.reactions[text], user)
+		}
+	}
+}
+
+// reactionList is m's reactions as "emoji:name,name", in reactionSet's
+// order, leaving out an emoji nobody has: as reactionList lists a
+// message's reactions from the server.
+func (m *modelMessage) reactionList() []string {
+	var list []string
+	for _, em := range strings.Fields(reactionSet) {
+		if len(m.reactions[em]) > 0 {
+			list = append(list, em+":"+strings.Join(m.reactions[em], ","))
+		}
+	}
+	return list
+}
+
+// reactionList is a message's reactions from the server, as
+// modelMessage.reactionList lists a model's.
+func reactionList(rs []Reaction) []string {
+	var list []string
+	for _, r := range rs {
+		list = append(list, r.Emoji+":"+strings.Join(r.Users, ","))
+	}
+	return list
+}
+
 // modelPerson is one of the three, with their socket and what it saw.
 type modelPerson struct {
 	name string
@@ -157,14 +200,10 @@ func runModel(t *testing.T, seed uint64, steps int) {
 		case typeMessage:
 			messages[e.ID] = &modelMessage{user: p.name, text: e.Text, replyTo: e.ReplyTo, reactions: map[string][]string{}}
 			ids = append(ids, e.ID)
-		case typeEdit:
-			m.text, m.edited = e.Text, true
-		case typeDelete:
-			m.text, m.edited, m.deleted, m.reactions = "", false, true, map[string][]string{}
-		case typeReact:
-			m.reactions[e.Emoji] = append(m.reactions[e.Emoji], p.name)
-		case typeUnreact:
-			m.reactions[e.Emoji] = slices.DeleteFunc(m.reactions[e.Emoji], func(n string) bool { return n == p.name })
+		case typeEdit, typeDelete:
+			m.change(want, e.Text, p.name)
+		case typeReact, typeUnreact:
+			m.change(want, e.Emoji, p.name)
 		case typeTopic:
 			topic = e.Text
 		}
@@ -215,16 +254,7 @@ func checkModel(t *testing.T, ts *testServer, p *modelPerson, messages map[int64
 		if e.Type != typeMessage || m == nil {
 			return
 		}
-		var reactions []string
-		for _, r := range e.Reactions {
-			reactions = append(reactions, r.Emoji+":"+strings.Join(r.Users, ","))
-		}
-		var want []string
-		for _, em := range strings.Fields(reactionSet) {
-			if len(m.reactions[em]) > 0 {
-				want = append(want, em+":"+strings.Join(m.reactions[em], ","))
-			}
-		}
+		reactions, want := reactionList(e.Reactions), m.reactionList()
 		if e.User != m.user || e.Text != m.text || e.ReplyTo != m.replyTo || (e.Edited != "") != m.edited || e.Deleted != m.deleted || !slices.Equal(reactions, want) {
 			t.Errorf("%s: message %d is %+v; the model has %+v, reactions %v (got %v)", where, e.ID, e, *m, want, reactions)
 		}

@@ -189,16 +189,11 @@ func MustAgreeWithTheirEvents(t *testing.T, dir, room string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	type message struct {
-		text      string
-		deleted   bool
-		reactions map[string][]string // emoji: names, in the order they reacted
-	}
-	messages := map[int64]*message{}
+	messages := map[int64]*modelMessage{}
 	changes := 0
 	for _, e := range evs {
 		if e.Type == typeMessage {
-			messages[e.ID] = &message{text: e.Text, reactions: map[string][]string{}}
+			messages[e.ID] = &modelMessage{text: e.Text, reactions: map[string][]string{}}
 			continue
 		}
 		m := messages[e.Ref]
@@ -206,30 +201,17 @@ func MustAgreeWithTheirEvents(t *testing.T, dir, room string) {
 			continue
 		}
 		changes++
+		on := slices.Contains(m.reactions[e.Text], e.User)
 		if m.deleted {
 			t.Errorf("event %d (%s by %s) changes message %d after its delete", e.ID, e.Type, e.User, e.Ref)
 		}
-		names := m.reactions[e.Text]
-		switch e.Type {
-		case typeEdit:
-			if e.Text != "" {
-				m.text = e.Text
-			}
-		case typeDelete:
-			*m = message{deleted: true, reactions: map[string][]string{}}
-		case typeReact:
-			if slices.Contains(names, e.User) {
-				t.Errorf("react %d: %s had %s on message %d already", e.ID, e.User, e.Text, e.Ref)
-			}
-			m.reactions[e.Text] = append(slices.DeleteFunc(names, func(n string) bool { return n == e.User }), e.User)
-		case typeUnreact:
-			if !slices.Contains(names, e.User) {
-				t.Errorf("unreact %d: %s had no %s on message %d", e.ID, e.User, e.Text, e.Ref)
-			}
-			if m.reactions[e.Text] = slices.DeleteFunc(names, func(n string) bool { return n == e.User }); len(m.reactions[e.Text]) == 0 {
-				delete(m.reactions, e.Text)
-			}
+		switch {
+		case e.Type == typeReact && on:
+			t.Errorf("react %d: %s had %s on message %d already", e.ID, e.User, e.Text, e.Ref)
+		case e.Type == typeUnreact && !on:
+			t.Errorf("unreact %d: %s had no %s on message %d", e.ID, e.User, e.Text, e.Ref)
 		}
+		m.change(e.Type, e.Text, e.User)
 	}
 	if changes == 0 {
 		t.Fatal("no changes were stored")
@@ -239,13 +221,10 @@ func MustAgreeWithTheirEvents(t *testing.T, dir, room string) {
 		if e.Type != typeMessage || m == nil {
 			continue
 		}
-		got := map[string][]string{}
-		for _, r := range e.Reactions {
-			got[r.Emoji] = r.Users
-		}
-		if e.Text != m.text || e.deleted() != m.deleted || fmt.Sprint(got) != fmt.Sprint(m.reactions) {
+		got, want := reactionList(e.Reactions), m.reactionList()
+		if e.Text != m.text || e.deleted() != m.deleted || !slices.Equal(got, want) {
 			t.Errorf("message %d is stored as %q (deleted %v) with %v; its events make it %q (deleted %v) with %v",
-				e.ID, e.Text, e.deleted(), got, m.text, m.deleted, m.reactions)
+				e.ID, e.Text, e.deleted(), got, m.text, m.deleted, want)
 		}
 	}
 }
