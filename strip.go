@@ -188,10 +188,11 @@ func orientationSegment(o int) []byte {
 	}
 }
 
-// pngKept are the ancillary chunks a PNG keeps: those that change how it
-// looks (transparency, colour, gamma, pixel size) and those of APNG's
-// animation. Critical chunks (capital first letter) are always kept.
+// pngKept are the chunks a PNG keeps: the four critical ones, and the
+// ancillary ones that change how it looks (transparency, colour, gamma,
+// pixel size) and those of APNG's animation.
 var pngKept = map[string]bool{
+	"IHDR": true, "PLTE": true, "IDAT": true, "IEND": true,
 	"tRNS": true, "gAMA": true, "cHRM": true, "sRGB": true, "iCCP": true, "sBIT": true,
 	"bKGD": true, "pHYs": true, "cICP": true, "mDCv": true, "cLLi": true,
 	"acTL": true, "fcTL": true, "fdAT": true,
@@ -199,6 +200,11 @@ var pngKept = map[string]bool{
 
 // stripPNG drops text (tEXt, zTXt, iTXt), EXIF (eXIf), times and unknown
 // ancillary chunks, and whatever follows IEND. Kept chunks keep their CRC.
+// A critical chunk (capital first letter) that PNG does not have is
+// refused as damage: the format tells a decoder that meets one to refuse
+// the picture, as browsers do, and dropping it could change what the
+// picture shows. Go's decoder passes over it, so without this the server
+// would store a picture that no browser shows.
 func stripPNG(data []byte) ([]byte, error) {
 	const sig = "\x89PNG\r\n\x1a\n"
 	if !bytes.HasPrefix(data, []byte(sig)) {
@@ -216,8 +222,11 @@ func stripPNG(data []byte) ([]byte, error) {
 		if n > len(data) || end > len(data) {
 			return nil, errDamaged
 		}
-		if typ[0] >= 'A' && typ[0] <= 'Z' || pngKept[typ] {
+		switch {
+		case pngKept[typ]:
 			out = append(out, data[i:end]...)
+		case typ[0] >= 'A' && typ[0] <= 'Z':
+			return nil, errDamaged
 		}
 		if typ == "IEND" {
 			break

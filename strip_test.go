@@ -8,6 +8,7 @@ import (
 	"image/color"
 	"image/gif"
 	"net/http"
+	"slices"
 	"testing"
 
 	"golang.org/x/image/webp"
@@ -298,6 +299,7 @@ func TestStripMetadataRefusesDamaged(t *testing.T) {
 		{"a JPEG with no start", "jpeg", jpg[2:]},
 		{"a PNG cut off in its data", "png", png[:len(png)-20]},
 		{"a PNG chunk past the end", "png", append(append([]byte{}, png[:33]...), pngChunk("tEXt", "a")[:6]...)},
+		{"a PNG with a critical chunk PNG does not have", "png", slices.Concat(png[:33], pngChunk("ZZZZ", "a"), png[33:])},
 		{"a GIF with a block of no kind", "gif", append(append([]byte{}, gifb[:len(gifb)-1]...), 0x99)},
 		{"a GIF cut off in a block", "gif", gifb[:len(gifb)-4]},
 		{"a WebP cut off", "webp", webp1x1[:len(webp1x1)-2]},
