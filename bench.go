@@ -48,30 +48,30 @@ type benchRun struct {
 
 // benchReport is what a run prints (as text, or as JSON with -json).
 type benchReport struct {
-	Mode            string  `json:"mode"`
-	Target          string  `json:"target"`
-	Clients         int     `json:"clients"`
-	Senders         int     `json:"senders,omitempty"`
-	Rate            float64 `json:"rate,omitempty"`
-	Seconds         float64 `json:"seconds"`
-	ConnectPerSec   float64 `json:"connect_per_sec"`
-	Sent            int64   `json:"sent,omitempty"`
-	Expected        int64   `json:"expected,omitempty"`
-	Delivered       int64   `json:"delivered,omitempty"`
-	Lost            int64   `json:"lost"`
-	Resumed         int64   `json:"resumed,omitempty"`
-	Closed1013      int64   `json:"closed_1013,omitempty"`
-	ClosedOther     int64   `json:"closed_other,omitempty"`
-	Resent          int64   `json:"resent,omitempty"`
-	Duplicates      int64   `json:"duplicates,omitempty"`
-	Gaps            int64   `json:"gaps,omitempty"`
-	Dropped         int64   `json:"dropped_connections"`
-	DeliveriesPerS  float64 `json:"deliveries_per_sec,omitempty"`
-	LatencyMS       any     `json:"latency_ms,omitempty"`
-	RSSBeforeKB     int64   `json:"rss_before_kb"`
-	RSSAfterKB      int64   `json:"rss_after_kb"`
-	RSSPerConnKB    float64 `json:"rss_per_conn_kb"`
-	ServerCPUSecond float64 `json:"server_cpu_seconds"`
+	Mode            string             `json:"mode"`
+	Target          string             `json:"target"`
+	Clients         int                `json:"clients"`
+	Senders         int                `json:"senders,omitempty"`
+	Rate            float64            `json:"rate,omitempty"`
+	Seconds         float64            `json:"seconds"`
+	ConnectPerSec   float64            `json:"connect_per_sec"`
+	Sent            int64              `json:"sent,omitempty"`
+	Expected        int64              `json:"expected,omitempty"`
+	Delivered       int64              `json:"delivered,omitempty"`
+	Lost            int64              `json:"lost"`
+	Resumed         int64              `json:"resumed,omitempty"`
+	Closed1013      int64              `json:"closed_1013,omitempty"`
+	ClosedOther     int64              `json:"closed_other,omitempty"`
+	Resent          int64              `json:"resent,omitempty"`
+	Duplicates      int64              `json:"duplicates,omitempty"`
+	Gaps            int64              `json:"gaps,omitempty"`
+	Dropped         int64              `json:"dropped_connections"`
+	DeliveriesPerS  float64            `json:"deliveries_per_sec,omitempty"`
+	LatencyMS       map[string]float64 `json:"latency_ms,omitempty"` // p50, p90, p99, max
+	RSSBeforeKB     int64              `json:"rss_before_kb"`
+	RSSAfterKB      int64              `json:"rss_after_kb"`
+	RSSPerConnKB    float64            `json:"rss_per_conn_kb"`
+	ServerCPUSecond float64            `json:"server_cpu_seconds"`
 }
 
 func runBench(args []string, stdout io.Writer) error {
@@ -436,7 +436,7 @@ func printReport(w io.Writer, r *benchReport) {
 		fmt.Fprintf(w, "deliveries/s    %.0f\n", r.DeliveriesPerS)
 		fmt.Fprintf(w, "expected        %d\ndelivered       %d (%d through a resume after %d closes with 1013, %d other closes; %d own messages sent again after a resume, %d of them stored already)\n", r.Expected, r.Delivered, r.Resumed, r.Closed1013, r.ClosedOther, r.Resent, r.Duplicates)
 		fmt.Fprintf(w, "lost            %d\ngaps            %d\n", r.Lost, r.Gaps)
-		if l, ok := r.LatencyMS.(map[string]float64); ok {
+		if l := r.LatencyMS; l != nil {
 			fmt.Fprintf(w, "latency ms      p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n", l["p50"], l["p90"], l["p99"], l["max"])
 		}
 	}

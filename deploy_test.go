@@ -261,10 +261,7 @@ func TestBinary(t *testing.T) {
 				if err != nil {
 					t.Fatalf("chat %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
 				}
-				var rep struct {
-					benchReport
-					LatencyMS map[string]float64 `json:"latency_ms"`
-				}
+				var rep benchReport
 				if err := json.Unmarshal(out, &rep); err != nil {
 					t.Fatalf("report is not JSON: %v\n%s", err, out)
 				}
