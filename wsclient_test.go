@@ -210,9 +210,6 @@ func (c *wsClient) say(text, nonce string) {
 	c.send(map[string]string{"type": "message", "text": text, "nonce": nonce})
 }
 
-// MustSayMany says n messages, fmt.Sprintf(format, i) for i from 0, and
-// reads their echoes: it returns the last as stored. Nobody else may be
-// saying anything meanwhile.
 // MustSay sends a message and returns its echo (the next message the
 // socket gets, so the socket's room must be quiet but for it).
 func (c *wsClient) MustSay(text, nonce string) ev {
@@ -221,8 +218,10 @@ func (c *wsClient) MustSay(text, nonce string) ev {
 	return c.MustNextOf(typeMessage)
 }
 
-// MustSayMany says format with 0 to n-1, and reads their echoes, a
-// hundred at a time: the socket's queue holds no more.
+// MustSayMany says n messages, fmt.Sprintf(format, i) for i from 0, and
+// reads their echoes, a hundred at a time (the socket's queue holds no
+// more): it returns the last as stored. Nobody else may be saying
+// anything meanwhile.
 func (c *wsClient) MustSayMany(format string, n int) ev {
 	c.t.Helper()
 	var last ev
