@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -185,4 +186,41 @@ func (ts *testServer) request(t *testing.T, method, path string, body io.Reader,
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp, string(b)
+}
+
+// gate holds the first store call that reaches it until release: a slow
+// disk under that one call, while the server goes on around it. Later
+// calls pass. A test registers release with t.Cleanup after starting its
+// server (cleanups run last first), so one that fails while the call is
+// held does not leave the server's Close waiting on it.
+type gate struct {
+	once    sync.Once
+	entered chan struct{} // closed when the held call arrives
+	open    chan struct{}
+	release func() // lets the held call go; safe to call again
+}
+
+func newGate() *gate {
+	g := &gate{entered: make(chan struct{}), open: make(chan struct{})}
+	g.release = sync.OnceFunc(func() { close(g.open) })
+	return g
+}
+
+// hold is called by the store wrapper on the calls the test means.
+func (g *gate) hold() {
+	first := false
+	g.once.Do(func() { first = true; close(g.entered) })
+	if first {
+		<-g.open
+	}
+}
+
+// MustEnter waits for the held call; what says which call it is.
+func (g *gate) MustEnter(t testing.TB, what string) {
+	t.Helper()
+	select {
+	case <-g.entered:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s never reached the store", what)
+	}
 }

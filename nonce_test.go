@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -101,20 +100,17 @@ func mustCatchUp(c *wsClient, w ev) {
 	}
 }
 
-// heldStore holds the first AppendEvents of a message text until open is
-// closed, so that the frames sent meanwhile queue and the writer takes
-// them as one batch.
+// heldStore holds the first commit of a message text at its gate, so that
+// the frames sent meanwhile queue and the writer takes them as one batch.
 type heldStore struct {
 	Store
-	text    string
-	started chan struct{}
-	open    chan struct{}
-	once    sync.Once
+	*gate
+	text string
 }
 
 func (h *heldStore) AppendEvents(ctx context.Context, room string, evs []Event) error {
 	if slices.ContainsFunc(evs, func(e Event) bool { return e.Text == h.text }) {
-		h.once.Do(func() { close(h.started); <-h.open })
+		h.hold()
 	}
 	return h.Store.AppendEvents(ctx, room, evs)
 }
@@ -124,10 +120,9 @@ func (h *heldStore) AppendEvents(ctx context.Context, room string, evs []Event) 
 func TestNonceCopiesInABatch(t *testing.T) {
 	dir := t.TempDir()
 	sq := MustOpenSQLite(t, dir)
-	h := &heldStore{Store: sq, text: "hold", started: make(chan struct{}), open: make(chan struct{})}
+	h := &heldStore{Store: sq, gate: newGate(), text: "hold"}
 	ts := MustStartStore(t, dir, h)
-	openGate := sync.OnceFunc(func() { close(h.open) })
-	t.Cleanup(openGate)
+	t.Cleanup(h.release)
 	alice, bob := ts.MustLogin(t, "alice"), ts.MustLogin(t, "bob")
 	a, _ := ts.MustDial(t, alice, "lobby", -1)
 	a2, _ := ts.MustDial(t, alice, "lobby", -1)
@@ -136,7 +131,7 @@ func TestNonceCopiesInABatch(t *testing.T) {
 	old := b.MustNextOf(typeMessage)
 
 	b.say("hold", "")
-	<-h.started
+	h.MustEnter(t, "the commit of hold")
 	// Frames from one socket keep their order, from several they may not:
 	// alice's first socket sends a copy of a stored message between two
 	// new ones, her second tab the same "x" as the first.
@@ -146,7 +141,7 @@ func TestNonceCopiesInABatch(t *testing.T) {
 	a2.say("one", "x")
 	b.say("two", "")
 	time.Sleep(100 * time.Millisecond) // let them queue behind the held commit
-	openGate()
+	h.release()
 
 	var got []string
 	ids := map[string]int64{}

@@ -9,30 +9,24 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 )
 
 // heldReadStore counts the point reads of one event (how a frame that
-// names a message is checked), and holds the first of them, once read,
-// until release is closed: a slow disk under a read of an old message.
+// names a message is checked), and holds the first of them at its gate
+// once it has read: a slow disk under a read of an old message, which
+// returns what was so before the hold.
 type heldReadStore struct {
 	Store
-	id      int64
-	reads   atomic.Int32
-	once    sync.Once
-	entered chan struct{} // closed when the first read has read
-	release chan struct{}
+	*gate
+	id    int64
+	reads atomic.Int32
 }
 
 func (s *heldReadStore) Events(ctx context.Context, room string, after, before int64, limit int) ([]Event, error) {
 	evs, err := s.Store.Events(ctx, room, after, before, limit)
 	if after == s.id-1 && before == s.id+1 && limit == 1 {
 		s.reads.Add(1)
-		first := false
-		s.once.Do(func() { first = true; close(s.entered) })
-		if first {
-			<-s.release
-		}
+		s.hold()
 	}
 	return evs, err
 }
@@ -56,20 +50,15 @@ func TestOldMessageReadBySender(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			ck, old := MustOldMessage(t, dir, "an old one")
-			st := &heldReadStore{Store: MustOpenSQLite(t, dir), id: old.ID, entered: make(chan struct{}), release: make(chan struct{})}
+			st := &heldReadStore{Store: MustOpenSQLite(t, dir), gate: newGate(), id: old.ID}
 			ts := MustStartStore(t, dir, st)
-			release := sync.OnceFunc(func() { close(st.release) })
-			t.Cleanup(release) // before the server closes, if the test fails
+			t.Cleanup(st.release)
 			tab1, _ := ts.MustDial(t, ck, "lobby", -1)
 			tab2, _ := ts.MustDial(t, ck, "lobby", -1)
 			bob, _ := ts.MustDial(t, ts.MustLogin(t, "bob"), "lobby", -1)
 
 			tab1.send(reactFrame(typeReact, old.ID, "👀", "r"))
-			select {
-			case <-st.entered:
-			case <-time.After(10 * time.Second):
-				t.Fatal("the reaction did not read the old message")
-			}
+			st.MustEnter(t, "the reaction's read of the old message")
 			bob.say("meanwhile", "m")
 			for _, c := range []*wsClient{tab1, tab2, bob} {
 				// Past the replay; MustNextOf fails the test if the room
@@ -81,7 +70,7 @@ func TestOldMessageReadBySender(t *testing.T) {
 				tab2.send(deleteFrame(old.ID, "d"))
 				tab2.MustDeleted(old.ID, "alice")
 			}
-			release()
+			st.release()
 
 			e := tab1.MustNextOf(typeReact, typeError)
 			h := MustHistory(t, ts, ck, "lobby", old.ID-1, old.ID+1)

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -280,45 +279,27 @@ func TestReplayFromMemoryAndStoreAgree(t *testing.T) {
 	}
 }
 
-// stallingStore holds the first resume read (after > 0) until release is
-// closed, the way a long history read on a slow disk would.
+// stallingStore holds the first resume read (after > 0) at its gate
+// before it reads, the way a long history read on a slow disk would.
 type stallingStore struct {
 	Store
-	once    sync.Once
-	entered chan struct{} // closed when the first resume read starts
-	release chan struct{}
+	*gate
 }
 
 // MustRestartStalling restarts the stopped server on dir with a
-// stallingStore; release lets its read go (and runs when the test ends,
-// so a failed run does not leave the read stalled).
-func MustRestartStalling(t *testing.T, dir string, mod ...func(*Config)) (ts *testServer, st *stallingStore, release func()) {
+// stallingStore, whose release runs when the test ends too, so a failed
+// run does not leave the read stalled.
+func MustRestartStalling(t *testing.T, dir string, mod ...func(*Config)) (*testServer, *stallingStore) {
 	t.Helper()
-	sq := MustOpenSQLite(t, dir)
-	st = &stallingStore{Store: sq, entered: make(chan struct{}), release: make(chan struct{})}
-	ts = MustStartStore(t, dir, st, mod...)
-	release = sync.OnceFunc(func() { close(st.release) })
-	t.Cleanup(release)
-	return ts, st, release
-}
-
-// MustEnter waits for the stalled read to start.
-func (s *stallingStore) MustEnter(t *testing.T) {
-	t.Helper()
-	select {
-	case <-s.entered:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the resume did not read the store")
-	}
+	st := &stallingStore{Store: MustOpenSQLite(t, dir), gate: newGate()}
+	ts := MustStartStore(t, dir, st, mod...)
+	t.Cleanup(st.release)
+	return ts, st
 }
 
 func (s *stallingStore) Events(ctx context.Context, room string, after, before int64, limit int) ([]Event, error) {
 	if after > 0 {
-		first := false
-		s.once.Do(func() { first = true; close(s.entered) })
-		if first {
-			<-s.release
-		}
+		s.hold()
 	}
 	return s.Store.Events(ctx, room, after, before, limit)
 }
@@ -355,13 +336,13 @@ func TestLongReplayDoesNotHoldUpTheRoom(t *testing.T) {
 			a.conn.Close()
 			ts.MustClose(t)
 
-			ts, st, release := MustRestartStalling(t, dir, grace)
+			ts, st := MustRestartStalling(t, dir, grace)
 			a, _ = ts.MustDial(t, ckA, "lobby", lastA) // up to date: from memory
 			conn, _, err := ts.dial(ckB, "lobby", seen)
 			if err != nil {
 				t.Fatal(err)
 			}
-			st.MustEnter(t)
+			st.MustEnter(t, "the resume's read")
 			if tc.leaveEarly {
 				conn.Close()
 			} else {
@@ -381,7 +362,7 @@ func TestLongReplayDoesNotHoldUpTheRoom(t *testing.T) {
 					t.Fatalf("alice got %q", e.Text)
 				}
 			}
-			release()
+			st.release()
 
 			if tc.leaveEarly {
 				// bob's socket closed before his welcome: he still leaves
@@ -442,13 +423,13 @@ func TestClosedBeforeWelcomeLetsGo(t *testing.T) {
 	a.conn.Close()
 	ts.MustClose(t)
 
-	ts, st, _ := MustRestartStalling(t, dir, func(c *Config) { c.SocketsPerAddr = 1 })
+	ts, st := MustRestartStalling(t, dir, func(c *Config) { c.SocketsPerAddr = 1 })
 	ck := ts.MustLogin(t, "bob")
 	conn, _, err := ts.dial(ck, "lobby", seen)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st.MustEnter(t)
+	st.MustEnter(t, "the resume's read")
 	if err := conn.WriteMessage(websocket.TextMessage, []byte(`{"type":"message","text":"early"}`)); err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -262,19 +261,18 @@ func TestMaxSessionsForgetsTheIdlest(t *testing.T) {
 	}
 }
 
-// heldLoginStore holds the store write of a login for the name "slow" until
-// release is closed, and fails the second write for "broken".
+// heldLoginStore holds the store write of a login for the name "slow" at
+// its gate, and fails the second write for "broken".
 type heldLoginStore struct {
 	Store
-	entered, release chan struct{}
-	broken           atomic.Int32
+	*gate
+	broken atomic.Int32
 }
 
 func (s *heldLoginStore) PutSession(ctx context.Context, r SessionRecord) error {
 	switch {
 	case r.Name == "slow":
-		close(s.entered)
-		<-s.release
+		s.hold()
 	case r.Name == "broken" && s.broken.Add(1) == 2:
 		return errors.New("disk on fire")
 	}
@@ -287,12 +285,11 @@ func (s *heldLoginStore) PutSession(ctx context.Context, r SessionRecord) error 
 func TestLoginWriteStallsNobodyElse(t *testing.T) {
 	dir := t.TempDir()
 	sq := MustOpenSQLite(t, dir)
-	st := &heldLoginStore{Store: sq, entered: make(chan struct{}), release: make(chan struct{})}
+	st := &heldLoginStore{Store: sq, gate: newGate()}
 	// LoginHold 0: a session that has not connected does not hold its
 	// name, so "broken" can be taken over at once.
 	ts := MustStartStore(t, dir, st, func(c *Config) { c.LoginHold = 0 })
-	release := sync.OnceFunc(func() { close(st.release) })
-	t.Cleanup(release)
+	t.Cleanup(st.release)
 	bob := ts.MustLogin(t, "bob")
 
 	slow := make(chan *http.Response, 1)
@@ -304,11 +301,7 @@ func TestLoginWriteStallsNobodyElse(t *testing.T) {
 		}
 		slow <- resp
 	}()
-	select {
-	case <-st.entered:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the login of slow never reached the store")
-	}
+	st.MustEnter(t, "the login of slow")
 	// While the write is held: others' pages and sockets work, and the
 	// name is claimed.
 	ts.mustSession(t, bob, true)
@@ -316,7 +309,7 @@ func TestLoginWriteStallsNobodyElse(t *testing.T) {
 	if resp := ts.postLogin(t, "slow", ""); resp.StatusCode != http.StatusConflict {
 		t.Errorf("a second login of slow while the first is written: %d, want 409", resp.StatusCode)
 	}
-	release()
+	st.release()
 	resp := <-slow
 	if resp == nil {
 		t.FailNow()
