@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -101,18 +102,41 @@ func mustCatchUp(c *wsClient, w ev) {
 }
 
 // heldStore holds the first commit of a message text at its gate, so that
-// the frames sent meanwhile queue and the writer takes them as one batch.
+// the frames sent meanwhile queue and the writer takes them as one batch,
+// and counts the messages of each commit after it.
 type heldStore struct {
 	Store
 	*gate
-	text string
+	text    string
+	mu      sync.Mutex
+	commits []int // messages per commit, once the held one was made
 }
 
 func (h *heldStore) AppendEvents(ctx context.Context, room string, evs []Event) error {
-	if slices.ContainsFunc(evs, func(e Event) bool { return e.Text == h.text }) {
+	held := slices.ContainsFunc(evs, func(e Event) bool { return e.Text == h.text })
+	if held {
 		h.hold()
 	}
-	return h.Store.AppendEvents(ctx, room, evs)
+	err := h.Store.AppendEvents(ctx, room, evs)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !held && h.commits != nil {
+		h.commits = append(h.commits, countMessages(evs))
+	}
+	if held {
+		h.commits = []int{}
+	}
+	return err
+}
+
+func countMessages(evs []Event) int {
+	n := 0
+	for _, e := range evs {
+		if e.Type == typeMessage {
+			n++
+		}
+	}
+	return n
 }
 
 // Copies inside one batch, and a copy of a stored message in the middle of
@@ -127,6 +151,11 @@ func TestNonceCopiesInABatch(t *testing.T) {
 	a, _ := ts.MustDial(t, alice, "lobby", -1)
 	a2, _ := ts.MustDial(t, alice, "lobby", -1)
 	b, _ := ts.MustDial(t, bob, "lobby", -1)
+	// bob's join puts the presence event off for up to a second (see
+	// addPresence): once it is out, no timer can queue an op between the
+	// frames below.
+	for !slices.Contains(b.MustNextOf(typePresence).Online, "bob") {
+	}
 	a.say("old", "old")
 	old := b.MustNextOf(typeMessage)
 
@@ -140,7 +169,8 @@ func TestNonceCopiesInABatch(t *testing.T) {
 	a.say("three", "y")
 	a2.say("one", "x")
 	b.say("two", "")
-	time.Sleep(100 * time.Millisecond) // let them queue behind the held commit
+	// All five frames wait behind the held commit.
+	MustEventually(t, "five frames queued for the room", func() bool { return ts.queued("lobby") == 5 })
 	h.release()
 
 	var got []string
@@ -159,6 +189,11 @@ func TestNonceCopiesInABatch(t *testing.T) {
 		t.Errorf("stored %v, want hold, one, two and three once each", got)
 	}
 	b.expectQuiet(200*time.Millisecond, typePresence)
+	h.mu.Lock()
+	if !slices.Equal(h.commits, []int{3}) {
+		t.Errorf("messages per commit after the held one: %v, want one commit of the three new ones", h.commits)
+	}
+	h.mu.Unlock()
 	// Each copy's sender is told which message it repeats.
 	dups := map[string]int64{}
 	for _, c := range []*wsClient{a, a2} {

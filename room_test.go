@@ -19,6 +19,17 @@ func (ts *testServer) roomLoaded(name string) bool {
 	return ts.hub.rooms[name] != nil
 }
 
+// queued is how many ops wait for the room's writer (0 when it is not
+// loaded).
+func (ts *testServer) queued(name string) int {
+	ts.hub.mu.Lock()
+	defer ts.hub.mu.Unlock()
+	if r := ts.hub.rooms[name]; r != nil {
+		return len(r.ops)
+	}
+	return 0
+}
+
 // MustUnload waits until the room has unloaded itself.
 func (ts *testServer) MustUnload(t *testing.T, name string) {
 	t.Helper()
