@@ -436,8 +436,12 @@ func TestClosedBeforeWelcomeLetsGo(t *testing.T) {
 	if resp := ts.postLogout(t, ck, ts.URL); resp.StatusCode != 303 {
 		t.Fatalf("logout: status %d", resp.StatusCode)
 	}
-	if code, _ := newWSClient(t, conn).MustCloseCode(); code != closeSessionEnded {
+	code, got := newWSClient(t, conn).MustCloseCode()
+	if code != closeSessionEnded {
 		t.Fatalf("closed with %d, want %d", code, closeSessionEnded)
+	}
+	if len(got) > 0 {
+		t.Fatalf("before the close the socket got %d events, the first a %s; its welcome should still be waiting for the store", len(got), got[0].Type)
 	}
 	// The store read is still stalled; the slot comes back anyway.
 	ck = ts.MustLogin(t, "bob")
