@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -371,6 +372,65 @@ func TestShutdownFlushesQueuedMessages(t *testing.T) {
 		}
 	}
 	t.Logf("%d delivered before the close, %d stored", len(echoed), len(stored))
+}
+
+// A frame that arrives once the stop has begun is not taken. Its sender
+// gets no echo and sends it again after reconnecting; taken, it would be
+// committed only after its socket closed, and stored twice if it carried
+// no nonce. Here the stop waits for a commit held at the gate, so the
+// frame arrives after the stop queued its flush and before the socket
+// closes.
+func TestShutdownTakesNoFrameAfterItBegins(t *testing.T) {
+	dir := t.TempDir()
+	h := &heldStore{Store: MustOpenSQLite(t, dir), gate: newGate(), text: "before"}
+	ts := MustStartStore(t, dir, h)
+	t.Cleanup(h.release)
+	ck := ts.MustLogin(t, "alice")
+	conn, _, err := ts.dial(ck, "lobby", -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pong := make(chan struct{}, 1)
+	conn.SetPongHandler(func(string) error { pong <- struct{}{}; return nil })
+	c := newWSClient(t, conn)
+	c.MustNextOf(typeWelcome)
+	c.say("before", "b")
+	h.MustEnter(t, "the commit of before")
+	stopped := make(chan struct{})
+	go func() { ts.MustClose(t); close(stopped) }()
+	MustEventually(t, "the stop to queue its flush", func() bool { return ts.queued("lobby") == 1 })
+	c.send(map[string]string{"type": "message", "text": "after"})
+	// The server reads a socket's frames in order, so its pong says it
+	// has read the message.
+	if err := conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(10*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-pong:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no pong")
+	}
+	h.release()
+	<-stopped
+	code, got := c.MustCloseCode()
+	var echoed []string
+	for _, e := range got {
+		if e.Type == typeMessage {
+			echoed = append(echoed, e.Text)
+		}
+	}
+	if code != closeServiceRestart || !slices.Equal(echoed, []string{"before"}) {
+		t.Errorf("closed with %d after the echoes of %q; want %d after before's alone", code, echoed, closeServiceRestart)
+	}
+	var stored []string
+	for _, e := range MustHistory(t, MustStart(t, dir), ck, "lobby", 0, 1<<40) {
+		if e.Type == typeMessage {
+			stored = append(stored, e.Text)
+		}
+	}
+	if !slices.Equal(stored, []string{"before"}) {
+		t.Errorf("stored %q, want before alone", stored)
+	}
 }
 
 // A burst of refused frames gets one error each and keeps the socket: the
