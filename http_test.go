@@ -205,7 +205,8 @@ func TestPages(t *testing.T) {
 			if !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") || !strings.Contains(csp, "frame-ancestors 'none'") {
 				t.Errorf("CSP %q", csp)
 			}
-			if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") == "" || h.Get("Cross-Origin-Opener-Policy") != "same-origin" {
+			// X-Frame-Options for browsers older than frame-ancestors.
+			if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") != "same-origin" || h.Get("Cross-Origin-Opener-Policy") != "same-origin" || h.Get("X-Frame-Options") != "DENY" {
 				t.Errorf("missing security headers: %v", h)
 			}
 			if h.Get("Strict-Transport-Security") != "" {
