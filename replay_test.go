@@ -247,7 +247,10 @@ func TestReplayFromMemoryAndStoreAgree(t *testing.T) {
 			}
 			const last = n + 1 // alice's join is id 1
 			check := func(t *testing.T, ts *testServer) {
-				for _, since := range []int64{-1, 0, 1, 10, last - 70, last - 63, last - 62, last - 50, last - 49, last - 1, last, last + 5} {
+				// last-53 and last-51 ask for the one event before what
+				// the room keeps in memory (from id 30 with the longest
+				// messages, from 32 after a restart).
+				for _, since := range []int64{-1, 0, 1, 10, last - 70, last - 63, last - 62, last - 53, last - 51, last - 50, last - 49, last - 1, last, last + 5} {
 					t.Run(fmt.Sprint("since=", since), func(t *testing.T) {
 						from := since + 1
 						if since < 0 || since > last {
