@@ -36,6 +36,23 @@ func (ts *testServer) MustUnload(t *testing.T, name string) {
 	MustEventually(t, fmt.Sprintf("room %q unloads", name), func() bool { return !ts.roomLoaded(name) })
 }
 
+// A room somebody holds (a socket between its checks and its upgrade, a
+// restored presence) stays loaded however idle it is, so the op they are
+// about to send never reaches a writer that has gone; let go, it unloads.
+func TestHeldRoomStaysLoaded(t *testing.T) {
+	ts := MustStart(t, t.TempDir(), func(c *Config) { c.RoomIdle = 20 * time.Millisecond })
+	r, err := ts.hub.room(context.Background(), "held", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // ten idle ticks
+	if !ts.roomLoaded("held") {
+		t.Fatal("a held room unloaded")
+	}
+	ts.hub.release(r)
+	ts.MustUnload(t, "held")
+}
+
 // An empty room unloads itself; the next socket loads it again with its
 // history and numbering intact.
 func TestIdleRoomUnloadsAndReloads(t *testing.T) {
