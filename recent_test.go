@@ -53,6 +53,55 @@ func TestRecentStaysWithinItsBudget(t *testing.T) {
 	}
 }
 
+// recentAfter answers from memory only what memory holds without a gap:
+// a fresh socket's newest historyOnJoin (or the whole room, while memory
+// holds it from its first event), or everything after a resume's id (the
+// newest maxReplay of them, truncated, when there are more and memory has
+// them). Anything else is read from the store.
+func TestRecentAfter(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		from, last   int64 // memory holds from..last; from 0: nothing
+		after        int64
+		want         [2]int64 // the ids answered, first and last; {0, 0}: none
+		truncated    bool
+		fromTheStore bool
+	}{
+		{name: "a new room", after: -1},
+		{name: "fresh, the whole room in memory", from: 1, last: 10, after: -1, want: [2]int64{1, 10}},
+		{name: "fresh, memory from the second event", from: 2, last: 10, after: -1, fromTheStore: true},
+		{name: "fresh, nothing kept", last: 10, after: -1, fromTheStore: true},
+		{name: "fresh, more than a join needs", from: 1, last: 80, after: -1, want: [2]int64{31, 80}},
+		{name: "fresh, just what a join needs", from: 31, last: 80, after: -1, want: [2]int64{31, 80}},
+		{name: "fresh, less than a join needs", from: 32, last: 80, after: -1, fromTheStore: true},
+		{name: "up to date", from: 31, last: 80, after: 80},
+		{name: "resume from memory", from: 31, last: 80, after: 30, want: [2]int64{31, 80}},
+		{name: "resume one event before memory", from: 31, last: 80, after: 29, fromTheStore: true},
+		{name: "resume a whole replay back", from: 1, last: 600, after: 100, want: [2]int64{101, 600}},
+		{name: "resume further back than a replay", from: 1, last: 600, after: 10, want: [2]int64{101, 600}, truncated: true},
+		{name: "resume further back than memory, which holds less than a replay", from: 31, last: 80, after: 5, fromTheStore: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &room{pinned: -1, pool: &recentPool{limit: 1 << 40}}
+			for id := tc.from; tc.from > 0 && id <= tc.last; id++ {
+				r.remember(id, []byte("x"))
+			}
+			r.lastID = tc.last
+			lines, truncated, ok := r.recentAfter(tc.after)
+			var got [2]int64
+			if len(lines) > 0 {
+				got = [2]int64{lines[0].id, lines[len(lines)-1].id}
+				if n := got[1] - got[0] + 1; int64(len(lines)) != n {
+					t.Fatalf("%d lines from %d to %d", len(lines), got[0], got[1])
+				}
+			}
+			if ok != !tc.fromTheStore || (ok && (got != tc.want || truncated != tc.truncated)) {
+				t.Errorf("ids %v, truncated %v, from memory %v; want %v, %v, %v", got, truncated, ok, tc.want, tc.truncated, !tc.fromTheStore)
+			}
+		})
+	}
+}
+
 // MustRecentAddUp checks that r's recent holds its newest events without a
 // gap and that recentSize is their bytes, and returns those.
 func MustRecentAddUp(t *testing.T, r *room, when string) int {
