@@ -53,6 +53,35 @@ func TestHeldRoomStaysLoaded(t *testing.T) {
 	ts.MustUnload(t, "held")
 }
 
+// An idle room unloads only when nothing can still reach its writer:
+// nobody holds it, no op waits in its queue, and the server is not
+// stopping (the stop waits for every room it found).
+func TestRetire(t *testing.T) {
+	for _, tc := range []struct {
+		name             string
+		holders          int
+		queued, stopping bool
+		unloads          bool
+	}{
+		{name: "idle", unloads: true},
+		{name: "held", holders: 1},
+		{name: "an op queued", queued: true},
+		{name: "stopping", stopping: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &room{name: "quiet", ops: make(chan op, 1), holders: tc.holders}
+			h := &Hub{rooms: map[string]*room{"quiet": r}}
+			if tc.queued {
+				r.ops <- op{kind: opPresence}
+			}
+			h.closing.Store(tc.stopping)
+			if got := h.retire(r); got != tc.unloads || (h.rooms["quiet"] == nil) != tc.unloads {
+				t.Errorf("retire %v, room loaded %v; want it unloaded: %v", got, h.rooms["quiet"] != nil, tc.unloads)
+			}
+		})
+	}
+}
+
 // An empty room unloads itself; the next socket loads it again with its
 // history and numbering intact.
 func TestIdleRoomUnloadsAndReloads(t *testing.T) {
