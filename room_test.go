@@ -82,6 +82,40 @@ func TestRetire(t *testing.T) {
 	}
 }
 
+// A frame that reaches the room after its sender was kicked (logged out)
+// is refused: the session has ended, and nothing more is said in its
+// name. Only a narrow race gets one there: the reader hands on only a
+// frame from a socket not yet closing, and logout closes the sockets
+// before it kicks. So the test hands the room the kick and the frame
+// itself, in that order, with alice's socket still open to hear why.
+func TestFrameAfterKickIsRefused(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	a, _ := ts.MustDial(t, ts.MustLogin(t, "alice"), "lobby", -1)
+	bob := ts.MustLogin(t, "bob")
+	b, _ := ts.MustDial(t, bob, "lobby", -1)
+	a.MustNextOf(typeJoin)
+	ts.hub.mu.Lock()
+	r := ts.hub.rooms["lobby"]
+	r.holders++ // as a socket does, to send ops
+	c := ts.hub.users[nameKey("alice")].clients[0]
+	ts.hub.mu.Unlock()
+	defer ts.hub.release(r)
+
+	r.send(op{kind: opKick, key: c.user.key})
+	r.send(op{kind: opMessage, c: c, text: "late", nonce: "l", after: -1})
+	if e := a.MustNextOf(typeError, typeMessage); e.Type != typeError || e.Code != string(codeUnavailable) || e.Nonce != "l" {
+		t.Errorf("alice's frame after the kick: %+v, want unavailable for l", e)
+	}
+	if e := b.MustNextOf(typeLeave, typeMessage); e.Type != typeLeave || e.User != "alice" {
+		t.Errorf("bob got %+v, want alice's leave", e)
+	}
+	for _, e := range MustHistory(t, ts, bob, "lobby", 0, 1<<40) {
+		if e.Type == typeMessage && e.Text == "late" {
+			t.Errorf("stored %+v", e)
+		}
+	}
+}
+
 // An empty room unloads itself; the next socket loads it again with its
 // history and numbering intact.
 func TestIdleRoomUnloadsAndReloads(t *testing.T) {
