@@ -83,11 +83,12 @@ func TestRetire(t *testing.T) {
 }
 
 // A frame that reaches the room after its sender was kicked (logged out)
-// is refused: the session has ended, and nothing more is said in its
-// name. Only a narrow race gets one there: the reader hands on only a
-// frame from a socket not yet closing, and logout closes the sockets
-// before it kicks. So the test hands the room the kick and the frame
-// itself, in that order, with alice's socket still open to hear why.
+// is refused, and a typing notice ignored: the session has ended, and
+// nothing more is said or shown in its name. Only a narrow race gets
+// them there: the reader hands on only frames from a socket not yet
+// closing, and logout closes the sockets before it kicks. So the test
+// hands the room the kick and the frames itself, in that order, with
+// alice's socket still open to hear why.
 func TestFrameAfterKickIsRefused(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	a, _ := ts.MustDial(t, ts.MustLogin(t, "alice"), "lobby", -1)
@@ -102,13 +103,15 @@ func TestFrameAfterKickIsRefused(t *testing.T) {
 	defer ts.hub.release(r)
 
 	r.send(op{kind: opKick, key: c.user.key})
+	r.send(op{kind: opTyping, c: c})
 	r.send(op{kind: opMessage, c: c, text: "late", nonce: "l", after: -1})
 	if e := a.MustNextOf(typeError, typeMessage); e.Type != typeError || e.Code != string(codeUnavailable) || e.Nonce != "l" {
 		t.Errorf("alice's frame after the kick: %+v, want unavailable for l", e)
 	}
-	if e := b.MustNextOf(typeLeave, typeMessage); e.Type != typeLeave || e.User != "alice" {
+	if e := b.MustNextOf(typeLeave, typeMessage, typeTyping); e.Type != typeLeave || e.User != "alice" {
 		t.Errorf("bob got %+v, want alice's leave", e)
 	}
+	b.expectQuiet(200*time.Millisecond, typePresence)
 	for _, e := range MustHistory(t, ts, bob, "lobby", 0, 1<<40) {
 		if e.Type == typeMessage && e.Text == "late" {
 			t.Errorf("stored %+v", e)
