@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -142,19 +143,40 @@ func TestRestartKeepsHistoryIdsSessionsAndGrace(t *testing.T) {
 	}
 }
 
+// Whoever was in a room when the server stopped and does not come back
+// leaves once the grace is over, counted from the stop, or from the
+// restart if the stop's recorded time is later (the clock went back
+// between the two): a wrong clock keeps nobody online for long.
 func TestRestartLeavesThoseWhoDoNotReturn(t *testing.T) {
-	dir := t.TempDir()
-	grace := func(c *Config) { c.PresenceGrace = 400 * time.Millisecond }
-	ts := MustStart(t, dir, grace)
-	ckW := ts.MustLogin(t, "watcher")
-	ts.MustDial(t, ts.MustLogin(t, "ghost"), "lobby", -1)
-	w, _ := ts.MustDial(t, ckW, "lobby", -1)
-	ts.MustClose(t)
-	w.MustCloseCode()
+	for _, tc := range []struct {
+		name   string
+		leftAt time.Duration // the stop's time as recorded, from now; 0: as the server recorded it
+	}{
+		{name: "left at the stop"},
+		{name: "the clock went back since", leftAt: time.Hour},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			grace := func(c *Config) { c.PresenceGrace = 400 * time.Millisecond }
+			ts := MustStart(t, dir, grace)
+			ckW := ts.MustLogin(t, "watcher")
+			ts.MustDial(t, ts.MustLogin(t, "ghost"), "lobby", -1)
+			w, _ := ts.MustDial(t, ckW, "lobby", -1)
+			ts.MustClose(t)
+			w.MustCloseCode()
+			if tc.leftAt != 0 {
+				sq := MustOpenSQLite(t, dir)
+				if err := sq.SavePresence(context.Background(), []PresenceRecord{{Room: "lobby", Key: nameKey("ghost"), Name: "ghost", LeftAt: time.Now().Add(tc.leftAt)}}); err != nil {
+					t.Fatal(err)
+				}
+				sq.Close()
+			}
 
-	ts2 := MustStart(t, dir, grace)
-	w2, _ := ts2.MustDial(t, ckW, "lobby", 2)
-	if l := w2.MustNextOf(typeLeave, typeJoin, typeMessage); l.Type != typeLeave || l.User != "ghost" || l.ID != 3 {
-		t.Errorf("got %+v, want ghost's leave id 3", l)
+			ts2 := MustStart(t, dir, grace)
+			w2, _ := ts2.MustDial(t, ckW, "lobby", 2)
+			if l := w2.MustNextOf(typeLeave, typeJoin, typeMessage); l.Type != typeLeave || l.User != "ghost" || l.ID != 3 {
+				t.Errorf("got %+v, want ghost's leave id 3", l)
+			}
+		})
 	}
 }
