@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"testing"
@@ -100,4 +101,33 @@ func TestNewsRefused(t *testing.T) {
 		defer ts.hub.watchers.mu.Unlock()
 		return ts.hub.watchers.n.Load() == 0 && len(ts.hub.watchers.rooms) == 0 && len(ts.hub.watchers.of) == 0
 	})
+}
+
+// A socket whose welcome waits for a store read (a resume from before
+// what its room keeps in memory, after a restart) hears no news before
+// it: the welcome is always a socket's first event.
+func TestNoNewsBeforeWelcome(t *testing.T) {
+	dir := t.TempDir()
+	ts := MustStart(t, dir)
+	alice := ts.MustLogin(t, "alice")
+	a, _ := ts.MustDial(t, alice, "lobby", -1)
+	for i := range historyOnJoin + 20 { // more than a loaded room holds
+		a.MustSay(fmt.Sprint("before ", i), "")
+	}
+	a.conn.Close()
+	ts.MustClose(t)
+
+	ts, st := MustRestartStalling(t, dir)
+	conn, _, err := ts.dialQuery(newDialer(), ts.MustLogin(t, "bob"), url.Values{"room": {"lobby"}, "since": {"1"}, "watch": {"kitchen"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newWSClient(t, conn)
+	st.MustEnter(t, "bob's resume")
+	k, _ := ts.MustDial(t, alice, "kitchen", -1)
+	k.MustSay("news for bob", "")
+	st.release()
+	if e := b.MustNext(); e.Type != typeWelcome {
+		t.Fatalf("bob's first event: %+v, want his welcome", e)
+	}
 }
