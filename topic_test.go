@@ -81,3 +81,35 @@ func TestTopicRefused(t *testing.T) {
 	}, typeTopic)
 	bob.expectQuiet(200*time.Millisecond, typePresence, typeJoin)
 }
+
+// The same topic twice in one batch is set once: the second is compared
+// with the topic the batch will make, not the one stored before it.
+func TestSameTopicTwiceInABatch(t *testing.T) {
+	dir := t.TempDir()
+	h := &heldStore{Store: MustOpenSQLite(t, dir), gate: newGate(), text: "hold"}
+	ts := MustStartStore(t, dir, h)
+	t.Cleanup(h.release)
+	ck := ts.MustLogin(t, "alice")
+	alice, _ := ts.MustDial(t, ck, "lobby", -1)
+	alice.say("hold", "h")
+	h.MustEnter(t, "the commit of hold")
+	alice.send(topicFrame("twice", "t1"))
+	alice.send(topicFrame("twice", "t2"))
+	MustEventually(t, "both topic frames queued", func() bool { return ts.queued("lobby") == 2 })
+	h.release()
+	if e := alice.MustNextOf(typeError, typeTopic); e.Type != typeTopic || e.Text != "twice" {
+		t.Fatalf("got %+v, want the topic", e)
+	}
+	if e := alice.MustNextOf(typeError, typeTopic); e.Type != typeError || e.Code != string(codeInvalid) || e.Nonce != "t2" {
+		t.Errorf("the second: %+v, want invalid for t2", e)
+	}
+	var topics int
+	for _, e := range MustHistory(t, ts, ck, "lobby", 0, 1<<40) {
+		if e.Type == typeTopic {
+			topics++
+		}
+	}
+	if topics != 1 {
+		t.Errorf("%d topic events stored, want 1", topics)
+	}
+}
