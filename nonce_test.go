@@ -138,6 +138,17 @@ func (h *heldStore) AppendEvents(ctx context.Context, room string, evs []Event) 
 	return err
 }
 
+// MustStartHeld starts a server on dir whose store holds the first commit
+// of a message text at its gate; the gate opens when the test ends too,
+// so a failed test does not leave the commit held.
+func MustStartHeld(t *testing.T, dir, text string) (*testServer, *heldStore) {
+	t.Helper()
+	h := &heldStore{Store: MustOpenSQLite(t, dir), gate: newGate(), text: text}
+	ts := MustStartStore(t, dir, h)
+	t.Cleanup(h.release)
+	return ts, h
+}
+
 func countMessages(evs []Event) int {
 	n := 0
 	for _, e := range evs {
@@ -152,10 +163,7 @@ func countMessages(evs []Event) int {
 // one, leave the rest of the batch numbered without a gap.
 func TestNonceCopiesInABatch(t *testing.T) {
 	dir := t.TempDir()
-	sq := MustOpenSQLite(t, dir)
-	h := &heldStore{Store: sq, gate: newGate(), text: "hold"}
-	ts := MustStartStore(t, dir, h)
-	t.Cleanup(h.release)
+	ts, h := MustStartHeld(t, dir, "hold")
 	alice, bob := ts.MustLogin(t, "alice"), ts.MustLogin(t, "bob")
 	a, _ := ts.MustDial(t, alice, "lobby", -1)
 	a2, _ := ts.MustDial(t, alice, "lobby", -1)

@@ -86,9 +86,7 @@ func TestTopicRefused(t *testing.T) {
 // with the topic the batch will make, not the one stored before it.
 func TestSameTopicTwiceInABatch(t *testing.T) {
 	dir := t.TempDir()
-	h := &heldStore{Store: MustOpenSQLite(t, dir), gate: newGate(), text: "hold"}
-	ts := MustStartStore(t, dir, h)
-	t.Cleanup(h.release)
+	ts, h := MustStartHeld(t, dir, "hold")
 	ck := ts.MustLogin(t, "alice")
 	alice, _ := ts.MustDial(t, ck, "lobby", -1)
 	alice.say("hold", "h")

@@ -382,9 +382,7 @@ func TestShutdownFlushesQueuedMessages(t *testing.T) {
 // closes.
 func TestShutdownTakesNoFrameAfterItBegins(t *testing.T) {
 	dir := t.TempDir()
-	h := &heldStore{Store: MustOpenSQLite(t, dir), gate: newGate(), text: "before"}
-	ts := MustStartStore(t, dir, h)
-	t.Cleanup(h.release)
+	ts, h := MustStartHeld(t, dir, "before")
 	ck := ts.MustLogin(t, "alice")
 	conn, _, err := ts.dial(ck, "lobby", -1)
 	if err != nil {
