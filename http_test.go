@@ -120,6 +120,8 @@ func TestLoginRedirectsAndCookie(t *testing.T) {
 		{"", "/r/lobby"},
 		{"/r/xyz", "/r/xyz"},
 		{"//evil.example/r/x", "/r/lobby"},
+		{"///evil.example/r/x", "/r/lobby"}, // a browser reads it as //evil.example
+		{"/r/x\r\nSet-Cookie: a=b", "/r/lobby"},
 		{"/\\evil.example", "/r/lobby"},
 		{"https://evil.example/", "/r/lobby"},
 		{"javascript:alert(1)", "/r/lobby"},
