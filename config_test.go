@@ -39,6 +39,8 @@ func TestConfigFromEnv(t *testing.T) {
 		{"socket queue", map[string]string{"SOCKET_QUEUE": "32"}, false, func(c Config) bool { return c.SocketBuffer == 32 }},
 		{"socket queue default", map[string]string{}, false, func(c Config) bool { return c.SocketBuffer == 8 }},
 		{"socket queue too small", map[string]string{"SOCKET_QUEUE": "2"}, true, nil},
+		{"socket queue too large", map[string]string{"SOCKET_QUEUE": "1025"}, true, nil},
+		{"pictures too large", map[string]string{"IMAGE_MAX_MB": "65"}, true, nil},
 		{"socket queue not a number", map[string]string{"SOCKET_QUEUE": "lots"}, true, nil},
 		{"address limits default", nil, false, func(c Config) bool {
 			return c.LoginRate == 60 && c.SocketsPerAddr == 200 && c.ClientIPHeader == ""
