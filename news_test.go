@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"testing"
@@ -111,9 +110,7 @@ func TestNoNewsBeforeWelcome(t *testing.T) {
 	ts := MustStart(t, dir)
 	alice := ts.MustLogin(t, "alice")
 	a, _ := ts.MustDial(t, alice, "lobby", -1)
-	for i := range historyOnJoin + 20 { // more than a loaded room holds
-		a.MustSay(fmt.Sprint("before ", i), "")
-	}
+	a.MustSayMany("before %d", historyOnJoin+20) // more than a loaded room holds
 	a.conn.Close()
 	ts.MustClose(t)
 

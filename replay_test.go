@@ -331,11 +331,7 @@ func TestLongReplayDoesNotHoldUpTheRoom(t *testing.T) {
 			b, w := ts.MustDial(t, ckB, "lobby", -1)
 			seen := w.LastID
 			b.conn.Close()
-			var lastA int64
-			for i := range historyOnJoin + 20 { // more than a loaded room holds
-				a.say(fmt.Sprint("before ", i), "")
-				lastA = a.MustNextOf(typeMessage).ID
-			}
+			lastA := a.MustSayMany("before %d", historyOnJoin+20).ID // more than a loaded room holds
 			a.conn.Close()
 			ts.MustClose(t)
 
@@ -419,10 +415,7 @@ func TestClosedBeforeWelcomeLetsGo(t *testing.T) {
 	ckA := ts.MustLogin(t, "alice")
 	a, w := ts.MustDial(t, ckA, "lobby", -1)
 	seen := w.LastID
-	for i := range historyOnJoin + 20 { // more than a loaded room holds
-		a.say(fmt.Sprint("before ", i), "")
-		a.MustNextOf(typeMessage)
-	}
+	a.MustSayMany("before %d", historyOnJoin+20) // more than a loaded room holds
 	a.conn.Close()
 	ts.MustClose(t)
 
