@@ -171,7 +171,9 @@ func TestStripMetadata(t *testing.T) {
 		in     []byte
 		kept   []string
 	}{
-		{"jpeg", MustCameraJPEG(t, 64, 48, exifWith("II", 0)), []string{"ICC_PROFILE\x00", "JFIF\x00"}},
+		// JFIF's header stays whole but for its thumbnail, whose size
+		// says 0×0 (the last two bytes).
+		{"jpeg", MustCameraJPEG(t, 64, 48, exifWith("II", 0)), []string{"ICC_PROFILE\x00", "\xFF\xE0\x00\x10JFIF\x00\x01\x02\x00\x00\x01\x00\x01\x00\x00\xFF"}},
 		{"png", MustTextPNG(t), []string{"gAMA"}},
 		{"webp", MustExtendedWebP(t), []string{"VP8X", "VP8L"}},
 		{"gif", MustAnimatedGIF(t), []string{"NETSCAPE2.0"}},
@@ -238,23 +240,38 @@ func TestStripMetadataKeepsPlainPictures(t *testing.T) {
 
 // A phone writes which way up a photo goes instead of turning its
 // pixels. That survives alone, in an EXIF segment of its own, in either
-// byte order; and the size the server answers is the size it is shown.
+// byte order; and the size the server answers is the size it is shown:
+// orientations 5 to 8 turn it a quarter. A number EXIF does not have
+// (9) is no orientation.
 func TestStripMetadataKeepsOrientation(t *testing.T) {
 	for _, tc := range []struct {
-		order string
-		o     int
-	}{{"II", 6}, {"MM", 6}, {"MM", 3}, {"II", 8}, {"MM", 1}} {
+		order   string
+		o, want int
+	}{{"II", 6, 6}, {"MM", 6, 6}, {"MM", 3, 3}, {"II", 4, 4}, {"MM", 5, 5}, {"II", 8, 8}, {"MM", 1, 1}, {"II", 9, 1}} {
 		t.Run(tc.order+string(rune('0'+tc.o)), func(t *testing.T) {
-			out, o, err := stripMetadata("jpeg", MustCameraJPEG(t, 64, 48, exifWith(tc.order, tc.o)))
-			if err != nil || o != tc.o {
-				t.Fatalf("orientation %d, %v; want %d", o, err, tc.o)
+			photo := MustCameraJPEG(t, 64, 48, exifWith(tc.order, tc.o))
+			out, o, err := stripMetadata("jpeg", photo)
+			if err != nil || o != tc.want {
+				t.Fatalf("orientation %d, %v; want %d", o, err, tc.want)
 			}
-			seg := orientationSegment(tc.o)
-			if has := bytes.Contains(out, seg); has != (tc.o != 1) || bytes.Contains(out, []byte("alice")) {
-				t.Errorf("orientation segment kept: %v; the secret: %v", has, bytes.Contains(out, []byte("alice")))
+			if bytes.Contains(out, []byte("alice")) {
+				t.Errorf("the secret was kept")
 			}
-			if got := exifOrientation(seg[4:]); got != tc.o {
+			for o := 2; o <= 9; o++ {
+				if has := bytes.Contains(out, orientationSegment(o)); has != (o == tc.want) {
+					t.Errorf("an orientation segment saying %d: %v", o, has)
+				}
+			}
+			if got := exifOrientation(orientationSegment(tc.want)[4:]); got != tc.want {
 				t.Errorf("the written segment reads as orientation %d", got)
+			}
+			rec, err := decodeImage(photo)
+			w, h := 64, 48
+			if tc.want >= 5 {
+				w, h = 48, 64
+			}
+			if err != nil || rec.Width != w || rec.Height != h {
+				t.Errorf("decodeImage: %d×%d, %v; want %d×%d", rec.Width, rec.Height, err, w, h)
 			}
 		})
 	}
