@@ -99,7 +99,7 @@ func TestPictureMessage(t *testing.T) {
 			resp, got := ts.get(t, "/images/"+info.ID, bobCk)
 			h := resp.Header
 			if resp.StatusCode != 200 || got != string(tc.body) || h.Get("Content-Type") != tc.typ || h.Get("X-Content-Type-Options") != "nosniff" ||
-				!strings.Contains(h.Get("Content-Security-Policy"), "sandbox") || !strings.Contains(h.Get("Cache-Control"), "immutable") {
+				!strings.Contains(h.Get("Content-Security-Policy"), "sandbox") || h.Get("Cache-Control") != "private, max-age=31536000, immutable" {
 				t.Errorf("GET the picture: %d, %d bytes, headers %v", resp.StatusCode, len(got), h)
 			}
 		})
@@ -340,6 +340,9 @@ func TestEditPictureCaption(t *testing.T) {
 	info := ts.MustUpload(t, aliceCk, "lobby", MustPicture(t, "png", 40, 30))
 	alice.send(pictureFrame(info.ID, "the view from the office", "p1"))
 	m := bob.MustNextOf(typeMessage)
+	// Taking the caption away is said with empty text, never by leaving
+	// the text out: a client that forgot it does not lose the words.
+	alice.MustRefuse(t, []refusal{{"no text", map[string]any{"type": "edit", "id": m.ID, "nonce": "x"}, "invalid"}}, typeEdit)
 
 	alice.send(editFrame(m.ID, " \n ", "e1"))
 	e := bob.MustEdited(m.ID, "alice", "")
