@@ -329,3 +329,47 @@ func TestLoginWriteStallsNobodyElse(t *testing.T) {
 	ts.MustLogin(t, "broken") // the store works again: the takeover happens
 	ts.mustSession(t, old, false)
 }
+
+// Logging in again from a browser that has a session: under the same name
+// (in any case) it keeps that session and its sockets; under another name
+// the old session ends as a logout would: its sockets close with 4001, its
+// user leaves at once, and its cookie and name are free.
+func TestLoginAgainWhileLoggedIn(t *testing.T) {
+	t.Run("same name", func(t *testing.T) {
+		ts := MustStart(t, t.TempDir())
+		ck := ts.MustLogin(t, "alice")
+		a, _ := ts.MustDial(t, ck, "lobby", -1)
+		resp := ts.postLogin(t, "ALICE", "", "Cookie", ck.Name+"="+ck.Value)
+		if again := sessionCookie(resp); resp.StatusCode != http.StatusSeeOther || again == nil || again.Value != ck.Value {
+			t.Fatalf("logging in again as ALICE: %d, cookie %v; want 303 and the same session", resp.StatusCode, again)
+		}
+		if m := a.MustSay("still here", "n1"); m.User != "alice" {
+			t.Errorf("the open socket says %+v", m)
+		}
+	})
+	t.Run("another name", func(t *testing.T) {
+		ts := MustStart(t, t.TempDir(), func(c *Config) { c.PresenceGrace = time.Minute })
+		w, _ := ts.MustDial(t, ts.MustLogin(t, "watcher"), "lobby", -1)
+		ck := ts.MustLogin(t, "alice")
+		a, _ := ts.MustDial(t, ck, "lobby", -1)
+		w.MustNextOf(typeJoin)
+		resp := ts.postLogin(t, "bob", "", "Cookie", ck.Name+"="+ck.Value)
+		bob := sessionCookie(resp)
+		if resp.StatusCode != http.StatusSeeOther || bob == nil || bob.Value == ck.Value {
+			t.Fatalf("logging in as bob: %d, cookie %v; want 303 and a new session", resp.StatusCode, bob)
+		}
+		if code, _ := a.MustCloseCode(); code != closeSessionEnded {
+			t.Errorf("alice's socket closed with %d, want 4001", code)
+		}
+		if l := w.MustNextOf(typeLeave); l.User != "alice" {
+			t.Errorf("leave %+v, want alice's at once", l)
+		}
+		if resp, _ := ts.get(t, "/api/rooms/lobby/messages", ck); resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("alice's cookie still works: %d", resp.StatusCode)
+		}
+		if _, wb := ts.MustDial(t, bob, "lobby", -1); wb.User != "bob" {
+			t.Errorf("bob's socket is %q's", wb.User)
+		}
+		ts.MustLogin(t, "alice") // the name is free
+	})
+}
