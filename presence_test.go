@@ -77,7 +77,8 @@ func TestFreshLoginHoldsNameUntilItConnects(t *testing.T) {
 }
 
 func TestLogout(t *testing.T) {
-	ts := MustStart(t, t.TempDir(), func(c *Config) { c.PresenceGrace = time.Minute })
+	dir := t.TempDir()
+	ts := MustStart(t, dir, func(c *Config) { c.PresenceGrace = time.Minute })
 	watcher, _ := ts.MustDial(t, ts.MustLogin(t, "watcher"), "lobby", -1)
 	ck := ts.MustLogin(t, "alice")
 	a1, _ := ts.MustDial(t, ck, "lobby", -1)
@@ -104,7 +105,47 @@ func TestLogout(t *testing.T) {
 	if _, resp, _ := ts.dial(ck, "lobby", -1); resp == nil || resp.StatusCode != 401 {
 		t.Errorf("socket with the ended session: %v, want 401", resp)
 	}
+	// It stays ended after a restart: the store forgot it too. (Checked
+	// before alice logs in again, whose session would replace its row.)
+	ts.MustClose(t)
+	ts = MustStart(t, dir)
+	if resp, _ := ts.get(t, "/r/lobby", ck); resp.StatusCode != 303 {
+		t.Errorf("after a restart the logged-out cookie opens the chat page: %d", resp.StatusCode)
+	}
 	ts.MustLogin(t, "alice") // the name is free
+}
+
+// Someone who left, came back within the grace and was there when the
+// server stopped gets the grace counted from the stop, not from when they
+// first left: reconnecting to the new process in time shows no leave.
+func TestRestartAfterAReturn(t *testing.T) {
+	dir, clock := t.TempDir(), &testClock{}
+	grace := func(c *Config) { c.PresenceGrace = 5 * time.Second }
+	ts := MustStartClock(t, dir, clock, grace)
+	ckW, ckA := ts.MustLogin(t, "watcher"), ts.MustLogin(t, "alice")
+	ts.MustDial(t, ckW, "lobby", -1)
+	a, _ := ts.MustDial(t, ckA, "lobby", -1)
+	a.conn.Close()
+	// Her room counts her gone (the hand-off follows the detach at once;
+	// the next socket's takes a handshake longer).
+	MustEventually(t, "the server to see her socket close", func() bool {
+		ts.hub.mu.Lock()
+		defer ts.hub.mu.Unlock()
+		u := ts.hub.users[nameKey("alice")]
+		return u != nil && len(u.clients) == 0
+	})
+	a, _ = ts.MustDial(t, ckA, "lobby", -1) // back within the grace
+	clock.skip(time.Hour)                   // long after she first left
+	said := a.MustSay("before the stop", "n1")
+	ts.MustClose(t)
+
+	ts = MustStartClock(t, dir, clock, grace)
+	a, _ = ts.MustDial(t, ckA, "lobby", said.ID)
+	w, _ := ts.MustDial(t, ckW, "lobby", said.ID)
+	a.say("after the restart", "n2")
+	if e := w.MustNextOf(typeMessage, typeJoin, typeLeave); e.Type != typeMessage || e.Text != "after the restart" {
+		t.Errorf("after the restart the watcher got %+v, want alice's message with no leave or join", e)
+	}
 }
 
 func TestRestartKeepsHistoryIdsSessionsAndGrace(t *testing.T) {
