@@ -27,6 +27,7 @@ func TestLoginNames(t *testing.T) {
 		{"punctuation allowed", "a.b_c-d", 303, "a.b_c-d"},
 		{"empty", "   ", 400, "Enter a nickname"},
 		{"markup", "<b>x</b>", 400, "Use only letters"},
+		{"angle bracket", "a<b", 400, "Use only letters"},
 		{"quote", `x"y`, 400, "Use only letters"},
 		{"zero width", "ab\u200bcd", 400, "Use only letters"},
 		{"bidi override", "ab\u202ecd", 400, "Use only letters"},
