@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -372,4 +374,45 @@ func TestLoginAgainWhileLoggedIn(t *testing.T) {
 		}
 		ts.MustLogin(t, "alice") // the name is free
 	})
+}
+
+// A login whose form is still arriving when the server stops (it outlasted
+// the stop's wait for requests) is told the server is restarting, not
+// written to a store that is closing.
+func TestLoginWhileStopping(t *testing.T) {
+	ts := MustStart(t, t.TempDir(), func(c *Config) { c.ShutdownWait = 200 * time.Millisecond })
+	conn, err := net.Dial("tcp", ts.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	const form = "name=alice"
+	fmt.Fprintf(conn, "POST /login HTTP/1.1\r\nHost: %s\r\nOrigin: %s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n",
+		ts.Addr(), ts.URL, len(form))
+	// The server says to go on once the handler reads the form: the
+	// request is under way, and http.Server's Shutdown waits ShutdownWait
+	// for it without cutting it; then the hub stops.
+	br := bufio.NewReader(conn)
+	if line, err := br.ReadString('\n'); err != nil || !strings.Contains(line, " 100 ") {
+		t.Fatalf("before the form: %q, %v; want 100 Continue", line, err)
+	}
+	if line, _ := br.ReadString('\n'); line != "\r\n" {
+		t.Fatalf("100 Continue ends with %q", line)
+	}
+	ts.closed = true
+	closed := make(chan error, 1)
+	go func() { closed <- ts.Close() }()
+	MustEventually(t, "the hub to stop", ts.hub.closing.Load)
+	conn.Write([]byte(form))
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "The server is restarting") || sessionCookie(resp) != nil {
+		t.Errorf("a login during the stop: %d, cookie %v:\n%s", resp.StatusCode, sessionCookie(resp), body)
+	}
+	if err := <-closed; !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("the stop: %v, want the wait for the login's request to run out", err)
+	}
 }
