@@ -94,9 +94,20 @@ func TestBrowserUserTextIsText(t *testing.T) {
 			t.Errorf("message %d shows %q, want %q", i, got[i], h)
 		}
 	}
+	// A reply quotes it, and a topic says it: as text too.
+	MustHover(t, bob, "#messages .msg")
+	MustDo(t, bob, chromedp.Click(chromedp.CSS("#messages .msg .reply")))
+	MustSay(t, bob, "what is this?")
+	MustDo(t, bob, chromedp.Click(chromedp.ID("topic-edit")))
+	MustExec(t, bob, `document.getElementById("topic-input").value = `+jsString(hostile[0]))
+	MustDo(t, bob, chromedp.Click(chromedp.CSS(`#topic-form button[type="submit"]`)))
+	for _, p := range []context.Context{alice, bob} {
+		MustWait(t, p, quoteOf("what is this?")+` === `+jsString("alice|"+hostile[0])+` && document.getElementById("topic").textContent === `+jsString(hostile[0])+
+			` && [...document.querySelectorAll("#messages .system q")].some(q => q.textContent === `+jsString(hostile[0])+`)`)
+	}
 	checks := map[string]string{
 		"no script ran":              `window.__pwned === undefined`,
-		"no element from user text":  `document.querySelectorAll("#messages img, #messages script, #messages a[href^='javascript']").length === 0`,
+		"no element from user text":  `document.querySelectorAll("#messages img, #messages script, #messages a[href^='javascript'], #topic-bar img, #topic-bar script").length === 0`,
 		"only the URL became a link": `[...document.querySelectorAll("#messages a")].map(a => a.href).join() === "https://example.com/a?b=1&c="`,
 		"links open safely":          `[...document.querySelectorAll("#messages a")].every(a => a.rel.includes("noopener") && a.rel.includes("noreferrer"))`,
 	}
@@ -325,9 +336,16 @@ func TestBrowserNewMessagesButtonAndUnreadTitle(t *testing.T) {
 	MustWait(t, p, `(() => { const l = document.getElementById("log"); return l.scrollHeight - l.scrollTop - l.clientHeight < 48; })()`)
 
 	// At the bottom, new messages keep the view at the bottom.
+	atBottom := `(() => { const l = document.getElementById("log"); return l.scrollHeight - l.scrollTop - l.clientHeight < 48; })()`
 	w.say("at bottom", "")
 	MustWait(t, p, texts+`.at(-1) === "at bottom"`)
-	MustWait(t, p, `(() => { const l = document.getElementById("log"); return l.scrollHeight - l.scrollTop - l.clientHeight < 48; })()`)
+	MustWait(t, p, atBottom)
+
+	// Scrolled up, one's own message takes the view down to it.
+	MustDo(t, p, chromedp.Evaluate[chromedp.Void](`document.getElementById("log").scrollTop = 200`))
+	MustWait(t, p, `!`+atBottom)
+	MustSay(t, p, "mine")
+	MustWait(t, p, texts+`.at(-1) === "mine" && document.querySelectorAll("#pending li").length === 0 && `+atBottom)
 
 	// A hidden tab counts unread messages in its title.
 	title := MustEval[string](t, p, `document.title`)
