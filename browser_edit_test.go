@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -75,4 +76,24 @@ func TestBrowserEditMessage(t *testing.T) {
 	MustExec(t, alice, `document.getElementById("text").value = "meet at 7"`)
 	MustDo(t, alice, chromedp.Click(chromedp.ID("send")))
 	MustWait(t, bob, `[...document.querySelectorAll("#messages .msg .text")].some(p => p.firstChild.textContent === "meet at 7")`)
+}
+
+// A name's next holder did not write what its earlier holder wrote: those
+// messages show no Edit or Delete (the server would refuse them), and the
+// new holder's own do.
+func TestBrowserEarlierHolderCannotChange(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustEnter(t, p, ts, "alice", "")
+	MustSay(t, p, "from the first alice")
+	MustWait(t, p, `document.querySelectorAll("#messages .msg.mine .edit").length === 1`)
+	MustDo(t, p, chromedp.Click(chromedp.ID("logout")))
+	MustWait(t, p, `location.pathname === "/" && !!document.getElementById("name")`)
+	MustEnter(t, p, ts, "alice", "")
+	MustSay(t, p, "from the second")
+	MustWait(t, p, texts+`.includes("from the second")`)
+	got := MustEval[[]string](t, p, `[...document.querySelectorAll("#messages .msg")].map(li => li.querySelector(".text").textContent + ": " + !!li.querySelector(".edit") + " " + !!li.querySelector(".delete"))`)
+	if want := []string{"from the first alice: false false", "from the second: true true"}; !slices.Equal(got, want) {
+		t.Errorf("messages and their Edit and Delete: %q, want %q", got, want)
+	}
 }
