@@ -220,6 +220,9 @@ func TestBrowserResendAfterLongAbsenceStoredOnce(t *testing.T) {
 	// It is not on screen (the replay starts after it): the page says
 	// where it went.
 	MustWait(t, p, `document.getElementById("composer-error").textContent.includes("further up")`)
+	// The truncated replay replaced what the page showed: no gap between
+	// what it had and the newest.
+	MustContiguous(t, p, "after the long absence")
 	body := ""
 	for _, e := range MustHistory(t, ts, bob, "lobby", 0, 1<<40) {
 		body += e.Text + "|"
@@ -280,4 +283,21 @@ func TestBrowserRetriesAHangingHandshake(t *testing.T) {
 	MustWait(t, p, connected)
 	MustSay(t, p, "after a hanging handshake")
 	MustWait(t, p, texts+`.includes("after a hanging handshake") && document.querySelectorAll("#pending li").length === 0`)
+}
+
+// A page whose session ended while its socket was down (logged out
+// elsewhere: the 4001 never reached it) learns it when it tries again:
+// its probe of the refused handshake reads 401, and it goes to log in.
+func TestBrowserSessionEndedWhileAway(t *testing.T) {
+	ts, fz, p := MustAliceBehindFreezer(t)
+	fz.refuseSockets(true)
+	fz.cut()
+	ts.hub.mu.Lock()
+	u := ts.hub.users[nameKey("alice")]
+	ts.hub.mu.Unlock()
+	if err := ts.hub.logout(context.Background(), u); err != nil {
+		t.Fatal(err)
+	}
+	fz.refuseSockets(false)
+	MustWait(t, p, `location.pathname === "/" && !!document.querySelector(".notice")`)
 }
