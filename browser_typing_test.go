@@ -2,6 +2,7 @@ package main
 
 import (
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -91,4 +92,30 @@ func TestBrowserTypingStopped(t *testing.T) {
 	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "well"))
 	clock.skip(presenceEvery)
 	MustWait(t, bob, typingLine+` === "alice is typing…"`)
+}
+
+// Rewriting one's message is not typing: the others see the edit, and
+// never "alice is typing…" while she makes it.
+func TestBrowserEditingIsNotTyping(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	alice, bob := MustAliceAndBob(t, ts)
+	MustSay(t, alice, "meet at 5")
+	MustWait(t, bob, texts+`.includes("meet at 5") && `+typingLine+` === ""`)
+	// Past the page's and the server's pacing of notices, so that one
+	// sent for the edit would go out at once, before the edit itself.
+	time.Sleep(1500 * time.Millisecond)
+	MustExec(t, bob, `window.typed = []; new MutationObserver(() => { const s = `+typingLine+`; if (s) window.typed.push(s); }).observe(document.getElementById("typing"), { childList: true, subtree: true, characterData: true })`)
+	// Up in the empty composer edits her last message. (The driver's
+	// Enter also typed a newline, which the page's cancelled key would
+	// not have: cleared, as in TestBrowserEditMessage.)
+	MustDo(t, alice, chromedp.Evaluate[chromedp.Void](`document.getElementById("text").value = ""`), chromedp.KeyEvent(kb.ArrowUp))
+	MustWait(t, alice, `!document.getElementById("editing").hidden`)
+	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), " or 6"+kb.Enter))
+	MustWait(t, bob, texts+`.some(s => s.startsWith("meet at 5 or 6"))`)
+	// A typing event waits for the room's next coalescing second, so it
+	// would come after the edit: give it two.
+	time.Sleep(2 * presenceEvery)
+	if got := MustEval[[]string](t, bob, `window.typed`); len(got) != 0 {
+		t.Errorf("while alice edited, bob's page said %q", got)
+	}
 }
