@@ -97,3 +97,32 @@ func TestBrowserEarlierHolderCannotChange(t *testing.T) {
 		t.Errorf("messages and their Edit and Delete: %q, want %q", got, want)
 	}
 }
+
+// Saving an edit that changed nothing just closes it: nothing is sent,
+// and no error. Saving one while the connection is down says so and
+// keeps the edit open.
+func TestBrowserEditUnchangedOrOffline(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustEnter(t, p, ts, "alice", "")
+	MustSay(t, p, "meet at 5")
+	MustWait(t, p, texts+`.includes("meet at 5")`)
+	editing := `!document.getElementById("editing").hidden`
+	edit := []chromedp.Action[chromedp.Void]{chromedp.Evaluate[chromedp.Void](`document.getElementById("text").value = ""`), chromedp.KeyEvent(kb.ArrowUp)}
+	errText := `document.getElementById("composer-error").textContent`
+
+	MustDo(t, p, edit...)
+	MustWait(t, p, editing+` && document.getElementById("text").value === "meet at 5"`)
+	MustDo(t, p, chromedp.KeyEvent(kb.Enter))
+	MustWait(t, p, `document.getElementById("editing").hidden`)
+	if e := MustEval[string](t, p, errText); e != "" {
+		t.Errorf("saving an unchanged edit said %q", e)
+	}
+
+	MustDo(t, p, edit...)
+	MustWait(t, p, editing)
+	ts.MustClose(t)
+	MustWait(t, p, `document.getElementById("status").dataset.state !== "connected"`)
+	MustDo(t, p, chromedp.SendKeys(chromedp.ID("text"), " or 6"), chromedp.KeyEvent(kb.Enter))
+	MustWait(t, p, editing+` && `+errText+` !== "" && document.getElementById("send").textContent === "Save"`)
+}
