@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -125,4 +126,29 @@ func TestBrowserEditUnchangedOrOffline(t *testing.T) {
 	MustWait(t, p, `document.getElementById("status").dataset.state !== "connected"`)
 	MustDo(t, p, chromedp.SendKeys(chromedp.ID("text"), " or 6"), chromedp.KeyEvent(kb.Enter))
 	MustWait(t, p, editing+` && `+errText+` !== "" && document.getElementById("send").textContent === "Save"`)
+}
+
+// A message deleted elsewhere (in another of her tabs) while she edits it
+// here ends the edit: the composer is hers again, and nothing is saved.
+func TestBrowserEditEndsWhenMessageDeleted(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	b := MustBrowser(t, "en-US")
+	ck := ts.MustLogin(t, "alice")
+	var tabs []context.Context
+	for range 2 {
+		tab := MustPerson(t, b)
+		MustDo(t, tab, setCookie(ts, ck), chromedp.Navigate(ts.URL+"/r/lobby"))
+		MustWait(t, tab, connected)
+		tabs = append(tabs, tab)
+	}
+	MustSay(t, tabs[0], "meet at 5")
+	MustWait(t, tabs[1], texts+`.includes("meet at 5")`)
+	// Up in its empty composer (focused first: this tab has not typed).
+	MustDo(t, tabs[1], chromedp.Evaluate[chromedp.Void](`document.getElementById("text").value = ""`), chromedp.SendKeys(chromedp.ID("text"), kb.ArrowUp))
+	MustWait(t, tabs[1], `!document.getElementById("editing").hidden && document.getElementById("text").value === "meet at 5"`)
+
+	MustExec(t, tabs[0], `window.confirm = () => true`)
+	MustHover(t, tabs[0], "#messages .msg.mine")
+	MustDo(t, tabs[0], chromedp.Click(chromedp.CSS("#messages .msg.mine .delete")))
+	MustWait(t, tabs[1], `document.getElementById("editing").hidden && document.getElementById("send").textContent === "Send" && document.getElementById("text").value === "" && !!document.querySelector("#messages .msg .text.deleted")`)
 }
