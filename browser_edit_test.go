@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -59,7 +58,7 @@ func TestBrowserEditMessage(t *testing.T) {
 	MustWait(t, alice, `document.getElementById("editing").hidden && document.getElementById("text").value.trim() === "half a thought"`)
 
 	// An empty edit is not saved: Delete is for that.
-	MustDo(t, alice, chromedp.Evaluate[chromedp.Void](`document.getElementById("text").value = ""`), chromedp.KeyEvent(kb.ArrowUp))
+	MustDo(t, alice, upToEdit()...)
 	MustWait(t, alice, editing+` && document.getElementById("text").value === "meet at 6, not 5"`)
 	MustDo(t, alice, chromedp.Evaluate[chromedp.Void](`document.getElementById("text").value = "  "`), chromedp.KeyEvent(kb.Enter))
 	MustWait(t, alice, editing+` && document.getElementById("composer-error").textContent === "A message cannot be empty; delete it instead."`)
@@ -109,10 +108,9 @@ func TestBrowserEditUnchangedOrOffline(t *testing.T) {
 	MustSay(t, p, "meet at 5")
 	MustWait(t, p, texts+`.includes("meet at 5")`)
 	editing := `!document.getElementById("editing").hidden`
-	edit := []chromedp.Action[chromedp.Void]{chromedp.Evaluate[chromedp.Void](`document.getElementById("text").value = ""`), chromedp.KeyEvent(kb.ArrowUp)}
 	errText := `document.getElementById("composer-error").textContent`
 
-	MustDo(t, p, edit...)
+	MustDo(t, p, upToEdit()...)
 	MustWait(t, p, editing+` && document.getElementById("text").value === "meet at 5"`)
 	MustDo(t, p, chromedp.KeyEvent(kb.Enter))
 	MustWait(t, p, `document.getElementById("editing").hidden`)
@@ -120,7 +118,7 @@ func TestBrowserEditUnchangedOrOffline(t *testing.T) {
 		t.Errorf("saving an unchanged edit said %q", e)
 	}
 
-	MustDo(t, p, edit...)
+	MustDo(t, p, upToEdit()...)
 	MustWait(t, p, editing)
 	ts.MustClose(t)
 	MustWait(t, p, `document.getElementById("status").dataset.state !== "connected"`)
@@ -132,19 +130,10 @@ func TestBrowserEditUnchangedOrOffline(t *testing.T) {
 // here ends the edit: the composer is hers again, and nothing is saved.
 func TestBrowserEditEndsWhenMessageDeleted(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
-	b := MustBrowser(t, "en-US")
-	ck := ts.MustLogin(t, "alice")
-	var tabs []context.Context
-	for range 2 {
-		tab := MustPerson(t, b)
-		MustDo(t, tab, setCookie(ts, ck), chromedp.Navigate(ts.URL+"/r/lobby"))
-		MustWait(t, tab, connected)
-		tabs = append(tabs, tab)
-	}
+	tabs := MustTabs(t, ts, ts.MustLogin(t, "alice"), "lobby", 2)
 	MustSay(t, tabs[0], "meet at 5")
 	MustWait(t, tabs[1], texts+`.includes("meet at 5")`)
-	// Up in its empty composer (focused first: this tab has not typed).
-	MustDo(t, tabs[1], chromedp.Evaluate[chromedp.Void](`document.getElementById("text").value = ""`), chromedp.SendKeys(chromedp.ID("text"), kb.ArrowUp))
+	MustDo(t, tabs[1], upToEdit()...)
 	MustWait(t, tabs[1], `!document.getElementById("editing").hidden && document.getElementById("text").value === "meet at 5"`)
 
 	MustExec(t, tabs[0], `window.confirm = () => true`)

@@ -169,6 +169,32 @@ func MustAliceAndBob(t *testing.T, ts *testServer) (alice, bob context.Context) 
 	return alice, bob
 }
 
+// MustTabs opens n tabs in one browser holding one session (ck), each
+// connected in room: one person with several windows.
+func MustTabs(t *testing.T, ts *testServer, ck *http.Cookie, room string, n int) []context.Context {
+	t.Helper()
+	b := MustBrowser(t, "en-US")
+	tabs := make([]context.Context, n)
+	for i := range tabs {
+		tabs[i] = MustPerson(t, b)
+		MustDo(t, tabs[i], setCookie(ts, ck), chromedp.Navigate(ts.URL+"/r/"+room))
+		MustWait(t, tabs[i], connected)
+	}
+	return tabs
+}
+
+// upToEdit is Up in the empty composer, which edits one's last message.
+// The composer is emptied first (the driver's Enter leaves a new line
+// there that the page's cancelled key would not) and focused (a tab that
+// has not typed has it elsewhere).
+func upToEdit() []chromedp.Action[chromedp.Void] {
+	return []chromedp.Action[chromedp.Void]{
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("text").value = ""`),
+		chromedp.Focus(chromedp.ID("text")),
+		chromedp.KeyEvent(kb.ArrowUp),
+	}
+}
+
 // MustSay types text into the composer and presses Enter.
 func MustSay(t *testing.T, ctx context.Context, text string) {
 	t.Helper()

@@ -89,8 +89,7 @@ func TestBrowserFarBack(t *testing.T) {
 	// Up in the empty composer edits one's last message, which is below
 	// the window: the page goes to the newest first.
 	far("from a link before Up", "the old one, edited (edited)")
-	// (Sending with Enter left the char event's new line in the box.)
-	MustDo(t, p, chromedp.Evaluate[chromedp.Void](`document.getElementById("text").value = ""`), chromedp.Focus(chromedp.ID("text")), chromedp.KeyEvent(kb.ArrowUp))
+	MustDo(t, p, upToEdit()...)
 	MustWait(t, p, `!document.getElementById("editing").hidden && document.getElementById("text").value === "sent from far back" && `+texts+`.at(-1) === "sent from far back" && `+newBtn+`.hidden`)
 	MustDo(t, p, chromedp.SendKeys(chromedp.ID("text"), kb.Escape))
 	MustWait(t, p, `document.getElementById("editing").hidden`)

@@ -341,7 +341,7 @@ func TestBrowserPictureCaption(t *testing.T) {
 	// A message of text alone still cannot be emptied: Save stays off.
 	MustSay(t, alice, "words only")
 	MustWait(t, alice, texts+`.includes("words only") && !document.querySelector("#pending .msg")`)
-	MustDo(t, alice, chromedp.Evaluate[chromedp.Void](`document.getElementById("text").value = ""`), chromedp.KeyEvent(kb.ArrowUp))
+	MustDo(t, alice, upToEdit()...)
 	MustWait(t, alice, `!document.getElementById("editing").hidden && document.getElementById("text").value === "words only"`)
 	MustExec(t, alice, `document.getElementById("text").select()`)
 	MustDo(t, alice, chromedp.KeyEvent(kb.Backspace))

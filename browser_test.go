@@ -377,16 +377,8 @@ func TestBrowserFailedMessageRetries(t *testing.T) {
 
 func TestBrowserSessionEndedElsewhere(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
-	b := MustBrowser(t, "en-US")
 	// Two browser windows holding one session: alice's cookie in both.
-	ck := ts.MustLogin(t, "alice")
-	var tabs []context.Context
-	for range 2 {
-		tab := MustPerson(t, b)
-		MustDo(t, tab, setCookie(ts, ck), chromedp.Navigate(ts.URL+"/r/cats"))
-		MustWait(t, tab, connected)
-		tabs = append(tabs, tab)
-	}
+	tabs := MustTabs(t, ts, ts.MustLogin(t, "alice"), "cats", 2)
 	MustDo(t, tabs[0], chromedp.Click(chromedp.ID("logout")))
 	// The other window's socket closes with 4001: back to login, with a
 	// note and the room kept for the next login.

@@ -105,10 +105,7 @@ func TestBrowserEditingIsNotTyping(t *testing.T) {
 	// sent for the edit would go out at once, before the edit itself.
 	time.Sleep(1500 * time.Millisecond)
 	MustExec(t, bob, `window.typed = []; new MutationObserver(() => { const s = `+typingLine+`; if (s) window.typed.push(s); }).observe(document.getElementById("typing"), { childList: true, subtree: true, characterData: true })`)
-	// Up in the empty composer edits her last message. (The driver's
-	// Enter also typed a newline, which the page's cancelled key would
-	// not have: cleared, as in TestBrowserEditMessage.)
-	MustDo(t, alice, chromedp.Evaluate[chromedp.Void](`document.getElementById("text").value = ""`), chromedp.KeyEvent(kb.ArrowUp))
+	MustDo(t, alice, upToEdit()...)
 	MustWait(t, alice, `!document.getElementById("editing").hidden`)
 	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), " or 6"+kb.Enter))
 	MustWait(t, bob, texts+`.some(s => s.startsWith("meet at 5 or 6"))`)
