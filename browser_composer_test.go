@@ -62,6 +62,21 @@ func TestBrowserComposerLimit(t *testing.T) {
 	}
 	MustPasteInto(t, p, "text", strings.Repeat("z", maxTextLen-1))
 	MustWait(t, p, counter+` === "1 character left"`)
+
+	// So are the other space separators, as the ideographic space of a
+	// Chinese keyboard (U+3000) and the em space (U+2003): at the ends
+	// they do not count, and a line of only them is empty, so Enter sends
+	// nothing.
+	MustDo(t, p, chromedp.Evaluate[chromedp.Void](`document.getElementById("text").value = ""`))
+	MustPasteInto(t, p, "text", "\u3000"+strings.Repeat("w", maxTextLen)+"\u2003")
+	MustWait(t, p, counter+` === "0 characters left" && !document.getElementById("send").disabled`)
+	MustDo(t, p, chromedp.Evaluate[chromedp.Void](`document.getElementById("text").value = ""`))
+	MustPasteInto(t, p, "text", "\u3000\u2003\u3000")
+	MustWait(t, p, `document.getElementById("send").disabled`)
+	MustDo(t, p, chromedp.KeyEvent(kb.Enter))
+	if n := MustEval[int](t, p, pending); n != 0 {
+		t.Errorf("%d messages pending after Enter on a line of spaces", n)
+	}
 }
 
 // Nor do the name and room fields cut what is pasted into them: a name or

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -66,4 +67,44 @@ func TestBrowserUnreadElsewhere(t *testing.T) {
 	// Logging out forgets what was read where.
 	MustDo(t, p, chromedp.Click(chromedp.ID("logout")))
 	MustWait(t, p, `location.pathname === "/" && localStorage.getItem("chat.seen") === null`)
+}
+
+// News pushed over the socket and the counts the page asks for may
+// cross: the store can answer with a message whose news is still on its
+// way to the socket. That message counts once. And a room's count stops
+// at 100, as the server's does, however much news comes on top.
+func TestBrowserNewsCountedOnce(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	bobCk := ts.MustLogin(t, "bob")
+	dev, _ := ts.MustDial(t, bobCk, "dev", -1)
+	ops, _ := ts.MustDial(t, bobCk, "ops", -1)
+
+	MustDo(t, p, setCookie(ts, ts.MustLogin(t, "alice")), chromedp.Navigate(ts.URL+"/r/ops"))
+	MustWait(t, p, connected)
+	MustDo(t, p, chromedp.Navigate(ts.URL+"/r/dev"))
+	MustWait(t, p, connected)
+	MustDo(t, p, chromedp.Navigate("about:blank"))
+	counted := dev.MustSay("said while alice was nowhere", "1")
+	MustDo(t, p, chromedp.Navigate(ts.URL+"/r/lobby"))
+	const badge = `(() => { const b = document.getElementById("rooms-unread"); return b.hidden ? "hidden" : b.textContent + " " + b.getAttribute("aria-label"); })()`
+	MustWait(t, p, connected+` && `+badge+` === "💬 1 1 new message in #dev"`)
+
+	// The late news of the message the answer counted, as the socket
+	// would bring it, changes nothing; news after it counts.
+	late := fmt.Sprintf(`{type: "news", room: "dev", id: %d, count: 1}`, counted.ID)
+	got := MustEval[string](t, p, importModule("rooms.js")+`.then((m) => { m.onNews(`+late+`); return `+badge+`; })`, chromedp.EvalAwaitPromise)
+	if got != "💬 1 1 new message in #dev" {
+		t.Errorf("after late news of a message counted already the badge says %q", got)
+	}
+	dev.MustSay("after", "2")
+	MustWait(t, p, badge+` === "💬 2 2 new messages in #dev"`)
+
+	// 98 more make 100, and #dev's count stops there: the one after it,
+	// and then one in #ops, make "101+" in all, not "102+".
+	dev.MustSayMany("many %d", 98)
+	MustWait(t, p, badge+` === "💬 100+ 100+ new messages in #dev"`)
+	dev.MustSay("one more", "3")
+	ops.MustSay("in ops", "4")
+	MustWait(t, p, badge+` === "💬 101+ New messages in other rooms: #dev (100+) and #ops (1)"`)
 }

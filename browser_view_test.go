@@ -178,6 +178,19 @@ func TestBrowserGoToRoom(t *testing.T) {
 	}
 	MustDo(t, p, chromedp.Navigate(ts.URL+"/r/kitchen"))
 	MustWait(t, p, connected+` && `+offered+` === "สวัสดี|lobby"`)
+
+	// It keeps ten rooms, the open one included, and drops what is not a
+	// room name, however the list came to hold it.
+	kept := `["kitchen", "r1", "a b", "r2", 7, "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11"]`
+	MustDo(t, p, chromedp.Evaluate[chromedp.Void](`localStorage.setItem("chat.rooms", JSON.stringify(`+kept+`))`), chromedp.Navigate(ts.URL+"/r/r5"))
+	MustWait(t, p, connected)
+	const want = "kitchen|r1|r2|r3|r4|r6|r7|r8|r9"
+	if got := MustEval[string](t, p, offered); got != want {
+		t.Errorf("in r5 the room box offers %q, want %q", got, want)
+	}
+	if got := MustEval[string](t, p, `localStorage.getItem("chat.rooms")`); got != `["r5","`+strings.ReplaceAll(want, "|", `","`)+`"]` {
+		t.Errorf("the browser keeps %s", got)
+	}
 	MustDo(t, p, chromedp.Click(chromedp.ID("logout")))
 	MustWait(t, p, `location.pathname === "/" && localStorage.getItem("chat.rooms") === null`)
 }
