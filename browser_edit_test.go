@@ -141,3 +141,33 @@ func TestBrowserEditEndsWhenMessageDeleted(t *testing.T) {
 	MustDo(t, tabs[0], chromedp.Click(chromedp.CSS("#messages .msg.mine .delete")))
 	MustWait(t, tabs[1], `document.getElementById("editing").hidden && document.getElementById("send").textContent === "Send" && document.getElementById("text").value === "" && !!document.querySelector("#messages .msg .text.deleted")`)
 }
+
+// An edit on its way stays on its way while the server refuses another
+// of the reader's frames: here a topic over the rate limit, sent while
+// the edit's commit is held. Only the edit's own refusal, or a lost
+// socket, gives Save back.
+func TestBrowserEditSavingOutlivesOtherRefusals(t *testing.T) {
+	ts, held := MustStartHeld(t, t.TempDir(), "meet at 6", func(c *Config) { c.MsgRate, c.MsgBurst = 0.001, 2 })
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustEnter(t, p, ts, "alice", "")
+	MustSay(t, p, "meet at 5")
+	MustWait(t, p, `document.querySelectorAll("#pending li").length === 0 && `+texts+`.includes("meet at 5")`)
+	MustDo(t, p, upToEdit()...)
+	MustWait(t, p, `document.getElementById("text").value === "meet at 5"`)
+	MustExec(t, p, `document.getElementById("text").value = "meet at 6"`)
+	MustDo(t, p, chromedp.Click(chromedp.ID("send")))
+	held.MustEnter(t, "the edit")
+	const saving = `document.getElementById("send").textContent === "Saving…" && document.getElementById("send").disabled`
+	MustWait(t, p, saving)
+
+	MustDo(t, p, chromedp.Click(chromedp.ID("topic-edit")))
+	MustPasteInto(t, p, "topic-input", "plans for tonight")
+	MustDo(t, p, chromedp.KeyEvent(kb.Enter))
+	MustWait(t, p, `document.getElementById("composer-error").textContent === "You are sending too fast; wait a moment." && !document.getElementById("topic-form").hidden`)
+	if !MustEval[bool](t, p, saving) {
+		t.Errorf("the topic's refusal gave Save back while the edit was on its way: the button says %q", MustEval[string](t, p, `document.getElementById("send").textContent`))
+	}
+
+	held.release()
+	MustWait(t, p, `document.getElementById("editing").hidden && document.getElementById("send").textContent === "Send" && [...document.querySelectorAll("#messages .msg .text")].some(p => p.firstChild.textContent === "meet at 6" && !!p.querySelector(".edited"))`)
+}

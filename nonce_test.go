@@ -138,13 +138,14 @@ func (h *heldStore) AppendEvents(ctx context.Context, room string, evs []Event) 
 	return err
 }
 
-// MustStartHeld starts a server on dir whose store holds the first commit
-// of a message text at its gate; the gate opens when the test ends too,
-// so a failed test does not leave the commit held.
-func MustStartHeld(t *testing.T, dir, text string) (*testServer, *heldStore) {
+// MustStartHeld starts a server on dir, configured by mod, whose store
+// holds the first commit of an event with text (a message, or an edit's
+// new text) at its gate; the gate opens when the test ends too, so a
+// failed test does not leave the commit held.
+func MustStartHeld(t *testing.T, dir, text string, mod ...func(*Config)) (*testServer, *heldStore) {
 	t.Helper()
 	h := &heldStore{Store: MustOpenSQLite(t, dir), gate: newGate(), text: text}
-	ts := MustStartStore(t, dir, h)
+	ts := MustStartStore(t, dir, h, mod...)
 	t.Cleanup(h.release)
 	return ts, h
 }
