@@ -79,6 +79,31 @@ func TestBrowserComposerLimit(t *testing.T) {
 	}
 }
 
+// Enter that ends an input method's composition (Chinese typed as
+// pinyin) picks the characters, and sends nothing: the browser says so
+// with isComposing, or, as Safari does, with the key code 229.
+func TestBrowserEnterInComposition(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	watcher, _ := ts.MustDial(t, ts.MustLogin(t, "bob"), "lobby", -1)
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustEnter(t, p, ts, "alice", "")
+	MustPasteInto(t, p, "text", "你好")
+	for _, init := range []string{`isComposing: true`, `keyCode: 229`} {
+		sent := MustEval[bool](t, p, `(() => {
+			const e = new KeyboardEvent("keydown", {key: "Enter", `+init+`, bubbles: true, cancelable: true});
+			document.getElementById("text").dispatchEvent(e);
+			return e.defaultPrevented || document.querySelectorAll("#pending li").length > 0 || document.getElementById("text").value !== "你好";
+		})()`)
+		if sent {
+			t.Errorf("Enter with %s was taken by the page", init)
+		}
+	}
+	MustDo(t, p, chromedp.KeyEvent(kb.Enter))
+	if m := watcher.MustNextOf(typeMessage); m.Text != "你好" {
+		t.Errorf("Enter after the composition sent %q", m.Text)
+	}
+}
+
 // Nor do the name and room fields cut what is pasted into them: a name or
 // room cut to fit would log in under a name, or go to a room, that nobody
 // typed. Too long, they are kept whole and the page says why.

@@ -49,3 +49,31 @@ func TestBrowserDeleteMessage(t *testing.T) {
 	MustExec(t, alice, last+`.querySelector(".full-time .delete").click()`)
 	MustWait(t, bob, `document.querySelectorAll("#messages .text.deleted").length === 2`)
 }
+
+// Delete asks first, and No keeps the message: nothing is sent. Asked
+// while the page is disconnected, it says the message could not be
+// deleted, rather than nothing at all.
+func TestBrowserDeleteDeclinedOrOffline(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustEnter(t, p, ts, "alice", "")
+	MustSay(t, p, "keep me")
+	MustWait(t, p, texts+`.includes("keep me") && document.querySelectorAll("#pending li").length === 0`)
+	const del = `document.querySelector("#messages .msg.mine .delete").click()`
+	const deleted = `document.querySelectorAll("#messages .text.deleted").length`
+
+	MustExec(t, p, `window.confirm = () => false`)
+	MustExec(t, p, del)
+	// A delete sent would come back before the echo of what is said next.
+	MustSay(t, p, "still here")
+	MustWait(t, p, texts+`.includes("still here") && document.querySelectorAll("#pending li").length === 0`)
+	if n := MustEval[int](t, p, deleted); n != 0 {
+		t.Errorf("%d messages deleted after No", n)
+	}
+
+	ts.MustClose(t)
+	MustWait(t, p, `document.getElementById("status").dataset.state !== "connected"`)
+	MustExec(t, p, `window.confirm = () => true`)
+	MustExec(t, p, del)
+	MustWait(t, p, `document.getElementById("composer-error").textContent === "The server could not save that; try again." && `+deleted+` === 0`)
+}
