@@ -179,6 +179,12 @@ func TestBrowserGoToRoom(t *testing.T) {
 	MustDo(t, p, chromedp.Navigate(ts.URL+"/r/kitchen"))
 	MustWait(t, p, connected+` && `+offered+` === "สวัสดี|lobby"`)
 
+	// A name in capitals goes to the room a link in capitals goes to: the
+	// server lowers it, as JavaScript would not for a final Σ.
+	MustPasteInto(t, p, "room-input", "ΟΔΟΣ")
+	MustDo(t, p, chromedp.Click(chromedp.CSS(`#room-form button`)))
+	MustWait(t, p, `document.body.dataset.room === "οδοσ" && location.pathname === "/r/" + encodeURIComponent("οδοσ") && `+connected)
+
 	// It keeps ten rooms, the open one included, and drops what is not a
 	// room name, however the list came to hold it.
 	kept := `["kitchen", "r1", "a b", "r2", 7, "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11"]`

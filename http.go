@@ -326,9 +326,19 @@ func (s *server) serveNotFound(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) serveRoom(w http.ResponseWriter, r *http.Request) {
-	room, ok := normalizeRoom(r.PathValue("room"))
+	raw := r.PathValue("room")
+	room, ok := normalizeRoom(raw)
 	if !ok {
 		s.serveNotFound(w, r) // a link to no room
+		return
+	}
+	if raw != room {
+		// One room, one address: /r/Dev is #dev's page at /r/dev, so a
+		// link shared from it, and the browser's history, name the room
+		// as everyone else's do. The page's room box leaves case to this
+		// redirect: JavaScript lowers some letters otherwise than Go (a
+		// final Σ, İ), and would take a typed name to another room.
+		http.Redirect(w, r, "/r/"+url.PathEscape(room), http.StatusMovedPermanently)
 		return
 	}
 	u := s.hub.sessionUser(r)

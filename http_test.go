@@ -186,7 +186,11 @@ func TestPages(t *testing.T) {
 	}{
 		{"login page", "/", nil, 200, ""},
 		{"login page with session", "/", ck, 303, "/r/lobby"},
-		{"room without session", "/r/Games", nil, 303, "/?next=%2Fr%2Fgames"},
+		{"room without session", "/r/games", nil, 303, "/?next=%2Fr%2Fgames"},
+		{"room in capitals", "/r/Games", ck, 301, "/r/games"},
+		{"room in capitals without session", "/r/Games", nil, 301, "/r/games"},
+		{"greek room in capitals", "/r/" + url.PathEscape("ΟΔΟΣ"), ck, 301, "/r/" + url.PathEscape("οδοσ")},
+		{"room not in NFC", "/r/" + url.PathEscape("cafe\u0301"), ck, 301, "/r/" + url.PathEscape("caf\u00e9")},
 		{"room", "/r/games", ck, 200, ""},
 		{"chinese room", "/r/%E8%81%8A%E5%A4%A9", ck, 200, ""},
 		{"invalid room", "/r/bad%20room", ck, 404, ""},
@@ -373,6 +377,7 @@ func TestRoomNames(t *testing.T) {
 	tests := []struct{ name, room, want string }{
 		{"plain", "general", "general"},
 		{"upper case", "General", "general"},
+		{"greek capitals", "ΟΔΟΣ", "οδοσ"},
 		{"chinese", "闲聊", "闲聊"},
 		{"thai, with marks", "สวัสดี", "สวัสดี"},
 		{"hindi, with marks", "हिन्दी", "हिन्दी"},
@@ -398,6 +403,14 @@ func TestRoomNames(t *testing.T) {
 				}
 				ts.MustRefuseDial(t, ck, tc.room, http.StatusBadRequest, codeInvalid)
 				return
+			}
+			if tc.room != tc.want {
+				// The room's page is at its own address.
+				canonical := "/r/" + url.PathEscape(tc.want)
+				if resp.StatusCode != http.StatusMovedPermanently || resp.Header.Get("Location") != canonical {
+					t.Fatalf("%s: status %d to %q, want 301 to %s", path, resp.StatusCode, resp.Header.Get("Location"), canonical)
+				}
+				resp, body = ts.get(t, canonical, ck)
 			}
 			if resp.StatusCode != http.StatusOK || !strings.Contains(body, `data-room="`+tc.want+`"`) {
 				t.Fatalf("%s: status %d, want 200 for room %q", path, resp.StatusCode, tc.want)

@@ -186,7 +186,9 @@ inviteBtn.addEventListener("click", async () => {
 $("room-form").addEventListener("submit", (e) => {
   e.preventDefault();
   const input = $("room-input");
-  const name = input.value.trim().normalize("NFC").toLowerCase();
+  // Case is the server's to fold (serveRoom redirects to the room's own
+  // address): JavaScript's lower case differs from Go's for a few letters.
+  const name = input.value.trim().normalize("NFC");
   if (!roomName(name)) { flashError(t("Room names have 1–32 letters, digits, - or _.")); input.focus(); return; }
   location.href = `/r/${encodeURIComponent(name)}`;
 });
