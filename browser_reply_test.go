@@ -126,3 +126,20 @@ func TestBrowserReplyToEarlierMessage(t *testing.T) {
 	MustExec(t, p, quote+`.click()`)
 	MustWait(t, p, `[...document.querySelectorAll("#messages .msg.flash")].map(li => li.querySelector(".text").textContent).join("|") === "the start of it" && `+quoteOf("back to the start")+` === "writer|the start of it"`)
 }
+
+// Reply on another's message while editing one's own gives the edit up:
+// the composer gets its draft back, and what is sent next is the reply.
+func TestBrowserReplyEndsAnEdit(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	alice, bob := MustAliceAndBob(t, ts)
+	MustSay(t, bob, "lunch?")
+	MustWait(t, alice, texts+`.includes("lunch?")`)
+	MustSay(t, alice, "meet at 5")
+	MustWait(t, alice, texts+`.includes("meet at 5") && document.querySelectorAll("#pending li").length === 0`)
+	MustDo(t, alice, upToEdit()...)
+	MustWait(t, alice, `!document.getElementById("editing").hidden && document.getElementById("text").value === "meet at 5"`)
+	MustExec(t, alice, `document.querySelector("#messages .msg:not(.mine) .reply").click()`)
+	MustWait(t, alice, `document.getElementById("editing").hidden && !document.querySelector(".msg.editing") && !document.getElementById("replying").hidden && document.getElementById("text").value === ""`)
+	MustSay(t, alice, "yes")
+	MustWait(t, bob, quoteOf("yes")+`.startsWith("bob|lunch?") && `+texts+`.includes("meet at 5")`)
+}

@@ -11,7 +11,7 @@ import (
 // Anyone can set the room's topic from the header: every page shows it
 // under the header and says in the conversation who set what, a page
 // opened later shows it too, and an empty one clears it. One the server
-// refuses stays in the editor.
+// refuses stays in the editor, also when another's topic comes.
 func TestBrowserTopic(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	alice, bob := MustAliceAndBob(t, ts)
@@ -37,6 +37,13 @@ func TestBrowserTopic(t *testing.T) {
 	MustExec(t, bob, `document.getElementById("topic-input").value = `+jsString(long))
 	MustDo(t, bob, chromedp.Click(chromedp.CSS(`#topic-form button[type="submit"]`)))
 	MustWait(t, bob, `document.getElementById("composer-error").textContent !== "" && !document.getElementById("topic-form").hidden && document.getElementById("topic-input").value === `+jsString(long))
+
+	// Another's topic coming meanwhile leaves it open: what bob wrote is
+	// not saved.
+	MustDo(t, alice, chromedp.Click(chromedp.ID("topic-edit")))
+	MustExec(t, alice, `document.getElementById("topic-input").value = "Lunch"`)
+	MustDo(t, alice, chromedp.Click(chromedp.CSS(`#topic-form button[type="submit"]`)))
+	MustWait(t, bob, `document.getElementById("topic").textContent === "Lunch" && !document.getElementById("topic-form").hidden && document.getElementById("topic-input").value === `+jsString(long))
 
 	// Empty clears it; Escape closes the editor.
 	MustExec(t, bob, `document.getElementById("topic-input").value = ""`)
