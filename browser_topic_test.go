@@ -54,3 +54,43 @@ func TestBrowserTopic(t *testing.T) {
 	MustDo(t, alice, chromedp.KeyEvent(kb.Escape))
 	MustWait(t, alice, `document.getElementById("topic-bar").hidden`)
 }
+
+// Saving the topic as it is closes the editor and sends nothing (the
+// server would refuse it as no change); saving one while disconnected
+// keeps the editor open, saying so.
+func TestBrowserTopicUnchangedOrOffline(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	watcher, _ := ts.MustDial(t, ts.MustLogin(t, "bob"), "lobby", -1)
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustEnter(t, p, ts, "alice", "")
+	const (
+		errText = `document.getElementById("composer-error").textContent`
+		open    = `!document.getElementById("topic-form").hidden`
+	)
+	MustDo(t, p, chromedp.Click(chromedp.ID("topic-edit")))
+	MustDo(t, p, chromedp.SendKeys(chromedp.ID("topic-input"), "Release day"+kb.Enter))
+	if ev := watcher.MustNextOf(typeTopic); ev.Text != "Release day" {
+		t.Fatalf("topic %q", ev.Text)
+	}
+	MustWait(t, p, `document.getElementById("topic-form").hidden`)
+
+	MustDo(t, p, chromedp.Click(chromedp.ID("topic-edit")))
+	MustWait(t, p, open+` && document.getElementById("topic-input").value === "Release day"`)
+	MustDo(t, p, chromedp.KeyEvent(kb.Enter))
+	MustWait(t, p, `document.getElementById("topic-form").hidden`)
+	// A topic sent would come to bob before the message said next.
+	MustSay(t, p, "after")
+	if ev := watcher.MustNextOf(typeMessage, typeTopic); ev.Type != typeMessage {
+		t.Errorf("the unchanged topic was sent: bob got %+v", ev)
+	}
+	if e := MustEval[string](t, p, errText); e != "" {
+		t.Errorf("saving the unchanged topic said %q", e)
+	}
+
+	ts.MustClose(t)
+	MustWait(t, p, `document.getElementById("status").dataset.state !== "connected"`)
+	MustDo(t, p, chromedp.Click(chromedp.ID("topic-edit")))
+	MustExec(t, p, `document.getElementById("topic-input").value = "Release night"`)
+	MustDo(t, p, chromedp.Click(chromedp.CSS(`#topic-form button[type="submit"]`)))
+	MustWait(t, p, open+` && `+errText+` === "The server could not save that; try again." && document.getElementById("topic-input").value === "Release night"`)
+}
