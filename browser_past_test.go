@@ -127,3 +127,31 @@ func TestBrowserFarBackKeepsChangesMadeMeanwhile(t *testing.T) {
 	MustDo(t, p, command(fetch.ContinueResponse, fetch.ContinueResponseParams{RequestID: held}))
 	MustWait(t, p, `(() => { const li = document.querySelector("#messages .msg.flash"); return !!li && li.querySelector(".text").textContent === "the old one, edited (edited)" && li.querySelector(".reaction")?.textContent === "👍 1"; })()`)
 }
+
+// So does a page of older messages loaded by scrolling up: an edit and
+// a reaction that came while it was on its way show on its message.
+func TestBrowserOlderPageKeepsChangesMadeMeanwhile(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	w, _ := ts.MustDial(t, ts.MustLogin(t, "writer"), "lobby", -1)
+	old := w.MustSay("the old one", "")
+	last := w.MustSayMany("chatter %03d", 70)
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustEnter(t, p, ts, "alice", "")
+	MustWait(t, p, texts+`.at(-1) === "chatter 069"`)
+	if MustEval[bool](t, p, texts+`.includes("the old one")`) {
+		t.Fatal("the old message is on screen from the start")
+	}
+
+	next := MustHoldRequests(t, p, "*/messages?before=*", fetch.RequestStageResponse)
+	MustExec(t, p, `document.getElementById("log").scrollTop = 0`)
+	held := next()
+	w.send(editFrame(old.ID, "the old one, edited", "e1"))
+	w.MustEdited(old.ID, "writer", "the old one, edited")
+	w.send(reactFrame("react", old.ID, "👍", "r1"))
+	w.MustNextOf(typeReact)
+	w.send(editFrame(last.ID, "chatter 069, edited", "e2"))
+	w.MustEdited(last.ID, "writer", "chatter 069, edited")
+	MustWait(t, p, texts+`.at(-1) === "chatter 069, edited (edited)"`)
+	MustDo(t, p, command(fetch.ContinueResponse, fetch.ContinueResponseParams{RequestID: held}))
+	MustWait(t, p, fmt.Sprintf(`(() => { const li = document.querySelector('#messages .msg[data-id="%d"]'); return !!li && li.querySelector(".text").textContent === "the old one, edited (edited)" && li.querySelector(".reaction")?.textContent === "👍 1"; })()`, old.ID))
+}
