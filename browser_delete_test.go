@@ -15,6 +15,10 @@ func TestBrowserDeleteMessage(t *testing.T) {
 	MustSay(t, alice, "my password is hunter2")
 	MustSay(t, bob, "hm?")
 	MustWait(t, alice, texts+`.includes("hm?")`)
+	// bob's reaction to it goes with it.
+	MustExec(t, bob, `document.querySelector("#messages .msg:not(.mine) .react").click()`)
+	MustExec(t, bob, `document.querySelector("#messages .palette .pick").click()`)
+	MustWait(t, alice, `document.querySelector("#messages .msg.mine .reaction")?.textContent === "👍 1"`)
 	if n := MustEval[int](t, alice, `document.querySelectorAll("#messages .msg .delete").length`); n != 1 {
 		t.Fatalf("%d Delete buttons on alice's page, want 1 (on her own message only)", n)
 	}
@@ -29,7 +33,7 @@ func TestBrowserDeleteMessage(t *testing.T) {
 	MustWait(t, alice, clipped+` === "none"`)
 	MustExec(t, alice, `window.confirm = (q) => { window.asked = q; return true; }`)
 	MustDo(t, alice, chromedp.Click(chromedp.CSS("#messages .msg.mine .delete")))
-	gone := `document.querySelector("#messages .msg .text.deleted")?.textContent === "This message was deleted." && !document.getElementById("messages").textContent.includes("hunter2")`
+	gone := `document.querySelector("#messages .msg .text.deleted")?.textContent === "This message was deleted." && !document.getElementById("messages").textContent.includes("hunter2") && !document.querySelector("#messages .reactions")`
 	MustWait(t, bob, gone)
 	MustWait(t, alice, gone+` && window.asked === "Delete this message for everyone?" && !document.querySelector("#messages .delete")`)
 	if got := MustEval[[]string](t, bob, texts); len(got) != 2 || got[1] != "hm?" {

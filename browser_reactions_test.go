@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/http"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -111,4 +112,33 @@ func TestBrowserReactionNames(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A reaction is its name's however the name was written when it was
+// made: alice, who reacted as "Alice" in an earlier session, sees it as
+// hers (pressed), and a press takes it off.
+func TestBrowserReactionUnderAnotherSpelling(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	bob, _ := ts.MustDial(t, ts.MustLogin(t, "bob"), "lobby", -1)
+	msg := bob.MustSay("we shipped it", "1")
+	ck := ts.MustLogin(t, "Alice")
+	earlier, _ := ts.MustDial(t, ck, "lobby", -1)
+	earlier.send(reactFrame("react", msg.ID, "👍", "r1"))
+	if ev := bob.MustNextOf(typeReact); ev.User != "Alice" {
+		t.Fatalf("the reaction is %q's", ev.User)
+	}
+	earlier.conn.Close()
+	if resp := ts.postLogout(t, ck, ts.URL); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("logout: %d", resp.StatusCode)
+	}
+
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustEnter(t, p, ts, "alice", "")
+	reaction := `document.querySelector("#messages .msg .reaction")`
+	MustWait(t, p, reaction+`?.getAttribute("aria-pressed") === "true"`)
+	MustDo(t, p, chromedp.Click(chromedp.CSS("#messages .msg .reaction")))
+	if ev := bob.MustNextOf(typeReact, typeUnreact); ev.Type != typeUnreact {
+		t.Errorf("a press on her reaction sent a %s", ev.Type)
+	}
+	MustWait(t, p, `!`+reaction)
 }
