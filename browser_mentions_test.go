@@ -50,6 +50,12 @@ func TestBrowserMentionAutocomplete(t *testing.T) {
 	if MustEval[bool](t, alice, open) {
 		t.Errorf("a list is open for %q", MustEval[string](t, alice, value))
 	}
+	// Leaving the composer closes it.
+	MustExec(t, alice, `document.getElementById("text").value = "ok @"`)
+	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "c"))
+	MustWait(t, alice, open)
+	MustDo(t, alice, chromedp.Focus(chromedp.ID("room-input")))
+	MustWait(t, alice, `!`+open)
 	// A click picks, in place of the name being typed.
 	MustExec(t, alice, `document.getElementById("text").value = "thanks @BO"`)
 	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "b"))
