@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"math"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -76,6 +77,10 @@ func TestBrowserPictures(t *testing.T) {
 	MustExec(t, alice, paste(300, 120))
 	MustWait(t, bob, pictures+` === "2560×1707 loaded|300×120 loaded"`)
 	MustWait(t, alice, `document.getElementById("text").value === ""`)
+	shotID := MustEval[string](t, bob, `document.querySelectorAll("#messages .picture")[1].getAttribute("href").slice(8)`)
+	if info, _, _ := ts.store.ImageInfo(context.Background(), shotID); info.Type != "image/png" {
+		t.Errorf("the stored screenshot is %+v, want the PNG as pasted", info)
+	}
 
 	// One the server refuses (too many pixels) says why, and Remove
 	// takes it off the page; there is nothing to retry.
@@ -134,6 +139,24 @@ func TestBrowserPictureWaitsForConnection(t *testing.T) {
 	MustWait(t, alice, `document.querySelector("#pending .msg:not(.failed) .pending-note")?.textContent.startsWith("Will send when connected")`)
 
 	MustStart(t, dir, cfg) // closed by its cleanup
+	MustWait(t, bob, pictures+` === "300×120 loaded"`)
+	MustWait(t, alice, pictures+` === "300×120 loaded" && !document.querySelector("#pending .msg")`)
+}
+
+// A proxy's 502 or 504 (Fly's, while the server restarts behind it) is
+// no verdict on the picture: it waits and goes again by itself, as when
+// there is no server at all.
+func TestBrowserPictureWaitsOutAGatewayError(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	alice, bob := MustAliceAndBob(t, ts)
+	next := MustHoldRequests(t, alice, "*/api/rooms/*/images", fetch.RequestStageRequest)
+	MustWait(t, alice, `!document.getElementById("attach").hidden`)
+	MustDo(t, alice, chromedp.SetUploadFiles(chromedp.CSS("#picture-input"), []string{MustPictureFile(t, "screenshot.png", MustPicture(t, "png", 300, 120))}))
+	for _, status := range []int64{http.StatusBadGateway, http.StatusGatewayTimeout} {
+		MustDo(t, alice, command(fetch.FulfillRequest, fetch.FulfillRequestParams{RequestID: next(), ResponseCode: status, Body: []byte("<html>the app is not answering</html>")}))
+		MustWait(t, alice, `document.querySelector("#pending .msg:not(.failed) .pending-note")?.textContent.startsWith("Will send when connected")`)
+	}
+	MustDo(t, alice, command(fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: next()}))
 	MustWait(t, bob, pictures+` === "300×120 loaded"`)
 	MustWait(t, alice, pictures+` === "300×120 loaded" && !document.querySelector("#pending .msg")`)
 }
