@@ -8,10 +8,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/chromedp"
 )
 
@@ -300,4 +302,39 @@ func TestBrowserSessionEndedWhileAway(t *testing.T) {
 	}
 	fz.refuseSockets(false)
 	MustWait(t, p, `location.pathname === "/" && !!document.querySelector(".notice")`)
+}
+
+// The history and search APIs tell a page its session ended, as its
+// socket does: their 401 sends it to the login page, which says why. The
+// 401 here is the browser's interception's: a real one comes with the
+// socket's 4001, which would send the page there first. So the session
+// is still good, and the login page sends the page back to its room.
+func TestBrowserAPISessionEnded(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	w, _ := ts.MustDial(t, ts.MustLogin(t, "writer"), "lobby", -1)
+	w.MustSayMany("chatter %03d", 70)
+	b := MustBrowser(t, "en-US")
+	for _, tc := range []struct {
+		name, api, do string
+	}{
+		{"history", "*/messages?before=*", `document.getElementById("log").scrollTop = 0`},
+		{"search", "*/search?*", `document.getElementById("search-toggle").click(); document.getElementById("search-input").value = "chatter"; document.getElementById("search-form").requestSubmit()`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := MustPerson(t, b)
+			MustEnter(t, p, ts, tc.name, "")
+			MustWait(t, p, texts+`.at(-1) === "chatter 069"`)
+			MustExec(t, p, `window.before401 = true`)
+			next := MustHoldRequests(t, p, tc.api, fetch.RequestStageRequest)
+			MustExec(t, p, tc.do)
+			MustDo(t, p, command(fetch.FulfillRequest, fetch.FulfillRequestParams{
+				RequestID:       next(),
+				ResponseCode:    http.StatusUnauthorized,
+				ResponseHeaders: []*fetch.HeaderEntry{{Name: "Content-Type", Value: "application/json"}},
+				Body:            []byte(`{"error":{"code":"unauthorized","message":"Log in first."}}`),
+			}))
+			// A new page, come by a redirect: the login page's.
+			MustWait(t, p, `!window.before401 && location.pathname === "/r/lobby" && performance.getEntriesByType("navigation")[0]?.redirectCount === 1`)
+		})
+	}
 }
