@@ -6,6 +6,7 @@ import (
 	"testing"
 	"unicode"
 
+	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 )
@@ -114,5 +115,35 @@ func TestBrowserSearchFold(t *testing.T) {
 	}
 	if differ > 20 {
 		t.Errorf("and %d more", differ-20)
+	}
+}
+
+// The answer to a search that a newer one replaced is dropped, however
+// late it comes: the results are the newer search's alone.
+func TestBrowserSearchLateAnswerDropped(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	w, _ := ts.MustDial(t, ts.MustLogin(t, "writer"), "lobby", -1)
+	w.MustSay("alpha release", "1")
+	w.MustSay("beta release", "2")
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustEnter(t, p, ts, "alice", "")
+	MustWait(t, p, texts+`.includes("beta release")`)
+	// answers counts the API answers read; the page's own code after
+	// reading one runs before the count can be read.
+	MustExec(t, p, `window.answers = 0; const json = Response.prototype.json; Response.prototype.json = function () { return json.call(this).then((v) => { window.answers++; return v; }); }`)
+	next := MustHoldRequests(t, p, "*/search?*", fetch.RequestStageResponse)
+	MustDo(t, p, chromedp.Click(chromedp.ID("search-toggle")))
+	search := func(q string) string {
+		return `document.getElementById("search-input").value = ` + jsString(q) + `; document.getElementById("search-form").requestSubmit()`
+	}
+	MustExec(t, p, search("alpha"))
+	alpha := next()
+	MustExec(t, p, search("beta"))
+	beta := next()
+	MustDo(t, p, command(fetch.ContinueResponse, fetch.ContinueResponseParams{RequestID: beta}))
+	MustDo(t, p, command(fetch.ContinueResponse, fetch.ContinueResponseParams{RequestID: alpha}))
+	MustWait(t, p, `window.answers === 2`)
+	if got := MustEval[string](t, p, `[...document.querySelectorAll("#search-results .result-text")].map(e => e.textContent).join("|")`); got != "beta release" {
+		t.Errorf("after a search for beta the results are %q", got)
 	}
 }
