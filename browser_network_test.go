@@ -304,7 +304,7 @@ func TestBrowserSessionEndedWhileAway(t *testing.T) {
 	MustWait(t, p, `location.pathname === "/" && !!document.querySelector(".notice")`)
 }
 
-// The history and search APIs tell a page its session ended, as its
+// The history, search and picture APIs tell a page its session ended, as its
 // socket does: their 401 sends it to the login page, which says why. The
 // 401 here is the browser's interception's: a real one comes with the
 // socket's 4001, which would send the page there first. So the session
@@ -314,11 +314,14 @@ func TestBrowserAPISessionEnded(t *testing.T) {
 	w, _ := ts.MustDial(t, ts.MustLogin(t, "writer"), "lobby", -1)
 	w.MustSayMany("chatter %03d", 70)
 	b := MustBrowser(t, "en-US")
+	js := func(s string) chromedp.Action[chromedp.Void] { return chromedp.Evaluate[chromedp.Void](s) }
 	for _, tc := range []struct {
-		name, api, do string
+		name, api string
+		do        chromedp.Action[chromedp.Void]
 	}{
-		{"history", "*/messages?before=*", `document.getElementById("log").scrollTop = 0`},
-		{"search", "*/search?*", `document.getElementById("search-toggle").click(); document.getElementById("search-input").value = "chatter"; document.getElementById("search-form").requestSubmit()`},
+		{"history", "*/messages?before=*", js(`document.getElementById("log").scrollTop = 0`)},
+		{"search", "*/search?*", js(`document.getElementById("search-toggle").click(); document.getElementById("search-input").value = "chatter"; document.getElementById("search-form").requestSubmit()`)},
+		{"picture", "*/images", chromedp.SetUploadFiles(chromedp.CSS("#picture-input"), []string{MustPictureFile(t, "shot.png", MustPicture(t, "png", 30, 20))})},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := MustPerson(t, b)
@@ -326,7 +329,7 @@ func TestBrowserAPISessionEnded(t *testing.T) {
 			MustWait(t, p, texts+`.at(-1) === "chatter 069"`)
 			MustExec(t, p, `window.before401 = true`)
 			next := MustHoldRequests(t, p, tc.api, fetch.RequestStageRequest)
-			MustExec(t, p, tc.do)
+			MustDo(t, p, tc.do)
 			MustDo(t, p, command(fetch.FulfillRequest, fetch.FulfillRequestParams{
 				RequestID:       next(),
 				ResponseCode:    http.StatusUnauthorized,

@@ -161,6 +161,22 @@ func TestBrowserPictureWaitsOutAGatewayError(t *testing.T) {
 	MustWait(t, alice, pictures+` === "300×120 loaded" && !document.querySelector("#pending .msg")`)
 }
 
+// Files picked that are no picture the server takes (a BMP, a text) are
+// refused on the page, saying which kinds go; the pictures picked with
+// them go.
+func TestBrowserPicturesOfOtherKinds(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	alice, bob := MustAliceAndBob(t, ts)
+	MustWait(t, alice, `!document.getElementById("attach").hidden`)
+	MustDo(t, alice, chromedp.SetUploadFiles(chromedp.CSS("#picture-input"), []string{
+		MustPictureFile(t, "notes.txt", []byte("not a picture")),
+		MustPictureFile(t, "screenshot.png", MustPicture(t, "png", 300, 120)),
+	}))
+	MustWait(t, alice, `document.getElementById("composer-error").textContent === "Send a PNG, JPEG, GIF or WebP picture."`)
+	MustWait(t, bob, pictures+` === "300×120 loaded"`)
+	MustWait(t, alice, pictures+` === "300×120 loaded" && !document.querySelector("#pending .msg")`)
+}
+
 // A picture takes its room before it has loaded, from the width and
 // height that come with its message, so nothing below it jumps: at its
 // own shape, at most 20rem high and the message's width.
