@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"testing"
@@ -115,17 +116,27 @@ func TestBrowserFarBackKeepsChangesMadeMeanwhile(t *testing.T) {
 	// has answered.
 	next := MustHoldRequests(t, p, fmt.Sprintf("*/messages?before=%d&*", old.ID+1), fetch.RequestStageResponse)
 	MustExec(t, p, fmt.Sprintf(`location.hash = "#msg-%d"`, old.ID))
-	held := next()
-	w.send(editFrame(old.ID, "the old one, edited", "e1"))
-	w.MustEdited(old.ID, "writer", "the old one, edited")
+	mustChangeMeanwhile(t, p, w, old, last, next())
+	MustWait(t, p, fmt.Sprintf(`!!document.querySelector('#messages .msg.flash[data-id="%d"]')`, old.ID))
+}
+
+// mustChangeMeanwhile has w (the writer) edit message old and react to
+// it while the page p's request held is, then edit last, the newest on
+// screen: the page has had the first two once it shows that. Then it
+// lets the request go, and waits for old to show the edit and the
+// reaction.
+func mustChangeMeanwhile(t *testing.T, p context.Context, w *wsClient, old, last ev, held fetch.RequestID) {
+	t.Helper()
+	oldText, lastText := old.Text+", edited", last.Text+", edited"
+	w.send(editFrame(old.ID, oldText, "e1"))
+	w.MustEdited(old.ID, "writer", oldText)
 	w.send(reactFrame("react", old.ID, "👍", "r1"))
 	w.MustNextOf(typeReact)
-	// The page has had both once it shows an edit that came after them.
-	w.send(editFrame(last.ID, "chatter 299, edited", "e2"))
-	w.MustEdited(last.ID, "writer", "chatter 299, edited")
-	MustWait(t, p, texts+`.at(-1) === "chatter 299, edited (edited)"`)
+	w.send(editFrame(last.ID, lastText, "e2"))
+	w.MustEdited(last.ID, "writer", lastText)
+	MustWait(t, p, texts+`.at(-1) === `+jsString(lastText+" (edited)"))
 	MustDo(t, p, command(fetch.ContinueResponse, fetch.ContinueResponseParams{RequestID: held}))
-	MustWait(t, p, `(() => { const li = document.querySelector("#messages .msg.flash"); return !!li && li.querySelector(".text").textContent === "the old one, edited (edited)" && li.querySelector(".reaction")?.textContent === "👍 1"; })()`)
+	MustWait(t, p, fmt.Sprintf(`(() => { const li = document.querySelector('#messages .msg[data-id="%d"]'); return !!li && li.querySelector(".text").textContent === %s && li.querySelector(".reaction")?.textContent === "👍 1"; })()`, old.ID, jsString(oldText+" (edited)")))
 }
 
 // So does a page of older messages loaded by scrolling up: an edit and
@@ -144,14 +155,5 @@ func TestBrowserOlderPageKeepsChangesMadeMeanwhile(t *testing.T) {
 
 	next := MustHoldRequests(t, p, "*/messages?before=*", fetch.RequestStageResponse)
 	MustExec(t, p, `document.getElementById("log").scrollTop = 0`)
-	held := next()
-	w.send(editFrame(old.ID, "the old one, edited", "e1"))
-	w.MustEdited(old.ID, "writer", "the old one, edited")
-	w.send(reactFrame("react", old.ID, "👍", "r1"))
-	w.MustNextOf(typeReact)
-	w.send(editFrame(last.ID, "chatter 069, edited", "e2"))
-	w.MustEdited(last.ID, "writer", "chatter 069, edited")
-	MustWait(t, p, texts+`.at(-1) === "chatter 069, edited (edited)"`)
-	MustDo(t, p, command(fetch.ContinueResponse, fetch.ContinueResponseParams{RequestID: held}))
-	MustWait(t, p, fmt.Sprintf(`(() => { const li = document.querySelector('#messages .msg[data-id="%d"]'); return !!li && li.querySelector(".text").textContent === "the old one, edited (edited)" && li.querySelector(".reaction")?.textContent === "👍 1"; })()`, old.ID))
+	mustChangeMeanwhile(t, p, w, old, last, next())
 }
