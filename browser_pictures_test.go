@@ -297,18 +297,8 @@ func TestBrowserPictureSurvivesReload(t *testing.T) {
 	MustWait(t, alice, waiting+` === "300 bob who has the photo? Will send when connected|200 bob who has the photo? Will send when connected"`)
 	MustDo(t, alice, chromedp.Click(chromedp.CSS("#pending .msg:last-child .remove")))
 	// What is stashed: the removed one is not, once IndexedDB has done.
-	stashed := `new Promise((ok, fail) => {
-		const r = indexedDB.open("chat");
-		r.onsuccess = () => { const c = r.result.transaction("uploads").objectStore("uploads").count(); c.onsuccess = () => ok(c.result); c.onerror = fail; };
-		r.onerror = fail;
-	})`
 	MustWait(t, alice, `document.querySelectorAll("#pending .msg").length === 1`)
-	for i := 0; MustEval[int](t, alice, stashed, chromedp.EvalAwaitPromise) != 1; i++ {
-		if i == 100 {
-			t.Fatal("the removed picture is stashed still")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	MustStashed(t, alice, 1, "the removed picture is stashed still")
 
 	// The reloaded page shows what it stashed before its history comes
 	// (here the socket cannot connect yet), and the quote says who and
@@ -336,7 +326,7 @@ func TestBrowserPictureSurvivesReload(t *testing.T) {
 	MustWait(t, alice, waiting+` === "100 undefined Will send when connected"`)
 	MustDo(t, alice, chromedp.Click(chromedp.ID("logout")))
 	MustWait(t, alice, `location.pathname === "/" && !!document.getElementById("name")`)
-	if n := MustEval[int](t, alice, stashed, chromedp.EvalAwaitPromise); n != 0 {
+	if n := stashCount(t, alice); n != 0 {
 		t.Errorf("%d pictures stashed after a logout, want none", n)
 	}
 }
@@ -434,4 +424,53 @@ func TestBrowserPictureToolbarInView(t *testing.T) {
 	MustExec(t, alice, `document.getElementById("log").scrollTop -= 400`)
 	MustHover(t, alice, "#messages .msg:has(.picture) .meta")
 	MustWait(t, alice, `(() => { const b = `+tower+`.querySelector(".actions").getBoundingClientRect(), m = `+tower+`.getBoundingClientRect(); return b.top < m.top; })()`)
+}
+
+// What a tab stashed and left behind goes after two days: a page that
+// finds it then neither shows nor sends it, and lets its bytes go.
+func TestBrowserStaleStashDropped(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustEnter(t, p, ts, "alice", "")
+	// Stashed three days ago by this tab, in this room, as alice.
+	MustEval[bool](t, p, `new Promise((ok, fail) => {
+		const r = indexedDB.open("chat", 1);
+		r.onupgradeneeded = () => r.result.createObjectStore("uploads", { keyPath: "nonce" });
+		r.onsuccess = () => {
+			const tx = r.result.transaction("uploads", "readwrite");
+			tx.objectStore("uploads").put({ nonce: "0123456789abcdef01234567", tab: sessionStorage.getItem("chat.tab"), room: "lobby", user: "alice",
+				at: Date.now() - 3 * 24 * 3600 * 1000, blob: new Blob(["left behind"], { type: "image/png" }), width: 30, height: 20, replyTo: 0, after: 0 });
+			tx.oncomplete = () => { r.result.close(); ok(true); };
+			tx.onerror = fail;
+		};
+		r.onerror = fail;
+	})`, chromedp.EvalAwaitPromise)
+	MustDo(t, p, chromedp.Reload())
+	MustWait(t, p, connected)
+	MustStashed(t, p, 0, "the stale picture is stashed still")
+	if n := MustEval[int](t, p, `document.querySelectorAll("#pending .msg").length`); n != 0 {
+		t.Errorf("%d pictures pending from a stash three days old", n)
+	}
+}
+
+// MustStashed waits until the page's stash (stash.js) holds n pictures,
+// once IndexedDB has done what it was asked; after 5 s it fails with why.
+func MustStashed(t *testing.T, p context.Context, n int, why string) {
+	t.Helper()
+	for i := 0; stashCount(t, p) != n; i++ {
+		if i == 100 {
+			t.Fatal(why)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// stashCount is how many pictures the page's stash holds now.
+func stashCount(t *testing.T, p context.Context) int {
+	t.Helper()
+	return MustEval[int](t, p, `new Promise((ok, fail) => {
+		const r = indexedDB.open("chat");
+		r.onsuccess = () => { const c = r.result.transaction("uploads").objectStore("uploads").count(); c.onsuccess = () => { r.result.close(); ok(c.result); }; c.onerror = fail; };
+		r.onerror = fail;
+	})`, chromedp.EvalAwaitPromise)
 }
