@@ -426,20 +426,25 @@ func TestBrowserPictureToolbarInView(t *testing.T) {
 	MustWait(t, alice, `(() => { const b = `+tower+`.querySelector(".actions").getBoundingClientRect(), m = `+tower+`.getBoundingClientRect(); return b.top < m.top; })()`)
 }
 
-// What a tab stashed and left behind goes after two days: a page that
-// finds it then neither shows nor sends it, and lets its bytes go.
-func TestBrowserStaleStashDropped(t *testing.T) {
+// A page restores only what its own tab stashed in its room under its
+// name: another room's picture waits for that room's page, another
+// name's for its own. And what a tab left behind goes after two days:
+// neither shown nor sent, its bytes let go.
+func TestBrowserStashKeepsToItsOwn(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	p := MustPerson(t, MustBrowser(t, "en-US"))
 	MustEnter(t, p, ts, "alice", "")
-	// Stashed three days ago by this tab, in this room, as alice.
+	const day = 24 * 3600 * 1000
 	MustEval[bool](t, p, `new Promise((ok, fail) => {
 		const r = indexedDB.open("chat", 1);
 		r.onupgradeneeded = () => r.result.createObjectStore("uploads", { keyPath: "nonce" });
 		r.onsuccess = () => {
-			const tx = r.result.transaction("uploads", "readwrite");
-			tx.objectStore("uploads").put({ nonce: "0123456789abcdef01234567", tab: sessionStorage.getItem("chat.tab"), room: "lobby", user: "alice",
-				at: Date.now() - 3 * 24 * 3600 * 1000, blob: new Blob(["left behind"], { type: "image/png" }), width: 30, height: 20, replyTo: 0, after: 0 });
+			const tx = r.result.transaction("uploads", "readwrite"), tab = sessionStorage.getItem("chat.tab");
+			const put = (nonce, room, user, age) => tx.objectStore("uploads").put({ nonce, tab, room, user, at: Date.now() - age,
+				blob: new Blob(["not here"], { type: "image/png" }), width: 30, height: 20, replyTo: 0, after: 0 });
+			put("stale0123456789abcdef012", "lobby", "alice", 3 * `+strconv.Itoa(day)+`);
+			put("room0123456789abcdef0123", "dev", "alice", 1000);
+			put("name0123456789abcdef0123", "lobby", "bob", 1000);
 			tx.oncomplete = () => { r.result.close(); ok(true); };
 			tx.onerror = fail;
 		};
@@ -447,9 +452,9 @@ func TestBrowserStaleStashDropped(t *testing.T) {
 	})`, chromedp.EvalAwaitPromise)
 	MustDo(t, p, chromedp.Reload())
 	MustWait(t, p, connected)
-	MustStashed(t, p, 0, "the stale picture is stashed still")
+	MustStashed(t, p, 2, "the stale picture is stashed still")
 	if n := MustEval[int](t, p, `document.querySelectorAll("#pending .msg").length`); n != 0 {
-		t.Errorf("%d pictures pending from a stash three days old", n)
+		t.Errorf("%d pictures pending from a stash of another room, another name, or three days ago", n)
 	}
 }
 
