@@ -428,7 +428,7 @@ func TestBrowserPictureToolbarInView(t *testing.T) {
 
 // A page restores only what its own tab stashed in its room under its
 // name: another room's picture waits for that room's page, another
-// name's for its own. And what a tab left behind goes after two days:
+// name's and another tab's for theirs. And what a tab left behind goes after two days:
 // neither shown nor sent, its bytes let go.
 func TestBrowserStashKeepsToItsOwn(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
@@ -440,11 +440,12 @@ func TestBrowserStashKeepsToItsOwn(t *testing.T) {
 		r.onupgradeneeded = () => r.result.createObjectStore("uploads", { keyPath: "nonce" });
 		r.onsuccess = () => {
 			const tx = r.result.transaction("uploads", "readwrite"), tab = sessionStorage.getItem("chat.tab");
-			const put = (nonce, room, user, age) => tx.objectStore("uploads").put({ nonce, tab, room, user, at: Date.now() - age,
+			const put = (nonce, room, user, age, from = tab) => tx.objectStore("uploads").put({ nonce, tab: from, room, user, at: Date.now() - age,
 				blob: new Blob(["not here"], { type: "image/png" }), width: 30, height: 20, replyTo: 0, after: 0 });
 			put("stale0123456789abcdef012", "lobby", "alice", 3 * `+strconv.Itoa(day)+`);
 			put("room0123456789abcdef0123", "dev", "alice", 1000);
 			put("name0123456789abcdef0123", "lobby", "bob", 1000);
+			put("tab0123456789abcdef01234", "lobby", "alice", 1000, "another tab");
 			tx.oncomplete = () => { r.result.close(); ok(true); };
 			tx.onerror = fail;
 		};
@@ -452,9 +453,9 @@ func TestBrowserStashKeepsToItsOwn(t *testing.T) {
 	})`, chromedp.EvalAwaitPromise)
 	MustDo(t, p, chromedp.Reload())
 	MustWait(t, p, connected)
-	MustStashed(t, p, 2, "the stale picture is stashed still")
+	MustStashed(t, p, 3, "the stale picture is stashed still")
 	if n := MustEval[int](t, p, `document.querySelectorAll("#pending .msg").length`); n != 0 {
-		t.Errorf("%d pictures pending from a stash of another room, another name, or three days ago", n)
+		t.Errorf("%d pictures pending from a stash of another tab, room or name, or three days old", n)
 	}
 }
 
