@@ -77,6 +77,8 @@ func TestBrowserNotify(t *testing.T) {
 	seen("a reply to you")
 	bob.say("@alice and again", "")
 	seen("@alice and again")
+	// The tab shown again behind another window is no return to it.
+	MustExec(t, alice, setHidden(false))
 	want := []string{"bob in #lobby|@alice are you there?", "closed", "bob in #lobby|a reply to you", "2 messages for you in #lobby|bob: @alice and again"}
 	if got := MustEval[[]string](t, alice, `window.shown`); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("notifications shown: %q, want %q", got, want)
