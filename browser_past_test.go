@@ -157,3 +157,33 @@ func TestBrowserOlderPageKeepsChangesMadeMeanwhile(t *testing.T) {
 	MustExec(t, p, `document.getElementById("log").scrollTop = 0`)
 	mustChangeMeanwhile(t, p, w, old, last, next())
 }
+
+// A page of older messages that comes after what was on screen was
+// replaced is dropped: it belonged above what is gone. Here it was asked
+// for in a window far back, and "Latest messages ↓" came first.
+func TestBrowserOlderPageForAReplacedScreenDropped(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	w, _ := ts.MustDial(t, ts.MustLogin(t, "writer"), "lobby", -1)
+	w.MustSayMany("early %03d", 200)
+	old := w.MustSay("the old one", "")
+	w.MustSayMany("chatter %03d", 300)
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustEnter(t, p, ts, "alice", "")
+	MustWait(t, p, texts+`.at(-1) === "chatter 299"`)
+	MustExec(t, p, fmt.Sprintf(`location.hash = "#msg-%d"`, old.ID))
+	MustWait(t, p, fmt.Sprintf(`!!document.querySelector('#messages .msg.flash[data-id="%d"]')`, old.ID))
+
+	// answered lists the addresses of the API answers read; the page's
+	// own code after reading one runs before the list can be read.
+	MustExec(t, p, `window.answered = []; const json = Response.prototype.json; Response.prototype.json = function () { return json.call(this).then((v) => { window.answered.push(this.url); return v; }); }`)
+	next := MustHoldRequests(t, p, "*/messages?before=*", fetch.RequestStageResponse)
+	MustExec(t, p, `document.getElementById("log").scrollTop = 0`)
+	older := next()
+	MustDo(t, p, chromedp.Click(chromedp.ID("new-messages")))
+	MustWait(t, p, texts+`.at(-1) === "chatter 299" && !`+texts+`.includes("the old one")`)
+	MustDo(t, p, command(fetch.ContinueResponse, fetch.ContinueResponseParams{RequestID: older}))
+	MustWait(t, p, `window.answered.some((u) => u.includes("before="))`)
+	if ids := MustContiguous(t, p, "after the older page came"); ids[0] < int(old.ID) {
+		t.Errorf("the newest page starts at id %d, from before the window far back", ids[0])
+	}
+}
