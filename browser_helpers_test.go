@@ -290,6 +290,12 @@ func jsString(s string) string {
 	return fmt.Sprintf("%q", s) // Go and JS agree on the escapes we use
 }
 
+// recordAnswers is JS that lists in window.answered the address of each
+// answer of the server's APIs the page reads. The page's own code after
+// reading one runs before the list can be read, so a test that sees an
+// answer there knows the page has dealt with it.
+const recordAnswers = `window.answered = []; const json = Response.prototype.json; Response.prototype.json = function () { return json.call(this).then((v) => { window.answered.push(this.url); return v; }); }`
+
 // importModule is JS for the chat page's own instance of a module, name
 // (a promise of it): modules import each other with the page's version
 // (?v=…), and the same file at another URL would run a second time.

@@ -173,9 +173,7 @@ func TestBrowserOlderPageForAReplacedScreenDropped(t *testing.T) {
 	MustExec(t, p, fmt.Sprintf(`location.hash = "#msg-%d"`, old.ID))
 	MustWait(t, p, fmt.Sprintf(`!!document.querySelector('#messages .msg.flash[data-id="%d"]')`, old.ID))
 
-	// answered lists the addresses of the API answers read; the page's
-	// own code after reading one runs before the list can be read.
-	MustExec(t, p, `window.answered = []; const json = Response.prototype.json; Response.prototype.json = function () { return json.call(this).then((v) => { window.answered.push(this.url); return v; }); }`)
+	MustExec(t, p, recordAnswers)
 	next := MustHoldRequests(t, p, "*/messages?before=*", fetch.RequestStageResponse)
 	MustExec(t, p, `document.getElementById("log").scrollTop = 0`)
 	older := next()

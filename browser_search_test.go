@@ -128,9 +128,7 @@ func TestBrowserSearchLateAnswerDropped(t *testing.T) {
 	p := MustPerson(t, MustBrowser(t, "en-US"))
 	MustEnter(t, p, ts, "alice", "")
 	MustWait(t, p, texts+`.includes("beta release")`)
-	// answers counts the API answers read; the page's own code after
-	// reading one runs before the count can be read.
-	MustExec(t, p, `window.answers = 0; const json = Response.prototype.json; Response.prototype.json = function () { return json.call(this).then((v) => { window.answers++; return v; }); }`)
+	MustExec(t, p, recordAnswers)
 	next := MustHoldRequests(t, p, "*/search?*", fetch.RequestStageResponse)
 	MustDo(t, p, chromedp.Click(chromedp.ID("search-toggle")))
 	search := func(q string) string {
@@ -142,7 +140,7 @@ func TestBrowserSearchLateAnswerDropped(t *testing.T) {
 	beta := next()
 	MustDo(t, p, command(fetch.ContinueResponse, fetch.ContinueResponseParams{RequestID: beta}))
 	MustDo(t, p, command(fetch.ContinueResponse, fetch.ContinueResponseParams{RequestID: alpha}))
-	MustWait(t, p, `window.answers === 2`)
+	MustWait(t, p, `window.answered.length === 2`)
 	if got := MustEval[string](t, p, `[...document.querySelectorAll("#search-results .result-text")].map(e => e.textContent).join("|")`); got != "beta release" {
 		t.Errorf("after a search for beta the results are %q", got)
 	}
