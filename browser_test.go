@@ -237,6 +237,7 @@ func TestBrowserChinese(t *testing.T) {
 		"logout":       `document.getElementById("logout").textContent === "退出"`,
 		"name":         `document.querySelector(".whoami").textContent === "当前昵称： 小明"`,
 		"lang":         `document.documentElement.lang === "zh-CN"`,
+		"log's name":   `document.querySelector('[data-i18n-label="Messages"]').getAttribute("aria-label") === "消息"`,
 	}
 	for what, js := range checks {
 		if !MustEval[bool](t, p, js) {
