@@ -66,7 +66,7 @@ func TestBrowserContrast(t *testing.T) {
 			MustEnter(t, p, ts, "alice", "")
 			MustSay(t, p, "mine one")
 			MustSay(t, p, "mine two")
-			MustWait(t, p, texts+`.includes("mine two") && document.querySelectorAll("#pending li").length === 0`)
+			MustWait(t, p, texts+`.includes("mine two") && `+nonePending)
 			MustSay(t, p, "mine three")
 			MustWait(t, p, `!!document.querySelector("#pending .msg.failed") && !document.getElementById("composer-error").hidden`)
 			MustPaste(t, p, strings.Repeat("x", maxTextLen+50))

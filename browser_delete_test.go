@@ -62,7 +62,7 @@ func TestBrowserDeleteDeclinedOrOffline(t *testing.T) {
 	p := MustPerson(t, MustBrowser(t, "en-US"))
 	MustEnter(t, p, ts, "alice", "")
 	MustSay(t, p, "keep me")
-	MustWait(t, p, texts+`.includes("keep me") && document.querySelectorAll("#pending li").length === 0`)
+	MustWait(t, p, texts+`.includes("keep me") && `+nonePending)
 	const del = `document.querySelector("#messages .msg.mine .delete").click()`
 	const deleted = `document.querySelectorAll("#messages .text.deleted").length`
 
@@ -70,13 +70,13 @@ func TestBrowserDeleteDeclinedOrOffline(t *testing.T) {
 	MustExec(t, p, del)
 	// A delete sent would come back before the echo of what is said next.
 	MustSay(t, p, "still here")
-	MustWait(t, p, texts+`.includes("still here") && document.querySelectorAll("#pending li").length === 0`)
+	MustWait(t, p, texts+`.includes("still here") && `+nonePending)
 	if n := MustEval[int](t, p, deleted); n != 0 {
 		t.Errorf("%d messages deleted after No", n)
 	}
 
 	ts.MustClose(t)
-	MustWait(t, p, `document.getElementById("status").dataset.state !== "connected"`)
+	MustWait(t, p, disconnected)
 	MustExec(t, p, `window.confirm = () => true`)
 	MustExec(t, p, del)
 	MustWait(t, p, `document.getElementById("composer-error").textContent === "The server could not save that; try again." && `+deleted+` === 0`)

@@ -121,7 +121,7 @@ func TestBrowserEditUnchangedOrOffline(t *testing.T) {
 	MustDo(t, p, upToEdit()...)
 	MustWait(t, p, editing)
 	ts.MustClose(t)
-	MustWait(t, p, `document.getElementById("status").dataset.state !== "connected"`)
+	MustWait(t, p, disconnected)
 	MustDo(t, p, chromedp.SendKeys(chromedp.ID("text"), " or 6"), chromedp.KeyEvent(kb.Enter))
 	MustWait(t, p, editing+` && `+errText+` !== "" && document.getElementById("send").textContent === "Save"`)
 }
@@ -151,7 +151,7 @@ func TestBrowserEditSavingOutlivesOtherRefusals(t *testing.T) {
 	p := MustPerson(t, MustBrowser(t, "en-US"))
 	MustEnter(t, p, ts, "alice", "")
 	MustSay(t, p, "meet at 5")
-	MustWait(t, p, `document.querySelectorAll("#pending li").length === 0 && `+texts+`.includes("meet at 5")`)
+	MustWait(t, p, nonePending+` && `+texts+`.includes("meet at 5")`)
 	MustDo(t, p, upToEdit()...)
 	MustWait(t, p, `document.getElementById("text").value === "meet at 5"`)
 	MustExec(t, p, `document.getElementById("text").value = "meet at 6"`)

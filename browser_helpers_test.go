@@ -144,6 +144,13 @@ func snapshot(ctx context.Context) string {
 
 const connected = `document.getElementById("status").dataset.state === "connected"`
 
+// disconnected is JS that is true once the page knows its socket is down.
+const disconnected = `document.getElementById("status").dataset.state !== "connected"`
+
+// nonePending is JS that is true while the outbox is empty: the server
+// has confirmed everything the page sent.
+const nonePending = `document.querySelectorAll("#pending li").length === 0`
+
 // MustEnter logs in through the real form and waits for the live chat.
 func MustEnter(t *testing.T, ctx context.Context, ts *testServer, name, room string) {
 	t.Helper()

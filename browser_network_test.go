@@ -113,7 +113,7 @@ func TestBrowserReplacesADeadSocket(t *testing.T) {
 		t.Errorf("the pending message says %q", note)
 	}
 	fz.release()
-	MustWait(t, p, texts+`.includes("through a dead socket") && document.querySelectorAll("#pending li").length === 0`)
+	MustWait(t, p, texts+`.includes("through a dead socket") && `+nonePending)
 	if m := watcher.MustNextOf(typeMessage); m.Text != "through a dead socket" || m.User != "alice" {
 		t.Errorf("bob got %+v", m)
 	}
@@ -143,7 +143,7 @@ func TestBrowserOutboxSurvivesReload(t *testing.T) {
 	// Sockets are refused from now on; the frozen one is cut.
 	fz.refuseSockets(true)
 	fz.cut()
-	MustWait(t, p, `document.getElementById("status").dataset.state !== "connected"`)
+	MustWait(t, p, disconnected)
 	MustSay(t, p, "typed offline")
 	// (The Enter that sent the last message leaves a line break in the
 	// composer under chromedp's key events; a real keyboard does not.)
@@ -178,7 +178,7 @@ func TestBrowserOutboxSurvivesReload(t *testing.T) {
 	// message still waiting.
 	fz.refuseSockets(true)
 	fz.cut()
-	MustWait(t, p, `document.getElementById("status").dataset.state !== "connected"`)
+	MustWait(t, p, disconnected)
 	MustPaste(t, p, "left behind") // after the draft
 	MustWait(t, p, pending+` === "a draftleft behind"`)
 	const kept = `Object.keys(sessionStorage).filter(k => k.startsWith("chat.outbox.")).length`
@@ -218,7 +218,7 @@ func TestBrowserResendAfterLongAbsenceStoredOnce(t *testing.T) {
 	for watcher.MustNextOf(typeMessage).Text != fmt.Sprint("meanwhile ", n-1) {
 	}
 	fz.refuseSockets(false)
-	MustWait(t, p, connected+` && document.querySelectorAll("#pending li").length === 0 && `+texts+`.includes("meanwhile `+fmt.Sprint(n-1)+`")`)
+	MustWait(t, p, connected+` && `+nonePending+` && `+texts+`.includes("meanwhile `+fmt.Sprint(n-1)+`")`)
 	// It is not on screen (the replay starts after it): the page says
 	// where it went.
 	MustWait(t, p, `document.getElementById("composer-error").textContent.includes("further up")`)
@@ -284,7 +284,7 @@ func TestBrowserRetriesAHangingHandshake(t *testing.T) {
 	fz.release()
 	MustWait(t, p, connected)
 	MustSay(t, p, "after a hanging handshake")
-	MustWait(t, p, texts+`.includes("after a hanging handshake") && document.querySelectorAll("#pending li").length === 0`)
+	MustWait(t, p, texts+`.includes("after a hanging handshake") && `+nonePending)
 }
 
 // A page whose session ended while its socket was down (logged out
@@ -320,7 +320,7 @@ func TestBrowserAPISessionEnded(t *testing.T) {
 		do        chromedp.Action[chromedp.Void]
 	}{
 		{"history", "*/messages?before=*", js(`document.getElementById("log").scrollTop = 0`)},
-		{"search", "*/search?*", js(`document.getElementById("search-toggle").click(); document.getElementById("search-input").value = "chatter"; document.getElementById("search-form").requestSubmit()`)},
+		{"search", "*/search?*", js(`document.getElementById("search-toggle").click(); ` + searchFor("chatter"))},
 		{"picture", "*/images", chromedp.SetUploadFiles(chromedp.CSS("#picture-input"), []string{MustPictureFile(t, "shot.png", MustPicture(t, "png", 30, 20))})},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -134,7 +134,7 @@ func TestBrowserPictureWaitsForConnection(t *testing.T) {
 	MustWait(t, alice, `!document.getElementById("attach").hidden`)
 
 	ts.MustClose(t)
-	MustWait(t, alice, `document.getElementById("status").dataset.state !== "connected"`)
+	MustWait(t, alice, disconnected)
 	MustDo(t, alice, chromedp.SetUploadFiles(chromedp.CSS("#picture-input"), []string{shot}))
 	MustWait(t, alice, `document.querySelector("#pending .msg:not(.failed) .pending-note")?.textContent.startsWith("Will send when connected")`)
 

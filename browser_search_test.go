@@ -131,12 +131,9 @@ func TestBrowserSearchLateAnswerDropped(t *testing.T) {
 	MustExec(t, p, recordAnswers)
 	next := MustHoldRequests(t, p, "*/search?*", fetch.RequestStageResponse)
 	MustDo(t, p, chromedp.Click(chromedp.ID("search-toggle")))
-	search := func(q string) string {
-		return `document.getElementById("search-input").value = ` + jsString(q) + `; document.getElementById("search-form").requestSubmit()`
-	}
-	MustExec(t, p, search("alpha"))
+	MustExec(t, p, searchFor("alpha"))
 	alpha := next()
-	MustExec(t, p, search("beta"))
+	MustExec(t, p, searchFor("beta"))
 	beta := next()
 	MustDo(t, p, command(fetch.ContinueResponse, fetch.ContinueResponseParams{RequestID: beta}))
 	MustDo(t, p, command(fetch.ContinueResponse, fetch.ContinueResponseParams{RequestID: alpha}))
@@ -144,4 +141,10 @@ func TestBrowserSearchLateAnswerDropped(t *testing.T) {
 	if got := MustEval[string](t, p, `[...document.querySelectorAll("#search-results .result-text")].map(e => e.textContent).join("|")`); got != "beta release" {
 		t.Errorf("after a search for beta the results are %q", got)
 	}
+}
+
+// searchFor is JS that searches the open search panel for q, as Enter
+// in its box does.
+func searchFor(q string) string {
+	return `document.getElementById("search-input").value = ` + jsString(q) + `; document.getElementById("search-form").requestSubmit()`
 }

@@ -32,7 +32,7 @@ func TestBrowserChatBothWays(t *testing.T) {
 	MustSay(t, bob, "hi alice")
 	MustWait(t, alice, texts+`.includes("hi alice")`)
 	// The sender's copy is confirmed (no longer pending) and marked as theirs.
-	MustWait(t, alice, `document.querySelectorAll("#pending li").length === 0 && document.querySelector("#messages .msg.mine .text").textContent === "hello bob"`)
+	MustWait(t, alice, nonePending+` && document.querySelector("#messages .msg.mine .text").textContent === "hello bob"`)
 	if mine := MustEval[bool](t, bob, `document.querySelector("#messages .msg:not(.mine) .author").textContent === "alice"`); !mine {
 		t.Error("bob does not see alice's name on her message")
 	}
@@ -346,7 +346,7 @@ func TestBrowserNewMessagesButtonAndUnreadTitle(t *testing.T) {
 	MustDo(t, p, chromedp.Evaluate[chromedp.Void](`document.getElementById("log").scrollTop = 200`))
 	MustWait(t, p, `!`+atBottom)
 	MustSay(t, p, "mine")
-	MustWait(t, p, texts+`.at(-1) === "mine" && document.querySelectorAll("#pending li").length === 0 && `+atBottom)
+	MustWait(t, p, texts+`.at(-1) === "mine" && `+nonePending+` && `+atBottom)
 
 	// A hidden tab counts unread messages in its title.
 	title := MustEval[string](t, p, `document.title`)
@@ -373,7 +373,7 @@ func TestBrowserFailedMessageRetries(t *testing.T) {
 	// After the bucket refills, Retry delivers it, once.
 	time.Sleep(2100 * time.Millisecond)
 	MustDo(t, p, chromedp.Click(chromedp.CSS("#pending .retry")))
-	MustWait(t, p, texts+`.join("|") === "first|second" && document.querySelectorAll("#pending li").length === 0`)
+	MustWait(t, p, texts+`.join("|") === "first|second" && `+nonePending)
 }
 
 func TestBrowserSessionEndedElsewhere(t *testing.T) {

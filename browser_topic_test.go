@@ -88,7 +88,7 @@ func TestBrowserTopicUnchangedOrOffline(t *testing.T) {
 	}
 
 	ts.MustClose(t)
-	MustWait(t, p, `document.getElementById("status").dataset.state !== "connected"`)
+	MustWait(t, p, disconnected)
 	MustDo(t, p, chromedp.Click(chromedp.ID("topic-edit")))
 	MustExec(t, p, `document.getElementById("topic-input").value = "Release night"`)
 	MustDo(t, p, chromedp.Click(chromedp.CSS(`#topic-form button[type="submit"]`)))

@@ -60,7 +60,7 @@ func TestBrowserTyping(t *testing.T) {
 
 	// A lost socket forgets who was typing; the next welcome tells again.
 	ts.MustClose(t)
-	MustWait(t, carol, typingLine+` === "" && document.getElementById("status").dataset.state !== "connected"`)
+	MustWait(t, carol, typingLine+` === "" && `+disconnected)
 }
 
 // Typing again right after sending is shown too: the server takes one

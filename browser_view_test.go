@@ -260,7 +260,7 @@ func TestBrowserUnreadWhileAway(t *testing.T) {
 	MustExec(t, p, setFocus(false))
 	fz.hold()
 	fz.cut()
-	MustWait(t, p, `document.getElementById("status").dataset.state !== "connected"`)
+	MustWait(t, p, disconnected)
 	bob.say("missed 1", "")
 	bob.say("missed 2", "")
 	fz.release()
@@ -344,7 +344,7 @@ func TestBrowserMentions(t *testing.T) {
 	p := MustPerson(t, MustBrowser(t, "en-US"))
 	MustEnter(t, p, ts, "Mary Jane", "")
 	MustSay(t, p, "@mary jane, that is me") // own: not highlighted
-	MustWait(t, p, texts+`.length === 1 && document.querySelectorAll("#pending li").length === 0`)
+	MustWait(t, p, texts+`.length === 1 && `+nonePending)
 	cases := []struct {
 		text string
 		want bool

@@ -8,9 +8,11 @@ export const MAX_LEN = 2000;
 // fold is a name (or text with names in it) as the server compares names:
 // whatever the case or width (NFKC, then lower case).
 export const fold = (s) => s.normalize("NFKC").toLowerCase();
-// roomName says whether name (in NFC, lower case) is a room's, by the
-// server's rule (names.go): letters, digits, - and _, and combining marks
-// after the first character; 1–32 of them.
+// roomName says whether name (in NFC) is a room's, by the server's rule
+// (names.go): letters, digits, - and _, and combining marks after the
+// first character; 1–32 of them. Case does not change the answer: Go
+// lowers a letter to one letter, which the server does after (see
+// serveRoom).
 export const roomName = (name) => /^[\p{L}\p{Nd}_-][\p{L}\p{Mn}\p{Mc}\p{Nd}_-]*$/u.test(name) && [...name].length <= 32;
 export const PAGE = 50;
 // A tab left open in a busy room would otherwise grow without end (and
