@@ -6,6 +6,7 @@
 import { t } from "./i18n.js";
 import { $, room } from "./state.js";
 import { flashError, away } from "./view.js";
+import { goTo } from "./link.js";
 
 const KEY = "chat.notify", btn = $("notify");
 const supported = "Notification" in window;
@@ -47,8 +48,9 @@ show();
 // messages that call them while they are away are one notification for
 // the room, replaced as more come, and each still alerts (renotify): the
 // one's author and text, or how many and the newest, so a busy room does
-// not fill the system's list. A click brings the page up (the worker's
-// opens the first of them). Back on the page, it goes. It never throws:
+// not fill the system's list. A click brings the page up and shows the
+// first of them there (the worker's tells the page, or opens the first's
+// link where no page is). Back on the page, it goes. It never throws:
 // a notification that cannot be shown must not keep the message itself
 // off the page.
 let count = 0, first = 0, shown = null; // since the reader was last here
@@ -59,8 +61,8 @@ export function notify(ev) {
   const title = count === 1 ? t("{user} in #{room}", { user: ev.user, room }) : t("{n} messages for you in #{room}", { n: count, room });
   const opts = { body: count === 1 ? what : `${ev.user}: ${what}`, tag: `chat:${room}`, renotify: true };
   try {
-    const n = new Notification(title, opts);
-    n.onclick = () => { window.focus(); n.close(); };
+    const n = new Notification(title, opts), at = first;
+    n.onclick = () => { window.focus(); n.close(); goTo(at); };
     shown = n;
   } catch {
     // Chrome on Android: "Illegal constructor", the worker must show it.
@@ -83,6 +85,17 @@ async function seen() {
 }
 addEventListener("focus", seen);
 document.addEventListener("visibilitychange", seen);
+
+// A click on a notification the worker showed, with this page open, is
+// told here: the page shows the message, as it would for the link. The
+// worker's messages wait until this listener is there (startMessages).
+navigator.serviceWorker?.addEventListener("message", (e) => {
+  let link;
+  try { link = new URL(e.data?.link); } catch { return; }
+  const m = /^#msg-(\d+)$/.exec(link.hash);
+  if (m && link.origin === location.origin && link.pathname === location.pathname) goTo(Number(m[1]));
+});
+navigator.serviceWorker?.startMessages();
 
 // viaWorker shows a notification through sw.js, registered the first
 // time it is needed (after that, register finds it) and active once
