@@ -75,7 +75,8 @@ func TestBrowserPhoneHeader(t *testing.T) {
 			MustDo(t, p, chromedp.EmulateViewport(360, 640, chromedp.EmulateMobile)) // a common Android width
 			MustEnter(t, p, ts, tc.name, tc.room)
 			// An old or small phone's 320 px keeps two lines too; there,
-			// news in other rooms takes a third while it shows.
+			// news in other rooms may take a third while it shows (it
+			// does with an emoji font; glyphs' widths decide).
 			for _, vw := range []struct {
 				width    int64
 				withNews int
@@ -102,8 +103,8 @@ func TestBrowserPhoneHeader(t *testing.T) {
 					// takes its place from the room box, and leaves one's
 					// name on screen.
 					MustExec(t, p, showNews("100+"))
-					if rows := MustEval[int](t, p, headerRows); rows != vw.withNews {
-						t.Errorf("with news elsewhere, the header takes %d lines, want %d", rows, vw.withNews)
+					if rows := MustEval[int](t, p, headerRows); rows > vw.withNews {
+						t.Errorf("with news elsewhere, the header takes %d lines, want at most %d", rows, vw.withNews)
 					}
 					if !MustEval[bool](t, p, whoami) {
 						t.Error("with news elsewhere, the name one is signed in as is not on screen, or the page scrolls sideways")
