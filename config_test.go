@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -119,5 +120,31 @@ func TestSessionSecretPersists(t *testing.T) {
 	c3 := Config{DataDir: dir, SessionSecret: []byte("from the environment")}
 	if c3.prepareDataDir(); string(c3.SessionSecret) != "from the environment" {
 		t.Error("SESSION_SECRET does not win over the file")
+	}
+}
+
+// A damaged session.key stops the start, saying so, and is left for the
+// operator: a new key made in its place would log everybody out without
+// a word.
+func TestSessionSecretDamaged(t *testing.T) {
+	for _, tc := range []struct{ name, content string }{
+		{"not hex", "not a key at all\n"},
+		{"too short", "00112233445566778899aabbccddee\n"}, // 15 bytes
+		{"empty", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "session.key")
+			if err := os.WriteFile(path, []byte(tc.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			c := Config{DataDir: dir}
+			if err := c.prepareDataDir(); err == nil || !strings.Contains(err.Error(), path+" is damaged; delete it") {
+				t.Fatalf("starting with a damaged key: %v", err)
+			}
+			if b, err := os.ReadFile(path); err != nil || string(b) != tc.content {
+				t.Errorf("session.key after the refusal: %q, %v; want it as it was", b, err)
+			}
+		})
 	}
 }

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -61,10 +63,7 @@ func TestSQLiteSyncModeAndCheckpoints(t *testing.T) {
 // and keeps what it held: here one at the first schema, with a message.
 func TestSQLiteMigratesOlderDatabase(t *testing.T) {
 	dir := t.TempDir()
-	old, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "chat.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	old := MustRawDB(t, dir)
 	sent := time.UnixMilli(1763712245123).UTC()
 	for _, q := range []string{
 		migrations[0],
@@ -99,5 +98,85 @@ func TestSQLiteMigratesOlderDatabase(t *testing.T) {
 	}
 	if evs, err = st.Events(ctx, "lobby", 0, 2, 10); err != nil || len(evs) != 1 || evs[0].Text != "from after" || !evs[0].Edited.Equal(edit.TS) {
 		t.Errorf("the old message after an edit: %+v, %v", evs, err)
+	}
+}
+
+// A database a newer binary has migrated (a rollback of the deploy) is
+// refused rather than written by code that does not know its schema, and
+// the refusal leaves it, and DATA_DIR's lock, as they were.
+func TestSQLiteRefusesNewerDatabase(t *testing.T) {
+	dir := t.TempDir()
+	MustOpenSQLite(t, dir).Close()
+	newer := len(migrations) + 1
+	MustSetUserVersion(t, dir, newer)
+
+	_, err := OpenSQLite(dir, false)
+	if want := fmt.Sprintf("database is at version %d, newer than this binary (%d)", newer, len(migrations)); err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("opening a newer database: %v, want %q", err, want)
+	}
+	if v := MustUserVersion(t, dir); v != newer {
+		t.Errorf("user_version %d after the refusal, want %d as it was", v, newer)
+	}
+	MustSetUserVersion(t, dir, len(migrations))
+	MustOpenSQLite(t, dir).Close() // not locked by the refused open
+}
+
+// A migration that fails is undone whole, and the database stays at the
+// version before it: the next start tries it again. Here the third finds
+// an index of its name in the way after its first statement ran.
+func TestSQLiteFailedMigrationUndone(t *testing.T) {
+	dir := t.TempDir()
+	db := MustRawDB(t, dir)
+	for _, q := range []string{migrations[0], migrations[1], `PRAGMA user_version = 2`, `CREATE INDEX events_ref ON events (id)`} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+
+	if _, err := OpenSQLite(dir, false); err == nil || !strings.Contains(err.Error(), "migration 3: ") {
+		t.Fatalf("opening with migration 3 failing: %v, want it named", err)
+	}
+	if v := MustUserVersion(t, dir); v != 2 {
+		t.Errorf("user_version %d after the failed migration, want 2", v)
+	}
+	db = MustRawDB(t, dir)
+	var edited int
+	if err := db.QueryRow(`SELECT count(*) FROM pragma_table_info('events') WHERE name = 'edited'`).Scan(&edited); err != nil || edited != 0 {
+		t.Errorf("the failed migration's first statement kept: %d edited columns, %v", edited, err)
+	}
+}
+
+// MustRawDB opens chat.db in dir as a bare connection, beside any store:
+// to make or read what the store itself would not.
+func MustRawDB(t *testing.T, dir string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "chat.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// MustUserVersion is the schema version chat.db in dir is at.
+func MustUserVersion(t *testing.T, dir string) int {
+	t.Helper()
+	db := MustRawDB(t, dir)
+	defer db.Close()
+	var v int
+	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// MustSetUserVersion sets the schema version of chat.db in dir.
+func MustSetUserVersion(t *testing.T, dir string, v int) {
+	t.Helper()
+	db := MustRawDB(t, dir)
+	defer db.Close()
+	if _, err := db.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, v)); err != nil {
+		t.Fatal(err)
 	}
 }
