@@ -152,3 +152,25 @@ func TestBrowserTabletHeader(t *testing.T) {
 		t.Errorf("on a desktop, the words shown: %q", got)
 	}
 }
+
+// The composer is one line at a phone's width, a 320 px one's too: the
+// picture button, the text and Send side by side, the text the widest,
+// so the keyboard leaves the conversation what it can.
+func TestBrowserPhoneComposerOneLine(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustDo(t, p, chromedp.EmulateViewport(360, 640, chromedp.EmulateMobile))
+	MustEnter(t, p, ts, "alice", "")
+	MustWait(t, p, `!document.getElementById("attach").hidden`)
+	for _, width := range []int64{320, 360, 390} {
+		MustDo(t, p, chromedp.EmulateViewport(width, 640, chromedp.EmulateMobile))
+		got := MustEval[string](t, p, `(() => {
+			const [a, x, s] = ["attach", "text", "send"].map((id) => document.getElementById(id).getBoundingClientRect());
+			return [a, x, s].every((r) => r.top < x.bottom && r.bottom > x.top) && a.right <= x.left && x.right <= s.left && x.width > 150 && s.right <= innerWidth
+				? "one line" : JSON.stringify({ attach: a, text: x, send: s });
+		})()`)
+		if got != "one line" {
+			t.Errorf("at %d px the composer is not one line: %s", width, got)
+		}
+	}
+}
