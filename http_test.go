@@ -376,6 +376,8 @@ func TestRoomNames(t *testing.T) {
 	ck := ts.MustLogin(t, "alice")
 	tests := []struct{ name, room, want string }{
 		{"plain", "general", "general"},
+		{"digits, hyphen and underscore", "team-2_ops", "team-2_ops"},
+		{"other scripts' digits", "٣٤", "٣٤"},
 		{"upper case", "General", "general"},
 		{"greek capitals", "ΟΔΟΣ", "οδοσ"},
 		{"chinese", "闲聊", "闲聊"},

@@ -271,6 +271,14 @@ func TestPictureLimits(t *testing.T) {
 		resp, body := ts.upload(t, ck, "lobby", pic)
 		MustErrorJSON(t, "over IMAGES_MB", resp, body, 507, codeStorageFull)
 	})
+	// 0 turns each of them off.
+	t.Run("off", func(t *testing.T) {
+		ts := MustStart(t, t.TempDir(), func(c *Config) { c.ImageStore, c.ImageRate = 0, 0 })
+		ck := ts.MustLogin(t, "alice")
+		for range 3 {
+			ts.MustUpload(t, ck, "lobby", pic)
+		}
+	})
 	// An upload refused for want of room costs no allowance: once
 	// there is room, the same picture goes.
 	t.Run("refused uploads are not charged", func(t *testing.T) {

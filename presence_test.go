@@ -221,3 +221,43 @@ func TestRestartLeavesThoseWhoDoNotReturn(t *testing.T) {
 		})
 	}
 }
+
+// Someone who left shortly before a stop, within the grace, keeps the
+// time they left through it: their grace counts from then, not from the
+// stop, which would keep them online for as long again. Those still
+// there at the stop left then.
+func TestStopKeepsWhenSomeoneLeft(t *testing.T) {
+	dir := t.TempDir()
+	clock := &testClock{}
+	ts := MustStartClock(t, dir, clock, func(c *Config) { c.PresenceGrace = time.Hour })
+	ghost, _ := ts.MustDial(t, ts.MustLogin(t, "ghost"), "lobby", -1)
+	watcher, _ := ts.MustDial(t, ts.MustLogin(t, "watcher"), "lobby", -1)
+	// The room has taken ghost's close when ghost stops typing for it.
+	ghost.send(typingFrame())
+	watcher.MustTyping(1, "ghost")
+	left := clock.now()
+	ghost.conn.Close()
+	watcher.MustTyping(0)
+	leftBy := clock.now()
+	clock.skip(20 * time.Minute)
+	stopped := clock.now()
+	ts.MustClose(t)
+	watcher.MustCloseCode()
+
+	sq := MustOpenSQLite(t, dir)
+	defer sq.Close()
+	ps, err := sq.Presence(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]time.Time{}
+	for _, p := range ps {
+		got[p.Name] = p.LeftAt
+	}
+	if at := got["ghost"]; at.Before(left.Truncate(time.Millisecond)) || at.After(leftBy) {
+		t.Errorf("ghost left at %v as stored, want between %v and %v, when the socket closed", at, left, leftBy)
+	}
+	if at := got["watcher"]; at.Before(stopped.Truncate(time.Millisecond)) {
+		t.Errorf("watcher left at %v as stored, want the stop, %v or after", at, stopped)
+	}
+}
