@@ -263,6 +263,18 @@ func TestMaxSessionsForgetsTheIdlest(t *testing.T) {
 	}
 }
 
+// MAX_SESSIONS=0 bounds nothing: every login goes, and none is forgotten.
+func TestMaxSessionsOff(t *testing.T) {
+	ts := MustStart(t, t.TempDir(), func(c *Config) { c.MaxSessions = 0 })
+	var cks []*http.Cookie
+	for i := range 5 {
+		cks = append(cks, ts.MustLogin(t, fmt.Sprintf("user%d", i)))
+	}
+	for _, ck := range cks {
+		ts.mustSession(t, ck, true)
+	}
+}
+
 // heldLoginStore holds the store write of a login for the name "slow" at
 // its gate, and fails the second write for "broken".
 type heldLoginStore struct {
