@@ -80,6 +80,12 @@ func TestTopicRefused(t *testing.T) {
 		{"the same topic", topicFrame(" our topic ", "x"), "invalid"},
 	}, typeTopic)
 	bob.expectQuiet(200*time.Millisecond, typePresence, typeJoin)
+	// The longest goes.
+	longest := strings.Repeat("字", maxTopicLen)
+	alice.send(topicFrame(longest, "t"))
+	if e := bob.MustNextOf(typeTopic); e.Text != longest {
+		t.Errorf("a topic of %d characters: %+v, want it set", maxTopicLen, e)
+	}
 }
 
 // The same topic twice in one batch is set once: the second is compared
