@@ -229,6 +229,18 @@ func TestPictureUploadRefused(t *testing.T) {
 	}
 }
 
+// The largest pictures the server takes go: 10,000 pixels a side, and
+// 50 megapixels.
+func TestPictureLargestTaken(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	ck := ts.MustLogin(t, "alice")
+	for _, size := range [][2]int{{maxImageSide, 2}, {2, maxImageSide}, {maxImageSide, maxImagePixels / maxImageSide}} {
+		if got := ts.MustUpload(t, ck, "lobby", MustPicture(t, "png", size[0], size[1])); got.Width != size[0] || got.Height != size[1] {
+			t.Errorf("a %d×%d picture taken as %d×%d", size[0], size[1], got.Width, got.Height)
+		}
+	}
+}
+
 // A message may show only a picture its sender uploaded to its room.
 func TestPictureMessageRefused(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
