@@ -108,13 +108,15 @@ func MustExec(t *testing.T, ctx context.Context, js string) {
 
 // MustWait polls a JavaScript condition until it is true. A navigation
 // (form posts, redirects) ends a poll in the old page; it starts again in
-// the new one.
+// the new one. A condition that makes a promise fails the wait: the
+// promise itself is true at once, whatever it would resolve to.
 func MustWait(t *testing.T, ctx context.Context, cond string) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
+	guarded := `(() => { const v = (` + cond + `); if (v instanceof Promise) throw new Error("a promise is no condition: wait with MustEventually and chromedp.EvalAwaitPromise"); return v; })()`
 	for {
 		tctx, cancel := context.WithDeadline(ctx, deadline)
-		_, err := chromedp.Run(tctx, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingInterval(50*time.Millisecond)))
+		_, err := chromedp.Run(tctx, chromedp.Poll[chromedp.Void](guarded, chromedp.WithPollingInterval(50*time.Millisecond)))
 		cancel()
 		if err == nil {
 			return

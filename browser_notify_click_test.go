@@ -61,7 +61,9 @@ func TestBrowserNotificationClick(t *testing.T) {
 		document.querySelectorAll("#messages .flash").forEach((li) => li.classList.remove("flash"));`)
 	away("@alice on a phone")
 	var worker target.ID
-	MustWait(t, alice, `navigator.serviceWorker.getRegistration("/static/").then(async (reg) => reg && (await reg.getNotifications()).length === 1)`)
+	MustEventually(t, "the worker shows the notification", func() bool {
+		return MustEval[bool](t, alice, `navigator.serviceWorker.getRegistration("/static/").then(async (reg) => !!reg && (await reg.getNotifications()).length === 1)`, chromedp.EvalAwaitPromise)
+	})
 	targets, err := chromedp.Targets(alice)
 	if err != nil {
 		t.Fatal(err)

@@ -78,6 +78,7 @@ func TestSearch(t *testing.T) {
 		{"CAFÉ", []string{"café"}},
 		{"cafe", []string{}}, // accents stay
 		{"deploi", []string{}},
+		{strings.Repeat("字", maxQueryLen), []string{}}, // the longest query
 		{"plan", []string{}},
 		{"kitchen", []string{}},
 	} {
