@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -122,7 +123,8 @@ func TestFrameAfterKickIsRefused(t *testing.T) {
 // An empty room unloads itself; the next socket loads it again with its
 // history and numbering intact.
 func TestIdleRoomUnloadsAndReloads(t *testing.T) {
-	ts := MustStart(t, t.TempDir(), func(c *Config) { c.RoomIdle = 20 * time.Millisecond; c.PresenceGrace = 20 * time.Millisecond })
+	// The grace is longer than the idle time: a room stays through it.
+	ts := MustStart(t, t.TempDir(), func(c *Config) { c.RoomIdle = 20 * time.Millisecond; c.PresenceGrace = 300 * time.Millisecond })
 	ck := ts.MustLogin(t, "alice")
 	c, _ := ts.MustDial(t, ck, "quiet", -1)
 	c.say("before", "n1")
@@ -134,6 +136,14 @@ func TestIdleRoomUnloadsAndReloads(t *testing.T) {
 	}
 	c.conn.Close()
 	ts.MustUnload(t, "quiet") // after the grace: alice's leave is committed first
+	var stored []string
+	evs, err := ts.store.Events(context.Background(), "quiet", 0, 0, 10)
+	for _, e := range evs {
+		stored = append(stored, e.Type)
+	}
+	if strings.Join(stored, " ") != "join message leave" || err != nil {
+		t.Fatalf("stored when the room unloaded: %v, %v; want alice's leave among them", stored, err)
+	}
 
 	c2, w := ts.MustDial(t, ck, "quiet", 0)
 	if w.LastID != 4 {
