@@ -248,6 +248,16 @@ func clientAddr(r *http.Request, header string) string {
 	}
 	ip := net.ParseIP(raw)
 	if ip == nil {
+		// Some proxies write the client's port too ("203.0.113.7:51234",
+		// "[2001:db8::1]:51234"), or brackets alone. The port changes with
+		// every connection, so counting it would give each its own limit.
+		if host, _, err := net.SplitHostPort(raw); err == nil {
+			ip = net.ParseIP(host)
+		} else {
+			ip = net.ParseIP(strings.TrimSuffix(strings.TrimPrefix(raw, "["), "]"))
+		}
+	}
+	if ip == nil {
 		return raw // not an address: count it as it is written
 	}
 	if ip.To4() == nil {

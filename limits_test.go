@@ -23,6 +23,10 @@ func TestClientAddr(t *testing.T) {
 		{"configured header missing: the peer", "127.0.0.1:5555", "Fly-Client-IP", "", "127.0.0.1"},
 		{"v6 in the header", "127.0.0.1:5555", "Fly-Client-IP", "2001:db8::1", "2001:db8::/64"},
 		{"v4-mapped v6 is v4", "[::ffff:203.0.113.9]:1", "", "", "203.0.113.9"},
+		{"a proxy that writes the port: it does not count", "127.0.0.1:5555", "X-Forwarded-For", "6.6.6.6, 198.51.100.1:51234", "198.51.100.1"},
+		{"v6 with a port", "127.0.0.1:5555", "X-Forwarded-For", "[2001:db8::1]:51234", "2001:db8::/64"},
+		{"v6 in brackets", "127.0.0.1:5555", "X-Forwarded-For", "[2001:db8::1]", "2001:db8::/64"},
+		{"not an address: as written", "127.0.0.1:5555", "X-Forwarded-For", "unknown", "unknown"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
