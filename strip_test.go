@@ -62,6 +62,7 @@ func MustCameraJPEG(t testing.TB, w, h int, exif string) []byte {
 	b = append(b, jpegSegment(0xE1, "http://ns.adobe.com/xap/1.0/\x00<x:xmpmeta>"+secret+"</x:xmpmeta>")...)
 	b = append(b, jpegSegment(0xED, "Photoshop 3.0\x008BIM\x04\x04"+secret)...)
 	b = append(b, jpegSegment(0xE2, "ICC_PROFILE\x00\x01\x01fake profile")...)
+	b = append(b, jpegSegment(0xE2, "MPF\x00"+secret)...) // APP2, but not a colour profile
 	b = append(b, jpegSegment(0xFE, "shot by "+secret)...)
 	b = append(b, plain[2:len(plain)-2]...)
 	b = append(b, 0xFF, 0xFF) // fill bytes before a marker
