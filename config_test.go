@@ -34,6 +34,7 @@ func TestConfigFromEnv(t *testing.T) {
 		{"origin with path", map[string]string{"ALLOWED_ORIGINS": "https://a.example/chat"}, true, nil},
 		{"origin without scheme", map[string]string{"ALLOWED_ORIGINS": "a.example"}, true, nil},
 		{"short secret", map[string]string{"SESSION_SECRET": "short"}, true, nil},
+		{"shortest secret", map[string]string{"SESSION_SECRET": "sixteen-chars-ok"}, false, func(c Config) bool { return string(c.SessionSecret) == "sixteen-chars-ok" }},
 		{"sync default", nil, false, func(c Config) bool { return !c.FullSync }},
 		{"sync full", map[string]string{"SQLITE_SYNC": "FULL"}, false, func(c Config) bool { return c.FullSync }},
 		{"sync bad", map[string]string{"SQLITE_SYNC": "always"}, true, nil},
