@@ -56,14 +56,18 @@ export async function copyLink(url, btn, label, ask) {
   restores.set(btn, setTimeout(() => { btn.textContent = t(label); }, 2000));
 }
 
+// linkedId is the message a link's hash names (#msg-{id}), or null.
+export function linkedId(hash) {
+  const m = /^#msg-(\d+)$/.exec(hash);
+  return m ? Number(m[1]) : null;
+}
+
 // toLinked shows the message the page's link names, if it names one, or
 // says there is none such here (the link is to another room's, or made
 // up).
 export async function toLinked() {
-  const m = /^#msg-(\d+)$/.exec(location.hash);
-  if (!m) return;
-  const id = Number(m[1]);
-  goTo(id);
+  const id = linkedId(location.hash);
+  if (id !== null) goTo(id);
 }
 
 // goTo shows a message, or says there is no such message here.

@@ -6,7 +6,7 @@
 import { t } from "./i18n.js";
 import { $, room } from "./state.js";
 import { flashError, away } from "./view.js";
-import { goTo } from "./link.js";
+import { goTo, linkedId } from "./link.js";
 
 const KEY = "chat.notify", btn = $("notify");
 const supported = "Notification" in window;
@@ -92,8 +92,8 @@ document.addEventListener("visibilitychange", seen);
 navigator.serviceWorker?.addEventListener("message", (e) => {
   let link;
   try { link = new URL(e.data?.link); } catch { return; }
-  const m = /^#msg-(\d+)$/.exec(link.hash);
-  if (m && link.origin === location.origin && link.pathname === location.pathname) goTo(Number(m[1]));
+  const id = linkedId(link.hash);
+  if (id !== null && link.origin === location.origin && link.pathname === location.pathname) goTo(id);
 });
 navigator.serviceWorker?.startMessages();
 
