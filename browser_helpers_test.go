@@ -149,6 +149,10 @@ const connected = `document.getElementById("status").dataset.state === "connecte
 // disconnected is JS that is true once the page knows its socket is down.
 const disconnected = `document.getElementById("status").dataset.state !== "connected"`
 
+// flashed is JS for the texts of the messages flashed on screen (a
+// message gone to, as by a link), "|" between them.
+const flashed = `[...document.querySelectorAll("#messages .msg.flash")].map(li => li.querySelector(".text").textContent).join("|")`
+
 // nonePending is JS that is true while the outbox is empty: the server
 // has confirmed everything the page sent.
 const nonePending = `document.querySelectorAll("#pending li").length === 0`

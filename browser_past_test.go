@@ -29,10 +29,7 @@ func TestBrowserFarBack(t *testing.T) {
 	MustEnter(t, p, ts, "alice", "")
 	MustWait(t, p, texts+`.at(-1) === "chatter 1099"`)
 
-	const (
-		newBtn  = `document.getElementById("new-messages")`
-		flashed = `[...document.querySelectorAll("#messages .msg.flash")].map(li => li.querySelector(".text").textContent).join("|")`
-	)
+	const newBtn = `document.getElementById("new-messages")`
 	far := func(how, text string) {
 		t.Helper()
 		MustExec(t, p, `location.hash = ""`)

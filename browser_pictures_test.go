@@ -460,15 +460,11 @@ func TestBrowserStashKeepsToItsOwn(t *testing.T) {
 }
 
 // MustStashed waits until the page's stash (stash.js) holds n pictures,
-// once IndexedDB has done what it was asked; after 5 s it fails with why.
+// once IndexedDB has done what it was asked; if it does not, it fails
+// with why.
 func MustStashed(t *testing.T, p context.Context, n int, why string) {
 	t.Helper()
-	for i := 0; stashCount(t, p) != n; i++ {
-		if i == 100 {
-			t.Fatal(why)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	MustEventually(t, why, func() bool { return stashCount(t, p) == n })
 }
 
 // stashCount is how many pictures the page's stash holds now.

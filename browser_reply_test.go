@@ -124,7 +124,7 @@ func TestBrowserReplyToEarlierMessage(t *testing.T) {
 	quote := `[...document.querySelectorAll("#messages .msg")].find(li => li.querySelector(".text").textContent === "back to the start").querySelector(".quote")`
 	MustWait(t, p, quote+`.textContent === "An earlier message"`)
 	MustExec(t, p, quote+`.click()`)
-	MustWait(t, p, `[...document.querySelectorAll("#messages .msg.flash")].map(li => li.querySelector(".text").textContent).join("|") === "the start of it" && `+quoteOf("back to the start")+` === "writer|the start of it"`)
+	MustWait(t, p, flashed+` === "the start of it" && `+quoteOf("back to the start")+` === "writer|the start of it"`)
 }
 
 // Reply on another's message while editing one's own gives the edit up:

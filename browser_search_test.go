@@ -56,7 +56,7 @@ func TestBrowserSearch(t *testing.T) {
 
 	// Further up than the page has loaded: loaded, shown, and flashed.
 	MustExec(t, p, `[...document.querySelectorAll("#search-results .result")].at(-1).click()`)
-	MustWait(t, p, `document.getElementById("search").hidden && [...document.querySelectorAll("#messages .msg.flash")].map(li => li.querySelector(".text").textContent).join() === "The Deploy of v1"`)
+	MustWait(t, p, `document.getElementById("search").hidden && `+flashed+` === "The Deploy of v1"`)
 
 	// Escape closes the panel.
 	MustDo(t, p, chromedp.Click(chromedp.ID("search-toggle")))
