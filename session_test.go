@@ -199,6 +199,27 @@ func TestLongSocketSessionSurvivesACrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	ts.mustSession(t, ck, true)
+	lastSeen := func() time.Time {
+		t.Helper()
+		recs, err := ts.store.Sessions(context.Background(), time.Time{})
+		if err != nil || len(recs) != 1 {
+			t.Fatalf("stored sessions: %+v, %v; want busy's", recs, err)
+		}
+		return recs[0].LastSeen
+	}
+	touched := lastSeen()
+	if touched.Before(clock.now().Add(-time.Hour)) {
+		t.Fatalf("busy last seen %v by the sweep at %v", touched, clock.now())
+	}
+	// Once a day, not at every sweep: a second sweep within seenEvery
+	// writes nothing.
+	clock.skip(seenEvery - time.Minute)
+	if err := ts.hub.sweepSessions(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := lastSeen(); !got.Equal(touched) {
+		t.Errorf("a second sweep within a day wrote busy's last seen %v; want %v kept", got, touched)
+	}
 
 	// What the store holds now is what a restart after a crash reads: a
 	// second server on the same data directory reads it while the first

@@ -18,6 +18,11 @@ func TestSocketRefusedBeforeUpgrade(t *testing.T) {
 	ck := ts.MustLogin(t, "alice")
 	forged := &http.Cookie{Name: cookieName, Value: strings.Split(ck.Value, ".")[0] + ".AAAA"}
 	unknown := &http.Cookie{Name: cookieName, Value: signCookie([]byte("another secret!!"), "someid")}
+	// bob's session id with alice's signature: a signature is good for
+	// the one id it was made for.
+	bobID, _, _ := strings.Cut(ts.MustLogin(t, "bob").Value, ".")
+	_, aliceMAC, _ := strings.Cut(ck.Value, ".")
+	swapped := &http.Cookie{Name: cookieName, Value: bobID + "." + aliceMAC}
 	tests := []struct {
 		name string
 		ck   *http.Cookie
@@ -28,6 +33,7 @@ func TestSocketRefusedBeforeUpgrade(t *testing.T) {
 		{"no session", nil, "lobby", nil, 401},
 		{"forged signature", forged, "lobby", nil, 401},
 		{"foreign secret", unknown, "lobby", nil, 401},
+		{"another session's signature", swapped, "lobby", nil, 401},
 		{"foreign origin", ck, "lobby", []string{"Origin", "http://evil.example"}, 403},
 		{"origin on another port", ck, "lobby", []string{"Origin", "http://127.0.0.1:1"}, 403},
 		{"invalid room", ck, "no room!", nil, 400},
