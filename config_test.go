@@ -28,6 +28,9 @@ func TestConfigFromEnv(t *testing.T) {
 		{"rate infinite", map[string]string{"MSG_RATE": "+Inf"}, true, nil},
 		{"grace", map[string]string{"PRESENCE_GRACE": "1m30s"}, false, func(c Config) bool { return c.PresenceGrace == 90*time.Second }},
 		{"bad grace", map[string]string{"PRESENCE_GRACE": "ten"}, true, nil},
+		{"data dir", map[string]string{"DATA_DIR": "/data"}, false, func(c Config) bool { return c.DataDir == "/data" }},
+		{"burst", map[string]string{"MSG_BURST": "3"}, false, func(c Config) bool { return c.MsgBurst == 3 }},
+		{"burst zero", map[string]string{"MSG_BURST": "0"}, true, nil},
 		{"origins", map[string]string{"ALLOWED_ORIGINS": "https://a.example, http://b.example:8080/"}, false, func(c Config) bool {
 			return len(c.AllowedOrigins) == 2 && c.AllowedOrigins[0] == "https://a.example" && c.AllowedOrigins[1] == "http://b.example:8080"
 		}},
@@ -117,6 +120,10 @@ func TestSessionSecretPersists(t *testing.T) {
 	}
 	if string(c1.SessionSecret) != string(c2.SessionSecret) || len(c1.SessionSecret) != 32 {
 		t.Error("the generated secret is not reused after a restart")
+	}
+	// The probe that proved the directory writable is gone.
+	if entries, err := os.ReadDir(dir); err != nil || len(entries) != 1 {
+		t.Errorf("DATA_DIR holds %v (%v); want session.key alone", entries, err)
 	}
 	c3 := Config{DataDir: dir, SessionSecret: []byte("from the environment")}
 	if c3.prepareDataDir(); string(c3.SessionSecret) != "from the environment" {

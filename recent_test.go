@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -381,4 +382,32 @@ func TestUnloadedRoomGivesBackItsMemory(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// What a room kept in memory is counted in the pool as it changes (an
+// edit that grows a message, a reaction, a delete that empties it and
+// its edits) and given back whole when the room unloads: a count that
+// drifted would squeeze rooms for memory nobody holds, or let them pass
+// HISTORY_MEMORY_MB.
+func TestRoomGivesBackItsMemory(t *testing.T) {
+	ts := MustStart(t, t.TempDir(), func(c *Config) { c.RoomIdle = 20 * time.Millisecond; c.PresenceGrace = time.Millisecond })
+	c, _ := ts.MustDial(t, ts.MustLogin(t, "alice"), "quiet", -1)
+	kept := c.MustSay("short", "n1")
+	other := c.MustSay("another", "n2")
+	c.send(editFrame(kept.ID, strings.Repeat("much longer now, ", 20)+"the end", "e1"))
+	c.MustEdited(kept.ID, "alice", strings.Repeat("much longer now, ", 20)+"the end")
+	c.send(reactFrame("react", kept.ID, "👍", "r1"))
+	c.MustNextOf(typeReact)
+	c.send(editFrame(other.ID, "another, edited", "e2"))
+	c.MustEdited(other.ID, "alice", "another, edited")
+	c.send(deleteFrame(other.ID, "d1"))
+	c.MustNextOf(typeDelete)
+	if ts.hub.recent.used.Load() == 0 {
+		t.Fatal("the pool counts nothing for a loaded room")
+	}
+	c.conn.Close()
+	ts.MustUnload(t, "quiet")
+	MustEventually(t, "the pool counts nothing once the room has gone", func() bool {
+		return ts.hub.recent.used.Load() == 0 && ts.hub.recent.rooms.Load() == 0
+	})
 }
