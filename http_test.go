@@ -225,6 +225,12 @@ func TestPages(t *testing.T) {
 				t.Errorf("HSTS over HTTPS: %q", hsts)
 			}
 			if strings.HasPrefix(h.Get("Content-Type"), "text/html") {
+				// A page may carry a name or a room: never kept by the
+				// browser's cache, or a shared computer's next user would
+				// find it there (back button after a logout, say).
+				if tc.location == "" && h.Get("Cache-Control") != "no-store" {
+					t.Errorf("Cache-Control %q, want no-store", h.Get("Cache-Control"))
+				}
 				if strings.Contains(body, "<script>") || strings.Contains(body, "http://") || strings.Contains(body, "https://") {
 					t.Errorf("page has inline script or a third-party URL:\n%s", body)
 				}
