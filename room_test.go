@@ -42,15 +42,25 @@ func (ts *testServer) MustUnload(t *testing.T, name string) {
 // about to send never reaches a writer that has gone; let go, it unloads.
 func TestHeldRoomStaysLoaded(t *testing.T) {
 	ts := MustStart(t, t.TempDir(), func(c *Config) { c.RoomIdle = 20 * time.Millisecond })
-	r, err := ts.hub.room(context.Background(), "held", nil)
-	if err != nil {
-		t.Fatal(err)
+	// The first holder loads it; the second finds it loaded.
+	var held [2]*room
+	for i := range held {
+		r, err := ts.hub.room(context.Background(), "held", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held[i] = r
 	}
-	time.Sleep(200 * time.Millisecond) // ten idle ticks
-	if !ts.roomLoaded("held") {
-		t.Fatal("a held room unloaded")
+	if held[0] != held[1] {
+		t.Fatal("the second holder got a room of its own")
 	}
-	ts.hub.release(r)
+	for _, r := range held {
+		time.Sleep(200 * time.Millisecond) // ten idle ticks
+		if !ts.roomLoaded("held") {
+			t.Fatal("a held room unloaded")
+		}
+		ts.hub.release(r)
+	}
 	ts.MustUnload(t, "held")
 }
 
