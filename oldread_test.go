@@ -220,3 +220,47 @@ func MustAgreeWithTheirEvents(t *testing.T, dir, room string) {
 		}
 	}
 }
+
+// A frame that names a message the room keeps in memory reads nothing
+// from the store: only one older than the room's memory is read, by its
+// sender's reader (above). Replies and reactions are mostly to recent
+// messages, and a read for each would put the disk in their path. The
+// room's memory is what it loaded with it (after a restart, say) and
+// what was said since.
+func TestRecentMessageNeedsNoStoreRead(t *testing.T) {
+	for _, loaded := range []bool{false, true} {
+		t.Run(map[bool]string{false: "said since the load", true: "loaded with the room"}[loaded], func(t *testing.T) {
+			dir := t.TempDir()
+			var ck *http.Cookie
+			var m ev
+			if loaded {
+				first := MustStart(t, dir)
+				ck = first.MustLogin(t, "alice")
+				c, _ := first.MustDial(t, ck, "lobby", -1)
+				m = c.MustSay("recent", "n1")
+				first.MustClose(t)
+			}
+			st := &countingStore{Store: MustOpenSQLite(t, dir), reads: map[string]int{}}
+			ts := MustStartStore(t, dir, st)
+			if ck == nil {
+				ck = ts.MustLogin(t, "alice")
+			}
+			c, _ := ts.MustDial(t, ck, "lobby", -1)
+			if !loaded {
+				m = c.MustSay("recent", "n1")
+			}
+			loads := st.readsOf("lobby")
+			c.send(replyFrame("a reply", "n2", m.ID))
+			c.MustNextOf(typeMessage)
+			c.send(reactFrame(typeReact, m.ID, "👍", "r1"))
+			c.MustNextOf(typeReact)
+			c.send(editFrame(m.ID, "recent, edited", "e1"))
+			c.MustEdited(m.ID, "alice", "recent, edited")
+			c.send(deleteFrame(m.ID, "d1"))
+			c.MustNextOf(typeDelete)
+			if n := st.readsOf("lobby"); n != loads {
+				t.Errorf("a reply, a reaction, an edit and a delete of a message in memory read the store %d times; want none", n-loads)
+			}
+		})
+	}
+}
