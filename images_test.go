@@ -184,6 +184,10 @@ func TestPictureUploadRefused(t *testing.T) {
 	ts := MustStart(t, t.TempDir(), func(c *Config) { c.ImageMax = 1 << 20 })
 	ck := ts.MustLogin(t, "alice")
 	html := []byte(`<html><script>alert(1)</script></html>`)
+	says := map[string]string{ // what the refusal's words must hold
+		"too wide":        "at most 10000 pixels a side and 50 megapixels; this one is 10001×1",
+		"too many pixels": "this one is 8000×7000",
+	}
 	for _, tc := range []struct {
 		name   string
 		ck     *http.Cookie
@@ -205,6 +209,9 @@ func TestPictureUploadRefused(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			resp, body := ts.upload(t, tc.ck, tc.room, tc.body, tc.hdr...)
 			MustErrorJSON(t, tc.name, resp, body, tc.status, tc.cd)
+			if want := says[tc.name]; !strings.Contains(body, want) {
+				t.Errorf("the refusal %s does not say %q", body, want)
+			}
 		})
 	}
 	// Another site's page cannot post one with the visitor's cookie.

@@ -100,6 +100,11 @@ func TestReplayBeyondLimitIsMarked(t *testing.T) {
 // everything it got before is gap-free, and since= brings the rest.
 func TestSlowClientClosedWith1013ThenResumes(t *testing.T) {
 	ts := MustStart(t, t.TempDir(), func(c *Config) { c.SocketBuffer = 4; c.PresenceGrace = time.Minute })
+	// How many frames the kernel buffers hold varies too much to show
+	// the queue's length from outside: it is melody's setting.
+	if n := ts.hub.m.Config.MessageBufferSize; n != 4 {
+		t.Fatalf("melody queues %d frames per socket; want SOCKET_QUEUE's 4", n)
+	}
 	ck := ts.MustLogin(t, "slow")
 	// A small fixed receive buffer (no autotuning) so that a few MB fill
 	// the path between server and a client that does not read.
