@@ -245,9 +245,9 @@ func TestPages(t *testing.T) {
 func TestHealthzReportsStoreFailure(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	ts.store.Close()
-	resp, _ := ts.get(t, "/healthz", nil)
-	if resp.StatusCode != http.StatusServiceUnavailable {
-		t.Errorf("healthz with a closed store: %d, want 503", resp.StatusCode)
+	resp, body := ts.get(t, "/healthz", nil)
+	if resp.StatusCode != http.StatusServiceUnavailable || body != "store unavailable\n" {
+		t.Errorf("healthz with a closed store: %d %q, want 503 saying the store is unavailable", resp.StatusCode, body)
 	}
 }
 

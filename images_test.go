@@ -102,6 +102,11 @@ func TestPictureMessage(t *testing.T) {
 				!strings.Contains(h.Get("Content-Security-Policy"), "sandbox") || h.Get("Cache-Control") != "private, max-age=31536000, immutable" {
 				t.Errorf("GET the picture: %d, %d bytes, headers %v", resp.StatusCode, len(got), h)
 			}
+			// A browser that has it asks again only to check it.
+			etag := `"` + info.ID + `"`
+			if resp, got := ts.get(t, "/images/"+info.ID, bobCk, "If-None-Match", etag); h.Get("ETag") != etag || resp.StatusCode != http.StatusNotModified || got != "" {
+				t.Errorf("ETag %q; asked again with it: %d, %d bytes; want 304", h.Get("ETag"), resp.StatusCode, len(got))
+			}
 		})
 	}
 	if resp, body := ts.get(t, "/images/nosuchpicture", bobCk); resp.StatusCode != 404 {

@@ -260,6 +260,9 @@ func TestRoomRate(t *testing.T) {
 	// The probe says the same, and takes nothing.
 	resp, body := ts.get(t, "/ws?room=three&origin="+url.QueryEscape(ts.URL), ck, from(a)...)
 	MustErrorJSON(t, "probe", resp, body, http.StatusTooManyRequests, codeRateLimited)
+	if ra, _ := strconv.Atoi(resp.Header.Get("Retry-After")); ra < 1 || ra > 30 {
+		t.Errorf("the probe's Retry-After %q; want 1-30 s", resp.Header.Get("Retry-After"))
+	}
 	dial(a, "one", http.StatusSwitchingProtocols) // loaded: free
 	dial(b, "three", http.StatusSwitchingProtocols)
 	dial(a, "three", http.StatusSwitchingProtocols) // b loaded it
