@@ -363,15 +363,13 @@ func TestHistoryAPI(t *testing.T) {
 		t.Errorf("after the newest: %+v, want none", got)
 	}
 	for _, q := range []string{"?limit=0", "?limit=201", "?limit=x", "?before=-1", "?before=abc", "?after=-1", "?after=x", "?after=2&before=8"} {
-		if resp, _ := ts.get(t, "/api/rooms/lobby/messages"+q, ck); resp.StatusCode != 400 {
-			t.Errorf("%s: status %d, want 400", q, resp.StatusCode)
-		}
+		resp, body := ts.get(t, "/api/rooms/lobby/messages"+q, ck)
+		MustErrorJSON(t, q, resp, body, http.StatusBadRequest, codeInvalid)
 	}
 	resp, body := ts.get(t, "/api/rooms/lobby/messages", nil)
 	MustErrorJSON(t, "without session", resp, body, http.StatusUnauthorized, codeUnauthorized)
-	if resp, _ := ts.get(t, "/api/rooms/no%20pe/messages", ck); resp.StatusCode != 400 {
-		t.Errorf("invalid room: %d", resp.StatusCode)
-	}
+	resp, body = ts.get(t, "/api/rooms/no%20pe/messages", ck)
+	MustErrorJSON(t, "invalid room", resp, body, http.StatusBadRequest, codeInvalid)
 }
 
 // Room names are letters and digits of any script (with the combining

@@ -117,9 +117,12 @@ func TestSearchRefused(t *testing.T) {
 		{"bad room", "/api/rooms/a%20b/search?q=hi", ck, 400},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			if resp, body := ts.get(t, c.path, c.ck); resp.StatusCode != c.status || !strings.Contains(body, `"error"`) {
-				t.Errorf("%d %s, want %d with a JSON error", resp.StatusCode, body, c.status)
+			cd := codeInvalid
+			if c.status == http.StatusUnauthorized {
+				cd = codeUnauthorized
 			}
+			resp, body := ts.get(t, c.path, c.ck)
+			MustErrorJSON(t, c.name, resp, body, c.status, cd)
 		})
 	}
 	// Paced with the history API: its burst is spent by now or soon.
