@@ -50,6 +50,19 @@ func TestNonceStoredOnce(t *testing.T) {
 	if m := c.MustNextOf(typeMessage, typeDuplicate); m.Type != typeMessage {
 		t.Errorf("n1 in another room: %+v, want a message", m)
 	}
+	// Nor do a name and a nonce run together: "ab"'s nonce "c1" is not
+	// "a"'s "bc1".
+	ab, _ := ts.MustDial(t, ts.MustLogin(t, "ab"), "kitchen", -1)
+	ab.MustSay("from ab", "c1")
+	aTab, _ := ts.MustDial(t, ts.MustLogin(t, "a"), "kitchen", -1)
+	aTab.say("from a", "bc1")
+	late := aTab.MustNextOf(typeMessage, typeDuplicate)
+	for late.Type == typeMessage && late.Nonce != "bc1" { // the room's history first
+		late = aTab.MustNextOf(typeMessage, typeDuplicate)
+	}
+	if late.Type != typeMessage || late.User != "a" {
+		t.Errorf("a's bc1 after ab's c1: %+v, want a's message", late)
+	}
 
 	// Older than the room remembers, a copy is found in the store if the
 	// sender says how far back to look: while the server runs, and after

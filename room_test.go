@@ -193,6 +193,12 @@ func TestRoomUnloadRacesWithSockets(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	// Every closed socket is forgotten by the hub too.
+	MustEventually(t, "the hub holds no closed socket", func() bool {
+		ts.hub.connsMu.Lock()
+		defer ts.hub.connsMu.Unlock()
+		return len(ts.hub.conns) == 0
+	})
 	ck := ts.MustLogin(t, "reader")
 	c, w := ts.MustDial(t, ck, "flaky", 0)
 	messages := 0
