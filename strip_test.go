@@ -277,6 +277,19 @@ func TestStripMetadataKeepsOrientation(t *testing.T) {
 		})
 	}
 
+	// A progressive JPEG has several scans: the orientation is written
+	// once, before the first, and what comes after it (an editor's EXIF
+	// saying otherwise) is not read.
+	t.Run("progressive", func(t *testing.T) {
+		photo := MustCameraJPEG(t, 64, 48, exifWith("II", 6))
+		sos, eoi := bytes.Index(photo, []byte{0xFF, 0xDA}), bytes.LastIndex(photo, []byte{0xFF, 0xD9})
+		scans := slices.Concat(photo[:eoi], jpegSegment(0xE1, exifWith("MM", 3)), photo[sos:eoi], photo[eoi:])
+		out, o, err := stripMetadata("jpeg", scans)
+		if n := bytes.Count(out, []byte("Exif\x00\x00")); err != nil || o != 6 || n != 1 || !bytes.Contains(out, orientationSegment(6)) {
+			t.Errorf("orientation %d, %v, %d EXIF segments; want 6 written once", o, err, n)
+		}
+	})
+
 	ts := MustStart(t, t.TempDir())
 	ck := ts.MustLogin(t, "alice")
 	info := ts.MustUpload(t, ck, "lobby", MustCameraJPEG(t, 64, 48, exifWith("II", 6)))
