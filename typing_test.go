@@ -173,6 +173,31 @@ func TestTypingLineOrder(t *testing.T) {
 	}
 }
 
+// On a real server too, typists are named in the order they started,
+// whatever their names, and one who types on keeps their place.
+func TestTypingNamedInTheOrderStarted(t *testing.T) {
+	clock := newStoppedClock()
+	ts := MustStartClock(t, t.TempDir(), clock)
+	watcher, _ := ts.MustDial(t, ts.MustLogin(t, "watcher"), "lobby", -1)
+	names := []string{"zoe", "yan", "xia", "wu", "vic", "uma"}
+	typists := map[string]*wsClient{}
+	for _, name := range names {
+		typists[name], _ = ts.MustDial(t, ts.MustLogin(t, name), "lobby", -1)
+	}
+	for i, name := range names {
+		if i > 0 {
+			clock.skip(presenceEvery) // so that each event goes out at once
+		}
+		if i == 3 {
+			// zoe types on (her notice would run out before the last
+			// typist starts): she keeps her place, and no event says so.
+			typists["zoe"].send(typingFrame())
+		}
+		typists[name].send(typingFrame())
+		watcher.MustTyping(i+1, names[:min(i+1, typingShown)]...)
+	}
+}
+
 // A client sending notices in a loop changes nothing for the others, and
 // its socket and messages go on working. Notices are paced per session:
 // one a typingGap reaches a room, whichever socket sends it.
