@@ -195,6 +195,8 @@ func TestRestartLeavesThoseWhoDoNotReturn(t *testing.T) {
 	}{
 		{name: "left at the stop"},
 		{name: "the clock went back since", leftAt: time.Hour},
+		// Down for longer than the grace: ghost leaves at once.
+		{name: "down longer than the grace", leftAt: -time.Hour},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -213,11 +215,15 @@ func TestRestartLeavesThoseWhoDoNotReturn(t *testing.T) {
 				sq.Close()
 			}
 
-			ts2 := MustStart(t, dir, grace)
+			ts2 := MustStart(t, dir, grace, func(c *Config) { c.RoomIdle = 20 * time.Millisecond })
 			w2, _ := ts2.MustDial(t, ckW, "lobby", 2)
 			if l := w2.MustNextOf(typeLeave, typeJoin, typeMessage); l.Type != typeLeave || l.User != "ghost" || l.ID != 3 {
 				t.Errorf("got %+v, want ghost's leave id 3", l)
 			}
+			// The restore let go of the room it loaded: once the
+			// watcher has gone too, it unloads.
+			w2.conn.Close()
+			ts2.MustUnload(t, "lobby")
 		})
 	}
 }
