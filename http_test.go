@@ -237,8 +237,8 @@ func TestPages(t *testing.T) {
 			}
 		})
 	}
-	if _, body := ts.get(t, "/healthz", nil); strings.TrimSpace(body) != "ok" {
-		t.Errorf("healthz body %q", body)
+	if resp, body := ts.get(t, "/healthz", nil); strings.TrimSpace(body) != "ok" || resp.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("healthz body %q, Cache-Control %q; want ok, no-store (a cached ok would hide a failure)", body, resp.Header.Get("Cache-Control"))
 	}
 }
 
@@ -365,6 +365,10 @@ func TestHistoryAPI(t *testing.T) {
 	for _, q := range []string{"?limit=0", "?limit=201", "?limit=x", "?before=-1", "?before=abc", "?after=-1", "?after=x", "?after=2&before=8"} {
 		resp, body := ts.get(t, "/api/rooms/lobby/messages"+q, ck)
 		MustErrorJSON(t, q, resp, body, http.StatusBadRequest, codeInvalid)
+	}
+	// What the API answers is one person's view: never cached.
+	if resp, _ := ts.get(t, "/api/rooms/lobby/messages", ck); resp.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("history page's Cache-Control %q, want no-store", resp.Header.Get("Cache-Control"))
 	}
 	resp, body := ts.get(t, "/api/rooms/lobby/messages", nil)
 	MustErrorJSON(t, "without session", resp, body, http.StatusUnauthorized, codeUnauthorized)
