@@ -306,3 +306,23 @@ func TestBurstOfAnswersFitsTheQueue(t *testing.T) {
 		}
 	}
 }
+
+// A room remembers the nonces of its newest nonceMemory messages however
+// many it stores: each one past that forgets the oldest, and the floor
+// is the newest forgotten, round after round of the ring.
+func TestNonceMemoryBounded(t *testing.T) {
+	n := nonces{ids: map[uint64]int64{}}
+	const total = 3*nonceMemory + 5
+	for id := int64(1); id <= total; id++ {
+		n.remember(uint64(id)*7919, id)
+	}
+	if len(n.ids) != nonceMemory || n.floor != total-nonceMemory {
+		t.Fatalf("after %d messages: %d nonces remembered, floor %d; want %d, floor %d", total, len(n.ids), n.floor, nonceMemory, total-nonceMemory)
+	}
+	for id := int64(1); id <= total; id++ {
+		got, ok := n.ids[uint64(id)*7919]
+		if want := id > total-nonceMemory; ok != want || ok && got != id {
+			t.Fatalf("message %d: remembered %v as %d; want remembered %v", id, ok, got, want)
+		}
+	}
+}
