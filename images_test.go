@@ -286,6 +286,11 @@ func TestPictureLimits(t *testing.T) {
 		if resp.Header.Get("Retry-After") == "" {
 			t.Error("429 without Retry-After")
 		}
+		// Half a picture's allowance back of an hour's one and a half:
+		// 20 minutes, said as a whole number rounded up.
+		if !strings.Contains(body, "try again in 20 minutes") && !strings.Contains(body, "try again in 21 minutes") {
+			t.Errorf("over IMAGE_RATE: %s; want it to say to try again in 20 minutes", body)
+		}
 	})
 	t.Run("store", func(t *testing.T) {
 		ts := MustStart(t, t.TempDir(), func(c *Config) { c.ImageStore = int64(len(pic)) * 2 })
