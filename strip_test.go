@@ -360,7 +360,7 @@ func TestStripMetadataRefusesDamaged(t *testing.T) {
 func FuzzStripMetadata(f *testing.F) {
 	for _, seed := range [][]byte{
 		MustCameraJPEG(f, 16, 8, exifWith("II", 6)), MustTextPNG(f), MustExtendedWebP(f), MustAnimatedGIF(f),
-		MustPicture(f, "jpeg", 5, 5), MustPicture(f, "gif", 5, 5), webp1x1,
+		MustPicture(f, "jpeg", 5, 5), MustPicture(f, "gif", 5, 5), webp1x1, webpLossy, webpAlpha, webpAnimated,
 	} {
 		f.Add(seed)
 	}
