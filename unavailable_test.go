@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -38,4 +41,33 @@ func TestReadAPIsStoreFailure(t *testing.T) {
 			}
 		})
 	}
+}
+
+// failingPictures fails PutImage while broken is set, as a full disk does.
+type failingPictures struct {
+	Store
+	broken atomic.Bool
+}
+
+func (s *failingPictures) PutImage(ctx context.Context, r ImageRecord) error {
+	if s.broken.Load() {
+		return errors.New("disk full")
+	}
+	return s.Store.PutImage(ctx, r)
+}
+
+// A picture the store failed to keep costs the sender's network none of
+// IMAGE_RATE: it is charged for what it sent, not for the server's
+// trouble, and sends it again at once.
+func TestPictureStoreFailureCostsNothing(t *testing.T) {
+	pic := MustPicture(t, "png", 300, 300)
+	dir := t.TempDir()
+	st := &failingPictures{Store: MustOpenSQLite(t, dir)}
+	ts := MustStartStore(t, dir, st, func(c *Config) { c.ImageRate = int64(len(pic)) * 3 / 2 })
+	ck := ts.MustLogin(t, "alice")
+	st.broken.Store(true)
+	resp, body := ts.upload(t, ck, "lobby", pic)
+	MustErrorJSON(t, "a picture the store failed to keep", resp, body, http.StatusServiceUnavailable, codeUnavailable)
+	st.broken.Store(false)
+	ts.MustUpload(t, ck, "lobby", pic) // the allowance is whole again
 }
