@@ -20,7 +20,8 @@ var (
 // with nothing else in it comes out as it went in. For a PNG: its
 // transparency, colour (gamma, chromaticities, sRGB, a profile, cICP and
 // HDR's mDCv and cLLi), significant bits, background, pixel size and an
-// APNG's animation. For a WebP: the lossy or lossless image, its alpha,
+// APNG's animation. For a JPEG: Adobe's colour transform (and its
+// profile, see TestStripMetadata). For a WebP: the lossy or lossless image, its alpha,
 // its animation and its colour profile.
 func TestStripMetadataKeepsWhatShows(t *testing.T) {
 	plain := MustPicture(t, "png", 4, 3)
@@ -38,11 +39,16 @@ func TestStripMetadataKeepsWhatShows(t *testing.T) {
 	profiled = slices.Concat(profiled, riffChunk("ICCP", []byte("fake profile!")), webpAlpha[12+18:])
 	binary.LittleEndian.PutUint32(profiled[4:], uint32(len(profiled)-8))
 
+	// Adobe's APP14 says how a CMYK JPEG's colours are coded.
+	jpg := MustPicture(t, "jpeg", 4, 3)
+	adobe := slices.Concat(jpg[:2], jpegSegment(0xEE, "Adobe\x00\x64\x00\x00\x00\x00\x01"), jpg[2:])
+
 	for _, tc := range []struct {
 		name, format string
 		in           []byte
 	}{
 		{"a PNG with every chunk that shows", "png", apng},
+		{"a JPEG with Adobe's colour transform", "jpeg", adobe},
 		{"a lossy WebP", "webp", webpLossy},
 		{"a WebP with alpha", "webp", webpAlpha},
 		{"an animated WebP", "webp", webpAnimated},
