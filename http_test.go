@@ -362,6 +362,9 @@ func TestHistoryAPI(t *testing.T) {
 	if got := page("?after=11"); len(got) != 0 {
 		t.Errorf("after the newest: %+v, want none", got)
 	}
+	if got := page("?before=1"); len(got) != 0 {
+		t.Errorf("before the first: %+v, want none", got)
+	}
 	for _, q := range []string{"?limit=0", "?limit=201", "?limit=x", "?before=-1", "?before=abc", "?after=-1", "?after=x", "?after=2&before=8"} {
 		resp, body := ts.get(t, "/api/rooms/lobby/messages"+q, ck)
 		MustErrorJSON(t, q, resp, body, http.StatusBadRequest, codeInvalid)

@@ -79,10 +79,11 @@ func TestNonceStoredOnce(t *testing.T) {
 		}
 	}
 	// resend sends c's message m again, saying the newest id its sender
-	// had seen before it: the one before it.
-	resend := func(t *testing.T, c *wsClient, m ev) {
+	// had seen before it: the one before it, or 0 (none: look from the
+	// room's start).
+	resendAfter := func(t *testing.T, c *wsClient, m ev, after int64) {
 		t.Helper()
-		c.send(map[string]any{"type": "message", "text": m.Text, "nonce": m.Nonce, "after": m.ID - 1})
+		c.send(map[string]any{"type": "message", "text": m.Text, "nonce": m.Nonce, "after": after})
 		for {
 			d := c.MustNextOf(typeDuplicate, typeMessage)
 			if d.Type == typeDuplicate || d.User == m.User {
@@ -93,6 +94,7 @@ func TestNonceStoredOnce(t *testing.T) {
 			}
 		}
 	}
+	resend := func(t *testing.T, c *wsClient, m ev) { t.Helper(); resendAfter(t, c, m, m.ID-1) }
 	t.Run("forgotten", func(t *testing.T) { resend(t, a, first) })
 	t.Run("forgotten last", func(t *testing.T) { resend(t, b, f9) })
 	for _, c := range []*wsClient{a, a2, b, c} {
@@ -103,6 +105,7 @@ func TestNonceStoredOnce(t *testing.T) {
 	a, w = ts.MustDial(t, alice, "lobby", -1)
 	mustCatchUp(a, w)
 	t.Run("restarted", func(t *testing.T) { resend(t, a, first) })
+	t.Run("restarted, from the start", func(t *testing.T) { resendAfter(t, a, first, 0) })
 	a.say("new", "n2")
 	m := a.MustNextOf(typeMessage)
 	var texts []string
