@@ -241,16 +241,14 @@ func clientAddr(r *http.Request, header string) string {
 		}
 	}
 	if raw == "" {
-		raw = r.RemoteAddr
-		if host, _, err := net.SplitHostPort(raw); err == nil {
-			raw = host
-		}
+		raw = r.RemoteAddr // an IP address and port, as Go writes it
 	}
 	ip := net.ParseIP(raw)
 	if ip == nil {
-		// Some proxies write the client's port too ("203.0.113.7:51234",
-		// "[2001:db8::1]:51234"), or brackets alone. The port changes with
-		// every connection, so counting it would give each its own limit.
+		// The peer comes with its port, and some proxies write the
+		// client's port too ("203.0.113.7:51234", "[2001:db8::1]:51234"),
+		// or brackets alone. The port changes with every connection, so
+		// counting it would give each its own limit.
 		if host, _, err := net.SplitHostPort(raw); err == nil {
 			ip = net.ParseIP(host)
 		} else {
