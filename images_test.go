@@ -41,8 +41,15 @@ func MustPicture(t testing.TB, format string, w, h int) []byte {
 	return b.Bytes()
 }
 
-// A 1×1 lossless WebP (Go has no WebP encoder to make one).
-var webp1x1, _ = base64.StdEncoding.DecodeString("UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA==")
+// WebPs as browsers and phones make them, 1×1 (Go has no WebP encoder to
+// make one): lossless, lossy (the most common), lossy with an alpha
+// channel, and animated (lossless frames).
+var (
+	webp1x1, _      = base64.StdEncoding.DecodeString("UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA==")
+	webpLossy, _    = base64.StdEncoding.DecodeString("UklGRiIAAABXRUJQVlA4IBYAAAAwAQCdASoBAAEADsD+JaQAA3AAAAAA")
+	webpAlpha, _    = base64.StdEncoding.DecodeString("UklGRkoAAABXRUJQVlA4WAoAAAAQAAAAAAAAAAAAQUxQSAwAAAARBxAR/Q9ERP8DAABWUDggGAAAABQBAJ0BKgEAAQAAAP4AAA3AAP7mtQAAAA==")
+	webpAnimated, _ = base64.StdEncoding.DecodeString("UklGRlIAAABXRUJQVlA4WAoAAAASAAAAAAAAAAAAQU5JTQYAAAD/////AABBTk1GJgAAAAAAAAAAAAAAAAAAAGQAAABWUDhMDQAAAC8AAAAQBxAREYiI/gcA")
+)
 
 // upload posts body as a picture to room, as the web client does.
 func (ts *testServer) upload(t *testing.T, ck *http.Cookie, room string, body []byte, hdr ...string) (*http.Response, string) {

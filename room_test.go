@@ -195,8 +195,8 @@ func TestRoomUnloadRacesWithSockets(t *testing.T) {
 	wg.Wait()
 	// Every closed socket is forgotten by the hub too.
 	MustEventually(t, "the hub holds no closed socket", func() bool {
-		ts.hub.connsMu.Lock()
-		defer ts.hub.connsMu.Unlock()
+		ts.hub.connsMu.RLock()
+		defer ts.hub.connsMu.RUnlock()
 		return len(ts.hub.conns) == 0
 	})
 	ck := ts.MustLogin(t, "reader")
@@ -380,8 +380,8 @@ func TestCrowdCostsOneRoomLoad(t *testing.T) {
 	}
 }
 
-// brokenStore fails every AppendEvents while broken is set, as a full or
-// failing disk does.
+// brokenStore fails every AppendEvents and PutImage while broken is set,
+// as a full or failing disk does.
 type brokenStore struct {
 	Store
 	broken atomic.Bool
@@ -392,6 +392,13 @@ func (s *brokenStore) AppendEvents(ctx context.Context, room string, evs []Event
 		return errors.New("disk I/O error")
 	}
 	return s.Store.AppendEvents(ctx, room, evs)
+}
+
+func (s *brokenStore) PutImage(ctx context.Context, r ImageRecord) error {
+	if s.broken.Load() {
+		return errors.New("disk I/O error")
+	}
+	return s.Store.PutImage(ctx, r)
 }
 
 // A failed commit loses nothing. The senders of its messages are told,

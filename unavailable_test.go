@@ -1,12 +1,9 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strings"
-	"sync/atomic"
 	"testing"
 )
 
@@ -43,26 +40,13 @@ func TestReadAPIsStoreFailure(t *testing.T) {
 	}
 }
 
-// failingPictures fails PutImage while broken is set, as a full disk does.
-type failingPictures struct {
-	Store
-	broken atomic.Bool
-}
-
-func (s *failingPictures) PutImage(ctx context.Context, r ImageRecord) error {
-	if s.broken.Load() {
-		return errors.New("disk full")
-	}
-	return s.Store.PutImage(ctx, r)
-}
-
 // A picture the store failed to keep costs the sender's network none of
 // IMAGE_RATE: it is charged for what it sent, not for the server's
 // trouble, and sends it again at once.
 func TestPictureStoreFailureCostsNothing(t *testing.T) {
 	pic := MustPicture(t, "png", 300, 300)
 	dir := t.TempDir()
-	st := &failingPictures{Store: MustOpenSQLite(t, dir)}
+	st := &brokenStore{Store: MustOpenSQLite(t, dir)}
 	ts := MustStartStore(t, dir, st, func(c *Config) { c.ImageRate = int64(len(pic)) * 3 / 2 })
 	ck := ts.MustLogin(t, "alice")
 	st.broken.Store(true)
