@@ -101,13 +101,27 @@ func TestEditMessage(t *testing.T) {
 	dave, _ := ts.MustDial(t, ts.MustLogin(t, "dave"), "lobby", -1)
 	mustNewest("a fresh socket after a restart", replay(dave, e2.ID+1))
 
-	// A delete takes the newest text from the edits too.
+	// A reaction replaces no text: the newest edit keeps its own, which
+	// a client applies to a picture's caption.
+	dave.send(reactFrame(typeReact, m.ID, "👍", "r"))
+	r := dave.MustNextOf(typeReact)
+	erin, _ := ts.MustDial(t, ts.MustLogin(t, "erin"), "lobby", -1)
+	mustNewest("a fresh socket after a reaction", replay(erin, r.ID))
+
+	// A delete takes the newest text from the edits too, in the room's
+	// memory as in the store.
 	alice, _ = ts.MustDial(t, aliceCk, "lobby", -1)
 	alice.send(deleteFrame(m.ID, "d"))
-	alice.MustDeleted(m.ID, "alice")
-	for _, e := range MustHistory(t, ts, aliceCk, "lobby", 0, 1<<40) {
-		if strings.Contains(e.Text, "see you") || e.ID == m.ID && (!e.Deleted || e.Edited != "") {
-			t.Errorf("after the delete, history has %+v", e)
+	d := alice.MustDeleted(m.ID, "alice")
+	frank, _ := ts.MustDial(t, ts.MustLogin(t, "frank"), "lobby", -1)
+	for what, evs := range map[string][]ev{
+		"history":        MustHistory(t, ts, aliceCk, "lobby", 0, 1<<40),
+		"a fresh socket": replay(frank, d.ID),
+	} {
+		for _, e := range evs {
+			if strings.Contains(e.Text, "see you") || e.ID == m.ID && (!e.Deleted || e.Edited != "") {
+				t.Errorf("after the delete, %s has %+v", what, e)
+			}
 		}
 	}
 }
