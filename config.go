@@ -138,7 +138,7 @@ func configFromEnv(getenv func(string) string) (Config, error) {
 		{"MAX_SESSIONS", 0, math.MaxInt, "a whole number >= 0 (0 turns the limit off)", &c.MaxSessions},
 		{"IMAGE_MAX_MB", 0, 64, "a whole number of megabytes, 0-64 (0 turns pictures off)", &imageMB},
 		{"IMAGE_RATE", 0, 1 << 20, "a whole number of megabytes per hour, 0-1048576 (0 turns the limit off)", &imageRateMB},
-		{"IMAGES_MB", 0, 1 << 30, "a whole number of megabytes >= 0 (0 turns the limit off)", &imageStoreMB},
+		{"IMAGES_MB", 0, 1 << 30, "a whole number of megabytes, 0-1073741824 (0 turns the limit off)", &imageStoreMB},
 	} {
 		if raw := getenv(v.name); raw != "" {
 			n, err := strconv.Atoi(raw)

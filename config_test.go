@@ -40,6 +40,7 @@ func TestConfigFromEnv(t *testing.T) {
 		}},
 		{"origin with path", map[string]string{"ALLOWED_ORIGINS": "https://a.example/chat"}, true, nil},
 		{"origin without scheme", map[string]string{"ALLOWED_ORIGINS": "a.example"}, true, nil},
+		{"origin of another scheme", map[string]string{"ALLOWED_ORIGINS": "https://a.example, ftp://b.example"}, true, nil},
 		{"short secret", map[string]string{"SESSION_SECRET": "short"}, true, nil},
 		{"shortest secret", map[string]string{"SESSION_SECRET": "sixteen-chars-ok"}, false, func(c Config) bool { return string(c.SessionSecret) == "sixteen-chars-ok" }},
 		{"sync default", nil, false, func(c Config) bool { return !c.FullSync }},
@@ -87,7 +88,12 @@ func TestConfigFromEnv(t *testing.T) {
 		}},
 		{"pictures by default", map[string]string{}, false, func(c Config) bool { return c.ImageMax == 5<<20 && c.ImageRate == 50<<20 && c.ImageStore == 500<<20 }},
 		{"pictures off", map[string]string{"IMAGE_MAX_MB": "0", "IMAGE_RATE": "0", "IMAGES_MB": "0"}, false, func(c Config) bool { return c.ImageMax == 0 && c.ImageRate == 0 && c.ImageStore == 0 }},
+		{"pictures at their largest", map[string]string{"IMAGE_MAX_MB": "64", "IMAGE_RATE": "1048576", "IMAGES_MB": "1073741824"}, false, func(c Config) bool {
+			return c.ImageMax == 64<<20 && c.ImageRate == 1<<40 && c.ImageStore == 1<<50
+		}},
 		{"picture too large", map[string]string{"IMAGE_MAX_MB": "65"}, true, nil},
+		{"picture rate too large", map[string]string{"IMAGE_RATE": "1048577"}, true, nil},
+		{"pictures' room too large", map[string]string{"IMAGES_MB": "1073741825"}, true, nil},
 		{"picture rate not a number", map[string]string{"IMAGE_RATE": "lots"}, true, nil},
 		{"picture rate below the largest picture", map[string]string{"IMAGE_MAX_MB": "8", "IMAGE_RATE": "5"}, true, nil},
 		{"picture rate below the default largest", map[string]string{"IMAGE_RATE": "4"}, true, nil},
