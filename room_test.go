@@ -394,6 +394,13 @@ func (s *brokenStore) AppendEvents(ctx context.Context, room string, evs []Event
 	return s.Store.AppendEvents(ctx, room, evs)
 }
 
+func (s *brokenStore) Events(ctx context.Context, room string, after, before int64, limit int) ([]Event, error) {
+	if s.broken.Load() {
+		return nil, errors.New("disk I/O error")
+	}
+	return s.Store.Events(ctx, room, after, before, limit)
+}
+
 func (s *brokenStore) PutImage(ctx context.Context, r ImageRecord) error {
 	if s.broken.Load() {
 		return errors.New("disk I/O error")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -54,4 +55,46 @@ func TestPictureStoreFailureCostsNothing(t *testing.T) {
 	MustErrorJSON(t, "a picture the store failed to keep", resp, body, http.StatusServiceUnavailable, codeUnavailable)
 	st.broken.Store(false)
 	ts.MustUpload(t, ck, "lobby", pic) // the allowance is whole again
+}
+
+// A resume the store cannot read (it reaches back past the room's
+// memory) is closed with 1011, with no welcome and no replay that would
+// leave a gap on the page; the room and the server go on, and once the
+// store reads again the same resume gets everything.
+func TestReplayStoreFailure(t *testing.T) {
+	dir := t.TempDir()
+	ts := MustStart(t, dir)
+	ck := ts.MustLogin(t, "alice")
+	a, _ := ts.MustDial(t, ck, "lobby", -1)
+	last := a.MustSayMany("before %d", 2*historyOnJoin)
+	a.conn.Close()
+	ts.MustClose(t)
+
+	// After a restart the room keeps only its newest events.
+	st := &brokenStore{Store: MustOpenSQLite(t, dir)}
+	ts = MustStartStore(t, dir, st)
+	b, _ := ts.MustDial(t, ts.MustLogin(t, "bob"), "lobby", -1)
+	st.broken.Store(true)
+	conn, resp, err := ts.dial(ck, "lobby", 1)
+	if err != nil {
+		t.Fatalf("dial: %v (%v)", err, resp)
+	}
+	c := newWSClient(t, conn)
+	if code, seen := c.MustCloseCode(); code != closeInternal || len(seen) > 0 {
+		t.Fatalf("a resume the store could not read: close %d after %+v, want %d and nothing before it", code, seen, closeInternal)
+	}
+	st.broken.Store(false)
+
+	b.say("after", "")
+	after := b.MustNextOf(typeMessage)
+	a, w := ts.MustDial(t, ck, "lobby", 1)
+	if w.Truncated || w.LastID < after.ID {
+		t.Fatalf("welcome %+v after the store came back, want all of it", w)
+	}
+	for want := int64(2); want <= after.ID; want++ {
+		e := a.MustNext()
+		if e.ID != want || e.ID <= last.ID && e.Text != fmt.Sprint("before ", e.ID-2) {
+			t.Fatalf("replay gave %+v, want id %d", e, want)
+		}
+	}
 }
