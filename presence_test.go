@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -60,6 +61,69 @@ func TestLeaveAfterGrace(t *testing.T) {
 	}
 	if resp, _ := ts.get(t, "/r/lobby", ck); resp.StatusCode != 303 {
 		t.Errorf("old cookie still opens the chat page: %d", resp.StatusCode)
+	}
+}
+
+// Someone who comes back just as their grace runs out stays: the grace's
+// end, already on its way to the room when their new socket was taken,
+// is stale and ends nothing, nor the new grace of someone who comes back
+// and goes again at once. The room's writer is held in a commit so that
+// all of it waits in its queue, the socket first.
+func TestReturnAsTheGraceEnds(t *testing.T) {
+	const grace = 1500 * time.Millisecond
+	for _, tc := range []struct {
+		name      string
+		goneAgain bool // the new socket closes before the room takes it
+	}{
+		{name: "back"},
+		{name: "back and gone again", goneAgain: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ts, held := MustStartHeld(t, t.TempDir(), "hold", func(c *Config) { c.PresenceGrace = grace })
+			watcher, _ := ts.MustDial(t, ts.MustLogin(t, "watcher"), "lobby", -1)
+			ck := ts.MustLogin(t, "alice")
+			a, _ := ts.MustDial(t, ck, "lobby", -1)
+			a.send(typingFrame())
+			watcher.MustTyping(1, "alice")
+			a.conn.Close()
+			// Her typing stops when her last socket is gone: the grace
+			// has begun.
+			watcher.MustTyping(0)
+			began := time.Now()
+
+			watcher.say("hold", "")
+			held.MustEnter(t, "the held commit")
+			conn, resp, err := ts.dial(ck, "lobby", -1)
+			if err != nil {
+				t.Fatalf("dial: %v (%v)", err, resp)
+			}
+			a = newWSClient(t, conn)
+			if tc.goneAgain {
+				conn.Close()
+			}
+			time.Sleep(time.Until(began.Add(grace + 300*time.Millisecond)))
+			held.release()
+			back := time.Now()
+
+			if !tc.goneAgain {
+				if w := a.MustNext(); w.Type != typeWelcome || !slices.Contains(w.Online, "alice") {
+					t.Fatalf("first event %+v, want a welcome with alice online", w)
+				}
+			}
+			watcher.say("after", "")
+			for e := watcher.MustNext(); e.Text != "after"; e = watcher.MustNext() {
+				if e.Type == typeLeave || e.Type == typePresence && !slices.Contains(e.Online, "alice") {
+					t.Fatalf("%+v while alice is back or in her new grace", e)
+				}
+			}
+			if tc.goneAgain {
+				// Her new grace counts from her new socket's close.
+				watcher.MustNextOf(typeLeave)
+				if d := time.Since(back); d < grace {
+					t.Errorf("she left %v after the room took her close, before her new grace of %v", d, grace)
+				}
+			}
+		})
 	}
 }
 
