@@ -260,6 +260,11 @@ func TestStripMetadataKeepsOrientation(t *testing.T) {
 			if bytes.Contains(out, []byte("alice")) {
 				t.Errorf("the secret was kept")
 			}
+			// JFIF's header stays the first segment, as JFIF asks; the
+			// orientation comes right after it (SOI 2 bytes, JFIF 18).
+			if !bytes.HasPrefix(out, []byte("\xFF\xD8\xFF\xE0\x00\x10JFIF\x00")) || tc.want != 1 && bytes.Index(out, orientationSegment(tc.want)) != 20 {
+				t.Errorf("the picture begins % x, want SOI, JFIF, then the orientation", out[:min(len(out), 40)])
+			}
 			for o := 2; o <= 9; o++ {
 				if has := bytes.Contains(out, orientationSegment(o)); has != (o == tc.want) {
 					t.Errorf("an orientation segment saying %d: %v", o, has)
