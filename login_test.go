@@ -2,9 +2,12 @@ package main
 
 import (
 	"html"
+	"io"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The login form's optional room field is what the person typed, so it
@@ -70,4 +73,32 @@ func TestLoginSessionEndedNotice(t *testing.T) {
 	if _, body := ts.get(t, "/", nil); strings.Contains(body, notice) {
 		t.Errorf("the plain login page says the session ended")
 	}
+}
+
+// A login the store cannot record is refused with 503, in words for a
+// person, and changes nothing: a new name stays free, and the idle
+// session whose name it would have taken over keeps working. Once the
+// store writes again, the same logins go through.
+func TestLoginStoreFailure(t *testing.T) {
+	dir := t.TempDir()
+	st := &brokenStore{Store: MustOpenSQLite(t, dir)}
+	// A fresh login keeps its name for no time: "idle" may be taken over.
+	ts := MustStartStore(t, dir, st, func(c *Config) { c.LoginHold = time.Nanosecond })
+	idle := ts.MustLogin(t, "idle")
+	st.broken.Store(true)
+	for _, name := range []string{"newcomer", "idle"} {
+		resp := ts.postLogin(t, name, "")
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "try again shortly") || len(resp.Cookies()) > 0 {
+			t.Errorf("login as %s with the store failing: %d, cookies %v; want 503 saying to try again, and no cookie", name, resp.StatusCode, resp.Cookies())
+		}
+		if strings.Contains(string(body), "disk") {
+			t.Errorf("the store's own error leaked: %s", body)
+		}
+	}
+	st.broken.Store(false)
+	ts.mustSession(t, idle, true)
+	ts.MustLogin(t, "newcomer")
+	ts.MustLogin(t, "idle")
+	ts.mustSession(t, idle, false)
 }

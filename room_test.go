@@ -401,6 +401,13 @@ func (s *brokenStore) Events(ctx context.Context, room string, after, before int
 	return s.Store.Events(ctx, room, after, before, limit)
 }
 
+func (s *brokenStore) PutSession(ctx context.Context, r SessionRecord) error {
+	if s.broken.Load() {
+		return errors.New("disk I/O error")
+	}
+	return s.Store.PutSession(ctx, r)
+}
+
 func (s *brokenStore) PutImage(ctx context.Context, r ImageRecord) error {
 	if s.broken.Load() {
 		return errors.New("disk I/O error")
