@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,6 +33,8 @@ func TestConfigFromEnv(t *testing.T) {
 		{"rate infinite", map[string]string{"MSG_RATE": "+Inf"}, true, nil},
 		{"grace", map[string]string{"PRESENCE_GRACE": "1m30s"}, false, func(c Config) bool { return c.PresenceGrace == 90*time.Second }},
 		{"bad grace", map[string]string{"PRESENCE_GRACE": "ten"}, true, nil},
+		{"no grace", map[string]string{"PRESENCE_GRACE": "0s"}, false, func(c Config) bool { return c.PresenceGrace == 0 }},
+		{"negative grace", map[string]string{"PRESENCE_GRACE": "-1s"}, true, nil},
 		{"data dir", map[string]string{"DATA_DIR": "/data"}, false, func(c Config) bool { return c.DataDir == "/data" }},
 		{"burst", map[string]string{"MSG_BURST": "3"}, false, func(c Config) bool { return c.MsgBurst == 3 }},
 		{"burst zero", map[string]string{"MSG_BURST": "0"}, true, nil},
@@ -164,5 +167,14 @@ func TestSessionSecretDamaged(t *testing.T) {
 				t.Errorf("session.key after the refusal: %q, %v; want it as it was", b, err)
 			}
 		})
+	}
+	// 16 bytes, the shortest key, is taken as it is.
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "session.key"), []byte("00112233445566778899aabbccddeeff\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := Config{DataDir: dir}
+	if err := c.prepareDataDir(); err != nil || fmt.Sprintf("%x", c.SessionSecret) != "00112233445566778899aabbccddeeff" {
+		t.Errorf("a 16-byte key: %v, secret %x", err, c.SessionSecret)
 	}
 }

@@ -335,9 +335,9 @@ func TestAddrMessageRate(t *testing.T) {
 func TestSocketProbe(t *testing.T) {
 	ts := MustStart(t, t.TempDir(), func(c *Config) { c.SocketsPerAddr = 1 })
 	ck := ts.MustLogin(t, "alice")
-	probe := func(t *testing.T, path string, ck *http.Cookie, status int, cd code) {
+	probe := func(t *testing.T, path string, ck *http.Cookie, status int, cd code, hdr ...string) {
 		t.Helper()
-		resp, body := ts.get(t, path, ck)
+		resp, body := ts.get(t, path, ck, hdr...)
 		MustErrorJSON(t, "GET "+path, resp, body, status, cd)
 	}
 	for _, tc := range []struct {
@@ -345,16 +345,20 @@ func TestSocketProbe(t *testing.T) {
 		ck         *http.Cookie
 		status     int
 		cd         code
+		hdr        []string
 	}{
-		{"no session", "/ws?room=lobby", nil, http.StatusUnauthorized, codeUnauthorized},
-		{"bad room", "/ws?room=no%20spaces", ck, http.StatusBadRequest, codeInvalid},
-		{"bad since", "/ws?room=lobby&since=-1", ck, http.StatusBadRequest, codeInvalid},
-		{"would be accepted", "/ws?room=lobby&since=0", ck, http.StatusUpgradeRequired, codeUpgrade},
-		{"the page's own origin", "/ws?room=lobby&origin=" + url.QueryEscape(ts.URL), ck, http.StatusUpgradeRequired, codeUpgrade},
-		{"another origin", "/ws?room=lobby&origin=https%3A%2F%2Fevil.example", ck, http.StatusForbidden, codeForbidden},
-		{"again: the probe gave its slot back", "/ws?room=lobby", ck, http.StatusUpgradeRequired, codeUpgrade},
+		{"no session", "/ws?room=lobby", nil, http.StatusUnauthorized, codeUnauthorized, nil},
+		{"bad room", "/ws?room=no%20spaces", ck, http.StatusBadRequest, codeInvalid, nil},
+		{"bad since", "/ws?room=lobby&since=-1", ck, http.StatusBadRequest, codeInvalid, nil},
+		{"would be accepted", "/ws?room=lobby&since=0", ck, http.StatusUpgradeRequired, codeUpgrade, nil},
+		{"the page's own origin", "/ws?room=lobby&origin=" + url.QueryEscape(ts.URL), ck, http.StatusUpgradeRequired, codeUpgrade, nil},
+		{"another origin", "/ws?room=lobby&origin=https%3A%2F%2Fevil.example", ck, http.StatusForbidden, codeForbidden, nil},
+		// A request that says where it comes from is answered for that,
+		// whatever it names.
+		{"another site naming this one", "/ws?room=lobby&origin=" + url.QueryEscape(ts.URL), ck, http.StatusForbidden, codeForbidden, []string{"Origin", "https://evil.example"}},
+		{"again: the probe gave its slot back", "/ws?room=lobby", ck, http.StatusUpgradeRequired, codeUpgrade, nil},
 	} {
-		t.Run(tc.name, func(t *testing.T) { probe(t, tc.path, tc.ck, tc.status, tc.cd) })
+		t.Run(tc.name, func(t *testing.T) { probe(t, tc.path, tc.ck, tc.status, tc.cd, tc.hdr...) })
 	}
 	// The one slot is free after all those probes: a socket takes it,
 	// and then the probe says why a second one would be refused.

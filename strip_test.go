@@ -50,21 +50,24 @@ func exifWith(order string, o int) string {
 }
 
 // MustCameraJPEG is a w×h JPEG as a phone or an editor writes it:
-// JFIF with a thumbnail, EXIF saying where, XMP, IPTC, a comment, an
-// ICC profile, a phone's MPF index, a vendor's APP14, a comment between
-// the scan and EOI, and a video after EOI.
+// JFIF with a thumbnail and a JFXX extension with another, EXIF saying
+// where, XMP, IPTC, a comment, an ICC profile, a phone's MPF index, a
+// vendor's APP14 and APP15, a comment between the scan and EOI, and a
+// video after EOI.
 func MustCameraJPEG(t testing.TB, w, h int, exif string) []byte {
 	t.Helper()
 	plain := MustPicture(t, "jpeg", w, h)
 	var b []byte
 	b = append(b, plain[:2]...)
 	b = append(b, jpegSegment(0xE0, "JFIF\x00\x01\x02\x00\x00\x01\x00\x01\x02\x01"+"alice!")...) // a 2×1 thumbnail
+	b = append(b, jpegSegment(0xE0, "JFXX\x00\x10"+secret)...)                                   // an extension's thumbnail
 	b = append(b, jpegSegment(0xE1, exif)...)
 	b = append(b, jpegSegment(0xE1, "http://ns.adobe.com/xap/1.0/\x00<x:xmpmeta>"+secret+"</x:xmpmeta>")...)
 	b = append(b, jpegSegment(0xED, "Photoshop 3.0\x008BIM\x04\x04"+secret)...)
 	b = append(b, jpegSegment(0xE2, "ICC_PROFILE\x00\x01\x01fake profile")...)
 	b = append(b, jpegSegment(0xE2, "MPF\x00"+secret)...)    // APP2, but not a colour profile
 	b = append(b, jpegSegment(0xEE, "Vendor\x00"+secret)...) // APP14, but not Adobe's
+	b = append(b, jpegSegment(0xEF, "Vendor\x00"+secret)...) // APP15, the last APPn
 	b = append(b, jpegSegment(0xFE, "shot by "+secret)...)
 	b = append(b, plain[2:len(plain)-2]...)
 	b = append(b, 0xFF, 0xFF) // fill bytes before a marker

@@ -142,9 +142,11 @@ func TestBadFramesKeepSocketOpen(t *testing.T) {
 			}
 		})
 	}
-	c.say(strings.Repeat("字", 2000), "max")
-	if m := c.MustNextOf(typeMessage); m.Nonce != "max" || m.ID != 2 {
-		t.Errorf("2000 characters must pass and be the only stored message: %+v", m)
+	// The longest text and the longest nonce, counted in characters.
+	longest := strings.Repeat("号", maxNonceLen)
+	c.say(strings.Repeat("字", 2000), longest)
+	if m := c.MustNextOf(typeMessage); m.Nonce != longest || m.ID != 2 {
+		t.Errorf("2000 characters and a nonce of %d must pass and be the only stored message: %+v", maxNonceLen, m)
 	}
 }
 
