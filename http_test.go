@@ -467,13 +467,11 @@ func TestNotFound(t *testing.T) {
 	}
 	resp, body := ts.get(t, "/api/nope", ck)
 	MustErrorJSON(t, "/api/nope", resp, body, http.StatusNotFound, codeNotFound)
-	req, _ := http.NewRequest("POST", ts.URL+"/nope", nil)
-	if resp, err := noRedirect.Do(req); err != nil {
-		t.Fatal(err)
-	} else {
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusNotFound {
-			t.Errorf("POST /nope: %s, want 404", resp.Status)
+	// HEAD answers as GET does; another method gets the bare 404.
+	for method, page := range map[string]bool{"HEAD": true, "POST": false} {
+		resp, _ := ts.request(t, method, "/nope", nil, nil)
+		if resp.StatusCode != http.StatusNotFound || strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") != page {
+			t.Errorf("%s /nope: %s (%s), want 404 with the page: %v", method, resp.Status, resp.Header.Get("Content-Type"), page)
 		}
 	}
 
