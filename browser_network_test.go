@@ -341,3 +341,31 @@ func TestBrowserAPISessionEnded(t *testing.T) {
 		})
 	}
 }
+
+// The tab coming back, and the network, check that the socket the
+// browser calls open still works, with one ping however many of them
+// come at once: a second check while the first waits for its pong would
+// leave the first's timer behind to give up on a live socket. Once the
+// pong is in, the next check pings again.
+func TestBrowserWakeChecksOnce(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustEnter(t, p, ts, "alice", "")
+	MustExec(t, p, `(() => {
+		window.pings = 0;
+		window.pinged = new Set(); // the sockets pinged
+		const send = WebSocket.prototype.send;
+		WebSocket.prototype.send = function (d) {
+			if (JSON.parse(d).type === "ping") window.pings++, window.pinged.add(this);
+			return send.call(this, d);
+		};
+	})()`)
+	if n := MustEval[int](t, p, setHidden(false)+setHidden(false)+`window.dispatchEvent(new Event("online")); window.pings`); n != 1 {
+		t.Fatalf("three wakes at once sent %d pings, want 1", n)
+	}
+	MustWait(t, p, `(() => { `+setHidden(false)+` return window.pings === 2; })()`)
+	if n := MustEval[int](t, p, `window.pinged.size`); n != 1 {
+		t.Errorf("the pings went over %d sockets, want the one live socket", n)
+	}
+	MustWait(t, p, connected)
+}
