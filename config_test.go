@@ -94,6 +94,7 @@ func TestConfigFromEnv(t *testing.T) {
 		{"pictures at their largest", map[string]string{"IMAGE_MAX_MB": "64", "IMAGE_RATE": "1048576", "IMAGES_MB": "1073741824"}, false, func(c Config) bool {
 			return c.ImageMax == 64<<20 && c.ImageRate == 1<<40 && c.ImageStore == 1<<50
 		}},
+		{"picture rate off", map[string]string{"IMAGE_RATE": "0"}, false, func(c Config) bool { return c.ImageRate == 0 && c.ImageMax == 5<<20 }},
 		{"picture too large", map[string]string{"IMAGE_MAX_MB": "65"}, true, nil},
 		{"picture rate too large", map[string]string{"IMAGE_RATE": "1048577"}, true, nil},
 		{"pictures' room too large", map[string]string{"IMAGES_MB": "1073741825"}, true, nil},

@@ -343,6 +343,9 @@ func TestHistoryAPI(t *testing.T) {
 	if got := ids(page("")); len(got) != 11 || got[0] != 1 || got[10] != 11 {
 		t.Errorf("default page: %v", got)
 	}
+	if got := ids(page("?before=8&limit=1")); !slices.Equal(got, []int64{7}) {
+		t.Errorf("before=8 limit=1: %v, want [7]", got)
+	}
 	if got := ids(page("?before=8&limit=3")); len(got) != 3 || got[0] != 5 || got[2] != 7 {
 		t.Errorf("before=8 limit=3: %v, want [5 6 7]", got)
 	}

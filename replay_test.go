@@ -83,6 +83,15 @@ func TestReplayBeyondLimitIsMarked(t *testing.T) {
 		if first := c2.MustNext(); first.ID != w.LastID-maxReplay+1 {
 			t.Errorf("replay starts at %d, want the newest %d (from %d)", first.ID, maxReplay, w.LastID-maxReplay+1)
 		}
+		// Exactly maxReplay to resume: all of them, not truncated.
+		c4, w4 := ts.MustDial(t, ck, "lobby", w.LastID-maxReplay)
+		defer c4.conn.Close()
+		if w4.Truncated {
+			t.Errorf("a resume of exactly %d events marked truncated", maxReplay)
+		}
+		if first := c4.MustNext(); first.ID != w.LastID-maxReplay+1 {
+			t.Errorf("replay of %d starts at %d, want %d", maxReplay, first.ID, w.LastID-maxReplay+1)
+		}
 		// A fresh connection gets the newest 50.
 		c3, w3 := ts.MustDial(t, ck, "lobby", -1)
 		defer c3.conn.Close()

@@ -48,7 +48,7 @@ func TestSearch(t *testing.T) {
 	ids := map[string]int64{}
 	for _, text := range []string{
 		"Deploy went out", "the DEPLOY failed", "100% done", "100 done", "snake_case names", "snakeXcase", "部署成功了", "typo deploi", "secret deploy plan",
-		"ＧＯ　ｌａｎｇ", "L'ÉCOLE", "ΣΟΦΟΣ", "ｶﾀｶﾅ", "café", "ﾡﾤﾷ", "￣", "ZULU time",
+		"ＧＯ　ｌａｎｇ", "L'ÉCOLE", "ΣΟΦΟΣ", "ｶﾀｶﾅ", "café", "ﾡﾤﾷ", "￣", "ZULU time", "￠5",
 	} {
 		alice.say(text, text)
 		ids[text] = alice.MustNextOf(typeMessage).ID
@@ -84,6 +84,7 @@ func TestSearch(t *testing.T) {
 		{"ㄱ", []string{}},
 		{"￣", []string{"￣"}},
 		{"¯", []string{}},
+		{"¢5", []string{"￠5"}}, // the first of the full-width signs
 		{"deploi", []string{}},
 		{strings.Repeat("字", maxQueryLen), []string{}}, // the longest query
 		{"plan", []string{}},

@@ -38,8 +38,9 @@ func exifWith(order string, o int) string {
 		tiff = bo.AppendUint32(tiff, count)
 		tiff = append(tiff, value...)
 	}
-	tiff = bo.AppendUint16(tiff, 2)
-	entry(0x010E, 2, uint32(len(secret)+1), bo.AppendUint32(nil, 8+2+24+4)) // ImageDescription, after the IFD
+	tiff = bo.AppendUint16(tiff, 3)
+	entry(0x0100, 3, 1, append(bo.AppendUint16(nil, 3), 0, 0))              // ImageWidth: a SHORT too, not the orientation
+	entry(0x010E, 2, uint32(len(secret)+1), bo.AppendUint32(nil, 8+2+36+4)) // ImageDescription, after the IFD
 	if o > 0 {
 		entry(0x0112, 3, 1, append(bo.AppendUint16(nil, uint16(o)), 0, 0)) // a SHORT sits in the value's first half
 	} else {
