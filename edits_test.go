@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -71,23 +72,10 @@ func TestEditMessage(t *testing.T) {
 			t.Errorf("%s: second edit %+v, want the newest text", what, *second)
 		}
 	}
-	// replay reads a socket's events up to id last.
-	replay := func(c *wsClient, last int64) []ev {
-		t.Helper()
-		var evs []ev
-		for e := c.MustNext(); ; e = c.MustNext() {
-			if e.ID > 0 {
-				evs = append(evs, e)
-			}
-			if e.ID >= last {
-				return evs
-			}
-		}
-	}
 	carol, _ := ts.MustDial(t, ts.MustLogin(t, "carol"), "lobby", -1)
-	mustNewest("a fresh socket", replay(carol, e2.ID+1))
+	mustNewest("a fresh socket", carol.MustReplayUpTo(e2.ID+1))
 	bob2, _ := ts.MustDial(t, bobCk, "lobby", m.ID-1)
-	mustNewest("a resume", replay(bob2, e2.ID))
+	mustNewest("a resume", bob2.MustReplayUpTo(e2.ID))
 	mustNewest("history", MustHistory(t, ts, aliceCk, "lobby", 0, 1<<40))
 	ts.MustClose(t)
 
@@ -99,14 +87,14 @@ func TestEditMessage(t *testing.T) {
 	ts = MustStart(t, dir)
 	mustNewest("history after a restart", MustHistory(t, ts, aliceCk, "lobby", 0, 1<<40))
 	dave, _ := ts.MustDial(t, ts.MustLogin(t, "dave"), "lobby", -1)
-	mustNewest("a fresh socket after a restart", replay(dave, e2.ID+1))
+	mustNewest("a fresh socket after a restart", dave.MustReplayUpTo(e2.ID+1))
 
 	// A reaction replaces no text: the newest edit keeps its own, which
 	// a client applies to a picture's caption.
 	dave.send(reactFrame(typeReact, m.ID, "👍", "r"))
 	r := dave.MustNextOf(typeReact)
 	erin, _ := ts.MustDial(t, ts.MustLogin(t, "erin"), "lobby", -1)
-	mustNewest("a fresh socket after a reaction", replay(erin, r.ID))
+	mustNewest("a fresh socket after a reaction", erin.MustReplayUpTo(r.ID))
 
 	// A delete takes the newest text from the edits too, in the room's
 	// memory as in the store.
@@ -116,12 +104,39 @@ func TestEditMessage(t *testing.T) {
 	frank, _ := ts.MustDial(t, ts.MustLogin(t, "frank"), "lobby", -1)
 	for what, evs := range map[string][]ev{
 		"history":        MustHistory(t, ts, aliceCk, "lobby", 0, 1<<40),
-		"a fresh socket": replay(frank, d.ID),
+		"a fresh socket": frank.MustReplayUpTo(d.ID),
 	} {
 		for _, e := range evs {
 			if strings.Contains(e.Text, "see you") || e.ID == m.ID && (!e.Deleted || e.Edited != "") {
 				t.Errorf("after the delete, %s has %+v", what, e)
 			}
+		}
+	}
+}
+
+// A second edit of a message empties only its own earlier edit: an edit
+// of another message between them keeps its text, in the room's memory
+// as in the store, where a client applies it to a picture's caption.
+func TestEditLeavesOtherMessagesEdits(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	ck := ts.MustLogin(t, "alice")
+	a, _ := ts.MustDial(t, ck, "lobby", -1)
+	m1, m2 := a.MustSay("one", "n1"), a.MustSay("two", "n2")
+	a.send(editFrame(m1.ID, "one, edited", "e1"))
+	a.MustEdited(m1.ID, "alice", "one, edited")
+	a.send(editFrame(m2.ID, "two, edited", "e2"))
+	e2 := a.MustEdited(m2.ID, "alice", "two, edited")
+	a.send(editFrame(m1.ID, "one, again", "e3"))
+	e3 := a.MustEdited(m1.ID, "alice", "one, again")
+
+	b, _ := ts.MustDial(t, ts.MustLogin(t, "bob"), "lobby", -1)
+	for what, evs := range map[string][]ev{
+		"a fresh socket": b.MustReplayUpTo(e3.ID),
+		"history":        MustHistory(t, ts, ck, "lobby", 0, 1<<40),
+	} {
+		i := slices.IndexFunc(evs, func(e ev) bool { return e.ID == e2.ID })
+		if i < 0 || evs[i].Text != "two, edited" {
+			t.Errorf("%s: the edit of the other message is %+v, want its text", what, evs[max(i, 0)])
 		}
 	}
 }

@@ -253,6 +253,21 @@ func (c *wsClient) next(timeout time.Duration) (ev, error) {
 	}
 }
 
+// MustReplayUpTo reads the socket's events up to id last and returns
+// those with an id.
+func (c *wsClient) MustReplayUpTo(last int64) []ev {
+	c.t.Helper()
+	var evs []ev
+	for e := c.MustNext(); ; e = c.MustNext() {
+		if e.ID > 0 {
+			evs = append(evs, e)
+		}
+		if e.ID >= last {
+			return evs
+		}
+	}
+}
+
 func (c *wsClient) MustNext() ev {
 	c.t.Helper()
 	e, err := c.next(10 * time.Second)
