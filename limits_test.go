@@ -267,6 +267,9 @@ func TestRoomRate(t *testing.T) {
 		t.Errorf("the probe's Retry-After %q; want 1-30 s", resp.Header.Get("Retry-After"))
 	}
 	dial(a, "one", http.StatusSwitchingProtocols) // loaded: free
+	// The probe for a loaded room says a socket would go.
+	resp, body = ts.get(t, "/ws?room=one&origin="+url.QueryEscape(ts.URL), ck, from(a)...)
+	MustErrorJSON(t, "probe of a loaded room", resp, body, http.StatusUpgradeRequired, codeUpgrade)
 	dial(b, "three", http.StatusSwitchingProtocols)
 	dial(a, "three", http.StatusSwitchingProtocols) // b loaded it
 	dial(a, "four", http.StatusTooManyRequests)
