@@ -428,9 +428,11 @@ func TestFailedCommitLosesNothing(t *testing.T) {
 	if e := a.MustNextOf("join"); e.ID != 1 {
 		t.Fatalf("alice's join: %+v", e)
 	}
+	// Logged in while the store still writes: a login is a write too.
+	bob, carol := ts.MustLogin(t, "bob"), ts.MustLogin(t, "carol")
 
 	st.broken.Store(true)
-	ts.MustDial(t, ts.MustLogin(t, "bob"), "lobby", -1)
+	ts.MustDial(t, bob, "lobby", -1)
 	a.say("not stored", "n1")
 	if e := a.MustNextOf("error", "join", "message"); e.Type != "error" || e.Code != string(codeUnavailable) || e.Nonce != "n1" {
 		t.Fatalf("a message the store refused: %+v, want error unavailable for n1", e)
@@ -447,7 +449,7 @@ func TestFailedCommitLosesNothing(t *testing.T) {
 	// store stays broken for longer than presenceEvery, so that the
 	// coalesced presence event, the one op still due, fails too.
 	st.broken.Store(true)
-	ts.MustDial(t, ts.MustLogin(t, "carol"), "lobby", -1)
+	ts.MustDial(t, carol, "lobby", -1)
 	time.Sleep(presenceEvery + 500*time.Millisecond)
 	st.broken.Store(false)
 	if e := a.MustNextOf("join", "message"); e.Type != "join" || e.ID != 4 || e.User != "carol" {
