@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/cdproto/fetch"
@@ -59,6 +60,16 @@ func TestBrowserFarBack(t *testing.T) {
 
 	// Scrolling down loads on until the page is live again: nothing
 	// missed or shown twice, and no more on screen than a busy room keeps.
+	// The pages asked for below the window are recorded: once live, the
+	// page asks for none (the socket brings what comes).
+	MustExec(t, p, `(() => {
+		window.newer = [];
+		const f = window.fetch;
+		window.fetch = (url, ...rest) => {
+			if (String(url).includes("/messages?after=")) window.newer.push(String(url));
+			return f(url, ...rest);
+		};
+	})()`)
 	MustWait(t, p, `(() => { const l = document.getElementById("log"); l.scrollTop = l.scrollHeight; return `+texts+`.at(-1) === "said meanwhile"; })()`)
 	want := []string{"the old one, edited (edited)"}
 	for i := range n {
@@ -71,6 +82,9 @@ func TestBrowserFarBack(t *testing.T) {
 	}
 	w.MustSay("live again", "")
 	MustWait(t, p, texts+`.at(-1) === "live again"`)
+	if asked := MustEval[[]string](t, p, `window.newer`); len(asked) == 0 || slices.ContainsFunc(asked, func(u string) bool { return strings.Contains(u, "after=0&") }) {
+		t.Errorf("pages asked for below the window: %q; want some, and none once live (after=0)", asked)
+	}
 
 	// From far back, "Latest messages ↓" goes to the newest page.
 	far("from a link again", "the old one, edited (edited)")
