@@ -80,6 +80,9 @@ func TestBrowserFarBack(t *testing.T) {
 	if len(got) > 1000 || len(got) < 500 || !slices.Equal(got, want[len(want)-len(got):]) {
 		t.Errorf("after scrolling down, %d messages on screen, not the newest of what was said in order: %q … %q", len(got), got[0], got[len(got)-1])
 	}
+	// The last page makes the page live: the button down goes, before
+	// anything new comes.
+	MustWait(t, p, newBtn+`.hidden`)
 	w.MustSay("live again", "")
 	MustWait(t, p, texts+`.at(-1) === "live again"`)
 	if asked := MustEval[[]string](t, p, `window.newer`); len(asked) == 0 || slices.ContainsFunc(asked, func(u string) bool { return strings.Contains(u, "after=0&") }) {
