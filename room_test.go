@@ -380,37 +380,45 @@ func TestCrowdCostsOneRoomLoad(t *testing.T) {
 	}
 }
 
-// brokenStore fails every AppendEvents and PutImage while broken is set,
-// as a full or failing disk does.
+// brokenStore fails the writes of events, sessions and pictures, and the
+// reads of events, while broken is set, as a full or failing disk does.
 type brokenStore struct {
 	Store
 	broken atomic.Bool
 }
 
-func (s *brokenStore) AppendEvents(ctx context.Context, room string, evs []Event) error {
+// failing is the disk's error while the store is broken, else nil.
+func (s *brokenStore) failing() error {
 	if s.broken.Load() {
 		return errors.New("disk I/O error")
+	}
+	return nil
+}
+
+func (s *brokenStore) AppendEvents(ctx context.Context, room string, evs []Event) error {
+	if err := s.failing(); err != nil {
+		return err
 	}
 	return s.Store.AppendEvents(ctx, room, evs)
 }
 
 func (s *brokenStore) Events(ctx context.Context, room string, after, before int64, limit int) ([]Event, error) {
-	if s.broken.Load() {
-		return nil, errors.New("disk I/O error")
+	if err := s.failing(); err != nil {
+		return nil, err
 	}
 	return s.Store.Events(ctx, room, after, before, limit)
 }
 
 func (s *brokenStore) PutSession(ctx context.Context, r SessionRecord) error {
-	if s.broken.Load() {
-		return errors.New("disk I/O error")
+	if err := s.failing(); err != nil {
+		return err
 	}
 	return s.Store.PutSession(ctx, r)
 }
 
 func (s *brokenStore) PutImage(ctx context.Context, r ImageRecord) error {
-	if s.broken.Load() {
-		return errors.New("disk I/O error")
+	if err := s.failing(); err != nil {
+		return err
 	}
 	return s.Store.PutImage(ctx, r)
 }

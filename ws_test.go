@@ -36,7 +36,7 @@ func TestSocketRefusedBeforeUpgrade(t *testing.T) {
 		{"another session's signature", swapped, "lobby", nil, 401},
 		{"foreign origin", ck, "lobby", []string{"Origin", "http://evil.example"}, 403},
 		{"origin on another port", ck, "lobby", []string{"Origin", "http://127.0.0.1:1"}, 403},
-		{"origin of another scheme", ck, "lobby", []string{"Origin", "ftp://" + strings.TrimPrefix(ts.URL, "http://")}, 403},
+		{"origin of another scheme", ck, "lobby", []string{"Origin", "ftp://" + ts.Addr()}, 403},
 		{"invalid room", ck, "no room!", nil, 400},
 		{"empty room", ck, "", nil, 400},
 	}
@@ -59,7 +59,7 @@ func TestSocketRefusedBeforeUpgrade(t *testing.T) {
 		t.Errorf("same-origin socket refused: %v %v", err, resp)
 	}
 	// Behind a proxy that ends TLS the page is https on the same host.
-	if _, resp, err := ts.dial(ck, "lobby", -1, "Origin", "https://"+strings.TrimPrefix(ts.URL, "http://")); err != nil {
+	if _, resp, err := ts.dial(ck, "lobby", -1, "Origin", "https://"+ts.Addr()); err != nil {
 		t.Errorf("same-host socket from an https page refused: %v %v", err, resp)
 	}
 }
