@@ -25,15 +25,10 @@ import { sessionEnded } from "./socket.js";
 // harmless, since each sets rather than toggles.
 const flights = new Set();
 export async function history(query) {
-  const url = `/api/rooms/${encodeURIComponent(room)}/messages?${query}`;
   const during = [];
   flights.add(during);
   try {
-    let res = await fetch(url, { credentials: "same-origin" });
-    while (res.status === 429) {
-      await new Promise((ok) => setTimeout(ok, (Number(res.headers.get("Retry-After")) || 1) * 1000));
-      res = await fetch(url, { credentials: "same-origin" });
-    }
+    const res = await paced(`/api/rooms/${encodeURIComponent(room)}/messages?${query}`);
     if (res.status === 401) { sessionEnded(); return null; }
     if (!res.ok) return null;
     return { events: (await res.json()).events, during };
@@ -43,6 +38,18 @@ export async function history(query) {
     flights.delete(during);
   }
 }
+
+// paced fetches url from the server's API, waiting out its answers that
+// say to ask again later (429, Retry-After in seconds): the history and
+// the search share HISTORY_RATE, and either is only slower for it.
+export async function paced(url) {
+  for (;;) {
+    const res = await fetch(url, { credentials: "same-origin" });
+    if (res.status !== 429) return res;
+    await new Promise((ok) => setTimeout(ok, (Number(res.headers.get("Retry-After")) || 1) * 1000));
+  }
+}
+
 // applyChange puts an edit, a delete or a reaction on the message it
 // names, where that is on screen.
 export function applyChange(ev) {

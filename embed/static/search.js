@@ -8,6 +8,7 @@ import { $, room } from "./state.js";
 import { flashError, authorEl } from "./view.js";
 import { timeLabel } from "./time.js";
 import { goTo } from "./link.js";
+import { paced } from "./history.js";
 import { sessionEnded } from "./socket.js";
 
 const btn = $("search-toggle"), panel = $("search"), form = $("search-form"), box = $("search-input");
@@ -49,11 +50,13 @@ async function ask() {
   try {
     let url = `/api/rooms/${encodeURIComponent(room)}/search?q=${encodeURIComponent(query)}`;
     if (before) url += `&before=${before}`;
-    const res = await fetch(url, { credentials: "same-origin" });
+    const res = await paced(url);
     if (res.status === 401) return sessionEnded();
+    // Any other refusal is the server's trouble, not the reader's (the box
+    // takes no more than the API does), and its words are English only.
+    if (!res.ok) throw new Error(`search: ${res.status}`);
     const body = await res.json();
     if (mine !== gen) return;
-    if (!res.ok) { status.textContent = body.error?.message || t("Could not search."); return; }
     for (const ev of body.events) results.append(resultEl(ev, query));
     if (body.events.length) before = body.events.at(-1).id;
     status.textContent = results.children.length ? "" : t("No messages found.");
