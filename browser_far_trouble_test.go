@@ -1,0 +1,73 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/chromedp"
+)
+
+// From far back, a page below the window that the server fails to give
+// says so and leaves the window as it was, not live: the page does not
+// ask again by itself (a server in trouble is not asked in a loop), and
+// the next scroll does. "Latest messages ↓" failing says so too. Once
+// the server answers, scrolling down goes on until the page is live with
+// nothing missed or twice.
+func TestBrowserFarBackPageFails(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	w, _ := ts.MustDial(t, ts.MustLogin(t, "writer"), "lobby", -1)
+	old := w.MustSay("the old one", "")
+	last := w.MustSayMany("chatter %03d", 300)
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustEnter(t, p, ts, "alice", "")
+	MustWait(t, p, texts+`.at(-1) === "chatter 299"`)
+	MustExec(t, p, fmt.Sprintf(`location.hash = "#msg-%d"`, old.ID))
+	const newBtn = `document.getElementById("new-messages")`
+	MustWait(t, p, flashed+` === "the old one" && !`+newBtn+`.hidden`)
+	shown := MustEval[[]string](t, p, texts)
+
+	// Every page asked for of the history is recorded.
+	MustExec(t, p, `(() => {
+		window.pages = [];
+		const f = window.fetch;
+		window.fetch = (url, ...rest) => {
+			if (String(url).includes("/messages?")) window.pages.push(String(url).replace(/^.*\?/, ""));
+			return f(url, ...rest);
+		};
+	})()`)
+	next := MustHoldRequests(t, p, "*/messages?*", fetch.RequestStageResponse)
+	fail := func(what string) {
+		t.Helper()
+		MustDo(t, p, command(fetch.FulfillRequest, fetch.FulfillRequestParams{
+			RequestID:       next(),
+			ResponseCode:    http.StatusServiceUnavailable,
+			ResponseHeaders: []*fetch.HeaderEntry{{Name: "Content-Type", Value: "application/json"}},
+			Body:            []byte(`{"error":{"code":"unavailable","message":"The store is failing."}}`),
+		}))
+		MustWait(t, p, `!document.getElementById("composer-error").hidden && document.getElementById("composer-error").textContent === "Could not load newer messages." && document.getElementById("history-bottom").hidden`)
+		// Anything the page went on to ask would be on its way by now:
+		// it asks from the same task that says so.
+		if asked := MustEval[int](t, p, `window.pages.length`); asked != 1 {
+			t.Errorf("%s: the page asked for %d pages, want the one that failed: %q", what, asked, MustEval[[]string](t, p, `window.pages`))
+		}
+		if got := MustEval[[]string](t, p, texts); fmt.Sprint(got) != fmt.Sprint(shown) || MustEval[bool](t, p, newBtn+`.hidden`) {
+			t.Errorf("%s: the window changed or went live: %d messages, %q … %q", what, len(got), got[0], got[len(got)-1])
+		}
+		MustExec(t, p, `window.pages = []; document.getElementById("composer-error").textContent = ""`)
+	}
+	scrollDown := `(() => { const l = document.getElementById("log"); l.scrollTop = l.scrollHeight - l.clientHeight - 300; l.scrollTop = l.scrollHeight; })()`
+	MustExec(t, p, scrollDown)
+	fail("scrolling down")
+	MustDo(t, p, chromedp.Click(chromedp.ID("new-messages")))
+	fail("Latest messages ↓")
+
+	// The server answers again.
+	MustDo(t, p, command(fetch.Disable, cdp.Empty{}))
+	MustWait(t, p, scrollDown+`, `+texts+`.at(-1) === `+jsString(last.Text)+` && `+newBtn+`.hidden`)
+	MustContiguous(t, p, "after the failures")
+	w.MustSay("live again", "")
+	MustWait(t, p, texts+`.at(-1) === "live again"`)
+}
