@@ -142,3 +142,39 @@ func TestBrowserReactionUnderAnotherSpelling(t *testing.T) {
 	}
 	MustWait(t, p, `!`+reaction)
 }
+
+// A reaction pressed while the page is disconnected says it could not be
+// saved, rather than nothing at all, and changes nothing on screen.
+func TestBrowserReactOffline(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustEnter(t, p, ts, "alice", "")
+	MustSay(t, p, "we shipped it")
+	MustWait(t, p, texts+`.includes("we shipped it") && `+nonePending)
+	MustHover(t, p, "#messages .msg")
+	MustDo(t, p, chromedp.Click(chromedp.CSS("#messages .msg .react")))
+	MustDo(t, p, chromedp.Click(chromedp.CSS(`#messages .palette .pick[data-emoji="🎉"]`)))
+	MustWait(t, p, reactionRow+` === "🎉 1 true"`)
+
+	ts.MustClose(t)
+	MustWait(t, p, disconnected)
+	const said = `!document.getElementById("composer-error").hidden && document.getElementById("composer-error").textContent === "The server could not save that; try again."`
+	for _, press := range []struct {
+		name string
+		do   []chromedp.Action[chromedp.Void]
+	}{
+		{"taking one's own off", []chromedp.Action[chromedp.Void]{chromedp.Click(chromedp.CSS(".reaction"))}},
+		{"a new one from the palette", []chromedp.Action[chromedp.Void]{
+			chromedp.Click(chromedp.CSS("#messages .msg .react")),
+			chromedp.Click(chromedp.CSS(`#messages .palette .pick[data-emoji="👍"]`)),
+		}},
+	} {
+		MustExec(t, p, `document.getElementById("composer-error").hidden = true`)
+		MustHover(t, p, "#messages .msg")
+		MustDo(t, p, press.do...)
+		MustWait(t, p, said)
+		if got := MustEval[string](t, p, reactionRow); got != "🎉 1 true" {
+			t.Errorf("%s while disconnected: the reactions read %q", press.name, got)
+		}
+	}
+}
