@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/fetch"
+	cdpnetwork "github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -367,5 +368,28 @@ func TestBrowserWakeChecksOnce(t *testing.T) {
 	if n := MustEval[int](t, p, `window.pinged.size`); n != 1 {
 		t.Errorf("the pings went over %d sockets, want the one live socket", n)
 	}
+	MustWait(t, p, connected)
+}
+
+// A page waiting to reconnect whose browser goes offline says so, with
+// no countdown (an attempt could only fail, and none is made), and back
+// online it reconnects at once: nothing else would try again.
+func TestBrowserGoesOffline(t *testing.T) {
+	dir := t.TempDir()
+	port := freePort(t)
+	cfg := func(c *Config) { c.Addr = "127.0.0.1:" + port }
+	ts := MustStart(t, dir, cfg)
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustEnter(t, p, ts, "alice", "")
+	ts.MustClose(t)
+	const state = `document.getElementById("status").dataset.state`
+	MustWait(t, p, state+` === "reconnecting"`)
+	network := func(offline bool) chromedp.Action[chromedp.Void] {
+		return command(cdpnetwork.OverrideNetworkState, cdpnetwork.OverrideNetworkStateParams{Offline: offline, DownloadThroughput: -1, UploadThroughput: -1})
+	}
+	MustDo(t, p, network(true))
+	MustWait(t, p, `!navigator.onLine && `+state+` === "offline" && !/\d/.test(document.getElementById("status").textContent)`)
+	MustStart(t, dir, cfg)
+	MustDo(t, p, network(false))
 	MustWait(t, p, connected)
 }
