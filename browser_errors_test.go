@@ -12,7 +12,8 @@ import (
 // sweep takes pictures never sent, say after the message waited offline
 // for days) is said as such, not as the server's words for an API, and
 // its message is marked not sent. That, like every error the page
-// flashes, goes away by itself after 5 s.
+// flashes, goes away by itself after 5 s. Remove takes the message away,
+// for good: a reload does not bring it back.
 func TestBrowserPictureGoneBeforeSent(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	p := MustPerson(t, MustBrowser(t, "en-US"))
@@ -29,9 +30,18 @@ func TestBrowserPictureGoneBeforeSent(t *testing.T) {
 		Body:            []byte(`{"id":"` + newImageID() + `","width":300,"height":120}`),
 	}))
 	const errBox = `document.getElementById("composer-error")`
-	MustWait(t, p, `!`+errBox+`.hidden && `+errBox+`.textContent === "That picture is not there any more; send it again." && document.querySelector("#pending .msg.failed .pending-note")?.textContent === "Not sent Retry"`)
+	MustWait(t, p, `!`+errBox+`.hidden && `+errBox+`.textContent === "That picture is not there any more; send it again." && document.querySelector("#pending .msg.failed .pending-note")?.textContent === "Not sent Retry Remove"`)
 	if n := MustEval[int](t, p, `document.querySelectorAll("#messages .picture").length`); n != 0 {
 		t.Errorf("%d pictures shown in the conversation", n)
 	}
 	MustWait(t, p, errBox+`.hidden`)
+	MustDo(t, p, chromedp.Click(chromedp.CSS("#pending .msg.failed .remove")))
+	MustWait(t, p, `!document.querySelector("#pending .msg")`)
+	MustDo(t, p, chromedp.Reload())
+	MustWait(t, p, connected)
+	MustSay(t, p, "after the reload")
+	MustWait(t, p, texts+`.at(-1) === "after the reload" && `+nonePending)
+	if n := MustEval[int](t, p, `document.querySelectorAll("#messages .picture, #pending .picture").length`); n != 0 {
+		t.Errorf("%d pictures on the page after Remove and a reload", n)
+	}
 }

@@ -30,13 +30,17 @@ export function setPending(p, status) {
   p.el.classList.toggle("failed", status === "failed");
   note.replaceChildren(status === "failed" ? t("Not sent") : state.ready ? t("Sending…") : t("Waiting for connection"));
   if (status === "failed") {
-    const b = button("retry", "Retry");
-    b.addEventListener("click", () => {
+    // Remove, for a refusal that trying again cannot change (a picture
+    // the server no longer has, say): the message would otherwise stay,
+    // through reloads too.
+    const again = button("retry", "Retry"), remove = button("remove", "Remove");
+    again.addEventListener("click", () => {
       if (state.pending.get(p.nonce) !== p) return; // delivered meanwhile
       setPending(p, "queued");
       if (state.ready) transmit(p);
     });
-    note.append(" ", b);
+    remove.addEventListener("click", () => forget(p));
+    note.append(" ", again, " ", remove);
   }
 }
 
@@ -91,7 +95,15 @@ export function send() {
 // confirmed drops a message from the outbox: the server has it.
 export function confirmed(nonce) {
   const p = state.pending.get(nonce);
-  if (p) { p.el.remove(); state.pending.delete(nonce); saveOutbox(); }
+  if (p) forget(p);
+}
+
+// forget takes p out of the outbox, and off the screen.
+function forget(p) {
+  if (state.pending.get(p.nonce) !== p) return;
+  p.el.remove();
+  state.pending.delete(p.nonce);
+  saveOutbox();
 }
 
 // ---- surviving a reload
