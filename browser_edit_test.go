@@ -171,3 +171,51 @@ func TestBrowserEditSavingOutlivesOtherRefusals(t *testing.T) {
 	held.release()
 	MustWait(t, p, `document.getElementById("editing").hidden && document.getElementById("send").textContent === "Send" && [...document.querySelectorAll("#messages .msg .text")].some(p => p.firstChild.textContent === "meet at 6" && !!p.querySelector(".edited"))`)
 }
+
+// Edit on another message while one is being edited moves the edit to
+// it: the first is no longer marked, and Escape brings back what the
+// composer held before either, not the first message's text. An edit
+// over the limit is kept in the composer, said, and not saved.
+func TestBrowserEditAnotherOrTooLong(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	alice, bob := MustAliceAndBob(t, ts)
+	MustSay(t, alice, "first")
+	MustSay(t, alice, "second")
+	MustWait(t, bob, texts+`.join("|") === "first|second"`)
+	MustPasteInto(t, alice, "text", "my draft")
+	edit := func(text string) {
+		t.Helper()
+		sel := `#messages .msg.mine[data-id="` + MustEval[string](t, alice, `[...document.querySelectorAll("#messages .msg.mine")].find(li => li.querySelector(".text").firstChild.textContent === `+jsString(text)+`).dataset.id`) + `"]`
+		MustHover(t, alice, sel)
+		MustDo(t, alice, chromedp.Click(chromedp.CSS(sel+" .edit")))
+		MustWait(t, alice, `document.getElementById("text").value === `+jsString(text))
+	}
+	editing := `[...document.querySelectorAll("#messages .msg.editing")].map(li => li.querySelector(".text").firstChild.textContent).join("|")`
+	edit("first")
+	edit("second")
+	if got := MustEval[string](t, alice, editing); got != "second" {
+		t.Errorf("marked as being edited: %q, want second alone", got)
+	}
+	MustDo(t, alice, chromedp.KeyEvent(kb.Escape))
+	MustWait(t, alice, `document.getElementById("editing").hidden && !document.querySelector(".msg.editing")`)
+	if draft := MustEval[string](t, alice, `document.getElementById("text").value`); strings.TrimSpace(draft) != "my draft" {
+		t.Errorf("after Escape the composer holds %q, want the draft", draft)
+	}
+
+	MustExec(t, alice, `document.getElementById("text").value = ""`)
+	edit("first")
+	long := strings.Repeat("x", 2001)
+	MustExec(t, alice, `document.getElementById("text").select()`)
+	MustPaste(t, alice, long)
+	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), kb.Enter))
+	MustWait(t, alice, `!document.getElementById("composer-error").hidden && document.getElementById("composer-error").textContent === "Messages have at most 2000 characters."`)
+	if got := MustEval[string](t, alice, `document.getElementById("text").value.trim().length + " " + !document.getElementById("editing").hidden`); got != "2001 true" {
+		t.Errorf("after Enter on a long edit: %q, want it kept, still editing", got)
+	}
+	MustSay(t, bob, "nothing came")
+	MustWait(t, alice, texts+`.at(-1) === "nothing came"`)
+	MustWait(t, bob, texts+`.at(-1) === "nothing came"`)
+	if got := MustEval[string](t, bob, texts+`.join("|")`); got != "first|second|nothing came" {
+		t.Errorf("bob's page: %q, want no edit", got)
+	}
+}
