@@ -71,3 +71,48 @@ func TestBrowserFarBackPageFails(t *testing.T) {
 	w.MustSay("live again", "")
 	MustWait(t, p, texts+`.at(-1) === "live again"`)
 }
+
+// Going to a message far back (a link) whose pages the server fails to
+// give, the one that ends with it or the one after, says so and leaves
+// the page as it was, live; the link followed again shows it.
+func TestBrowserFarBackJumpFails(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	w, _ := ts.MustDial(t, ts.MustLogin(t, "writer"), "lobby", -1)
+	old := w.MustSay("the old one", "")
+	w.MustSayMany("chatter %03d", 300)
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustEnter(t, p, ts, "alice", "")
+	MustWait(t, p, texts+`.at(-1) === "chatter 299"`)
+	live := MustEval[[]string](t, p, texts)
+	follow := func() {
+		t.Helper()
+		MustExec(t, p, `location.hash = ""`)
+		MustExec(t, p, fmt.Sprintf(`location.hash = "#msg-%d"`, old.ID))
+	}
+
+	next := MustHoldRequests(t, p, "*/messages?*", fetch.RequestStageResponse)
+	unavailable := func(id fetch.RequestID) {
+		t.Helper()
+		MustDo(t, p, command(fetch.FulfillRequest, fetch.FulfillRequestParams{
+			RequestID:       id,
+			ResponseCode:    http.StatusServiceUnavailable,
+			ResponseHeaders: []*fetch.HeaderEntry{{Name: "Content-Type", Value: "application/json"}},
+			Body:            []byte(`{"error":{"code":"unavailable","message":"The store is failing."}}`),
+		}))
+	}
+	for _, failing := range []string{"the page ending with it", "the page after it"} {
+		MustExec(t, p, `document.getElementById("composer-error").textContent = ""`)
+		follow()
+		if failing == "the page after it" {
+			MustDo(t, p, command(fetch.ContinueResponse, fetch.ContinueResponseParams{RequestID: next()}))
+		}
+		unavailable(next())
+		MustWait(t, p, `!document.getElementById("composer-error").hidden && document.getElementById("composer-error").textContent === "Could not load that message."`)
+		if got := MustEval[[]string](t, p, texts); fmt.Sprint(got) != fmt.Sprint(live) || !MustEval[bool](t, p, `document.getElementById("new-messages").hidden`) {
+			t.Errorf("%s failing: the page is no longer the live one: %d messages, %q … %q", failing, len(got), got[0], got[len(got)-1])
+		}
+	}
+	MustDo(t, p, command(fetch.Disable, cdp.Empty{}))
+	follow()
+	MustWait(t, p, flashed+` === "the old one" && !document.getElementById("new-messages").hidden`)
+}
