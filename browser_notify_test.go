@@ -126,3 +126,27 @@ func TestBrowserNotify(t *testing.T) {
 		t.Errorf("notifications shown after turning them off: %q", got)
 	}
 }
+
+// A reply that is a picture with no words is notified as "🖼 Picture",
+// in the page's language.
+func TestBrowserNotifyPicture(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	li := MustPerson(t, MustBrowser(t, "zh-CN"))
+	MustEnter(t, li, ts, "li", "")
+	MustDo(t, li, setNotifications(ts, li, browser.PermissionSettingGranted))
+	MustDo(t, li, chromedp.Click(chromedp.ID("notify")))
+	MustWait(t, li, `document.getElementById("notify").getAttribute("aria-pressed") === "true"`)
+	MustExec(t, li, `window.shown = []; window.Notification = class extends Notification {
+		constructor(title, o) { super(title, o); window.shown.push(title + "|" + o.body); }
+	};`)
+	MustSay(t, li, "谁有照片？")
+	MustWait(t, li, texts+`.includes("谁有照片？") && `+nonePending)
+	ck := ts.MustLogin(t, "bob")
+	bob, _ := ts.MustDial(t, ck, "lobby", -1)
+	mine := bob.MustNextOf(typeMessage)
+	MustExec(t, li, setFocus(false))
+	pic := pictureFrame(ts.MustUpload(t, ck, "lobby", MustPicture(t, "png", 40, 30)).ID, "", "p1")
+	pic["reply_to"] = mine.ID
+	bob.send(pic)
+	MustWait(t, li, `window.shown.join("\n") === "bob（#lobby）|🖼 图片"`)
+}
