@@ -60,6 +60,7 @@ func TestBrowserFarBackPageFails(t *testing.T) {
 	}
 	scrollDown := `(() => { const l = document.getElementById("log"); l.scrollTop = l.scrollHeight - l.clientHeight - 300; l.scrollTop = l.scrollHeight; })()`
 	MustExec(t, p, scrollDown)
+	MustWait(t, p, `!document.getElementById("history-bottom").hidden && document.getElementById("history-bottom").textContent === "Loading newer messages…"`)
 	fail("scrolling down")
 	MustDo(t, p, chromedp.Click(chromedp.ID("new-messages")))
 	fail("Latest messages ↓")
