@@ -175,7 +175,8 @@ func TestBrowserEditSavingOutlivesOtherRefusals(t *testing.T) {
 // Edit on another message while one is being edited moves the edit to
 // it: the first is no longer marked, and Escape brings back what the
 // composer held before either, not the first message's text. An edit
-// over the limit is kept in the composer, said, and not saved.
+// over the limit is kept in the composer, said, and not saved; one at
+// the limit is.
 func TestBrowserEditAnotherOrTooLong(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	alice, bob := MustAliceAndBob(t, ts)
@@ -218,4 +219,9 @@ func TestBrowserEditAnotherOrTooLong(t *testing.T) {
 	if got := MustEval[string](t, bob, texts+`.join("|")`); got != "first|second|nothing came" {
 		t.Errorf("bob's page: %q, want no edit", got)
 	}
+	// One character less is the limit itself, and is saved.
+	MustExec(t, alice, `document.getElementById("text").select()`)
+	MustPaste(t, alice, long[1:])
+	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), kb.Enter))
+	MustWait(t, bob, texts+`[0] === "x".repeat(2000) + " (edited)"`)
 }
