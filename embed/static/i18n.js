@@ -54,7 +54,7 @@ const STR = {
     "set the topic:": "把主题设为", "cleared the topic": "清除了主题", "Set by {user}, {when}": "{user} 设置于 {when}",
     "Link": "链接", "There is no such message in this room.": "这个房间里没有这条消息。", "Copy this link to the message:": "复制这条消息的链接：",
     "Latest messages ↓": "最新消息 ↓", "Names": "昵称", "Search": "搜索", "Search #{room}": "搜索 #{room}", "Searching…": "搜索中…", "No messages found.": "没有找到消息。",
-    "More results": "更多结果", "Could not search.": "无法搜索。", "Could not load that message.": "无法加载这条消息。",
+    "More results": "更多结果", "Could not search.": "无法搜索。", "Searches have at most 100 characters.": "搜索最多 100 字。", "Could not load that message.": "无法加载这条消息。",
     "React": "回应", "{names} reacted with {emoji}": "{names} 回应了 {emoji}",
     "{names} and 1 other reacted with {emoji}": "{names} 等 {total} 人回应了 {emoji}", "{names} and {n} others reacted with {emoji}": "{names} 等 {total} 人回应了 {emoji}",
     "Reply": "回复", "Replying to {name}": "回复 {name}", "An earlier message": "更早的一条消息",

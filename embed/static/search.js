@@ -16,6 +16,7 @@ const results = $("search-results"), status = $("search-status"), moreBtn = $("s
 // gen counts searches: the answer to one that another has replaced is
 // dropped.
 let query = "", before = 0, gen = 0;
+const MAX_QUERY = 100; // characters, as search.go's maxQueryLen
 
 export function showSearch(open) {
   panel.hidden = !open;
@@ -34,10 +35,18 @@ form.addEventListener("submit", (e) => {
   e.preventDefault();
   const q = box.value.trim();
   if (!q) return;
-  query = q;
-  before = 0;
   gen++;
   results.replaceChildren();
+  // As in the composer, nothing typed or pasted is cut (no maxlength, which
+  // would also count an emoji as two): a query longer than the search API
+  // takes is said so, and stays in the box to be shortened.
+  if ([...q].length > MAX_QUERY) {
+    moreBtn.hidden = true;
+    status.textContent = t("Searches have at most 100 characters.");
+    return;
+  }
+  query = q;
+  before = 0;
   ask();
 });
 moreBtn.addEventListener("click", ask);
