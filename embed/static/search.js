@@ -9,6 +9,7 @@ import { flashError, authorEl } from "./view.js";
 import { timeLabel } from "./time.js";
 import { goTo } from "./link.js";
 import { paced } from "./history.js";
+import { trimmed } from "./outbox.js";
 import { sessionEnded } from "./socket.js";
 
 const btn = $("search-toggle"), panel = $("search"), form = $("search-form"), box = $("search-input");
@@ -33,7 +34,7 @@ document.addEventListener("keydown", (e) => {
 
 form.addEventListener("submit", (e) => {
   e.preventDefault();
-  const q = box.value.trim();
+  const q = trimmed(box.value); // as the server trims it, to count the same
   if (!q) return;
   gen++;
   results.replaceChildren();
