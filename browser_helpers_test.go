@@ -63,6 +63,7 @@ func MustBrowser(t *testing.T, lang string) context.Context {
 		t.Fatalf("starting Chromium: %v", err)
 	}
 	t.Cleanup(func() { cancel(); cancelA() })
+	recordJSCoverage(t, ctx)
 	return ctx
 }
 
@@ -75,6 +76,7 @@ func MustPerson(t *testing.T, browser context.Context) context.Context {
 	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
 		t.Fatal(err)
 	}
+	recordJSCoverage(t, ctx)
 	return ctx
 }
 
