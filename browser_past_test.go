@@ -199,3 +199,23 @@ func TestBrowserOlderPageForAReplacedScreenDropped(t *testing.T) {
 		t.Errorf("the newest page starts at id %d, from before the window far back", ids[0])
 	}
 }
+
+// From far back, a link to the room's newest message, said meanwhile
+// (counted, not put below the window), shows it, as a link to any other
+// does, not "no such message".
+func TestBrowserFarBackLinkToNewest(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	w, _ := ts.MustDial(t, ts.MustLogin(t, "writer"), "lobby", -1)
+	old := w.MustSay("the old one", "")
+	w.MustSayMany("chatter %03d", 300)
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustEnter(t, p, ts, "alice", "")
+	MustWait(t, p, texts+`.at(-1) === "chatter 299"`)
+	MustExec(t, p, fmt.Sprintf(`location.hash = "#msg-%d"`, old.ID))
+	MustWait(t, p, flashed+` === "the old one" && !`+texts+`.includes("chatter 299")`)
+	// Said meanwhile: the room's newest event, counted on the button.
+	newest := w.MustSay("the newest", "")
+	MustWait(t, p, `document.getElementById("new-messages").textContent === "1 new message ↓"`)
+	MustExec(t, p, fmt.Sprintf(`location.hash = "#msg-%d"`, newest.ID))
+	MustWait(t, p, flashed+` === "the newest"`)
+}
