@@ -145,7 +145,7 @@ func TestBrowserEditEndsWhenMessageDeleted(t *testing.T) {
 // An edit on its way stays on its way while the server refuses another
 // of the reader's frames: here a topic over the rate limit, sent while
 // the edit's commit is held. Only the edit's own refusal, or a lost
-// socket, gives Save back.
+// socket, gives Save back; its own does.
 func TestBrowserEditSavingOutlivesOtherRefusals(t *testing.T) {
 	ts, held := MustStartHeld(t, t.TempDir(), "meet at 6", func(c *Config) { c.MsgRate, c.MsgBurst = 0.001, 2 })
 	p := MustPerson(t, MustBrowser(t, "en-US"))
@@ -170,6 +170,16 @@ func TestBrowserEditSavingOutlivesOtherRefusals(t *testing.T) {
 
 	held.release()
 	MustWait(t, p, `document.getElementById("editing").hidden && document.getElementById("send").textContent === "Send" && [...document.querySelectorAll("#messages .msg .text")].some(p => p.firstChild.textContent === "meet at 6" && !!p.querySelector(".edited"))`)
+
+	// The edit's own refusal (over the rate limit now) gives Save back,
+	// with its text kept to save again.
+	MustDo(t, p, chromedp.Click(chromedp.ID("topic-cancel")))
+	MustExec(t, p, `document.getElementById("composer-error").textContent = ""`)
+	MustDo(t, p, upToEdit()...)
+	MustWait(t, p, `document.getElementById("text").value === "meet at 6"`)
+	MustExec(t, p, `document.getElementById("text").value = "meet at 7"`)
+	MustDo(t, p, chromedp.Click(chromedp.ID("send")))
+	MustWait(t, p, `document.getElementById("composer-error").textContent === "You are sending too fast; wait a moment." && document.getElementById("send").textContent === "Save" && !document.getElementById("send").disabled && !document.getElementById("editing").hidden && document.getElementById("text").value === "meet at 7"`)
 }
 
 // Edit on another message while one is being edited moves the edit to
