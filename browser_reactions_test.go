@@ -144,7 +144,8 @@ func TestBrowserReactionUnderAnotherSpelling(t *testing.T) {
 }
 
 // A reaction pressed while the page is disconnected says it could not be
-// saved, rather than nothing at all, and changes nothing on screen.
+// saved, rather than nothing at all, and changes nothing on screen; one
+// that went says nothing.
 func TestBrowserReactOffline(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	p := MustPerson(t, MustBrowser(t, "en-US"))
@@ -155,6 +156,9 @@ func TestBrowserReactOffline(t *testing.T) {
 	MustDo(t, p, chromedp.Click(chromedp.CSS("#messages .msg .react")))
 	MustDo(t, p, chromedp.Click(chromedp.CSS(`#messages .palette .pick[data-emoji="🎉"]`)))
 	MustWait(t, p, reactionRow+` === "🎉 1 true"`)
+	if !MustEval[bool](t, p, `document.getElementById("composer-error").hidden`) {
+		t.Errorf("a reaction that went says %q", MustEval[string](t, p, `document.getElementById("composer-error").textContent`))
+	}
 
 	ts.MustClose(t)
 	MustWait(t, p, disconnected)
