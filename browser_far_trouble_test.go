@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net/http"
 	"testing"
 
 	"github.com/chromedp/cdproto/cdp"
@@ -17,13 +16,7 @@ import (
 // the server answers, scrolling down goes on until the page is live with
 // nothing missed or twice.
 func TestBrowserFarBackPageFails(t *testing.T) {
-	ts := MustStart(t, t.TempDir())
-	w, _ := ts.MustDial(t, ts.MustLogin(t, "writer"), "lobby", -1)
-	old := w.MustSay("the old one", "")
-	last := w.MustSayMany("chatter %03d", 300)
-	p := MustPerson(t, MustBrowser(t, "en-US"))
-	MustEnter(t, p, ts, "alice", "")
-	MustWait(t, p, texts+`.at(-1) === "chatter 299"`)
+	_, w, old, last, p := mustFarRoom(t)
 	MustExec(t, p, fmt.Sprintf(`location.hash = "#msg-%d"`, old.ID))
 	const newBtn = `document.getElementById("new-messages")`
 	MustWait(t, p, flashed+` === "the old one" && !`+newBtn+`.hidden`)
@@ -41,12 +34,7 @@ func TestBrowserFarBackPageFails(t *testing.T) {
 	next := MustHoldRequests(t, p, "*/messages?*", fetch.RequestStageResponse)
 	fail := func(what string) {
 		t.Helper()
-		MustDo(t, p, command(fetch.FulfillRequest, fetch.FulfillRequestParams{
-			RequestID:       next(),
-			ResponseCode:    http.StatusServiceUnavailable,
-			ResponseHeaders: []*fetch.HeaderEntry{{Name: "Content-Type", Value: "application/json"}},
-			Body:            []byte(`{"error":{"code":"unavailable","message":"The store is failing."}}`),
-		}))
+		MustDo(t, p, storeFailing(next()))
 		MustWait(t, p, `!document.getElementById("composer-error").hidden && document.getElementById("composer-error").textContent === "Could not load newer messages."`)
 		// Anything the page went on to ask would be on its way by now:
 		// it asks from the same task that says so.
@@ -79,13 +67,7 @@ func TestBrowserFarBackPageFails(t *testing.T) {
 // give, the one that ends with it or the one after, says so and leaves
 // the page as it was, live; the link followed again shows it.
 func TestBrowserFarBackJumpFails(t *testing.T) {
-	ts := MustStart(t, t.TempDir())
-	w, _ := ts.MustDial(t, ts.MustLogin(t, "writer"), "lobby", -1)
-	old := w.MustSay("the old one", "")
-	w.MustSayMany("chatter %03d", 300)
-	p := MustPerson(t, MustBrowser(t, "en-US"))
-	MustEnter(t, p, ts, "alice", "")
-	MustWait(t, p, texts+`.at(-1) === "chatter 299"`)
+	_, _, old, _, p := mustFarRoom(t)
 	live := MustEval[[]string](t, p, texts)
 	follow := func() {
 		t.Helper()
@@ -94,22 +76,13 @@ func TestBrowserFarBackJumpFails(t *testing.T) {
 	}
 
 	next := MustHoldRequests(t, p, "*/messages?*", fetch.RequestStageResponse)
-	unavailable := func(id fetch.RequestID) {
-		t.Helper()
-		MustDo(t, p, command(fetch.FulfillRequest, fetch.FulfillRequestParams{
-			RequestID:       id,
-			ResponseCode:    http.StatusServiceUnavailable,
-			ResponseHeaders: []*fetch.HeaderEntry{{Name: "Content-Type", Value: "application/json"}},
-			Body:            []byte(`{"error":{"code":"unavailable","message":"The store is failing."}}`),
-		}))
-	}
 	for _, failing := range []string{"the page ending with it", "the page after it"} {
 		MustExec(t, p, `document.getElementById("composer-error").textContent = ""`)
 		follow()
 		if failing == "the page after it" {
 			MustDo(t, p, command(fetch.ContinueResponse, fetch.ContinueResponseParams{RequestID: next()}))
 		}
-		unavailable(next())
+		MustDo(t, p, storeFailing(next()))
 		MustWait(t, p, `!document.getElementById("composer-error").hidden && document.getElementById("composer-error").textContent === "Could not load that message."`)
 		if got := MustEval[[]string](t, p, texts); fmt.Sprint(got) != fmt.Sprint(live) || !MustEval[bool](t, p, `document.getElementById("new-messages").hidden`) {
 			t.Errorf("%s failing: the page is no longer the live one: %d messages, %q … %q", failing, len(got), got[0], got[len(got)-1])

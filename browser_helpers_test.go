@@ -287,6 +287,32 @@ func MustHoldRequests(t *testing.T, ctx context.Context, pattern string, stage f
 	}
 }
 
+// mustUseUpHistoryRate has session ck spend its HISTORY_RATE burst on
+// path, as another of its tabs would, until the server answers 429.
+func (ts *testServer) mustUseUpHistoryRate(t *testing.T, ck *http.Cookie, path string) {
+	t.Helper()
+	for i := 0; ; i++ {
+		resp, _ := ts.get(t, path, ck)
+		if resp.StatusCode == http.StatusTooManyRequests {
+			return
+		}
+		if i > 2*historyBurst {
+			t.Fatalf("no 429 after %d requests to %s", i+1, path)
+		}
+	}
+}
+
+// storeFailing answers a request MustHoldRequests held as the server
+// does when its store fails: 503 unavailable.
+func storeFailing(id fetch.RequestID) chromedp.Action[chromedp.Void] {
+	return command(fetch.FulfillRequest, fetch.FulfillRequestParams{
+		RequestID:       id,
+		ResponseCode:    http.StatusServiceUnavailable,
+		ResponseHeaders: []*fetch.HeaderEntry{{Name: "Content-Type", Value: "application/json"}},
+		Body:            []byte(`{"error":{"code":"unavailable","message":"The server cannot do that right now; try again shortly."}}`),
+	})
+}
+
 // MustContiguous is the ids of the events on screen, which must follow
 // one another with no gap and none twice (a room where nobody edits,
 // deletes or reacts).

@@ -118,13 +118,7 @@ func TestBrowserFarBack(t *testing.T) {
 // while the page was on its way shows the change all the same: what came
 // meanwhile is applied again once the page is on screen.
 func TestBrowserFarBackKeepsChangesMadeMeanwhile(t *testing.T) {
-	ts := MustStart(t, t.TempDir())
-	w, _ := ts.MustDial(t, ts.MustLogin(t, "writer"), "lobby", -1)
-	old := w.MustSay("the old one", "")
-	last := w.MustSayMany("chatter %03d", 300)
-	p := MustPerson(t, MustBrowser(t, "en-US"))
-	MustEnter(t, p, ts, "alice", "")
-	MustWait(t, p, texts+`.at(-1) === "chatter 299"`)
+	_, w, old, last, p := mustFarRoom(t)
 
 	// The page that ends with the old message is held once the server
 	// has answered.
@@ -132,6 +126,21 @@ func TestBrowserFarBackKeepsChangesMadeMeanwhile(t *testing.T) {
 	MustExec(t, p, fmt.Sprintf(`location.hash = "#msg-%d"`, old.ID))
 	mustChangeMeanwhile(t, p, w, old, last, next())
 	MustWait(t, p, fmt.Sprintf(`!!document.querySelector('#messages .msg.flash[data-id="%d"]')`, old.ID))
+}
+
+// mustFarRoom is a room with "the old one" and 300 messages after it
+// (last the newest), more than the page loads up to a link, and a person
+// on its newest page.
+func mustFarRoom(t *testing.T) (ts *testServer, w *wsClient, old, last ev, p context.Context) {
+	t.Helper()
+	ts = MustStart(t, t.TempDir())
+	w, _ = ts.MustDial(t, ts.MustLogin(t, "writer"), "lobby", -1)
+	old = w.MustSay("the old one", "")
+	last = w.MustSayMany("chatter %03d", 300)
+	p = MustPerson(t, MustBrowser(t, "en-US"))
+	MustEnter(t, p, ts, "alice", "")
+	MustWait(t, p, texts+`.at(-1) === "chatter 299"`)
+	return ts, w, old, last, p
 }
 
 // mustChangeMeanwhile has w (the writer) edit message old and react to
@@ -204,13 +213,7 @@ func TestBrowserOlderPageForAReplacedScreenDropped(t *testing.T) {
 // (counted, not put below the window), shows it, as a link to any other
 // does, not "no such message".
 func TestBrowserFarBackLinkToNewest(t *testing.T) {
-	ts := MustStart(t, t.TempDir())
-	w, _ := ts.MustDial(t, ts.MustLogin(t, "writer"), "lobby", -1)
-	old := w.MustSay("the old one", "")
-	w.MustSayMany("chatter %03d", 300)
-	p := MustPerson(t, MustBrowser(t, "en-US"))
-	MustEnter(t, p, ts, "alice", "")
-	MustWait(t, p, texts+`.at(-1) === "chatter 299"`)
+	_, w, old, _, p := mustFarRoom(t)
 	MustExec(t, p, fmt.Sprintf(`location.hash = "#msg-%d"`, old.ID))
 	MustWait(t, p, flashed+` === "the old one" && !`+texts+`.includes("chatter 299")`)
 	// Said meanwhile: the room's newest event, counted on the button.

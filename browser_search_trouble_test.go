@@ -29,16 +29,7 @@ func TestBrowserSearchWaitsOutHistoryRate(t *testing.T) {
 	p := MustPerson(t, MustBrowser(t, "en-US"))
 	MustDo(t, p, setCookie(ts, ck), chromedp.Navigate(ts.URL+"/r/lobby"))
 	MustWait(t, p, connected+` && `+texts+`.includes("a needle in the hay")`)
-	// The reader's session uses up its burst elsewhere (another tab).
-	for i := 0; ; i++ {
-		resp, _ := ts.get(t, "/api/rooms/lobby/search?q=hay", ck)
-		if resp.StatusCode == http.StatusTooManyRequests {
-			break
-		}
-		if i > 2*historyBurst {
-			t.Fatalf("no 429 after %d search requests", i+1)
-		}
-	}
+	ts.mustUseUpHistoryRate(t, ck, "/api/rooms/lobby/search?q=hay")
 	MustExec(t, p, searchStatuses)
 	MustDo(t, p, chromedp.Click(chromedp.ID("search-toggle")))
 	MustExec(t, p, searchFor("needle"))
@@ -80,14 +71,7 @@ func TestBrowserSearchFails(t *testing.T) {
 		name string
 		do   func(fetch.RequestID) chromedp.Action[chromedp.Void]
 	}{
-		{"the server's 503", func(id fetch.RequestID) chromedp.Action[chromedp.Void] {
-			return command(fetch.FulfillRequest, fetch.FulfillRequestParams{
-				RequestID:       id,
-				ResponseCode:    http.StatusServiceUnavailable,
-				ResponseHeaders: []*fetch.HeaderEntry{{Name: "Content-Type", Value: "application/json"}},
-				Body:            []byte(`{"error":{"code":"unavailable","message":"The store is failing."}}`),
-			})
-		}},
+		{"the server's 503", storeFailing},
 		{"a proxy's 502 page", func(id fetch.RequestID) chromedp.Action[chromedp.Void] {
 			return command(fetch.FulfillRequest, fetch.FulfillRequestParams{RequestID: id, ResponseCode: http.StatusBadGateway, Body: []byte("<html>bad gateway</html>")})
 		}},

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -177,16 +176,7 @@ func TestBrowserWaitsOutHistoryRate(t *testing.T) {
 	MustDo(t, p, setCookie(ts, ck), chromedp.Navigate(ts.URL+"/r/lobby"))
 	MustWait(t, p, connected+` && `+texts+`.at(-1) === "message 119"`)
 	shown := MustEval[int](t, p, texts+`.length`)
-	// The reader's session uses up its burst elsewhere (another tab).
-	for i := 0; ; i++ {
-		resp, _ := ts.get(t, "/api/rooms/lobby/messages?limit=1", ck)
-		if resp.StatusCode == http.StatusTooManyRequests {
-			break
-		}
-		if i > 2*historyBurst {
-			t.Fatalf("no 429 after %d history requests", i+1)
-		}
-	}
+	ts.mustUseUpHistoryRate(t, ck, "/api/rooms/lobby/messages?limit=1")
 	MustDo(t, p, chromedp.Evaluate[chromedp.Void](`document.getElementById("log").scrollTop = 0`))
 	MustWait(t, p, `document.getElementById("history-top").textContent.includes("Loading older")`)
 	time.Sleep(2 * time.Second) // well within the 5 s
