@@ -62,8 +62,9 @@ async function ask() {
     if (before) url += `&before=${before}`;
     const res = await paced(url);
     if (res.status === 401) return sessionEnded();
-    // Any other refusal is the server's trouble, not the reader's (the box
-    // takes no more than the API does), and its words are English only.
+    // Any other refusal is the server's trouble, not the reader's (a query
+    // the API would refuse is not asked, see above), and its words are
+    // English only.
     if (!res.ok) throw new Error(`search: ${res.status}`);
     const body = await res.json();
     if (mine !== gen) return;
