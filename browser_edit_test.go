@@ -219,7 +219,7 @@ func TestBrowserEditAnotherOrTooLong(t *testing.T) {
 	MustExec(t, alice, `document.getElementById("text").select()`)
 	MustPaste(t, alice, long)
 	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), kb.Enter))
-	MustWait(t, alice, `!document.getElementById("composer-error").hidden && document.getElementById("composer-error").textContent === "Messages have at most 2000 characters."`)
+	MustWait(t, alice, errorShown("Messages have at most 2000 characters."))
 	if got := MustEval[string](t, alice, `document.getElementById("text").value.trim().length + " " + !document.getElementById("editing").hidden`); got != "2001 true" {
 		t.Errorf("after Enter on a long edit: %q, want it kept, still editing", got)
 	}

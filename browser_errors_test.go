@@ -29,12 +29,11 @@ func TestBrowserPictureGoneBeforeSent(t *testing.T) {
 		ResponseHeaders: []*fetch.HeaderEntry{{Name: "Content-Type", Value: "application/json"}},
 		Body:            []byte(`{"id":"` + newImageID() + `","width":300,"height":120}`),
 	}))
-	const errBox = `document.getElementById("composer-error")`
-	MustWait(t, p, `!`+errBox+`.hidden && `+errBox+`.textContent === "That picture is not there any more; send it again." && document.querySelector("#pending .msg.failed .pending-note")?.textContent === "Not sent Retry Remove"`)
+	MustWait(t, p, errorShown("That picture is not there any more; send it again.")+` && document.querySelector("#pending .msg.failed .pending-note")?.textContent === "Not sent Retry Remove"`)
 	if n := MustEval[int](t, p, `document.querySelectorAll("#messages .picture").length`); n != 0 {
 		t.Errorf("%d pictures shown in the conversation", n)
 	}
-	MustWait(t, p, errBox+`.hidden`)
+	MustWait(t, p, `document.getElementById("composer-error").hidden`)
 	MustDo(t, p, chromedp.Click(chromedp.CSS("#pending .msg.failed .remove")))
 	MustWait(t, p, `!document.querySelector("#pending .msg")`)
 	MustDo(t, p, chromedp.Reload())

@@ -337,6 +337,24 @@ func jsString(s string) string {
 // answer there knows the page has dealt with it.
 const recordAnswers = `window.answered = []; const json = Response.prototype.json; Response.prototype.json = function () { return json.call(this).then((v) => { window.answered.push(this.url); return v; }); }`
 
+// recordAsked is JS that lists in window.asked the query of each page of
+// the history the page asks for (before= or after=, and limit=), whether
+// or not an answer comes.
+const recordAsked = `(() => {
+	window.asked = [];
+	const fetch = window.fetch;
+	window.fetch = (url, ...rest) => {
+		if (String(url).includes("/messages?")) window.asked.push(String(url).replace(/^.*\?/, ""));
+		return fetch(url, ...rest);
+	};
+})()`
+
+// errorShown is JS that is true while the line under the composer shows
+// text, the page's way of saying something went wrong.
+func errorShown(text string) string {
+	return `!document.getElementById("composer-error").hidden && document.getElementById("composer-error").textContent === ` + jsString(text)
+}
+
 // importModule is JS for the chat page's own instance of a module, name
 // (a promise of it): modules import each other with the page's version
 // (?v=…), and the same file at another URL would run a second time.

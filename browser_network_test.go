@@ -53,23 +53,32 @@ func TestBrowserSurvivesServerRestart(t *testing.T) {
 	}
 }
 
+// mustServerGone starts a server at an address of its own, has alice
+// enter its lobby in a browser, and stops the server: the page is left
+// trying to reconnect. restart brings the server back at that address,
+// with the same store.
+func mustServerGone(t *testing.T) (p context.Context, restart func()) {
+	t.Helper()
+	dir, port := t.TempDir(), freePort(t)
+	cfg := func(c *Config) { c.Addr = "127.0.0.1:" + port }
+	ts := MustStart(t, dir, cfg)
+	p = MustPerson(t, MustBrowser(t, "en-US"))
+	MustEnter(t, p, ts, "alice", "")
+	ts.MustClose(t)
+	return p, func() { MustStart(t, dir, cfg) }
+}
+
 // A tab that comes back into view while waiting out its reconnect backoff
 // (up to 30 s once the server was gone a while) reconnects at once.
 func TestBrowserReconnectsWhenTabReturns(t *testing.T) {
-	dir := t.TempDir()
-	port := freePort(t)
-	cfg := func(c *Config) { c.Addr = "127.0.0.1:" + port }
-	ts := MustStart(t, dir, cfg)
-	p := MustPerson(t, MustBrowser(t, "en-US"))
-	MustEnter(t, p, ts, "alice", "")
-	ts.MustClose(t)
+	p, restart := mustServerGone(t)
 	// Failed attempts double the wait; let it grow past 2 s, then bring
 	// the server back while the page still has seconds to wait.
 	MustWait(t, p, `(() => {
 		const s = document.getElementById("status");
 		return s.dataset.state === "reconnecting" && +s.textContent.match(/\d+/)[0] >= 3;
 	})()`)
-	MustStart(t, dir, cfg)
+	restart()
 
 	// One expression, so the page's timer cannot fire between the check
 	// and the event.
@@ -375,13 +384,7 @@ func TestBrowserWakeChecksOnce(t *testing.T) {
 // no countdown (an attempt could only fail, and none is made), and back
 // online it reconnects at once: nothing else would try again.
 func TestBrowserGoesOffline(t *testing.T) {
-	dir := t.TempDir()
-	port := freePort(t)
-	cfg := func(c *Config) { c.Addr = "127.0.0.1:" + port }
-	ts := MustStart(t, dir, cfg)
-	p := MustPerson(t, MustBrowser(t, "en-US"))
-	MustEnter(t, p, ts, "alice", "")
-	ts.MustClose(t)
+	p, restart := mustServerGone(t)
 	const state = `document.getElementById("status").dataset.state`
 	MustWait(t, p, state+` === "reconnecting"`)
 	network := func(offline bool) chromedp.Action[chromedp.Void] {
@@ -389,7 +392,7 @@ func TestBrowserGoesOffline(t *testing.T) {
 	}
 	MustDo(t, p, network(true))
 	MustWait(t, p, `!navigator.onLine && `+state+` === "offline" && !/\d/.test(document.getElementById("status").textContent)`)
-	MustStart(t, dir, cfg)
+	restart()
 	MustDo(t, p, network(false))
 	MustWait(t, p, connected)
 }

@@ -162,7 +162,6 @@ func TestBrowserReactOffline(t *testing.T) {
 
 	ts.MustClose(t)
 	MustWait(t, p, disconnected)
-	const said = `!document.getElementById("composer-error").hidden && document.getElementById("composer-error").textContent === "The server could not save that; try again."`
 	for _, press := range []struct {
 		name string
 		do   []chromedp.Action[chromedp.Void]
@@ -176,7 +175,7 @@ func TestBrowserReactOffline(t *testing.T) {
 		MustExec(t, p, `document.getElementById("composer-error").hidden = true`)
 		MustHover(t, p, "#messages .msg")
 		MustDo(t, p, press.do...)
-		MustWait(t, p, said)
+		MustWait(t, p, errorShown("The server could not save that; try again."))
 		if got := MustEval[string](t, p, reactionRow); got != "🎉 1 true" {
 			t.Errorf("%s while disconnected: the reactions read %q", press.name, got)
 		}
