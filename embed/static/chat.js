@@ -11,7 +11,7 @@ import { toggleReaction } from "./reactions.js";
 import "./search.js";
 import { noteMention, mentionKey } from "./mentions.js";
 import { copyLink, messageLink, toLinked, goTo } from "./link.js";
-import { loadOlder, fillViewport, toLatest, loadNewer, nearBottom } from "./history.js";
+import { loadOlder, fillViewport, toLatest, loadNewer, nearTop, nearBottom } from "./history.js";
 import "./topic.js";
 import { restoreUploads } from "./pictures.js";
 import { forgetStash } from "./stash.js";
@@ -34,7 +34,7 @@ newBtn.addEventListener("click", () => {
 log.addEventListener("scroll", () => {
   if (atBottom() && !state.pastTo) state.newCount = 0;
   showNew();
-  if (log.scrollTop < 120) loadOlder();
+  if (nearTop()) loadOlder();
   if (state.pastTo && nearBottom()) loadNewer();
   if (!firstUnreadBtn.hidden) showFirstUnread();
   placeActions(list.querySelector(".msg:hover, .msg:focus-within"));

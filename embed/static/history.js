@@ -70,8 +70,19 @@ const shown = (e) => ["message", "join", "leave", "topic"].includes(e.type);
 // the reader where they were, and says whether it did. state.era changes
 // whenever what is on screen is replaced (a window far back) or cut: a page
 // for what was there before is dropped.
+//
+// A page the server failed to give is asked for again after a pause, and
+// not before (state.olderRetry): 1 s, twice that after each failure in a
+// row, up to 30 s. A screen the history does not fill yet asks for the
+// next page as soon as one is on screen (fillViewport), and a reader at
+// the top asks with every scroll event, so without the pause a server in
+// trouble would be asked in a loop; and a screen not full cannot be
+// scrolled to ask again, so the pause ends by asking, if the top of the
+// history is still in view.
+const FIRST_PAUSE = 1000, LAST_PAUSE = 30000;
+let pause = 0;
 export async function loadOlder() {
-  if (state.loadingOlder || state.reachedStart || state.oldestId === 0) return false;
+  if (state.loadingOlder || state.olderRetry || state.reachedStart || state.oldestId === 0) return false;
   if (state.oldestId <= 1) { state.reachedStart = true; renderTop(); return true; }
   state.loadingOlder = true;
   renderTop();
@@ -79,8 +90,16 @@ export async function loadOlder() {
   const page = await history(`before=${state.oldestId}&limit=${PAGE}`);
   state.loadingOlder = false;
   if (era !== state.era) { renderTop(); return false; }
-  if (!page) flashError(t("Could not load older messages."));
-  else {
+  if (!page) {
+    flashError(t("Could not load older messages."));
+    pause = Math.min(pause * 2 || FIRST_PAUSE, LAST_PAUSE);
+    state.olderRetry = setTimeout(() => {
+      state.olderRetry = 0;
+      renderTop();
+      if (nearTop()) loadOlder();
+    }, pause);
+  } else {
+    pause = 0;
     const { events } = page;
     const older = events.filter((e) => e.id < state.oldestId);
     if (older.length > 0) {
@@ -98,6 +117,9 @@ export async function loadOlder() {
   fillViewport();
   return !!page;
 }
+// nearTop: scrolled up to where the next older page is asked for (or a
+// screen not full, which cannot be scrolled).
+export const nearTop = () => log.scrollTop < 120;
 // trimShown lets go of all but the newest KEEP_SHOWN events on screen
 // (see MAX_SHOWN); only while the reader is at the bottom (of the
 // conversation, or of a window far back, see append), so what they are

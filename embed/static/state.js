@@ -31,6 +31,7 @@ export const state = {
   oldestId: 0,         // oldest id on screen
   reachedStart: false,
   loadingOlder: false,
+  olderRetry: 0,       // a timer: the older page failed, and is asked for again when it ends (see loadOlder)
   era: 0,              // counts the times what is on screen was replaced or cut (see loadOlder)
   pastTo: 0,           // the newest id on screen while that is not the newest there is (see history.js), else 0
   ws: null,

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/fetch"
@@ -87,4 +88,41 @@ func TestBrowserFarBackJumpFails(t *testing.T) {
 	MustDo(t, p, command(fetch.Disable, cdp.Empty{}))
 	follow()
 	MustWait(t, p, flashed+` === "the old one" && !document.getElementById("new-messages").hidden`)
+}
+
+// An older page the server fails to give, on a screen the history does
+// not fill yet, says so at the top and is asked for again after a pause,
+// longer after each failure in a row, not at once: the page asks for
+// older pages until the screen is full, and asked a server in trouble in
+// a loop. Once the server answers, the history loads to its beginning
+// with nothing missed.
+func TestBrowserOlderPageFails(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	w, _ := ts.MustDial(t, ts.MustLogin(t, "writer"), "lobby", -1)
+	w.MustSayMany("chatter %03d", 80)
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	// Tall enough that the replay's 50 do not fill it.
+	MustDo(t, p, chromedp.EmulateViewport(1200, 6000))
+	next := MustHoldRequests(t, p, "*/messages?*", fetch.RequestStageResponse)
+	MustEnter(t, p, ts, "alice", "")
+
+	const top = `document.getElementById("history-top").textContent`
+	held := next()
+	for i, want := range []time.Duration{time.Second, 2 * time.Second} {
+		answered := time.Now()
+		MustDo(t, p, storeFailing(held))
+		MustWait(t, p, errorShown("Could not load older messages.")+` && `+top+` === "Could not load older messages."`)
+		held = next()
+		// A lower bound only: a slow machine makes the gap longer, never
+		// shorter.
+		if gap := time.Since(answered); gap < want {
+			t.Errorf("failure %d: asked again %v after it, want a pause of at least %v", i+1, gap.Round(time.Millisecond), want)
+		}
+	}
+	MustDo(t, p, command(fetch.ContinueResponse, fetch.ContinueResponseParams{RequestID: held}))
+	MustDo(t, p, command(fetch.Disable, cdp.Empty{}))
+	MustWait(t, p, top+` === "This is the beginning of #lobby." && `+texts+`[0] === "chatter 000"`)
+	if got := MustContiguous(t, p, "after the failures"); len(got) != 82 {
+		t.Errorf("%d events on screen, want the 80 said and the two joins", len(got))
+	}
 }
