@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -125,4 +126,41 @@ func TestBrowserOlderPageFails(t *testing.T) {
 	if got := MustContiguous(t, p, "after the failures"); len(got) != 82 {
 		t.Errorf("%d events on screen, want the 80 said and the two joins", len(got))
 	}
+}
+
+// A link to a message a little further up than the page has loaded,
+// whose older page the server fails to give, says so and asks for that
+// page no more: the page tries the window around the message instead
+// (one page ending with it), which fails too and says so. Once the
+// server answers, the link followed again shows it.
+func TestBrowserLinkOlderPageFails(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	w, _ := ts.MustDial(t, ts.MustLogin(t, "writer"), "lobby", -1)
+	last := w.MustSayMany("chatter %03d", 100)
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustEnter(t, p, ts, "alice", "")
+	MustWait(t, p, texts+`.at(-1) === "chatter 099"`)
+	if MustEval[bool](t, p, texts+`.includes("chatter 020")`) {
+		t.Fatal("chatter 020 is on screen already; the test needs it a page or two up")
+	}
+	ref := last.ID - 79 // chatter 020
+	follow := func() {
+		t.Helper()
+		MustExec(t, p, `location.hash = ""`)
+		MustExec(t, p, fmt.Sprintf(`location.hash = "#msg-%d"`, ref))
+	}
+
+	MustExec(t, p, recordAsked)
+	next := MustHoldRequests(t, p, "*/messages?*", fetch.RequestStageResponse)
+	follow()
+	MustDo(t, p, storeFailing(next())) // the page before the oldest on screen
+	MustDo(t, p, storeFailing(next())) // the page ending with the message
+	MustWait(t, p, errorShown("Could not load that message."))
+	asked := MustEval[[]string](t, p, `window.asked`)
+	if want := fmt.Sprintf("before=%d&", ref+1); len(asked) != 2 || !strings.HasPrefix(asked[1], want) {
+		t.Errorf("the page asked for %q, want an older page and then the one %s…", asked, want)
+	}
+	MustDo(t, p, command(fetch.Disable, cdp.Empty{}))
+	follow()
+	MustWait(t, p, flashed+` === "chatter 020"`)
 }
