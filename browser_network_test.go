@@ -387,12 +387,30 @@ func TestBrowserGoesOffline(t *testing.T) {
 	p, restart := mustServerGone(t)
 	const state = `document.getElementById("status").dataset.state`
 	MustWait(t, p, state+` === "reconnecting"`)
-	network := func(offline bool) chromedp.Action[chromedp.Void] {
-		return command(cdpnetwork.OverrideNetworkState, cdpnetwork.OverrideNetworkStateParams{Offline: offline, DownloadThroughput: -1, UploadThroughput: -1})
-	}
-	MustDo(t, p, network(true))
+	MustDo(t, p, online(false))
 	MustWait(t, p, `!navigator.onLine && `+state+` === "offline" && !/\d/.test(document.getElementById("status").textContent)`)
 	restart()
-	MustDo(t, p, network(false))
+	MustDo(t, p, online(true))
 	MustWait(t, p, connected)
+}
+
+// A browser that says it went offline while the page's socket is open
+// may be wrong (its idea of online is a guess): the page still says
+// Connected, and what others say still comes.
+func TestBrowserOfflineWhileConnected(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustEnter(t, p, ts, "alice", "")
+	bob, _ := ts.MustDial(t, ts.MustLogin(t, "bob"), "lobby", -1)
+	MustDo(t, p, online(false))
+	MustWait(t, p, `!navigator.onLine`)
+	bob.MustSay("still here", "")
+	MustWait(t, p, texts+`.at(-1) === "still here" && `+connected)
+}
+
+// online sets the browser's idea of whether it is online (navigator.onLine,
+// and the online and offline events), which is all the page can know;
+// the sockets and requests it has are left as they are.
+func online(on bool) chromedp.Action[chromedp.Void] {
+	return command(cdpnetwork.OverrideNetworkState, cdpnetwork.OverrideNetworkStateParams{Offline: !on, DownloadThroughput: -1, UploadThroughput: -1})
 }
