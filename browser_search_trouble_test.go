@@ -43,7 +43,7 @@ func TestBrowserSearchWaitsOutHistoryRate(t *testing.T) {
 // language (not in the API's English words) and offers no More; Enter
 // asks again. A query longer than the API takes is said so before any
 // is asked, and kept in the box (nothing typed is cut); one at the
-// limit goes.
+// limit goes. One of only spaces is not asked.
 func TestBrowserSearchFails(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	w, _ := ts.MustDial(t, ts.MustLogin(t, "writer"), "lobby", -1)
@@ -93,5 +93,14 @@ func TestBrowserSearchFails(t *testing.T) {
 	// Enter again, and the server answers.
 	MustDo(t, p, chromedp.SendKeys(chromedp.ID("search-input"), kb.Enter))
 	MustDo(t, p, command(fetch.ContinueResponse, fetch.ContinueResponseParams{RequestID: next()}))
-	MustWait(t, p, status+` === "" && [...document.querySelectorAll("#search-results .result-text")].map(e => e.textContent).join("|") === "一根针 needle"`)
+	found := `[...document.querySelectorAll("#search-results .result-text")].map(e => e.textContent).join("|")`
+	MustWait(t, p, status+` === "" && `+found+` === "一根针 needle"`)
+
+	// Only spaces (an ideographic one too) are no search: nothing is
+	// asked or said, and what was found stays. The form's submit runs
+	// its handler at once, so a search begun would show by now.
+	MustExec(t, p, searchFor(" \u3000 "))
+	if got := MustEval[string](t, p, status+` + "|" + `+found); got != "|一根针 needle" {
+		t.Errorf("after a search of spaces the panel shows %q, want no status and what was found", got)
+	}
 }
