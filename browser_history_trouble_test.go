@@ -94,9 +94,9 @@ func TestBrowserFarBackJumpFails(t *testing.T) {
 // An older page the server fails to give, on a screen the history does
 // not fill yet, says so at the top and is asked for again after a pause,
 // longer after each failure in a row, not at once: the page asks for
-// older pages until the screen is full, and asked a server in trouble in
-// a loop. Once the server answers, the history loads to its beginning
-// with nothing missed.
+// older pages until the screen is full, and so asked a failing server
+// again and again with no pause. Once the server answers, the history
+// loads to its beginning with nothing missed.
 func TestBrowserOlderPageFails(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	w, _ := ts.MustDial(t, ts.MustLogin(t, "writer"), "lobby", -1)
