@@ -30,17 +30,22 @@ export function setPending(p, status) {
   p.el.classList.toggle("failed", status === "failed");
   note.replaceChildren(status === "failed" ? t("Not sent") : state.ready ? t("Sending…") : t("Waiting for connection"));
   if (status === "failed") {
-    // Remove, for a refusal that trying again cannot change (a picture
-    // the server no longer has, say): the message would otherwise stay,
-    // through reloads too.
-    const again = button("retry", "Retry"), remove = button("remove", "Remove");
-    again.addEventListener("click", () => {
-      if (state.pending.get(p.nonce) !== p) return; // delivered meanwhile
-      setPending(p, "queued");
-      if (state.ready) transmit(p);
-    });
+    // Remove, for a refusal that trying again cannot change: the message
+    // would otherwise stay, through reloads too. Retry, unless the page
+    // knows it would be refused again (p.gone: its picture is no longer
+    // on the server, see socket.js's onError).
+    const remove = button("remove", "Remove");
     remove.addEventListener("click", () => forget(p));
-    note.append(" ", again, " ", remove);
+    if (!p.gone) {
+      const again = button("retry", "Retry");
+      again.addEventListener("click", () => {
+        if (state.pending.get(p.nonce) !== p) return; // delivered meanwhile
+        setPending(p, "queued");
+        if (state.ready) transmit(p);
+      });
+      note.append(" ", again);
+    }
+    note.append(" ", remove);
   }
 }
 
@@ -59,9 +64,9 @@ export function transmit(p) {
 }
 
 // addPending puts a message in the outbox; image is its picture, uploaded
-// already (see pictures.js).
-export function addPending(nonce, value, status, after, replyTo = 0, image = null) {
-  const p = { nonce, text: value, status, after, replyTo, image, el: null };
+// already (see pictures.js), and gone says the server no longer has it.
+export function addPending(nonce, value, status, after, replyTo = 0, image = null, gone = false) {
+  const p = { nonce, text: value, status, after, replyTo, image, gone, el: null };
   p.el = pendingEl(p);
   state.pending.set(p.nonce, p);
   pendingList.append(p.el);
@@ -120,7 +125,7 @@ const OUTBOX_PREFIX = "chat.outbox.", OUTBOX = OUTBOX_PREFIX + room;
 let loggingOut = false;
 export function saveOutbox() {
   if (loggingOut) return;
-  const items = [...state.pending.values()].map((p) => ({ nonce: p.nonce, text: p.text, after: p.after, replyTo: p.replyTo, image: p.image, failed: p.status === "failed" }));
+  const items = [...state.pending.values()].map((p) => ({ nonce: p.nonce, text: p.text, after: p.after, replyTo: p.replyTo, image: p.image, failed: p.status === "failed", gone: p.gone }));
   // While a message is being edited, the composer holds its text; the
   // draft is what waits aside (see edit.js).
   const draft = state.editing ? state.editing.draft : text.value;
@@ -151,7 +156,7 @@ export function restoreOutbox() {
     const after = Number.isInteger(it.after) ? it.after : Number.isInteger(saved.lastId) ? saved.lastId : undefined;
     const replyTo = Number.isInteger(it.replyTo) && it.replyTo > 0 ? it.replyTo : 0;
     const image = typeof it.image?.id === "string" && it.image.width > 0 && it.image.height > 0 ? { id: it.image.id, width: it.image.width, height: it.image.height } : null;
-    if (typeof it.nonce === "string" && typeof it.text === "string") addPending(it.nonce, it.text, it.failed ? "failed" : "queued", after, replyTo, image);
+    if (typeof it.nonce === "string" && typeof it.text === "string") addPending(it.nonce, it.text, it.failed ? "failed" : "queued", after, replyTo, image, image !== null && it.gone === true);
   }
 }
 

@@ -109,10 +109,12 @@ function onDuplicate(ev) {
 
 function onError(ev) {
   const p = ev.nonce && state.pending.get(ev.nonce);
-  if (p) setPending(p, "failed");
+  // not_found for a message means its picture is gone (see pictures.js),
+  // which trying again cannot change.
+  const gone = !!p?.image && ev.code === "not_found";
+  if (p) { p.gone = gone; setPending(p, "failed"); }
   if (ev.nonce) editFailed(ev.nonce);
-  // not_found for a message means its picture is gone (see pictures.js).
-  if (p?.image && ev.code === "not_found") flashError(t("That picture is not there any more; send it again."));
+  if (gone) flashError(t("That picture is not there any more; send it again."));
   else flashError(t(ev.code) !== ev.code ? t(ev.code) : ev.text);
 }
 
