@@ -96,19 +96,21 @@ func TestBrowserFarBackJumpFails(t *testing.T) {
 // longer after each failure in a row, not at once: the page asks for
 // older pages until the screen is full, and so asked a failing server
 // again and again with no pause. Once the server answers, the history
-// loads to its beginning with nothing missed.
+// loads on, a page at a time, to its beginning with nothing missed.
 func TestBrowserOlderPageFails(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	w, _ := ts.MustDial(t, ts.MustLogin(t, "writer"), "lobby", -1)
-	w.MustSayMany("chatter %03d", 80)
+	w.MustSayMany("chatter %03d", 130)
 	p := MustPerson(t, MustBrowser(t, "en-US"))
-	// Tall enough that the replay's 50 do not fill it.
+	// Tall enough that the replay's 50, and the two pages before them,
+	// do not fill it.
 	MustDo(t, p, chromedp.EmulateViewport(1200, 6000))
 	next := MustHoldRequests(t, p, "*/messages?*", fetch.RequestStageResponse)
 	MustEnter(t, p, ts, "alice", "")
 
 	const top = `document.getElementById("history-top").textContent`
 	held := next()
+	MustWait(t, p, top+` === "Loading older messages…"`)
 	for i, want := range []time.Duration{time.Second, 2 * time.Second} {
 		answered := time.Now()
 		MustDo(t, p, storeFailing(held))
@@ -123,8 +125,8 @@ func TestBrowserOlderPageFails(t *testing.T) {
 	MustDo(t, p, command(fetch.ContinueResponse, fetch.ContinueResponseParams{RequestID: held}))
 	MustDo(t, p, command(fetch.Disable, cdp.Empty{}))
 	MustWait(t, p, top+` === "This is the beginning of #lobby." && `+texts+`[0] === "chatter 000"`)
-	if got := MustContiguous(t, p, "after the failures"); len(got) != 82 {
-		t.Errorf("%d events on screen, want the 80 said and the two joins", len(got))
+	if got := MustContiguous(t, p, "after the failures"); len(got) != 132 {
+		t.Errorf("%d events on screen, want the 130 said and the two joins", len(got))
 	}
 }
 

@@ -204,7 +204,8 @@ func TestBrowserOlderPageForAReplacedScreenDropped(t *testing.T) {
 
 // From far back, a link to the room's newest message, said meanwhile
 // (counted, not put below the window), shows it, as a link to any other
-// does, not "no such message".
+// does, not "no such message"; and its window reaching the newest, the
+// page is live again.
 func TestBrowserFarBackLinkToNewest(t *testing.T) {
 	_, w, old, _, p := mustFarRoom(t)
 	MustExec(t, p, fmt.Sprintf(`location.hash = "#msg-%d"`, old.ID))
@@ -213,5 +214,7 @@ func TestBrowserFarBackLinkToNewest(t *testing.T) {
 	newest := w.MustSay("the newest", "")
 	MustWait(t, p, `document.getElementById("new-messages").textContent === "1 new message ↓"`)
 	MustExec(t, p, fmt.Sprintf(`location.hash = "#msg-%d"`, newest.ID))
-	MustWait(t, p, flashed+` === "the newest"`)
+	MustWait(t, p, flashed+` === "the newest" && document.getElementById("new-messages").hidden`)
+	w.MustSay("live again", "")
+	MustWait(t, p, texts+`.at(-1) === "live again"`)
 }
