@@ -121,6 +121,24 @@ func TestBrowserFarBackKeepsChangesMadeMeanwhile(t *testing.T) {
 	MustWait(t, p, fmt.Sprintf(`!!document.querySelector('#messages .msg.flash[data-id="%d"]')`, old.ID))
 }
 
+// And so does a page below a window far back, loaded by scrolling down:
+// an edit and a reaction to one of its messages, which came while it was
+// on its way and so before its message was on screen, show on it.
+func TestBrowserNewerPageKeepsChangesMadeMeanwhile(t *testing.T) {
+	_, w, old, _, p := mustFarRoom(t)
+	MustExec(t, p, fmt.Sprintf(`location.hash = "#msg-%d"`, old.ID))
+	MustWait(t, p, flashed+` === "the old one"`)
+	// The window's newest, and one of the page after it.
+	bottom := ev{ID: int64(MustEval[int](t, p, `+[...document.querySelectorAll("#messages [data-id]")].at(-1).dataset.id`)), Text: MustEval[string](t, p, texts+`.at(-1)`)}
+	below := ev{ID: bottom.ID + 5, Text: fmt.Sprintf("chatter %03d", bottom.ID+5-old.ID-1)} // chatter 000 came just after the old one
+	// The link's smooth scroll ends first (see TestBrowserFarBackPageFails).
+	MustWait(t, p, `(() => { const top = document.getElementById("log").scrollTop, still = top === window.lastTop; window.lastTop = top; return still; })()`)
+
+	next := MustHoldRequests(t, p, fmt.Sprintf("*/messages?after=%d&*", bottom.ID), fetch.RequestStageResponse)
+	MustExec(t, p, `(() => { const l = document.getElementById("log"); l.scrollTop = l.scrollHeight; })()`)
+	mustChangeMeanwhile(t, p, w, below, bottom, next())
+}
+
 // mustFarRoom is a room with "the old one" and 300 messages after it
 // (last the newest), more than the page loads up to a link, and a person
 // on its newest page.
