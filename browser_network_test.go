@@ -94,6 +94,13 @@ func TestBrowserReconnectsWhenTabReturns(t *testing.T) {
 	MustWait(t, p, connected)
 	MustSay(t, p, "back")
 	MustWait(t, p, texts+`.includes("back")`)
+	// The countdown it was in is over too: its next second would say
+	// "reconnecting" again. The page's timers fire in the order they
+	// are due, so one 1.1 s from now comes after that second.
+	const later = `new Promise((ok) => setTimeout(() => ok(document.getElementById("status").dataset.state), 1100))`
+	if got := MustEval[string](t, p, later, chromedp.EvalAwaitPromise); got != "connected" {
+		t.Errorf("a second after it reconnected the status is %q", got)
+	}
 }
 
 // A socket that dies without a close (the network went away under it,
