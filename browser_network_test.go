@@ -363,7 +363,7 @@ func TestBrowserAPISessionEnded(t *testing.T) {
 // browser calls open still works, with one ping however many of them
 // come at once: a second check while the first waits for its pong would
 // leave the first's timer behind to give up on a live socket. Once the
-// pong is in, the next check pings again.
+// pong is in, the next check pings again, and no timer is left behind.
 func TestBrowserWakeChecksOnce(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	p := MustPerson(t, MustBrowser(t, "en-US"))
@@ -383,6 +383,13 @@ func TestBrowserWakeChecksOnce(t *testing.T) {
 	MustWait(t, p, `(() => { `+setHidden(false)+` return window.pings === 2; })()`)
 	if n := MustEval[int](t, p, `window.pinged.size`); n != 1 {
 		t.Errorf("the pings went over %d sockets, want the one live socket", n)
+	}
+	// Each pong ended its ping's wait for good: past the 5 s a ping waits
+	// (DEAD_MS), the socket pinged is still the page's, and open. A timer
+	// set in the page now is due after the wait of any ping sent so far.
+	still := `new Promise((ok) => setTimeout(ok, 5100)).then(() => ` + importModule("state.js") + `).then((m) => m.state.ws === [...window.pinged][0] && m.state.ws.readyState === WebSocket.OPEN)`
+	if !MustEval[bool](t, p, still, chromedp.EvalAwaitPromise) {
+		t.Error("5 s after its pings were answered, the page gave up on the socket")
 	}
 	MustWait(t, p, connected)
 }
