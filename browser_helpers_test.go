@@ -349,6 +349,21 @@ const recordAsked = `(() => {
 	};
 })()`
 
+// followLink has page p follow a link to message id, as one opened or
+// clicked again: the hash is cleared first, so that the page hears of
+// it even when it was that link already.
+func followLink(t *testing.T, p context.Context, id int64) {
+	t.Helper()
+	MustExec(t, p, `location.hash = ""`)
+	MustExec(t, p, fmt.Sprintf(`location.hash = "#msg-%d"`, id))
+}
+
+// scrollStill is JS that is true once the log has not scrolled since the
+// last time it was asked (polled by MustWait): a smooth scroll, such as
+// a link's to its message, has ended. Its scroll events are the reader's
+// as far as the page can tell, and would ask for pages.
+const scrollStill = `(() => { const top = document.getElementById("log").scrollTop, still = top === window.lastTop; window.lastTop = top; return still; })()`
+
 // errorShown is JS that is true while the line under the composer shows
 // text, the page's way of saying something went wrong.
 func errorShown(text string) string {

@@ -41,10 +41,9 @@ func TestBrowserFarBackPageFails(t *testing.T) {
 		MustExec(t, p, `window.asked = []; document.getElementById("composer-error").textContent = ""`)
 	}
 	scrollDown := `(() => { const l = document.getElementById("log"); l.scrollTop = l.scrollHeight - l.clientHeight - 300; l.scrollTop = l.scrollHeight; })()`
-	// The link's smooth scroll to the message ends first: its scroll
-	// events are the reader's as far as the page can tell, and one after
-	// the failure would rightly ask again.
-	MustWait(t, p, `(() => { const top = document.getElementById("log").scrollTop, still = top === window.lastTop; window.lastTop = top; return still; })()`)
+	// The link's smooth scroll to the message ends first: one of its
+	// scroll events after the failure would rightly ask again.
+	MustWait(t, p, scrollStill)
 	MustExec(t, p, scrollDown)
 	MustWait(t, p, `!document.getElementById("history-bottom").hidden && document.getElementById("history-bottom").textContent === "Loading newer messages…"`)
 	fail("scrolling down")
@@ -67,16 +66,11 @@ func TestBrowserFarBackPageFails(t *testing.T) {
 func TestBrowserFarBackJumpFails(t *testing.T) {
 	_, _, old, _, p := mustFarRoom(t)
 	live := MustEval[[]string](t, p, texts)
-	follow := func() {
-		t.Helper()
-		MustExec(t, p, `location.hash = ""`)
-		MustExec(t, p, fmt.Sprintf(`location.hash = "#msg-%d"`, old.ID))
-	}
 
 	next := MustHoldRequests(t, p, "*/messages?*", fetch.RequestStageResponse)
 	for _, failing := range []string{"the page ending with it", "the page after it"} {
 		MustExec(t, p, `document.getElementById("composer-error").textContent = ""`)
-		follow()
+		followLink(t, p, old.ID)
 		if failing == "the page after it" {
 			MustDo(t, p, command(fetch.ContinueResponse, fetch.ContinueResponseParams{RequestID: next()}))
 		}
@@ -87,7 +81,7 @@ func TestBrowserFarBackJumpFails(t *testing.T) {
 		}
 	}
 	MustDo(t, p, command(fetch.Disable, cdp.Empty{}))
-	follow()
+	followLink(t, p, old.ID)
 	MustWait(t, p, flashed+` === "the old one" && !document.getElementById("new-messages").hidden`)
 }
 
@@ -146,15 +140,10 @@ func TestBrowserLinkOlderPageFails(t *testing.T) {
 		t.Fatal("chatter 020 is on screen already; the test needs it a page or two up")
 	}
 	ref := last.ID - 79 // chatter 020
-	follow := func() {
-		t.Helper()
-		MustExec(t, p, `location.hash = ""`)
-		MustExec(t, p, fmt.Sprintf(`location.hash = "#msg-%d"`, ref))
-	}
 
 	MustExec(t, p, recordAsked)
 	next := MustHoldRequests(t, p, "*/messages?*", fetch.RequestStageResponse)
-	follow()
+	followLink(t, p, ref)
 	MustDo(t, p, storeFailing(next())) // the page before the oldest on screen
 	MustDo(t, p, storeFailing(next())) // the page ending with the message
 	MustWait(t, p, errorShown("Could not load that message."))
@@ -163,6 +152,6 @@ func TestBrowserLinkOlderPageFails(t *testing.T) {
 		t.Errorf("the page asked for %q, want an older page and then the one %s…", asked, want)
 	}
 	MustDo(t, p, command(fetch.Disable, cdp.Empty{}))
-	follow()
+	followLink(t, p, ref)
 	MustWait(t, p, flashed+` === "chatter 020"`)
 }

@@ -33,8 +33,7 @@ func TestBrowserFarBack(t *testing.T) {
 	const newBtn = `document.getElementById("new-messages")`
 	far := func(how, text string) {
 		t.Helper()
-		MustExec(t, p, `location.hash = ""`)
-		MustExec(t, p, fmt.Sprintf(`location.hash = "#msg-%d"`, old.ID))
+		followLink(t, p, old.ID)
 		MustWait(t, p, flashed+` === `+jsString(text)+` && !`+newBtn+`.hidden`)
 		got := MustEval[[]string](t, p, texts)
 		// The page that ends with it, and the page after: not the 1100
@@ -132,7 +131,7 @@ func TestBrowserNewerPageKeepsChangesMadeMeanwhile(t *testing.T) {
 	bottom := ev{ID: int64(MustEval[int](t, p, `+[...document.querySelectorAll("#messages [data-id]")].at(-1).dataset.id`)), Text: MustEval[string](t, p, texts+`.at(-1)`)}
 	below := ev{ID: bottom.ID + 5, Text: fmt.Sprintf("chatter %03d", bottom.ID+5-old.ID-1)} // chatter 000 came just after the old one
 	// The link's smooth scroll ends first (see TestBrowserFarBackPageFails).
-	MustWait(t, p, `(() => { const top = document.getElementById("log").scrollTop, still = top === window.lastTop; window.lastTop = top; return still; })()`)
+	MustWait(t, p, scrollStill)
 
 	next := MustHoldRequests(t, p, fmt.Sprintf("*/messages?after=%d&*", bottom.ID), fetch.RequestStageResponse)
 	MustExec(t, p, `(() => { const l = document.getElementById("log"); l.scrollTop = l.scrollHeight; })()`)
