@@ -65,13 +65,29 @@ func TestBrowserTyping(t *testing.T) {
 
 // Typing again right after sending is shown too: the server takes one
 // notice a second per session, so the page sends it once that allows,
-// even when no key follows.
+// even when no key follows. Each way of sending is checked: the driver's
+// Enter leaves a line break in the composer, whose input event would
+// reset the pacing by itself, and the Send button leaves none.
 func TestBrowserTypingRightAfterSending(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	alice, bob := MustAliceAndBob(t, ts)
-	MustSay(t, alice, "one")
-	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "t"))
-	MustWait(t, bob, texts+`.includes("one") && `+typingLine+` === "alice is typing…"`)
+	for _, c := range []struct {
+		name string
+		send chromedp.Action[chromedp.Void]
+	}{
+		{"button", chromedp.Click(chromedp.ID("send"))},
+		{"enter", chromedp.KeyEvent(kb.Enter)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "one "+c.name), c.send)
+			MustWait(t, bob, texts+`.includes("one `+c.name+`") && `+typingLine+` === ""`)
+			MustExec(t, alice, `document.getElementById("text").value = ""`)
+			MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "t"))
+			MustWait(t, bob, typingLine+` === "alice is typing…"`)
+			MustDo(t, alice, chromedp.KeyEvent(kb.Enter))
+			MustWait(t, bob, texts+`.includes("t") && `+typingLine+` === ""`)
+		})
+	}
 }
 
 // Clearing the composer without sending takes the typist off the others'
