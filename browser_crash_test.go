@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/inspector"
+	cdppage "github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+)
+
+// A message the server has not confirmed survives the tab's page being
+// killed with no pagehide to save it (a phone's browser discarding a
+// background tab, a renderer crash): it is kept from the moment it is
+// sent, not when the page goes. The page that comes back sends it.
+func TestBrowserOutboxSurvivesACrash(t *testing.T) {
+	ts, fz, p := MustAliceBehindFreezer(t)
+	const pending = `[...document.querySelectorAll("#pending .text")].map(e => e.textContent).join("|")`
+	fz.refuseSockets(true)
+	fz.cut()
+	MustWait(t, p, disconnected)
+	MustDo(t, p, chromedp.SendKeys(chromedp.ID("text"), "typed offline"), chromedp.Click(chromedp.ID("send")))
+	MustWait(t, p, pending+` === "typed offline" && document.getElementById("text").value === ""`)
+
+	MustCrash(t, p)
+	MustDo(t, p, chromedp.Navigate(fz.URL+"/r/lobby"))
+	MustWait(t, p, pending+` === "typed offline"`)
+	if v := MustEval[string](t, p, `document.getElementById("text").value`); v != "" {
+		t.Errorf("the composer holds %q after the crash", v)
+	}
+	fz.refuseSockets(false)
+	MustWait(t, p, connected+` && `+pending+` === "" && `+texts+`.includes("typed offline")`)
+	_, body := ts.get(t, "/api/rooms/lobby/messages", ts.MustLogin(t, "bob"))
+	if n := strings.Count(body, `"typed offline"`); n != 1 {
+		t.Errorf("the message is stored %d times: %s", n, body)
+	}
+}
+
+// MustCrash kills the page's renderer as the browser would a discarded
+// tab: no pagehide, no unload. The tab stays, to be navigated again.
+func MustCrash(t *testing.T, p context.Context) {
+	t.Helper()
+	crashed := make(chan struct{})
+	ctx, cancel := context.WithCancel(p)
+	defer cancel()
+	chromedp.Listen(ctx, func(ev any) {
+		if _, ok := ev.(*inspector.EventTargetCrashed); ok {
+			select {
+			case <-crashed:
+			default:
+				close(crashed)
+			}
+		}
+	})
+	// The renderer dies before it can answer, so the call does not return
+	// until ctx ends; the browser's word that the page crashed is awaited
+	// instead.
+	go chromedp.Do(ctx, command(cdppage.Crash, cdp.Empty{}))
+	select {
+	case <-crashed:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the page did not crash")
+	}
+}
