@@ -37,11 +37,11 @@ func TestBrowserEditMessage(t *testing.T) {
 
 	// Typing over it and Enter save it, and the draft comes back.
 	MustExec(t, alice, `document.getElementById("text").select()`)
-	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "meet at 6, not 5"+kb.Enter))
+	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "meet at 6, not 5"), enter())
 	shown := `[...document.querySelectorAll("#messages .msg .text")].some(p => p.firstChild.textContent === "meet at 6, not 5" && p.querySelector(".edited")?.textContent === "(edited)" && p.querySelector(".edited").title.startsWith("Edited "))`
 	MustWait(t, bob, shown)
 	MustWait(t, alice, shown+` && document.getElementById("editing").hidden && document.getElementById("send").textContent === "Send" && !document.querySelector(".msg.editing")`)
-	if draft := MustEval[string](t, alice, `document.getElementById("text").value`); strings.TrimSpace(draft) != "half a thought" {
+	if draft := MustEval[string](t, alice, `document.getElementById("text").value`); draft != "half a thought" {
 		t.Errorf("after the edit the composer holds %q, want the draft back", draft)
 	}
 	if got := MustEval[[]string](t, bob, texts); len(got) != 2 || got[1] != "ok" || strings.Contains(got[0], "meet at 5") {
@@ -55,15 +55,17 @@ func TestBrowserEditMessage(t *testing.T) {
 	MustDo(t, alice, chromedp.Click(chromedp.CSS("#messages .msg.mine .edit")))
 	MustWait(t, alice, editing)
 	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), " or 7"), chromedp.KeyEvent(kb.Escape))
-	MustWait(t, alice, `document.getElementById("editing").hidden && document.getElementById("text").value.trim() === "half a thought"`)
+	MustWait(t, alice, `document.getElementById("editing").hidden && document.getElementById("text").value === "half a thought"`)
 
 	// An empty edit is not saved: Delete is for that.
 	MustDo(t, alice, upToEdit()...)
 	MustWait(t, alice, editing+` && document.getElementById("text").value === "meet at 6, not 5"`)
-	MustDo(t, alice, chromedp.Evaluate[chromedp.Void](`document.getElementById("text").value = "  "`), chromedp.KeyEvent(kb.Enter))
+	MustDo(t, alice, chromedp.Evaluate[chromedp.Void](`document.getElementById("text").value = "  "`), enter())
 	MustWait(t, alice, editing+` && document.getElementById("composer-error").textContent === "A message cannot be empty; delete it instead."`)
+	// Cancel gives the composer back its draft, empty here, so Send is
+	// off as it was before the edit.
 	MustDo(t, alice, chromedp.Click(chromedp.ID("cancel-edit")))
-	MustWait(t, alice, `document.getElementById("editing").hidden`)
+	MustWait(t, alice, `document.getElementById("editing").hidden && document.getElementById("text").value === "" && document.getElementById("send").disabled`)
 
 	// A phone has no hover: a tap on the message opens its row with the
 	// date, Edit and Delete.
@@ -112,7 +114,7 @@ func TestBrowserEditUnchangedOrOffline(t *testing.T) {
 
 	MustDo(t, p, upToEdit()...)
 	MustWait(t, p, editing+` && document.getElementById("text").value === "meet at 5"`)
-	MustDo(t, p, chromedp.KeyEvent(kb.Enter))
+	MustDo(t, p, enter())
 	MustWait(t, p, `document.getElementById("editing").hidden`)
 	if e := MustEval[string](t, p, errText); e != "" {
 		t.Errorf("saving an unchanged edit said %q", e)
@@ -122,7 +124,7 @@ func TestBrowserEditUnchangedOrOffline(t *testing.T) {
 	MustWait(t, p, editing)
 	ts.MustClose(t)
 	MustWait(t, p, disconnected)
-	MustDo(t, p, chromedp.SendKeys(chromedp.ID("text"), " or 6"), chromedp.KeyEvent(kb.Enter))
+	MustDo(t, p, chromedp.SendKeys(chromedp.ID("text"), " or 6"), enter())
 	MustWait(t, p, editing+` && `+errText+` !== "" && document.getElementById("send").textContent === "Save"`)
 }
 
@@ -162,7 +164,7 @@ func TestBrowserEditSavingOutlivesOtherRefusals(t *testing.T) {
 
 	MustDo(t, p, chromedp.Click(chromedp.ID("topic-edit")))
 	MustPasteInto(t, p, "topic-input", "plans for tonight")
-	MustDo(t, p, chromedp.KeyEvent(kb.Enter))
+	MustDo(t, p, enter())
 	MustWait(t, p, `document.getElementById("composer-error").textContent === "You are sending too fast; wait a moment." && !document.getElementById("topic-form").hidden`)
 	if !MustEval[bool](t, p, saving) {
 		t.Errorf("the topic's refusal gave Save back while the edit was on its way: the button says %q", MustEval[string](t, p, `document.getElementById("send").textContent`))
@@ -218,9 +220,9 @@ func TestBrowserEditAnotherOrTooLong(t *testing.T) {
 	long := strings.Repeat("x", 2001)
 	MustExec(t, alice, `document.getElementById("text").select()`)
 	MustPaste(t, alice, long)
-	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), kb.Enter))
+	MustDo(t, alice, chromedp.Focus(chromedp.ID("text")), enter())
 	MustWait(t, alice, errorShown("Messages have at most 2000 characters."))
-	if got := MustEval[string](t, alice, `document.getElementById("text").value.trim().length + " " + !document.getElementById("editing").hidden`); got != "2001 true" {
+	if got := MustEval[string](t, alice, `[...document.getElementById("text").value].length + " " + !document.getElementById("editing").hidden`); got != "2001 true" {
 		t.Errorf("after Enter on a long edit: %q, want it kept, still editing", got)
 	}
 	MustSay(t, bob, "nothing came")
@@ -232,6 +234,6 @@ func TestBrowserEditAnotherOrTooLong(t *testing.T) {
 	// One character less is the limit itself, and is saved.
 	MustExec(t, alice, `document.getElementById("text").select()`)
 	MustPaste(t, alice, long[1:])
-	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), kb.Enter))
+	MustDo(t, alice, chromedp.Focus(chromedp.ID("text")), enter())
 	MustWait(t, bob, texts+`[0] === "x".repeat(2000) + " (edited)"`)
 }

@@ -199,9 +199,8 @@ func MustTabs(t *testing.T, ts *testServer, ck *http.Cookie, room string, n int)
 }
 
 // upToEdit is Up in the empty composer, which edits one's last message.
-// The composer is emptied first (the driver's Enter leaves a new line
-// there that the page's cancelled key would not) and focused (a tab that
-// has not typed has it elsewhere).
+// The composer is emptied first (a test may have left a draft there) and
+// focused (a tab that has not typed has it elsewhere).
 func upToEdit() []chromedp.Action[chromedp.Void] {
 	return []chromedp.Action[chromedp.Void]{
 		chromedp.Evaluate[chromedp.Void](`document.getElementById("text").value = ""`),
@@ -213,7 +212,29 @@ func upToEdit() []chromedp.Action[chromedp.Void] {
 // MustSay types text into the composer and presses Enter.
 func MustSay(t *testing.T, ctx context.Context, text string) {
 	t.Helper()
-	MustDo(t, ctx, chromedp.SendKeys(chromedp.ID("text"), text+kb.Enter))
+	MustDo(t, ctx, chromedp.SendKeys(chromedp.ID("text"), text), enter())
+}
+
+// enter presses Enter in the focused element as a keyboard does: one
+// keydown that carries its text, which the page may cancel, so the
+// composer, whose keydown sends, gets no line break. chromedp's kb.Enter
+// sends the text as a char event of its own, which no page can cancel:
+// it left a line break in the composer after every message, and its
+// input event did work the page must do itself (see
+// TestBrowserTypingRightAfterSending).
+func enter() chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		key := input.DispatchKeyEventParams{Key: "Enter", Code: "Enter", WindowsVirtualKeyCode: 13, NativeVirtualKeyCode: 13}
+		down, up := key, key
+		down.Type, down.Text, down.UnmodifiedText = input.DispatchKeyEventTypeKeyDown, "\r", "\r"
+		up.Type = input.DispatchKeyEventTypeKeyUp
+		for _, k := range []input.DispatchKeyEventParams{down, up} {
+			if _, err := cdp.Call(ctx, tg, input.DispatchKeyEvent, k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // MustPaste inserts text into the composer as an emoji keyboard, an IME
@@ -222,7 +243,7 @@ func MustSay(t *testing.T, ctx context.Context, text string) {
 func MustPaste(t *testing.T, ctx context.Context, text string) {
 	t.Helper()
 	MustPasteInto(t, ctx, "text", text)
-	MustDo(t, ctx, chromedp.KeyEvent(kb.Enter))
+	MustDo(t, ctx, enter())
 }
 
 // MustPasteInto inserts text into the field with this id, as MustPaste.

@@ -90,7 +90,7 @@ func TestBrowserFarBack(t *testing.T) {
 
 	// So does sending a message.
 	far("from a link once more", "the old one, edited (edited)")
-	MustDo(t, p, chromedp.SendKeys(chromedp.ID("text"), "sent from far back"+kb.Enter))
+	MustDo(t, p, chromedp.SendKeys(chromedp.ID("text"), "sent from far back"), enter())
 	MustWait(t, p, texts+`.slice(-2).join("|") === "after the button|sent from far back" && !document.querySelector("#pending li")`)
 
 	// Up in the empty composer edits one's last message, which is below

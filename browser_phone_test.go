@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
-	"github.com/chromedp/chromedp/kb"
 )
 
 // A phone shows the whole page at its width: nothing scrolls sideways,
@@ -28,7 +27,7 @@ func TestBrowserPhoneHasNoHorizontalScroll(t *testing.T) {
 	// A code block scrolls inside itself, not the page; a code span wraps.
 	fence := strings.Repeat("`", 3)
 	MustPasteInto(t, p, "text", fence+"\n"+strings.Repeat("long_code_line(", 20)+"\n"+fence+" and `"+strings.Repeat("span", 40)+"`")
-	MustDo(t, p, chromedp.KeyEvent(kb.Enter))
+	MustDo(t, p, enter())
 	MustWait(t, p, texts+`.length === 3`)
 	if !MustEval[bool](t, p, noScroll+` && document.getElementById("log").scrollWidth <= document.getElementById("log").clientWidth`) {
 		t.Error("chat page scrolls sideways on a phone")

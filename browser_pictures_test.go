@@ -351,7 +351,7 @@ func TestBrowserPictureCaption(t *testing.T) {
 	}
 	edit()
 	MustWait(t, alice, `document.getElementById("text").value === ""`) // not "undefined"
-	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "our office"+kb.Enter))
+	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "our office"), enter())
 	for _, ctx := range []context.Context{alice, bob} {
 		MustWait(t, ctx, last+` === "🖼|our office (edited)"`)
 	}

@@ -129,7 +129,9 @@ func TestBrowserReplyToEarlierMessage(t *testing.T) {
 
 // Reply on another's message while editing one's own gives the edit up:
 // the composer gets its draft back, and what is sent next is the reply.
-func TestBrowserReplyEndsAnEdit(t *testing.T) {
+// Edit while replying gives the reply up: the composer holds the message
+// being edited, and what is sent after the edit is no reply.
+func TestBrowserReplyAndEditEndEachOther(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	alice, bob := MustAliceAndBob(t, ts)
 	MustSay(t, bob, "lunch?")
@@ -142,4 +144,14 @@ func TestBrowserReplyEndsAnEdit(t *testing.T) {
 	MustWait(t, alice, `document.getElementById("editing").hidden && !document.querySelector(".msg.editing") && !document.getElementById("replying").hidden && document.getElementById("text").value === ""`)
 	MustSay(t, alice, "yes")
 	MustWait(t, bob, quoteOf("yes")+`.startsWith("bob|lunch?") && `+texts+`.includes("meet at 5")`)
+
+	MustWait(t, alice, texts+`.includes("yes") && `+nonePending)
+	MustExec(t, alice, `document.querySelector("#messages .msg:not(.mine) .reply").click()`)
+	MustWait(t, alice, `!document.getElementById("replying").hidden`)
+	MustExec(t, alice, `[...document.querySelectorAll("#messages .msg.mine .edit")].at(-1).click()`)
+	MustWait(t, alice, `document.getElementById("replying").hidden && !document.getElementById("editing").hidden && document.getElementById("text").value === "yes"`)
+	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "!"), chromedp.Click(chromedp.ID("send")))
+	MustWait(t, alice, `document.getElementById("editing").hidden && `+texts+`.some(s => s.startsWith("yes!"))`)
+	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "plain"), chromedp.Click(chromedp.ID("send")))
+	MustWait(t, bob, texts+`.includes("plain") && `+quoteOf("plain")+` === ""`)
 }

@@ -42,7 +42,7 @@ func TestBrowserChatBothWays(t *testing.T) {
 	MustDo(t, alice,
 		chromedp.SendKeys(chromedp.ID("text"), "line one"),
 		chromedp.KeyEvent(kb.Enter, chromedp.KeyModifiers(chromedp.ModifierShift)),
-		chromedp.SendKeys(chromedp.ID("text"), "line two"+kb.Enter),
+		chromedp.SendKeys(chromedp.ID("text"), "line two"), enter(),
 	)
 	MustWait(t, bob, texts+`.includes("line one\nline two")`)
 

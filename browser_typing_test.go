@@ -49,7 +49,6 @@ func TestBrowserTyping(t *testing.T) {
 	others[1].send(typingFrame())
 	clock.skip(presenceEvery)
 	MustWait(t, carol, typingLine+` === "dave 和 erin 正在输入…"`)
-	// The stray line break CDP's Enter left is not text: alice types now.
 	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "and"))
 	clock.skip(presenceEvery)
 	MustWait(t, carol, typingLine+` === "dave、erin 和 alice 正在输入…"`)
@@ -65,9 +64,7 @@ func TestBrowserTyping(t *testing.T) {
 
 // Typing again right after sending is shown too: the server takes one
 // notice a second per session, so the page sends it once that allows,
-// even when no key follows. Each way of sending is checked: the driver's
-// Enter leaves a line break in the composer, whose input event would
-// reset the pacing by itself, and the Send button leaves none.
+// even when no key follows; by Enter or the Send button.
 func TestBrowserTypingRightAfterSending(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	alice, bob := MustAliceAndBob(t, ts)
@@ -76,15 +73,14 @@ func TestBrowserTypingRightAfterSending(t *testing.T) {
 		send chromedp.Action[chromedp.Void]
 	}{
 		{"button", chromedp.Click(chromedp.ID("send"))},
-		{"enter", chromedp.KeyEvent(kb.Enter)},
+		{"enter", enter()},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "one "+c.name), c.send)
 			MustWait(t, bob, texts+`.includes("one `+c.name+`") && `+typingLine+` === ""`)
-			MustExec(t, alice, `document.getElementById("text").value = ""`)
 			MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "t"))
 			MustWait(t, bob, typingLine+` === "alice is typing…"`)
-			MustDo(t, alice, chromedp.KeyEvent(kb.Enter))
+			MustDo(t, alice, enter())
 			MustWait(t, bob, texts+`.includes("t") && `+typingLine+` === ""`)
 		})
 	}
@@ -123,7 +119,7 @@ func TestBrowserEditingIsNotTyping(t *testing.T) {
 	MustExec(t, bob, `window.typed = []; new MutationObserver(() => { const s = `+typingLine+`; if (s) window.typed.push(s); }).observe(document.getElementById("typing"), { childList: true, subtree: true, characterData: true })`)
 	MustDo(t, alice, upToEdit()...)
 	MustWait(t, alice, `!document.getElementById("editing").hidden`)
-	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), " or 6"+kb.Enter))
+	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), " or 6"), enter())
 	MustWait(t, bob, texts+`.some(s => s.startsWith("meet at 5 or 6"))`)
 	// A typing event waits for the room's next coalescing second, so it
 	// would come after the edit: give it two.

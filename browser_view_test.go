@@ -392,7 +392,7 @@ func TestBrowserMentionFromOnlineList(t *testing.T) {
 	if v := MustEval[string](t, alice, `document.activeElement.id + ": " + document.getElementById("text").value`); v != "text: thanks @bob " {
 		t.Errorf("after the click: %q, want the composer focused with %q", v, "thanks @bob ")
 	}
-	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "!"+kb.Enter))
+	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "!"), enter())
 	MustWait(t, bob, `[...document.querySelectorAll("#messages .msg.mention .text")].some(e => e.textContent === "thanks @bob !")`)
 
 	// Escape closes the list; from inside it, focus goes back to its button.
