@@ -101,6 +101,16 @@ func TestBrowserFarBack(t *testing.T) {
 	MustDo(t, p, chromedp.SendKeys(chromedp.ID("text"), kb.Escape))
 	MustWait(t, p, `document.getElementById("editing").hidden`)
 
+	// So does sending a picture, at once: it shows as on its way below
+	// the newest messages while it uploads (held here).
+	upload := MustHoldRequests(t, p, "*/api/rooms/lobby/images", fetch.RequestStageRequest)
+	far("from a link with a picture", "the old one, edited (edited)")
+	MustDo(t, p, chromedp.SetUploadFiles(chromedp.CSS("#picture-input"), []string{MustPictureFile(t, "chart.png", MustPicture(t, "png", 300, 120))}))
+	held := upload()
+	MustWait(t, p, `!!document.querySelector("#pending .picture") && `+texts+`.at(-1) === "sent from far back" && `+newBtn+`.hidden`)
+	MustDo(t, p, command(fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: held}))
+	MustWait(t, p, `!![...document.querySelectorAll("#messages .msg")].at(-1).querySelector(".picture") && `+texts+`.includes("sent from far back") && !document.querySelector("#pending li") && `+newBtn+`.hidden`)
+
 	// A link to no message here still says so.
 	MustExec(t, p, `location.hash = "#msg-1"`) // the writer's join
 	MustWait(t, p, `document.getElementById("composer-error").textContent === "There is no such message in this room."`)

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"image"
+	"image/jpeg"
 	"math"
 	"net/http"
 	"os"
@@ -33,6 +35,21 @@ func MustPictureFile(t *testing.T, name string, data []byte) string {
 	return path
 }
 
+// meanLightness is img's mean of R, G and B, 0 for black to 1 for white,
+// over a grid of samples.
+func meanLightness(img image.Image) float64 {
+	b := img.Bounds()
+	var sum, n float64
+	for y := b.Min.Y; y < b.Max.Y; y += 7 {
+		for x := b.Min.X; x < b.Max.X; x += 7 {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			sum += float64(r+g+bl) / (3 * 0xffff)
+			n++
+		}
+	}
+	return sum / n
+}
+
 // withExif is a JPEG with a camera's APP1 segment in it, saying where
 // it was taken.
 func withExif(jpg []byte) []byte {
@@ -61,6 +78,13 @@ func TestBrowserPictures(t *testing.T) {
 	}
 	if info, _, _ := ts.store.ImageInfo(context.Background(), id); info.Width != 2560 || info.Height != 1707 || info.Type != "image/jpeg" {
 		t.Errorf("the stored photo is %+v, want a 2560×1707 JPEG", info)
+	}
+	// And it is the photo: white, as drawn (a canvas the page forgot to
+	// draw on is black).
+	if img, err := jpeg.Decode(bytes.NewReader(data)); err != nil {
+		t.Errorf("the stored photo does not decode: %v", err)
+	} else if l := meanLightness(img); l < 0.9 {
+		t.Errorf("the stored photo's mean lightness is %.2f, want the white photo's (over 0.9)", l)
 	}
 
 	// A pasted screenshot (a PNG) goes as it is.

@@ -269,6 +269,11 @@ func TestBrowserUnreadWhileAway(t *testing.T) {
 	if got := MustEval[string](t, p, afterLine); got != "bob: missed 1" {
 		t.Errorf("after the New line: %q, want bob: missed 1", got)
 	}
+	// Back, a picture sent does what a message does.
+	MustExec(t, p, setFocus(true))
+	MustWait(t, p, titleIs(0)+` && `+lines+` === 1`)
+	MustDo(t, p, chromedp.SetUploadFiles(chromedp.CSS("#picture-input"), []string{MustPictureFile(t, "chart.png", MustPicture(t, "png", 300, 120))}))
+	MustWait(t, p, `!!document.querySelector("#messages .picture") && `+lines+` === 0`)
 }
 
 // A touch screen has no hover, so no title, and a phone hides the time of
