@@ -31,6 +31,24 @@ func TestBrowserInvite(t *testing.T) {
 	}
 	MustWait(t, alice, `document.getElementById("invite").textContent === "Invite"`)
 
+	// Pressed again while it says so, it says so for 2 s from then: the
+	// first press's 2 s do not cut the second's short. Each change of
+	// the label is recorded with its time; noise can only make the last
+	// one later.
+	MustExec(t, alice, `window.labels = []; new MutationObserver(() => window.labels.push([document.getElementById("invite").textContent, performance.now()])).observe(document.getElementById("invite"), { childList: true, characterData: true, subtree: true })`)
+	MustDo(t, alice, chromedp.Click(chromedp.ID("invite")))
+	MustWait(t, alice, `window.labels.length === 1 && performance.now() - window.labels[0][1] > 1000`)
+	MustDo(t, alice, chromedp.Click(chromedp.ID("invite")))
+	MustWait(t, alice, `window.labels.at(-1)?.[0] === "Invite"`)
+	labels := MustEval[[][]any](t, alice, `window.labels`)
+	if len(labels) == 3 { // pressed again before the first 2 s ran out
+		if shown := labels[2][1].(float64) - labels[1][1].(float64); shown < 1990 {
+			t.Errorf("pressed again, Invite said Link copied for %.0f ms, want 2000 (labels %v)", shown, labels)
+		}
+	} else if len(labels) != 4 {
+		t.Errorf("Invite's labels after two presses: %v", labels)
+	}
+
 	MustDo(t, friend, chromedp.Navigate(link))
 	MustWait(t, friend, `document.getElementById("room")?.value === "kitchen"`)
 

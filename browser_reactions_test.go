@@ -26,6 +26,10 @@ func TestBrowserReactions(t *testing.T) {
 	MustHover(t, bob, "#messages .msg")
 	MustDo(t, bob, chromedp.Click(chromedp.CSS("#messages .msg .react")))
 	MustWait(t, bob, `document.querySelectorAll("#messages .palette .pick").length === 8 && document.activeElement.classList.contains("pick")`)
+	// Screen readers hear it as one group of buttons, named.
+	if got := MustEval[string](t, bob, `(() => { const p = document.querySelector("#messages .palette"); return p.getAttribute("role") + " " + p.getAttribute("aria-label"); })()`); got != "group React" {
+		t.Errorf("the palette is %q to a screen reader, want group React", got)
+	}
 	MustDo(t, bob, chromedp.KeyEvent(kb.Escape))
 	MustWait(t, bob, `!document.querySelector("#messages .palette")`)
 	MustHover(t, bob, "#messages .msg")

@@ -26,7 +26,7 @@ func TestBrowserSearch(t *testing.T) {
 	MustWait(t, p, texts+`.includes("deploy number 24") && !`+texts+`.includes("The Deploy of v1")`)
 
 	MustDo(t, p, chromedp.Click(chromedp.ID("search-toggle")))
-	MustWait(t, p, `!document.getElementById("search").hidden && document.activeElement.id === "search-input"`)
+	MustWait(t, p, `!document.getElementById("search").hidden && document.activeElement.id === "search-input" && document.getElementById("search-toggle").getAttribute("aria-expanded") === "true"`)
 	MustDo(t, p, chromedp.SendKeys(chromedp.ID("search-input"), "nothing like it"+kb.Enter))
 	MustWait(t, p, `document.getElementById("search-status").textContent === "No messages found."`)
 
@@ -62,7 +62,7 @@ func TestBrowserSearch(t *testing.T) {
 	MustDo(t, p, chromedp.Click(chromedp.ID("search-toggle")))
 	MustWait(t, p, `!document.getElementById("search").hidden`)
 	MustDo(t, p, chromedp.KeyEvent(kb.Escape))
-	MustWait(t, p, `document.getElementById("search").hidden && document.activeElement.id === "search-toggle"`)
+	MustWait(t, p, `document.getElementById("search").hidden && document.activeElement.id === "search-toggle" && document.getElementById("search-toggle").getAttribute("aria-expanded") === "false"`)
 
 	// Width and case aside, each place marked as it is written.
 	marks := `[...document.querySelectorAll("#search-results mark")].map(e => e.textContent).join("|")`

@@ -33,7 +33,9 @@ func TestBrowserTopic(t *testing.T) {
 
 	// Too long: refused, and kept in the editor.
 	long := strings.Repeat("长", maxTopicLen+1)
+	// The editor opens with the topic selected, so typing replaces it.
 	MustDo(t, bob, chromedp.Click(chromedp.ID("topic-edit")))
+	MustWait(t, bob, `(() => { const i = document.getElementById("topic-input"); return document.activeElement === i && i.value === "Release day: see https://example.com/v2" && i.selectionStart === 0 && i.selectionEnd === i.value.length; })()`)
 	MustExec(t, bob, `document.getElementById("topic-input").value = `+jsString(long))
 	MustDo(t, bob, chromedp.Click(chromedp.CSS(`#topic-form button[type="submit"]`)))
 	MustWait(t, bob, `document.getElementById("composer-error").textContent !== "" && !document.getElementById("topic-form").hidden && document.getElementById("topic-input").value === `+jsString(long))
