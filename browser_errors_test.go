@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -47,4 +48,57 @@ func TestBrowserPictureGoneBeforeSent(t *testing.T) {
 	if n := MustEval[int](t, p, `document.querySelectorAll("#messages .picture, #pending .picture").length`); n != 0 {
 		t.Errorf("%d pictures on the page after Remove and a reload", n)
 	}
+}
+
+// An upload refused for now (429: too fast) says why, with Retry and
+// Remove; Retry uploads it again, no longer marked as failed meanwhile,
+// and it goes.
+func TestBrowserPictureRetried(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	alice, bob := MustAliceAndBob(t, ts)
+	MustWait(t, alice, `!document.getElementById("attach").hidden`)
+	next := MustHoldRequests(t, alice, "*/api/rooms/lobby/images", fetch.RequestStageRequest)
+	MustDo(t, alice, chromedp.SetUploadFiles(chromedp.CSS("#picture-input"), []string{MustPictureFile(t, "chart.png", MustPicture(t, "png", 300, 120))}))
+	MustDo(t, alice, command(fetch.FulfillRequest, fetch.FulfillRequestParams{
+		RequestID:       next(),
+		ResponseCode:    http.StatusTooManyRequests,
+		ResponseHeaders: []*fetch.HeaderEntry{{Name: "Content-Type", Value: "application/json"}},
+		Body:            []byte(`{"error":{"code":"rate_limited","message":"slow down"}}`),
+	}))
+	const note = `document.querySelector("#pending .msg .pending-note")?.textContent`
+	MustWait(t, alice, `!!document.querySelector("#pending .msg.failed") && `+note+` === "You are sending too fast; wait a moment. Retry Remove"`)
+	MustDo(t, alice, chromedp.Click(chromedp.CSS("#pending .msg.failed .retry")))
+	held := next()
+	MustWait(t, alice, `!document.querySelector("#pending .msg.failed") && `+note+` === "Uploading…"`)
+	MustDo(t, alice, command(fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: held}))
+	MustWait(t, bob, pictures+` === "300×120 loaded"`)
+	MustWait(t, alice, pictures+` === "300×120 loaded" && !document.querySelector("#pending .msg")`)
+}
+
+// A picture waiting for a connection goes the moment the page has one
+// again, not when its own wait (2 s, doubled after each failure) runs
+// out: the page's ready event uploads it, before any other listener of
+// that event runs.
+func TestBrowserPictureGoesWhenReconnected(t *testing.T) {
+	_, fz, p := MustAliceBehindFreezer(t)
+	MustWait(t, p, `!document.getElementById("attach").hidden`)
+	next := MustHoldRequests(t, p, "*/api/rooms/lobby/images", fetch.RequestStageRequest)
+	fz.refuseSockets(true)
+	fz.cut()
+	MustWait(t, p, disconnected)
+	MustDo(t, p, chromedp.SetUploadFiles(chromedp.CSS("#picture-input"), []string{MustPictureFile(t, "chart.png", MustPicture(t, "png", 300, 120))}))
+	const note = `document.querySelector("#pending .msg .pending-note")?.textContent`
+	for range 2 { // its wait is 4 s now
+		MustDo(t, p, command(fetch.FailRequest, fetch.FailRequestParams{RequestID: next(), ErrorReason: network.ErrorReasonConnectionRefused}))
+		MustWait(t, p, note+`?.startsWith("Will send when connected")`)
+	}
+	MustExec(t, p, `addEventListener("chat:ready", () => { window.noteAtReady = `+note+` ?? "none"; })`)
+	fz.refuseSockets(false)
+	MustDo(t, p, online(false), online(true)) // the page reconnects at once
+	MustWait(t, p, connected+` && window.noteAtReady !== undefined`)
+	if got := MustEval[string](t, p, `window.noteAtReady`); got != "Waiting to upload…" && got != "Uploading…" {
+		t.Errorf("once connected, the picture's note said %q, want it uploading", got)
+	}
+	MustDo(t, p, command(fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: next()}))
+	MustWait(t, p, pictures+` === "300×120 loaded" && !document.querySelector("#pending .msg")`)
 }
