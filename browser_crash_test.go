@@ -10,30 +10,38 @@ import (
 	"github.com/chromedp/cdproto/inspector"
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // A message the server has not confirmed survives the tab's page being
 // killed with no pagehide to save it (a phone's browser discarding a
 // background tab, a renderer crash): it is kept from the moment it is
-// sent, not when the page goes. The page that comes back sends it.
+// sent, not when the page goes. The page that comes back sends it. So
+// does the draft, as it was after its last change, a name picked after
+// "@" included.
 func TestBrowserOutboxSurvivesACrash(t *testing.T) {
 	ts, fz, p := MustAliceBehindFreezer(t)
+	bob := ts.MustLogin(t, "bob")
+	ts.MustDial(t, bob, "lobby", -1)
+	MustWait(t, p, `document.getElementById("online-toggle").innerText === "2 online"`)
 	const pending = `[...document.querySelectorAll("#pending .text")].map(e => e.textContent).join("|")`
 	fz.refuseSockets(true)
 	fz.cut()
 	MustWait(t, p, disconnected)
 	MustDo(t, p, chromedp.SendKeys(chromedp.ID("text"), "typed offline"), chromedp.Click(chromedp.ID("send")))
 	MustWait(t, p, pending+` === "typed offline" && document.getElementById("text").value === ""`)
+	MustDo(t, p, chromedp.SendKeys(chromedp.ID("text"), "ask @b"), chromedp.KeyEvent(kb.Tab))
+	MustWait(t, p, `document.getElementById("text").value === "ask @bob "`)
 
 	MustCrash(t, p)
 	MustDo(t, p, chromedp.Navigate(fz.URL+"/r/lobby"))
 	MustWait(t, p, pending+` === "typed offline"`)
-	if v := MustEval[string](t, p, `document.getElementById("text").value`); v != "" {
-		t.Errorf("the composer holds %q after the crash", v)
+	if v := MustEval[string](t, p, `document.getElementById("text").value`); v != "ask @bob " {
+		t.Errorf("the composer holds %q after the crash, want the draft", v)
 	}
 	fz.refuseSockets(false)
 	MustWait(t, p, connected+` && `+pending+` === "" && `+texts+`.includes("typed offline")`)
-	_, body := ts.get(t, "/api/rooms/lobby/messages", ts.MustLogin(t, "bob"))
+	_, body := ts.get(t, "/api/rooms/lobby/messages", bob)
 	if n := strings.Count(body, `"typed offline"`); n != 1 {
 		t.Errorf("the message is stored %d times: %s", n, body)
 	}

@@ -102,3 +102,20 @@ func TestBrowserPictureGoesWhenReconnected(t *testing.T) {
 	MustDo(t, p, command(fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: next()}))
 	MustWait(t, p, pictures+` === "300×120 loaded" && !document.querySelector("#pending .msg")`)
 }
+
+// A picture that fails to load (the network drops while it comes) keeps
+// room enough to show its alt text, and to be clicked to open it whole,
+// however small the picture is.
+func TestBrowserPictureThatFailsToLoad(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	alice, bob := MustAliceAndBob(t, ts)
+	MustWait(t, alice, `!document.getElementById("attach").hidden`)
+	next := MustHoldRequests(t, bob, "*/images/*", fetch.RequestStageRequest)
+	MustDo(t, alice, chromedp.SetUploadFiles(chromedp.CSS("#picture-input"), []string{MustPictureFile(t, "dot.png", MustPicture(t, "png", 30, 20))}))
+	MustDo(t, bob, command(fetch.FailRequest, fetch.FailRequestParams{RequestID: next(), ErrorReason: network.ErrorReasonConnectionReset}))
+	MustWait(t, bob, `!!document.querySelector("#messages .picture.broken")`)
+	const box = `(() => { const r = document.querySelector("#messages .picture img").getBoundingClientRect(); return r.width >= 96 && r.height >= 64; })()`
+	if !MustEval[bool](t, bob, box) {
+		t.Errorf("the broken picture is %s", MustEval[string](t, bob, `(() => { const r = document.querySelector("#messages .picture img").getBoundingClientRect(); return r.width + "×" + r.height; })()`))
+	}
+}

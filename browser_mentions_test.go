@@ -27,6 +27,12 @@ func TestBrowserMentionAutocomplete(t *testing.T) {
 	open := `!document.getElementById("mention-list").hidden`
 	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "hi @"))
 	MustWait(t, alice, shown+` === "bob*|carol|Dave" && document.getElementById("text").getAttribute("aria-expanded") === "true"`)
+	// To a screen reader the composer is a combobox whose options these
+	// are, and the one picked by Enter is the active one.
+	aria := `[...document.querySelectorAll("#mention-list li")].map(li => li.getAttribute("role")).join("|") + " " + document.getElementById(document.getElementById("text").getAttribute("aria-activedescendant"))?.textContent`
+	if got := MustEval[string](t, alice, aria); got != "option|option|option bob" {
+		t.Errorf("the list to a screen reader: %q", got)
+	}
 	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "D"))
 	MustWait(t, alice, shown+` === "Dave*"`)
 	MustDo(t, alice, enter())
@@ -34,7 +40,7 @@ func TestBrowserMentionAutocomplete(t *testing.T) {
 
 	// Down and Tab; Up wraps round to the last.
 	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "and @"), chromedp.KeyEvent(kb.ArrowDown))
-	MustWait(t, alice, shown+` === "bob|carol*|Dave"`)
+	MustWait(t, alice, shown+` === "bob|carol*|Dave" && `+aria+` === "option|option|option carol"`)
 	MustDo(t, alice, chromedp.KeyEvent(kb.Tab))
 	MustWait(t, alice, value+` === "hi @Dave and @carol " && !`+open)
 	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "@"), chromedp.KeyEvent(kb.ArrowUp))
@@ -42,7 +48,7 @@ func TestBrowserMentionAutocomplete(t *testing.T) {
 	// Escape closes the list and leaves the text; a name that fits nobody
 	// shows no list; an "@" inside a word is no mention.
 	MustDo(t, alice, chromedp.KeyEvent(kb.Escape))
-	MustWait(t, alice, `!`+open+` && `+value+` === "hi @Dave and @carol @"`)
+	MustWait(t, alice, `!`+open+` && `+value+` === "hi @Dave and @carol @" && document.getElementById("text").getAttribute("aria-expanded") === "false" && !document.getElementById("text").hasAttribute("aria-activedescendant")`)
 	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "zed x@b"))
 	if MustEval[bool](t, alice, open) {
 		t.Errorf("a list is open for %q", MustEval[string](t, alice, value))
@@ -59,6 +65,15 @@ func TestBrowserMentionAutocomplete(t *testing.T) {
 	MustWait(t, alice, shown+` === "bob*"`)
 	MustDo(t, alice, chromedp.Click(chromedp.CSS("#mention-list li")))
 	MustWait(t, alice, value+` === "thanks @bob " && !`+open+` && document.activeElement.id === "text"`)
+
+	// A pick is typing: it may take the composer over the limit, which
+	// the counter says, and Send is off.
+	MustExec(t, alice, `document.getElementById("text").value = "`+strings.Repeat("x", maxTextLen-3)+` @b"`)
+	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "o"))
+	MustWait(t, alice, shown+` === "bob*"`)
+	MustDo(t, alice, chromedp.KeyEvent(kb.Tab))
+	MustWait(t, alice, `document.getElementById("counter").textContent === "2 characters too many" && document.getElementById("send").disabled`)
+	MustExec(t, alice, `document.getElementById("text").value = "thanks @bob "`)
 
 	// Nothing was sent on the way; Enter sends now, and bob is mentioned.
 	if got := MustEval[[]string](t, bob, texts); strings.Join(got, "|") != "I was here" {
