@@ -17,13 +17,14 @@ import (
 // killed with no pagehide to save it (a phone's browser discarding a
 // background tab, a renderer crash): it is kept from the moment it is
 // sent, not when the page goes. The page that comes back sends it. So
-// does the draft, as it was after its last change, a name picked after
-// "@" included.
+// does the draft, as it was after its last change: names picked from the
+// online list and after "@" included.
 func TestBrowserOutboxSurvivesACrash(t *testing.T) {
 	ts, fz, p := MustAliceBehindFreezer(t)
 	bob := ts.MustLogin(t, "bob")
 	ts.MustDial(t, bob, "lobby", -1)
-	MustWait(t, p, `document.getElementById("online-toggle").innerText === "2 online"`)
+	ts.MustDial(t, ts.MustLogin(t, "carol"), "lobby", -1)
+	MustWait(t, p, `document.getElementById("online-toggle").innerText === "3 online"`)
 	const pending = `[...document.querySelectorAll("#pending .text")].map(e => e.textContent).join("|")`
 	fz.refuseSockets(true)
 	fz.cut()
@@ -36,7 +37,8 @@ func TestBrowserOutboxSurvivesACrash(t *testing.T) {
 	MustCrash(t, p)
 	MustDo(t, p, chromedp.Navigate(fz.URL+"/r/lobby"))
 	MustWait(t, p, pending+` === "typed offline"`)
-	if v := MustEval[string](t, p, `document.getElementById("text").value`); v != "ask @bob " {
+	draft := `document.getElementById("text").value`
+	if v := MustEval[string](t, p, draft); v != "ask @bob " {
 		t.Errorf("the composer holds %q after the crash, want the draft", v)
 	}
 	fz.refuseSockets(false)
@@ -44,6 +46,16 @@ func TestBrowserOutboxSurvivesACrash(t *testing.T) {
 	_, body := ts.get(t, "/api/rooms/lobby/messages", bob)
 	if n := strings.Count(body, `"typed offline"`); n != 1 {
 		t.Errorf("the message is stored %d times: %s", n, body)
+	}
+
+	// Once more, for a name from the online list.
+	MustDo(t, p, chromedp.Click(chromedp.ID("online-toggle")), chromedp.Click(chromedp.CSS(`#online-names .mention-name[data-name="carol"]`)))
+	MustWait(t, p, draft+` === "ask @bob @carol "`)
+	MustCrash(t, p)
+	MustDo(t, p, chromedp.Navigate(fz.URL+"/r/lobby"))
+	MustWait(t, p, connected)
+	if v := MustEval[string](t, p, draft); v != "ask @bob @carol " {
+		t.Errorf("the composer holds %q after the second crash, want the draft", v)
 	}
 }
 

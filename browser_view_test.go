@@ -399,6 +399,11 @@ func TestBrowserMentionFromOnlineList(t *testing.T) {
 	}
 	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "!"), enter())
 	MustWait(t, bob, `[...document.querySelectorAll("#messages .msg.mention .text")].some(e => e.textContent === "thanks @bob !")`)
+	// Into an empty composer it is something to send.
+	MustWait(t, alice, `document.getElementById("text").value === "" && document.getElementById("send").disabled`)
+	MustDo(t, alice, chromedp.Click(chromedp.CSS(`#online-names .mention-name`)))
+	MustWait(t, alice, `document.getElementById("text").value === "@bob " && !document.getElementById("send").disabled`)
+	MustExec(t, alice, `document.getElementById("text").value = ""`)
 
 	// Escape closes the list; from inside it, focus goes back to its button.
 	MustDo(t, alice, chromedp.Focus(chromedp.CSS(`#online-names .mention-name`)), chromedp.KeyEvent(kb.Escape))
