@@ -22,22 +22,32 @@ import (
 func TestBrowserOutboxSurvivesACrash(t *testing.T) {
 	ts, fz, p := MustAliceBehindFreezer(t)
 	bob := ts.MustLogin(t, "bob")
-	ts.MustDial(t, bob, "lobby", -1)
+	b, _ := ts.MustDial(t, bob, "lobby", -1)
+	b.MustSay("hi", "") // offered after "@" as lately heard, also offline
 	ts.MustDial(t, ts.MustLogin(t, "carol"), "lobby", -1)
-	MustWait(t, p, `document.getElementById("online-toggle").innerText === "3 online"`)
+	MustWait(t, p, `document.getElementById("online-toggle").innerText === "3 online" && `+texts+`.includes("hi")`)
 	const pending = `[...document.querySelectorAll("#pending .text")].map(e => e.textContent).join("|")`
 	fz.refuseSockets(true)
 	fz.cut()
 	MustWait(t, p, disconnected)
 	MustDo(t, p, chromedp.SendKeys(chromedp.ID("text"), "typed offline"), chromedp.Click(chromedp.ID("send")))
-	MustWait(t, p, pending+` === "typed offline" && document.getElementById("text").value === ""`)
-	MustDo(t, p, chromedp.SendKeys(chromedp.ID("text"), "ask @b"), chromedp.KeyEvent(kb.Tab))
-	MustWait(t, p, `document.getElementById("text").value === "ask @bob "`)
-
+	draft := `document.getElementById("text").value`
+	MustWait(t, p, pending+` === "typed offline" && `+draft+` === ""`)
+	// Each crash comes right after the change it checks: any later change
+	// would save the outbox, and the draft, again.
 	MustCrash(t, p)
 	MustDo(t, p, chromedp.Navigate(fz.URL+"/r/lobby"))
 	MustWait(t, p, pending+` === "typed offline"`)
-	draft := `document.getElementById("text").value`
+	if v := MustEval[string](t, p, draft); v != "" {
+		t.Errorf("the composer holds %q after the crash, want it empty", v)
+	}
+
+	// A name picked after "@" (from those who spoke lately).
+	MustDo(t, p, chromedp.SendKeys(chromedp.ID("text"), "ask @b"), chromedp.KeyEvent(kb.Tab))
+	MustWait(t, p, draft+` === "ask @bob "`)
+	MustCrash(t, p)
+	MustDo(t, p, chromedp.Navigate(fz.URL+"/r/lobby"))
+	MustWait(t, p, pending+` === "typed offline"`)
 	if v := MustEval[string](t, p, draft); v != "ask @bob " {
 		t.Errorf("the composer holds %q after the crash, want the draft", v)
 	}
