@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -10,10 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/accessibility"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/network"
+	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 )
@@ -412,4 +415,30 @@ func setHidden(hidden bool) string {
 func setFocus(focus bool) string {
 	ev := map[bool]string{true: "focus", false: "blur"}[focus]
 	return fmt.Sprintf(`document.hasFocus = () => %t; window.dispatchEvent(new Event(%q));`, focus, ev)
+}
+
+// MustAccessibleName is the name the browser gives a screen reader for
+// the element that the expression expr evaluates to, without the white
+// space at its ends, which is not heard.
+func MustAccessibleName(t *testing.T, ctx context.Context, expr string) string {
+	t.Helper()
+	var name string
+	MustDo(t, ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		el, err := cdp.Call(ctx, tg, cdpruntime.Evaluate, cdpruntime.EvaluateParams{Expression: expr})
+		if err != nil {
+			return err
+		}
+		if el.ExceptionDetails != nil || el.Result.ObjectID == "" {
+			return fmt.Errorf("%s is no element", expr)
+		}
+		ax, err := cdp.Call(ctx, tg, accessibility.GetPartialAXTree, accessibility.GetPartialAXTreeParams{ObjectID: el.Result.ObjectID, FetchRelatives: new(false)})
+		if err != nil {
+			return err
+		}
+		if len(ax.Nodes) == 0 || ax.Nodes[0].Name == nil {
+			return fmt.Errorf("%s has no accessible name", expr)
+		}
+		return json.Unmarshal(ax.Nodes[0].Name.Value, &name)
+	}))
+	return strings.TrimSpace(name)
 }

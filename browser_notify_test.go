@@ -33,6 +33,10 @@ func TestBrowserNotify(t *testing.T) {
 	if got := MustEval[string](t, alice, notify+`.hidden + " " + `+notify+`.textContent + " " + `+notify+`.getAttribute("aria-pressed")`); got != "false 🔕 Notify me false" {
 		t.Fatalf("the button: %q, want it shown, off", got)
 	}
+	// A screen reader hears its words, not the bell.
+	if got := MustAccessibleName(t, alice, notify); got != "Notify me" {
+		t.Errorf("the button's name to a screen reader: %q, want Notify me", got)
+	}
 
 	MustDo(t, alice, setNotifications(ts, alice, browser.PermissionSettingDenied))
 	MustDo(t, alice, chromedp.Click(chromedp.ID("notify")))

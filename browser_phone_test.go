@@ -142,6 +142,17 @@ func TestBrowserTabletHeader(t *testing.T) {
 	if got := MustEval[string](t, p, `[...document.querySelectorAll("header .label")].filter(l => l.getBoundingClientRect().width > 1).map(l => l.textContent).join("|")`); got != "" {
 		t.Errorf("words shown beside the pictures: %q", got)
 	}
+	// A screen reader hears the words, and no picture.
+	var names []string
+	for i := range MustEval[int](t, p, `document.querySelectorAll("header button").length`) {
+		el := fmt.Sprintf(`document.querySelectorAll("header button")[%d]`, i)
+		if MustEval[bool](t, p, el+`.getBoundingClientRect().width > 0`) {
+			names = append(names, MustAccessibleName(t, p, el))
+		}
+	}
+	if got := strings.Join(names, "|"); got != "Topic|Invite|Search|Notify me|1 online|Go|Log out" {
+		t.Errorf("the header's buttons to a screen reader: %q", got)
+	}
 	MustExec(t, p, showNews("100+"))
 	if rows := MustEval[int](t, p, headerRows); rows != 1 {
 		t.Errorf("with news elsewhere, the header takes %d lines, want 1", rows)

@@ -388,6 +388,9 @@ func TestBrowserMentionFromOnlineList(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	alice, bob := MustAliceAndBob(t, ts)
 	MustWait(t, alice, `document.getElementById("online-toggle").innerText === "2 online"`)
+	if got := MustAccessibleName(t, alice, `document.getElementById("online-toggle")`); got != "2 online" {
+		t.Errorf("the online button's name to a screen reader: %q, want 2 online", got)
+	}
 	MustDo(t, alice, chromedp.Click(chromedp.ID("online-toggle")))
 	if n := MustEval[int](t, alice, `document.querySelectorAll("#online-names .mention-name").length`); n != 1 {
 		t.Errorf("%d names to mention, want 1 (bob; not alice herself)", n)
