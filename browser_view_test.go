@@ -48,10 +48,35 @@ func TestBrowserDayDividersTurnAtMidnight(t *testing.T) {
 	MustWait(t, p, texts+`.includes("after midnight") && `+days+` === "Yesterday|Today"`)
 }
 
-// shiftedDate is a script that moves the page's clock (Date) on by d.
+// A laptop that slept through midnight wakes with its midnight timer not
+// due yet (timers do not count sleep): looked at again, the page labels
+// its dividers again. The page's clock jumps a day, as after a night's
+// sleep; its timers do not. The page's day starts at noon, in UTC, so
+// no real midnight comes while the test runs.
+func TestBrowserDayDividersAfterSleep(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	now := time.Now().UTC()
+	noon := time.Date(now.Year(), now.Month(), now.Day(), 12, 0, 0, 0, time.UTC)
+	MustDo(t, p,
+		command(emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "UTC"}),
+		command(page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: shiftedDate(noon.Sub(now))}),
+	)
+	MustEnter(t, p, ts, "alice", "")
+	MustSay(t, p, "good night")
+	const days = `[...document.querySelectorAll("#messages .divider")].map(e => e.textContent).join("|")`
+	MustWait(t, p, texts+`.includes("good night") && `+days+` === "Today"`)
+	MustExec(t, p, setHidden(true)+`shiftDate(24 * 3600 * 1000);`+setHidden(false))
+	MustWait(t, p, days+` === "Yesterday"`)
+}
+
+// shiftedDate is a script that moves the page's clock (Date) on by d,
+// and gives the page shiftDate(ms) to move it on again.
 func shiftedDate(d time.Duration) string {
 	return fmt.Sprintf(`(() => {
-  const Real = Date, shift = %d;
+  const Real = Date;
+  let shift = %d;
+  globalThis.shiftDate = (ms) => { shift += ms; };
   class Shifted extends Real {
     constructor(...a) { if (a.length === 0) super(Real.now() + shift); else super(...a); }
     static now() { return Real.now() + shift; }
@@ -392,6 +417,9 @@ func TestBrowserMentionFromOnlineList(t *testing.T) {
 		t.Errorf("the online button's name to a screen reader: %q, want 2 online", got)
 	}
 	MustDo(t, alice, chromedp.Click(chromedp.ID("online-toggle")))
+	if v := MustEval[string](t, alice, `document.getElementById("online-toggle").getAttribute("aria-expanded")`); v != "true" {
+		t.Errorf("the open list's button says aria-expanded=%s", v)
+	}
 	if n := MustEval[int](t, alice, `document.querySelectorAll("#online-names .mention-name").length`); n != 1 {
 		t.Errorf("%d names to mention, want 1 (bob; not alice herself)", n)
 	}
