@@ -204,6 +204,11 @@ func TestBrowserBusyRoomKeepsScreenBounded(t *testing.T) {
 	if len(shown) < 500 || len(shown) > 1000 {
 		t.Errorf("%d events on screen after %d messages, want 500-1000", len(shown), n)
 	}
+	// The room's beginning is no longer on screen, so the top of the
+	// history no longer says it is.
+	if top := MustEval[string](t, p, `document.getElementById("history-top").textContent`); top == "Beginning of #busy" {
+		t.Errorf("with the oldest let go, the top of the history says %q", top)
+	}
 	MustDo(t, p, chromedp.Evaluate[chromedp.Void](`document.getElementById("log").scrollTop = 0`))
 	MustWait(t, p, `+document.querySelector("#messages [data-id]").dataset.id < `+fmt.Sprint(shown[0]))
 	if older := MustContiguous(t, p, "after scrolling up"); older[len(older)-1] != shown[len(shown)-1] {

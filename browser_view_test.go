@@ -65,7 +65,7 @@ func TestBrowserDayDividersAfterSleep(t *testing.T) {
 	MustEnter(t, p, ts, "alice", "")
 	MustSay(t, p, "good night")
 	const days = `[...document.querySelectorAll("#messages .divider")].map(e => e.textContent).join("|")`
-	MustWait(t, p, texts+`.includes("good night") && `+days+` === "Today"`)
+	MustWait(t, p, texts+`.includes("good night") && `+days+` === "Today" && document.querySelector("#messages .divider").getAttribute("role") === "separator"`)
 	MustExec(t, p, setHidden(true)+`shiftDate(24 * 3600 * 1000);`+setHidden(false))
 	MustWait(t, p, days+` === "Yesterday"`)
 }
@@ -262,6 +262,9 @@ func TestBrowserUnreadWhileAway(t *testing.T) {
 	MustWait(t, p, titleIs(2)+` && `+texts+`.includes("away 2")`)
 	if got := MustEval[string](t, p, afterLine); got != "bob: away 1" {
 		t.Errorf("after the New line: %q, want bob: away 1", got)
+	}
+	if role := MustEval[string](t, p, `document.querySelector("#messages .unread-line").getAttribute("role")`); role != "separator" {
+		t.Errorf("the New line's role is %q, want separator", role)
 	}
 	MustExec(t, p, setFocus(true))
 	MustWait(t, p, titleIs(0))
