@@ -138,3 +138,31 @@ func TestBrowserNamesAreNotCut(t *testing.T) {
 		t.Errorf("went to %s", path)
 	}
 }
+
+// An error shows for 5 s from the last time it was said: said again (Enter
+// pressed again on a message too long), it is not cut short by the first
+// time's 5 s. Each change of the error is recorded with its time; noise
+// can only make the last one later.
+func TestBrowserErrorShownFromItsLastTime(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustEnter(t, p, ts, "alice", "")
+	MustPasteInto(t, p, "text", strings.Repeat("x", maxTextLen+1))
+	MustExec(t, p, `window.changes = []; { const e = document.getElementById("composer-error"); new MutationObserver(() => window.changes.push([e.hidden ? "hidden" : "shown", performance.now()])).observe(e, { attributes: true, childList: true, subtree: true }); }`)
+	MustDo(t, p, enter())
+	MustWait(t, p, `window.changes.length > 0 && performance.now() - window.changes[0][1] > 1000`)
+	MustDo(t, p, enter())
+	MustWait(t, p, `window.changes.at(-1)?.[0] === "hidden"`)
+	changes := MustEval[[][]any](t, p, `window.changes`)
+	var lastShown, hidden float64 = -1, -1
+	for _, c := range changes {
+		if c[0] == "shown" {
+			lastShown, hidden = c[1].(float64), -1
+		} else if hidden < 0 {
+			hidden = c[1].(float64)
+		}
+	}
+	if hidden-lastShown < 4990 {
+		t.Errorf("the error went %.0f ms after it was last said, want 5000 (changes %v)", hidden-lastShown, changes)
+	}
+}

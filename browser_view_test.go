@@ -426,6 +426,9 @@ func TestBrowserMentionFromOnlineList(t *testing.T) {
 	if n := MustEval[int](t, alice, `document.querySelectorAll("#online-names .mention-name").length`); n != 1 {
 		t.Errorf("%d names to mention, want 1 (bob; not alice herself)", n)
 	}
+	if got := MustAccessibleName(t, alice, `document.querySelector("#online-names .mention-name")`); got != "Mention bob" {
+		t.Errorf("bob's button to a screen reader: %q, want Mention bob", got)
+	}
 	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "thanks"))
 	MustDo(t, alice, chromedp.Click(chromedp.CSS(`#online-names .mention-name`)))
 	if v := MustEval[string](t, alice, `document.activeElement.id + ": " + document.getElementById("text").value`); v != "text: thanks @bob " {
