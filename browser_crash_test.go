@@ -65,7 +65,7 @@ func TestBrowserOutboxSurvivesACrash(t *testing.T) {
 	MustDo(t, p, chromedp.Navigate(fz.URL+"/r/lobby"))
 	MustWait(t, p, connected)
 	if v := MustEval[string](t, p, draft); v != "ask @bob @carol " {
-		t.Errorf("the composer holds %q after the second crash, want the draft", v)
+		t.Errorf("the composer holds %q after the third crash, want the draft", v)
 	}
 }
 
