@@ -504,6 +504,18 @@ func TestBrowserFirstUnreadButton(t *testing.T) {
 	MustWait(t, p, `!`+button+`.hidden && `+button+`.textContent.startsWith("↑ 30 new messages since ")`)
 	MustExec(t, p, `document.querySelector(".unread-line").scrollIntoView({block: "center"})`)
 	MustWait(t, p, button+`.hidden`)
+
+	// Sending a message ends it too: the line goes, and the button with it.
+	MustExec(t, p, `document.getElementById("log").scrollTop = 1e6`)
+	MustExec(t, p, setFocus(false))
+	for i := range 30 {
+		bob.say(fmt.Sprintf("last %02d", i), "")
+	}
+	MustWait(t, p, texts+`.includes("last 29")`)
+	MustExec(t, p, setFocus(true))
+	MustWait(t, p, `!`+button+`.hidden`)
+	MustSay(t, p, "caught up")
+	MustWait(t, p, texts+`.includes("caught up") && !document.querySelector(".unread-line") && `+button+`.hidden`)
 }
 
 // Far up the conversation (scrolled, or taken there by a search or a
