@@ -25,12 +25,7 @@ func TestBrowserPictureGoneBeforeSent(t *testing.T) {
 	// The upload is answered with a picture of no picture there.
 	next := MustHoldRequests(t, p, "*/api/rooms/lobby/images", fetch.RequestStageResponse)
 	MustDo(t, p, chromedp.SetUploadFiles(chromedp.CSS("#picture-input"), []string{MustPictureFile(t, "chart.png", MustPicture(t, "png", 300, 120))}))
-	MustDo(t, p, command(fetch.FulfillRequest, fetch.FulfillRequestParams{
-		RequestID:       next(),
-		ResponseCode:    http.StatusCreated,
-		ResponseHeaders: []*fetch.HeaderEntry{{Name: "Content-Type", Value: "application/json"}},
-		Body:            []byte(`{"id":"` + newImageID() + `","width":300,"height":120}`),
-	}))
+	MustDo(t, p, answerJSON(next(), http.StatusCreated, `{"id":"`+newImageID()+`","width":300,"height":120}`))
 	const note = `document.querySelector("#pending .msg.failed .pending-note")?.textContent`
 	MustWait(t, p, errorShown("That picture is not there any more; send it again.")+` && `+note+` === "Not sent Remove"`)
 	if n := MustEval[int](t, p, `document.querySelectorAll("#messages .picture").length`); n != 0 {
@@ -59,12 +54,7 @@ func TestBrowserPictureRetried(t *testing.T) {
 	MustWait(t, alice, `!document.getElementById("attach").hidden`)
 	next := MustHoldRequests(t, alice, "*/api/rooms/lobby/images", fetch.RequestStageRequest)
 	MustDo(t, alice, chromedp.SetUploadFiles(chromedp.CSS("#picture-input"), []string{MustPictureFile(t, "chart.png", MustPicture(t, "png", 300, 120))}))
-	MustDo(t, alice, command(fetch.FulfillRequest, fetch.FulfillRequestParams{
-		RequestID:       next(),
-		ResponseCode:    http.StatusTooManyRequests,
-		ResponseHeaders: []*fetch.HeaderEntry{{Name: "Content-Type", Value: "application/json"}},
-		Body:            []byte(`{"error":{"code":"rate_limited","message":"slow down"}}`),
-	}))
+	MustDo(t, alice, answerJSON(next(), http.StatusTooManyRequests, `{"error":{"code":"rate_limited","message":"slow down"}}`))
 	const note = `document.querySelector("#pending .msg .pending-note")?.textContent`
 	MustWait(t, alice, `!!document.querySelector("#pending .msg.failed") && `+note+` === "You are sending too fast; wait a moment. Retry Remove"`)
 	MustDo(t, alice, chromedp.Click(chromedp.CSS("#pending .msg.failed .retry")))

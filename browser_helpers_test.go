@@ -329,11 +329,17 @@ func (ts *testServer) mustUseUpHistoryRate(t *testing.T, ck *http.Cookie, path s
 // storeFailing answers a request MustHoldRequests held as the server
 // does when its store fails: 503 unavailable.
 func storeFailing(id fetch.RequestID) chromedp.Action[chromedp.Void] {
+	return answerJSON(id, http.StatusServiceUnavailable, `{"error":{"code":"unavailable","message":"The server cannot do that right now; try again shortly."}}`)
+}
+
+// answerJSON answers a request MustHoldRequests held with status and the
+// JSON body, in the server's place.
+func answerJSON(id fetch.RequestID, status int64, body string) chromedp.Action[chromedp.Void] {
 	return command(fetch.FulfillRequest, fetch.FulfillRequestParams{
 		RequestID:       id,
-		ResponseCode:    http.StatusServiceUnavailable,
+		ResponseCode:    status,
 		ResponseHeaders: []*fetch.HeaderEntry{{Name: "Content-Type", Value: "application/json"}},
-		Body:            []byte(`{"error":{"code":"unavailable","message":"The server cannot do that right now; try again shortly."}}`),
+		Body:            []byte(body),
 	})
 }
 

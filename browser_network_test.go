@@ -345,12 +345,7 @@ func TestBrowserAPISessionEnded(t *testing.T) {
 			MustExec(t, p, `window.before401 = true`)
 			next := MustHoldRequests(t, p, tc.api, fetch.RequestStageRequest)
 			MustDo(t, p, tc.do)
-			MustDo(t, p, command(fetch.FulfillRequest, fetch.FulfillRequestParams{
-				RequestID:       next(),
-				ResponseCode:    http.StatusUnauthorized,
-				ResponseHeaders: []*fetch.HeaderEntry{{Name: "Content-Type", Value: "application/json"}},
-				Body:            []byte(`{"error":{"code":"unauthorized","message":"Log in first."}}`),
-			}))
+			MustDo(t, p, answerJSON(next(), http.StatusUnauthorized, `{"error":{"code":"unauthorized","message":"Log in first."}}`))
 			// A new page, come by a redirect: the login page's.
 			MustWait(t, p, `!window.before401 && location.pathname === "/r/lobby" && performance.getEntriesByType("navigation")[0]?.redirectCount === 1`)
 		})

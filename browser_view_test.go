@@ -492,28 +492,27 @@ func TestBrowserFirstUnreadButton(t *testing.T) {
 		t.Errorf("the line is before %q, want while away 00", got)
 	}
 
-	// Scrolling up to the line does as well as the button. (From the
-	// bottom, so that the view follows what comes.)
-	MustExec(t, p, `document.getElementById("log").scrollTop = 1e6`)
-	MustExec(t, p, setFocus(false))
-	for i := range 30 {
-		bob.say(fmt.Sprintf("later %02d", i), "")
+	// backTo30 has 30 messages come while the reader is away, and brings
+	// the reader back. (From the bottom, so that the view follows what
+	// comes.)
+	backTo30 := func(prefix string) {
+		MustExec(t, p, `document.getElementById("log").scrollTop = 1e6`)
+		MustExec(t, p, setFocus(false))
+		for i := range 30 {
+			bob.say(fmt.Sprintf("%s %02d", prefix, i), "")
+		}
+		MustWait(t, p, texts+`.includes("`+prefix+` 29")`)
+		MustExec(t, p, setFocus(true))
+		MustWait(t, p, `!`+button+`.hidden && `+button+`.textContent.startsWith("↑ 30 new messages since ")`)
 	}
-	MustWait(t, p, texts+`.includes("later 29")`)
-	MustExec(t, p, setFocus(true))
-	MustWait(t, p, `!`+button+`.hidden && `+button+`.textContent.startsWith("↑ 30 new messages since ")`)
+
+	// Scrolling up to the line does as well as the button.
+	backTo30("later")
 	MustExec(t, p, `document.querySelector(".unread-line").scrollIntoView({block: "center"})`)
 	MustWait(t, p, button+`.hidden`)
 
 	// Sending a message ends it too: the line goes, and the button with it.
-	MustExec(t, p, `document.getElementById("log").scrollTop = 1e6`)
-	MustExec(t, p, setFocus(false))
-	for i := range 30 {
-		bob.say(fmt.Sprintf("last %02d", i), "")
-	}
-	MustWait(t, p, texts+`.includes("last 29")`)
-	MustExec(t, p, setFocus(true))
-	MustWait(t, p, `!`+button+`.hidden`)
+	backTo30("last")
 	MustSay(t, p, "caught up")
 	MustWait(t, p, texts+`.includes("caught up") && !document.querySelector(".unread-line") && `+button+`.hidden`)
 }
