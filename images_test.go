@@ -431,3 +431,18 @@ func TestEditPictureCaption(t *testing.T) {
 		}
 	}
 }
+
+// meanLightness is img's mean of R, G and B, 0 for black to 1 for white,
+// over a grid of samples.
+func meanLightness(img image.Image) float64 {
+	b := img.Bounds()
+	var sum, n float64
+	for y := b.Min.Y; y < b.Max.Y; y += 7 {
+		for x := b.Min.X; x < b.Max.X; x += 7 {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			sum += float64(r+g+bl) / (3 * 0xffff)
+			n++
+		}
+	}
+	return sum / n
+}
