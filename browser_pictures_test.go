@@ -108,7 +108,12 @@ func TestBrowserPictures(t *testing.T) {
 	MustSay(t, bob, "where is that?")
 	MustWait(t, alice, `document.querySelector("#messages .quote")?.textContent === "alice 🖼 Picture"`)
 	// A picture pasted while "Replying to" shows is that reply, and the
-	// bar goes, as it does when a message is sent.
+	// bar goes, as it does when a message is sent. (Sending scrolled the
+	// page down, smoothly: the hover waits for it to end.)
+	MustWait(t, bob, texts+`.includes("where is that?")`)
+	MustExec(t, bob, `document.querySelector("#messages .msg").scrollIntoView()`)
+	MustWait(t, bob, scrollStill)
+	MustWait(t, bob, scrollStill)
 	MustHover(t, bob, "#messages .msg")
 	MustDo(t, bob, chromedp.Click(chromedp.CSS("#messages .msg .reply")))
 	MustWait(t, bob, `!document.getElementById("replying").hidden`)

@@ -172,9 +172,11 @@ func (ts *testServer) MustDial(t *testing.T, ck *http.Cookie, room string, since
 // MustEventually waits up to 10 s for ok to hold, checking every 5 ms.
 func MustEventually(t testing.TB, what string, ok func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !ok(); time.Sleep(5 * time.Millisecond) {
+	// As long as MustWait waits: a browser under CI's load (a service
+	// worker showing a notification) once took more than 10 s.
+	for deadline := time.Now().Add(20 * time.Second); !ok(); time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: not after 10 s", what)
+			t.Fatalf("%s: not after 20 s", what)
 		}
 	}
 }
