@@ -26,18 +26,17 @@ func TestBrowserOutboxSurvivesACrash(t *testing.T) {
 	b.MustSay("hi", "") // offered after "@" as lately heard, also offline
 	ts.MustDial(t, ts.MustLogin(t, "carol"), "lobby", -1)
 	MustWait(t, p, `document.getElementById("online-toggle").innerText === "3 online" && `+texts+`.includes("hi")`)
-	const pending = `[...document.querySelectorAll("#pending .text")].map(e => e.textContent).join("|")`
 	fz.refuseSockets(true)
 	fz.cut()
 	MustWait(t, p, disconnected)
 	MustDo(t, p, chromedp.SendKeys(chromedp.ID("text"), "typed offline"), chromedp.Click(chromedp.ID("send")))
 	draft := `document.getElementById("text").value`
-	MustWait(t, p, pending+` === "typed offline" && `+draft+` === ""`)
+	MustWait(t, p, pendingTexts+` === "typed offline" && `+draft+` === ""`)
 	// Each crash comes right after the change it checks: any later change
 	// would save the outbox, and the draft, again.
 	MustCrash(t, p)
 	MustDo(t, p, chromedp.Navigate(fz.URL+"/r/lobby"))
-	MustWait(t, p, pending+` === "typed offline"`)
+	MustWait(t, p, pendingTexts+` === "typed offline"`)
 	if v := MustEval[string](t, p, draft); v != "" {
 		t.Errorf("the composer holds %q after the crash, want it empty", v)
 	}
@@ -47,12 +46,12 @@ func TestBrowserOutboxSurvivesACrash(t *testing.T) {
 	MustWait(t, p, draft+` === "ask @bob "`)
 	MustCrash(t, p)
 	MustDo(t, p, chromedp.Navigate(fz.URL+"/r/lobby"))
-	MustWait(t, p, pending+` === "typed offline"`)
+	MustWait(t, p, pendingTexts+` === "typed offline"`)
 	if v := MustEval[string](t, p, draft); v != "ask @bob " {
 		t.Errorf("the composer holds %q after the crash, want the draft", v)
 	}
 	fz.refuseSockets(false)
-	MustWait(t, p, connected+` && `+pending+` === "" && `+texts+`.includes("typed offline")`)
+	MustWait(t, p, connected+` && `+pendingTexts+` === "" && `+texts+`.includes("typed offline")`)
 	_, body := ts.get(t, "/api/rooms/lobby/messages", bob)
 	if n := strings.Count(body, `"typed offline"`); n != 1 {
 		t.Errorf("the message is stored %d times: %s", n, body)

@@ -9,6 +9,9 @@ import (
 	"github.com/chromedp/cdproto/page"
 )
 
+// days is the day dividers on screen, joined with "|".
+const days = `[...document.querySelectorAll("#messages .divider")].map(e => e.textContent).join("|")`
+
 // Day dividers say "Today" and "Yesterday". A tab left open past midnight
 // must say so of the right days, not show two "Today"s. The server's clock
 // and the page's are both moved to just before midnight in Shanghai.
@@ -32,7 +35,6 @@ func TestBrowserDayDividersTurnAtMidnight(t *testing.T) {
 	)
 	MustEnter(t, p, ts, "alice", "")
 	MustSay(t, p, "before midnight")
-	const days = `[...document.querySelectorAll("#messages .divider")].map(e => e.textContent).join("|")`
 	MustWait(t, p, texts+`.includes("before midnight") && `+days+` === "Today"`)
 	if clock.now().After(midnight) {
 		t.Fatal("logging in took more than 10 s; the message is not from before midnight")
@@ -59,7 +61,6 @@ func TestBrowserDayDividersAfterSleep(t *testing.T) {
 	)
 	MustEnter(t, p, ts, "alice", "")
 	MustSay(t, p, "good night")
-	const days = `[...document.querySelectorAll("#messages .divider")].map(e => e.textContent).join("|")`
 	MustWait(t, p, texts+`.includes("good night") && `+days+` === "Today" && document.querySelector("#messages .divider").getAttribute("role") === "separator"`)
 	MustExec(t, p, setHidden(true)+`shiftDate(24 * 3600 * 1000);`+setHidden(false))
 	MustWait(t, p, days+` === "Yesterday"`)

@@ -24,7 +24,7 @@ func TestBrowserPictureGoneBeforeSent(t *testing.T) {
 
 	// The upload is answered with a picture of no picture there.
 	next := MustHoldRequests(t, p, "*/api/rooms/lobby/images", fetch.RequestStageResponse)
-	MustDo(t, p, chromedp.SetUploadFiles(chromedp.CSS("#picture-input"), []string{MustPictureFile(t, "chart.png", MustPicture(t, "png", 300, 120))}))
+	MustDo(t, p, pickPicture(t, "chart.png", 300, 120))
 	MustDo(t, p, answerJSON(next(), http.StatusCreated, `{"id":"`+newImageID()+`","width":300,"height":120}`))
 	const note = `document.querySelector("#pending .msg.failed .pending-note")?.textContent`
 	MustWait(t, p, errorShown("That picture is not there any more; send it again.")+` && `+note+` === "Not sent Remove"`)
@@ -45,6 +45,9 @@ func TestBrowserPictureGoneBeforeSent(t *testing.T) {
 	}
 }
 
+// pendingNote is what the first message waiting to be sent says of itself.
+const pendingNote = `document.querySelector("#pending .msg .pending-note")?.textContent`
+
 // An upload refused for now (429: too fast) says why, with Retry and
 // Remove; Retry uploads it again, no longer marked as failed meanwhile,
 // and it goes.
@@ -53,13 +56,12 @@ func TestBrowserPictureRetried(t *testing.T) {
 	alice, bob := MustAliceAndBob(t, ts)
 	MustWait(t, alice, `!document.getElementById("attach").hidden`)
 	next := MustHoldRequests(t, alice, "*/api/rooms/lobby/images", fetch.RequestStageRequest)
-	MustDo(t, alice, chromedp.SetUploadFiles(chromedp.CSS("#picture-input"), []string{MustPictureFile(t, "chart.png", MustPicture(t, "png", 300, 120))}))
+	MustDo(t, alice, pickPicture(t, "chart.png", 300, 120))
 	MustDo(t, alice, answerJSON(next(), http.StatusTooManyRequests, `{"error":{"code":"rate_limited","message":"slow down"}}`))
-	const note = `document.querySelector("#pending .msg .pending-note")?.textContent`
-	MustWait(t, alice, `!!document.querySelector("#pending .msg.failed") && `+note+` === "You are sending too fast; wait a moment. Retry Remove"`)
+	MustWait(t, alice, `!!document.querySelector("#pending .msg.failed") && `+pendingNote+` === "You are sending too fast; wait a moment. Retry Remove"`)
 	MustDo(t, alice, chromedp.Click(chromedp.CSS("#pending .msg.failed .retry")))
 	held := next()
-	MustWait(t, alice, `!document.querySelector("#pending .msg.failed") && `+note+` === "Uploading…"`)
+	MustWait(t, alice, `!document.querySelector("#pending .msg.failed") && `+pendingNote+` === "Uploading…"`)
 	MustDo(t, alice, command(fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: held}))
 	MustWait(t, bob, pictures+` === "300×120 loaded"`)
 	MustWait(t, alice, pictures+` === "300×120 loaded" && !document.querySelector("#pending .msg")`)
@@ -76,13 +78,12 @@ func TestBrowserPictureGoesWhenReconnected(t *testing.T) {
 	fz.refuseSockets(true)
 	fz.cut()
 	MustWait(t, p, disconnected)
-	MustDo(t, p, chromedp.SetUploadFiles(chromedp.CSS("#picture-input"), []string{MustPictureFile(t, "chart.png", MustPicture(t, "png", 300, 120))}))
-	const note = `document.querySelector("#pending .msg .pending-note")?.textContent`
+	MustDo(t, p, pickPicture(t, "chart.png", 300, 120))
 	for range 2 { // its wait is 4 s now
 		MustDo(t, p, command(fetch.FailRequest, fetch.FailRequestParams{RequestID: next(), ErrorReason: network.ErrorReasonConnectionRefused}))
-		MustWait(t, p, note+`?.startsWith("Will send when connected")`)
+		MustWait(t, p, pendingNote+`?.startsWith("Will send when connected")`)
 	}
-	MustExec(t, p, `addEventListener("chat:ready", () => { window.noteAtReady = `+note+` ?? "none"; })`)
+	MustExec(t, p, `addEventListener("chat:ready", () => { window.noteAtReady = `+pendingNote+` ?? "none"; })`)
 	fz.refuseSockets(false)
 	MustDo(t, p, online(false), online(true)) // the page reconnects at once
 	MustWait(t, p, connected+` && window.noteAtReady !== undefined`)
@@ -101,11 +102,11 @@ func TestBrowserPictureThatFailsToLoad(t *testing.T) {
 	alice, bob := MustAliceAndBob(t, ts)
 	MustWait(t, alice, `!document.getElementById("attach").hidden`)
 	next := MustHoldRequests(t, bob, "*/images/*", fetch.RequestStageRequest)
-	MustDo(t, alice, chromedp.SetUploadFiles(chromedp.CSS("#picture-input"), []string{MustPictureFile(t, "dot.png", MustPicture(t, "png", 30, 20))}))
+	MustDo(t, alice, pickPicture(t, "dot.png", 30, 20))
 	MustDo(t, bob, command(fetch.FailRequest, fetch.FailRequestParams{RequestID: next(), ErrorReason: network.ErrorReasonConnectionReset}))
 	MustWait(t, bob, `!!document.querySelector("#messages .picture.broken")`)
-	const box = `(() => { const r = document.querySelector("#messages .picture img").getBoundingClientRect(); return r.width >= 96 && r.height >= 64; })()`
-	if !MustEval[bool](t, bob, box) {
-		t.Errorf("the broken picture is %s", MustEval[string](t, bob, `(() => { const r = document.querySelector("#messages .picture img").getBoundingClientRect(); return r.width + "×" + r.height; })()`))
+	box := MustEval[[]float64](t, bob, `(() => { const r = document.querySelector("#messages .picture img").getBoundingClientRect(); return [r.width, r.height]; })()`)
+	if box[0] < 96 || box[1] < 64 {
+		t.Errorf("the broken picture is %v×%v, want at least 96×64 (6rem × 4rem)", box[0], box[1])
 	}
 }

@@ -283,6 +283,10 @@ func setCookie(ts *testServer, ck *http.Cookie) chromedp.Action[chromedp.Void] {
 // texts returns the text of every message on screen, in order.
 const texts = `[...document.querySelectorAll("#messages .msg .text")].map(e => e.textContent)`
 
+// pendingTexts is the text of every message waiting to be sent, in order,
+// joined with "|".
+const pendingTexts = `[...document.querySelectorAll("#pending .text")].map(e => e.textContent).join("|")`
+
 // MustHoldRequests has the browser hold the requests whose address
 // matches pattern (CDP's, with * and ?) at stage (before they are sent,
 // or once the server has answered) until the test lets each go, with

@@ -149,14 +149,13 @@ func TestBrowserOutboxSurvivesReload(t *testing.T) {
 	ts, fz, p := MustAliceBehindFreezer(t)
 	bob := ts.MustLogin(t, "bob")
 	watcher, _ := ts.MustDial(t, bob, "lobby", -1)
-	const pending = `[...document.querySelectorAll("#pending .text")].map(e => e.textContent).join("|")`
 	MustSay(t, p, "before")
 	MustWait(t, p, texts+`.includes("before")`)
 
 	// The server stores this one, but its echo never reaches the page.
 	fz.freezeDown()
 	MustSay(t, p, "echo lost")
-	MustWait(t, p, pending+` === "echo lost"`)
+	MustWait(t, p, pendingTexts+` === "echo lost"`)
 	// Sockets are refused from now on; the frozen one is cut.
 	fz.refuseSockets(true)
 	fz.cut()
@@ -174,12 +173,12 @@ func TestBrowserOutboxSurvivesReload(t *testing.T) {
 		want = append(want, text)
 	}
 	want = append(want, "typed offline")
-	MustWait(t, p, pending+` === "echo lost|typed offline"`)
+	MustWait(t, p, pendingTexts+` === "echo lost|typed offline"`)
 
 	MustDo(t, p, chromedp.Reload())
-	MustWait(t, p, pending+` === "echo lost|typed offline" && document.getElementById("text").value === "a draft" && `+texts+`.includes("before")`)
+	MustWait(t, p, pendingTexts+` === "echo lost|typed offline" && document.getElementById("text").value === "a draft" && `+texts+`.includes("before")`)
 	fz.refuseSockets(false)
-	MustWait(t, p, connected+` && `+pending+` === "" && `+texts+`.join("|") === `+jsString(strings.Join(want, "|")))
+	MustWait(t, p, connected+` && `+pendingTexts+` === "" && `+texts+`.join("|") === `+jsString(strings.Join(want, "|")))
 	if v := MustEval[string](t, p, `document.getElementById("text").value`); v != "a draft" {
 		t.Errorf("the draft is %q after sending the rest", v)
 	}
@@ -195,7 +194,7 @@ func TestBrowserOutboxSurvivesReload(t *testing.T) {
 	fz.cut()
 	MustWait(t, p, disconnected)
 	MustPaste(t, p, "left behind") // after the draft
-	MustWait(t, p, pending+` === "a draftleft behind"`)
+	MustWait(t, p, pendingTexts+` === "a draftleft behind"`)
 	const kept = `Object.keys(sessionStorage).filter(k => k.startsWith("chat.outbox.")).length`
 	if n := MustEval[int](t, p, kept); n != 1 {
 		t.Errorf("%d rooms kept in sessionStorage before logging out; want 1", n)
@@ -336,7 +335,7 @@ func TestBrowserAPISessionEnded(t *testing.T) {
 	}{
 		{"history", "*/messages?before=*", js(`document.getElementById("log").scrollTop = 0`)},
 		{"search", "*/search?*", js(`document.getElementById("search-toggle").click(); ` + searchFor("chatter"))},
-		{"picture", "*/images", chromedp.SetUploadFiles(chromedp.CSS("#picture-input"), []string{MustPictureFile(t, "shot.png", MustPicture(t, "png", 30, 20))})},
+		{"picture", "*/images", pickPicture(t, "shot.png", 30, 20)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := MustPerson(t, b)

@@ -105,7 +105,7 @@ func TestBrowserFarBack(t *testing.T) {
 	// the newest messages while it uploads (held here).
 	upload := MustHoldRequests(t, p, "*/api/rooms/lobby/images", fetch.RequestStageRequest)
 	far("from a link with a picture", "the old one, edited (edited)")
-	MustDo(t, p, chromedp.SetUploadFiles(chromedp.CSS("#picture-input"), []string{MustPictureFile(t, "chart.png", MustPicture(t, "png", 300, 120))}))
+	MustDo(t, p, pickPicture(t, "chart.png", 300, 120))
 	held := upload()
 	MustWait(t, p, `!!document.querySelector("#pending .picture") && `+texts+`.at(-1) === "sent from far back" && `+newBtn+`.hidden`)
 	MustDo(t, p, command(fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: held}))

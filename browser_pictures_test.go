@@ -34,6 +34,13 @@ func MustPictureFile(t *testing.T, name string, data []byte) string {
 	return path
 }
 
+// pickPicture picks a PNG of w×h pixels called name with 🖼, as the page's
+// file chooser would.
+func pickPicture(t *testing.T, name string, w, h int) chromedp.Action[chromedp.Void] {
+	t.Helper()
+	return chromedp.SetUploadFiles(chromedp.CSS("#picture-input"), []string{MustPictureFile(t, name, MustPicture(t, "png", w, h))})
+}
+
 // withExif is a JPEG with a camera's APP1 segment in it, saying where
 // it was taken.
 func withExif(jpg []byte) []byte {
@@ -113,7 +120,6 @@ func TestBrowserPictures(t *testing.T) {
 	MustWait(t, bob, texts+`.includes("where is that?")`)
 	MustExec(t, bob, `document.querySelector("#messages .msg").scrollIntoView()`)
 	MustWait(t, bob, scrollStill)
-	MustWait(t, bob, scrollStill)
 	MustHover(t, bob, "#messages .msg")
 	MustDo(t, bob, chromedp.Click(chromedp.CSS("#messages .msg .reply")))
 	MustWait(t, bob, `!document.getElementById("replying").hidden`)
@@ -164,7 +170,7 @@ func TestBrowserPictureWaitsOutAGatewayError(t *testing.T) {
 	alice, bob := MustAliceAndBob(t, ts)
 	next := MustHoldRequests(t, alice, "*/api/rooms/*/images", fetch.RequestStageRequest)
 	MustWait(t, alice, `!document.getElementById("attach").hidden`)
-	MustDo(t, alice, chromedp.SetUploadFiles(chromedp.CSS("#picture-input"), []string{MustPictureFile(t, "screenshot.png", MustPicture(t, "png", 300, 120))}))
+	MustDo(t, alice, pickPicture(t, "screenshot.png", 300, 120))
 	for _, status := range []int64{http.StatusBadGateway, http.StatusGatewayTimeout} {
 		MustDo(t, alice, command(fetch.FulfillRequest, fetch.FulfillRequestParams{RequestID: next(), ResponseCode: status, Body: []byte("<html>the app is not answering</html>")}))
 		MustWait(t, alice, `document.querySelector("#pending .msg:not(.failed) .pending-note")?.textContent.startsWith("Will send when connected")`)

@@ -227,7 +227,7 @@ func TestBrowserUnreadWhileAway(t *testing.T) {
 	// Back, a picture sent does what a message does.
 	MustExec(t, p, setFocus(true))
 	MustWait(t, p, titleIs(0)+` && `+lines+` === 1`)
-	MustDo(t, p, chromedp.SetUploadFiles(chromedp.CSS("#picture-input"), []string{MustPictureFile(t, "chart.png", MustPicture(t, "png", 300, 120))}))
+	MustDo(t, p, pickPicture(t, "chart.png", 300, 120))
 	MustWait(t, p, `!!document.querySelector("#messages .picture") && `+lines+` === 0`)
 }
 
