@@ -165,7 +165,7 @@ export async function toLatest() {
     let era = ++state.era;
     const page = await history(`limit=${PAGE}`);
     if (era !== state.era) return;
-    if (!page) { flashError(t("Could not load newer messages.")); return; }
+    if (!page) { couldNotLoadNewer(); return; }
     show(page, page.events.at(-1)?.id ?? 0);
     // append may let go of the top (trimShown), which is a new era.
     while (state.pastTo && state.pastTo < state.lastId && await newer(era)) era = state.era;
@@ -186,13 +186,19 @@ function show(page, pastTo) {
   state.reachedStart = events.length < PAGE || state.oldestId <= 1;
   state.pastTo = pastTo;
   state.newCount = 0;
+  newerFailed = false;
   renderAll();
   applyAgain(page);
 }
 
 // loadNewer is newer as scrolling down asks for it: one page at a time,
 // shown as loading, and settled after.
-let loadingNewer = false;
+//
+// Once a page below the window could not be had (newerFailed), only the
+// reader asks again, by scrolling or with "Latest messages ↓": not
+// settle, which every frame the socket brings calls (in a busy room,
+// every message and typing notice would ask a server in trouble again).
+let loadingNewer = false, newerFailed = false;
 export async function loadNewer() {
   if (loadingNewer || !state.pastTo || state.pastTo >= state.lastId) return;
   loadingNewer = true;
@@ -209,9 +215,14 @@ export async function loadNewer() {
 async function newer(era) {
   const page = await history(`after=${state.pastTo}&limit=${PAGE}`);
   if (era !== state.era) return false;
-  if (!page) { flashError(t("Could not load newer messages.")); return false; }
+  if (!page) { couldNotLoadNewer(); return false; }
+  newerFailed = false;
   append(page);
   return true;
+}
+function couldNotLoadNewer() {
+  newerFailed = true;
+  flashError(t("Could not load newer messages."));
 }
 
 // append puts a page of what came after the window below it (what it
@@ -244,7 +255,7 @@ function append(page) {
 export function settle() {
   if (state.pastTo && state.pastTo === state.lastId) state.pastTo = 0;
   showNew();
-  if (nearBottom()) loadNewer();
+  if (nearBottom() && !newerFailed) loadNewer();
 }
 
 export const nearBottom = () => log.scrollHeight - log.scrollTop - log.clientHeight < 120;
