@@ -392,11 +392,31 @@ func followLink(t *testing.T, p context.Context, id int64) {
 	MustExec(t, p, fmt.Sprintf(`location.hash = "#msg-%d"`, id))
 }
 
-// scrollStill is JS that is true once the log has not scrolled since the
-// last time it was asked (polled by MustWait): a smooth scroll, such as
+// MustScrollStill waits until the log has not moved for 200 ms and is
+// not between a scroll event and its scrollend: a smooth scroll, such as
 // a link's to its message, has ended. Its scroll events are the reader's
-// as far as the page can tell, and would ask for pages.
-const scrollStill = `(() => { const top = document.getElementById("log").scrollTop, still = top === window.lastTop; window.lastTop = top; return still; })()`
+// as far as the page can tell, and would ask for pages. The 200 ms cover
+// the frame or two before a smooth scroll's first scroll event, and
+// frames that a busy machine makes slow: equal offsets 50 ms apart, which
+// this once was, can be the middle of a scroll there.
+func MustScrollStill(t *testing.T, p context.Context) {
+	t.Helper()
+	MustExec(t, p, `(() => {
+		const log = document.getElementById("log");
+		if (!window.scrolling) {
+			window.scrolling = {now: false};
+			log.addEventListener("scroll", () => { scrolling.now = true; scrolling.at = performance.now(); });
+			log.addEventListener("scrollend", () => { scrolling.now = false; });
+		}
+		scrolling.at = performance.now();
+		scrolling.top = log.scrollTop;
+	})()`)
+	MustWait(t, p, `(() => {
+		const top = document.getElementById("log").scrollTop;
+		if (top !== scrolling.top) { scrolling.top = top; scrolling.at = performance.now(); }
+		return !scrolling.now && performance.now() - scrolling.at > 200;
+	})()`)
+}
 
 // errorShown is JS that is true while the line under the composer shows
 // text, the page's way of saying something went wrong.

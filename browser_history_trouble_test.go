@@ -48,7 +48,7 @@ func TestBrowserFarBackPageFails(t *testing.T) {
 	scrollDown := `(() => { const l = document.getElementById("log"); l.scrollTop = l.scrollHeight - l.clientHeight - 300; l.scrollTop = l.scrollHeight; })()`
 	// The link's smooth scroll to the message ends first: one of its
 	// scroll events after the failure would rightly ask again.
-	MustWait(t, p, scrollStill)
+	MustScrollStill(t, p)
 	MustExec(t, p, scrollDown)
 	MustWait(t, p, `!document.getElementById("history-bottom").hidden && document.getElementById("history-bottom").textContent === "Loading newer messages…"`)
 	fail("scrolling down")

@@ -141,7 +141,7 @@ func TestBrowserNewerPageKeepsChangesMadeMeanwhile(t *testing.T) {
 	bottom := ev{ID: int64(MustEval[int](t, p, `+[...document.querySelectorAll("#messages [data-id]")].at(-1).dataset.id`)), Text: MustEval[string](t, p, texts+`.at(-1)`)}
 	below := ev{ID: bottom.ID + 5, Text: fmt.Sprintf("chatter %03d", bottom.ID+5-old.ID-1)} // chatter 000 came just after the old one
 	// The link's smooth scroll ends first (see TestBrowserFarBackPageFails).
-	MustWait(t, p, scrollStill)
+	MustScrollStill(t, p)
 
 	next := MustHoldRequests(t, p, fmt.Sprintf("*/messages?after=%d&*", bottom.ID), fetch.RequestStageResponse)
 	MustExec(t, p, `(() => { const l = document.getElementById("log"); l.scrollTop = l.scrollHeight; })()`)

@@ -119,7 +119,7 @@ func TestBrowserPictures(t *testing.T) {
 	// page down, smoothly: the hover waits for it to end.)
 	MustWait(t, bob, texts+`.includes("where is that?")`)
 	MustExec(t, bob, `document.querySelector("#messages .msg").scrollIntoView()`)
-	MustWait(t, bob, scrollStill)
+	MustScrollStill(t, bob)
 	MustHover(t, bob, "#messages .msg")
 	MustDo(t, bob, chromedp.Click(chromedp.CSS("#messages .msg .reply")))
 	MustWait(t, bob, `!document.getElementById("replying").hidden`)
