@@ -14,9 +14,10 @@ import (
 // From far back, a page below the window that the server fails to give
 // says so and leaves the window as it was, not live: the page does not
 // ask again by itself, not even when the socket brings something (a
-// server in trouble is not asked in a loop), and the next scroll does. "Latest messages ↓" failing says so too. Once
-// the server answers, scrolling down goes on until the page is live with
-// nothing missed or twice.
+// server in trouble is not asked in a loop), and the next scroll does.
+// "Latest messages ↓" failing says so too. Once the server answers,
+// scrolling down goes on until the page is live with nothing missed or
+// twice.
 func TestBrowserFarBackPageFails(t *testing.T) {
 	_, w, old, last, p := mustFarRoom(t)
 	MustExec(t, p, fmt.Sprintf(`location.hash = "#msg-%d"`, old.ID))
@@ -25,14 +26,15 @@ func TestBrowserFarBackPageFails(t *testing.T) {
 	shown := MustEval[[]string](t, p, texts)
 
 	MustExec(t, p, recordAsked)
-	MustEval[bool](t, p, importModule("state.js")+`.then((m) => { window.ws = m.state.ws; ws.addEventListener("message", () => window.heard++); return true; })`, chromedp.EvalAwaitPromise)
+	MustEval[bool](t, p, importModule("state.js")+`.then((m) => { window.ws = m.state.ws; window.heard = 0; ws.addEventListener("message", () => window.heard++); return true; })`, chromedp.EvalAwaitPromise)
 	next := MustHoldRequests(t, p, "*/messages?*", fetch.RequestStageResponse)
 	fail := func(what string) {
 		t.Helper()
 		MustDo(t, p, storeFailing(next()))
 		MustWait(t, p, errorShown("Could not load newer messages."))
-		// Nor does a frame from the socket, here a pong (in a busy room,
-		// every message and typing notice), once the page has read it.
+		// A frame from the socket does not ask again either, once the
+		// page has read it: here a pong; in a busy room, every message
+		// and typing notice would.
 		MustExec(t, p, `window.heard = 0; ws.send(JSON.stringify({type: "ping"}))`)
 		MustWait(t, p, `window.heard > 0`)
 		// Anything the page went on to ask would be on its way by now:
