@@ -162,3 +162,52 @@ func TestBrowserLinkOlderPageFails(t *testing.T) {
 	followLink(t, p, ref)
 	MustWait(t, p, flashed+` === "chatter 020"`)
 }
+
+// A window far back that does not fill the screen loads the pages below
+// it by itself, since it cannot be scrolled to ask. One that the server
+// fails to give is not asked for again by itself, a frame from the
+// socket included; but a window shown anew, by a link to another message
+// far back, loads on as the first did.
+func TestBrowserShortWindowFarBack(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	w, _ := ts.MustDial(t, ts.MustLogin(t, "writer"), "lobby", -1)
+	old := w.MustSay("the old one", "")
+	w.MustSayMany("chatter %03d", 500)
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	// Tall enough that a window of one page after the message does not
+	// fill it, and short enough that the pages loaded at the bottom do
+	// not come within reach of the message (link.js's NEAR pages).
+	MustDo(t, p, chromedp.EmulateViewport(1200, 6000))
+	MustEnter(t, p, ts, "alice", "")
+	// The live view has loaded older pages until the screen is full.
+	MustWait(t, p, texts+`.at(-1) === "chatter 499" && (() => { const l = document.getElementById("log"); return l.scrollHeight > l.clientHeight + 8 && document.getElementById("history-top").textContent === ""; })()`)
+
+	MustExec(t, p, recordAsked)
+	MustEval[bool](t, p, importModule("state.js")+`.then((m) => { window.ws = m.state.ws; window.heard = 0; ws.addEventListener("message", () => window.heard++); return true; })`, chromedp.EvalAwaitPromise)
+	next := MustHoldRequests(t, p, "*/messages?*", fetch.RequestStageResponse)
+	jump := func(id int64, text string) {
+		t.Helper()
+		followLink(t, p, id)
+		for range 2 { // the page ending with it, and the page after it
+			MustDo(t, p, command(fetch.ContinueResponse, fetch.ContinueResponseParams{RequestID: next()}))
+		}
+		MustWait(t, p, flashed+` === `+jsString(text))
+		if MustEval[bool](t, p, `(() => { const l = document.getElementById("log"); return l.scrollHeight > l.clientHeight; })()`) {
+			t.Fatalf("%s: the window fills the screen; the test needs one that does not", text)
+		}
+	}
+	jump(old.ID, old.Text)
+	MustDo(t, p, storeFailing(next())) // the page below the window
+	MustWait(t, p, errorShown("Could not load newer messages."))
+	MustExec(t, p, `window.heard = 0; ws.send(JSON.stringify({type: "ping"}))`)
+	MustWait(t, p, `window.heard > 0`)
+	if asked := MustEval[[]string](t, p, `window.asked`); len(asked) != 3 {
+		t.Errorf("the page asked for %q, want the window's two pages and the one below that failed", asked)
+	}
+
+	jump(old.ID+201, "chatter 200") // chatter 000 came just after the old one
+	MustDo(t, p, command(fetch.ContinueResponse, fetch.ContinueResponseParams{RequestID: next()}))
+	MustDo(t, p, command(fetch.Disable, cdp.Empty{}))
+	MustWait(t, p, `(() => { const l = document.getElementById("log"); return l.scrollHeight > l.clientHeight + 120; })()`)
+	MustContiguous(t, p, "after loading on")
+}
