@@ -392,6 +392,35 @@ func followLink(t *testing.T, p context.Context, id int64) {
 	MustExec(t, p, fmt.Sprintf(`location.hash = "#msg-%d"`, id))
 }
 
+// MustPong has page p's socket bring it a frame, the pong to a ping
+// sent on it, and waits until the page has read it: the page's own
+// handler, added first, has run by the time a listener added now hears it.
+func MustPong(t *testing.T, p context.Context) {
+	t.Helper()
+	MustEval[bool](t, p, importModule("state.js")+`.then((m) => {
+		const ws = m.state.ws;
+		window.ponged = false;
+		const hear = (e) => {
+			if (!String(e.data).includes(`+jsString(pongFrame)+`)) return;
+			window.ponged = true;
+			ws.removeEventListener("message", hear);
+		};
+		ws.addEventListener("message", hear);
+		ws.send(JSON.stringify({type: "ping"}));
+		return true;
+	})`, chromedp.EvalAwaitPromise)
+	MustWait(t, p, `window.ponged`)
+}
+
+// MustFrames waits until page p has rendered twice: the scroll events
+// that a change of its layout queued have fired (a browser fires them
+// with the next frame, or the one after when the change is found in
+// that frame's layout).
+func MustFrames(t *testing.T, p context.Context) {
+	t.Helper()
+	MustEval[bool](t, p, `new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(() => ok(true))))`, chromedp.EvalAwaitPromise)
+}
+
 // MustScrollStill waits until the log has not moved for 200 ms and is
 // not between a scroll event and its scrollend: a smooth scroll, such as
 // a link's to its message, has ended. Its scroll events are the reader's
