@@ -195,9 +195,10 @@ function show(page, pastTo) {
 // shown as loading, and settled after.
 //
 // Once a page below the window could not be had (newerFailed), only the
-// reader asks again, by scrolling or with "Latest messages ↓": not
-// settle, which every frame the socket brings calls (in a busy room,
-// every message and typing notice would ask a server in trouble again).
+// reader asks again, by scrolling, with "Latest messages ↓" or with a
+// link to another message far back (a window shown anew): not settle,
+// which every frame the socket brings calls (in a busy room, every
+// message and typing notice would ask a server in trouble again).
 let loadingNewer = false, newerFailed = false;
 export async function loadNewer() {
   if (loadingNewer || !state.pastTo || state.pastTo >= state.lastId) return;
@@ -251,7 +252,7 @@ function append(page) {
 // settle makes the page live again once the window reaches what the
 // socket has brought (it may be ahead of the socket for a moment: then
 // the socket catches up with it, and calls this), and loads on while
-// the reader is near the window's bottom.
+// the reader is near the window's bottom, unless the last page failed.
 export function settle() {
   if (state.pastTo && state.pastTo === state.lastId) state.pastTo = 0;
   showNew();
