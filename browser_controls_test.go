@@ -13,7 +13,7 @@ import (
 func TestBrowserAttachOpensFileChooser(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	alice, bob := MustAliceAndBob(t, ts)
-	MustWait(t, alice, `!document.getElementById("attach").hidden`)
+	MustWait(t, alice, picturesOffered)
 	opened := make(chan *page.EventFileChooserOpened, 1)
 	chromedp.Listen(alice, func(ev any) {
 		if ev, ok := ev.(*page.EventFileChooserOpened); ok {

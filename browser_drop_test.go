@@ -13,7 +13,7 @@ import (
 func TestBrowserPictureDropped(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	alice, bob := MustAliceAndBob(t, ts)
-	MustWait(t, alice, `!document.getElementById("attach").hidden`)
+	MustWait(t, alice, picturesOffered)
 	// What the page did with each drop, seen after it (window's listeners
 	// come after the document's).
 	MustExec(t, alice, `window.drops = []; window.addEventListener("drop", (e) => window.drops.push(e.defaultPrevented))`)

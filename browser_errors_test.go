@@ -20,7 +20,7 @@ func TestBrowserPictureGoneBeforeSent(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	p := MustPerson(t, MustBrowser(t, "en-US"))
 	MustEnter(t, p, ts, "alice", "")
-	MustWait(t, p, `!document.getElementById("attach").hidden`)
+	MustWait(t, p, picturesOffered)
 
 	// The upload is answered with a picture of no picture there.
 	next := MustHoldRequests(t, p, "*/api/rooms/lobby/images", fetch.RequestStageResponse)
@@ -54,7 +54,7 @@ const pendingNote = `document.querySelector("#pending .msg .pending-note")?.text
 func TestBrowserPictureRetried(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	alice, bob := MustAliceAndBob(t, ts)
-	MustWait(t, alice, `!document.getElementById("attach").hidden`)
+	MustWait(t, alice, picturesOffered)
 	next := MustHoldRequests(t, alice, "*/api/rooms/lobby/images", fetch.RequestStageRequest)
 	MustDo(t, alice, pickPicture(t, "chart.png", 300, 120))
 	MustDo(t, alice, answerJSON(next(), http.StatusTooManyRequests, `{"error":{"code":"rate_limited","message":"slow down"}}`))
@@ -73,7 +73,7 @@ func TestBrowserPictureRetried(t *testing.T) {
 // that event runs.
 func TestBrowserPictureGoesWhenReconnected(t *testing.T) {
 	_, fz, p := MustAliceBehindFreezer(t)
-	MustWait(t, p, `!document.getElementById("attach").hidden`)
+	MustWait(t, p, picturesOffered)
 	next := MustHoldRequests(t, p, "*/api/rooms/lobby/images", fetch.RequestStageRequest)
 	fz.refuseSockets(true)
 	fz.cut()
@@ -100,7 +100,7 @@ func TestBrowserPictureGoesWhenReconnected(t *testing.T) {
 func TestBrowserPictureThatFailsToLoad(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	alice, bob := MustAliceAndBob(t, ts)
-	MustWait(t, alice, `!document.getElementById("attach").hidden`)
+	MustWait(t, alice, picturesOffered)
 	next := MustHoldRequests(t, bob, "*/images/*", fetch.RequestStageRequest)
 	MustDo(t, alice, pickPicture(t, "dot.png", 30, 20))
 	MustDo(t, bob, command(fetch.FailRequest, fetch.FailRequestParams{RequestID: next(), ErrorReason: network.ErrorReasonConnectionReset}))

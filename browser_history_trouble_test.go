@@ -177,8 +177,11 @@ func TestBrowserShortWindowFarBack(t *testing.T) {
 	// not come within reach of the message (link.js's NEAR pages).
 	MustDo(t, p, chromedp.EmulateViewport(1200, 6000))
 	MustEnter(t, p, ts, "alice", "")
+	// overflow is how far the log can be scrolled: 0 while what it shows
+	// does not fill the screen.
+	const overflow = `(() => { const l = document.getElementById("log"); return l.scrollHeight - l.clientHeight; })()`
 	// The live view has loaded older pages until the screen is full.
-	MustWait(t, p, texts+`.at(-1) === "chatter 499" && (() => { const l = document.getElementById("log"); return l.scrollHeight > l.clientHeight + 8 && document.getElementById("history-top").textContent === ""; })()`)
+	MustWait(t, p, texts+`.at(-1) === "chatter 499" && `+overflow+` > 8 && document.getElementById("history-top").textContent === ""`)
 
 	MustExec(t, p, recordAsked)
 	next := MustHoldRequests(t, p, "*/messages?*", fetch.RequestStageResponse)
@@ -193,7 +196,7 @@ func TestBrowserShortWindowFarBack(t *testing.T) {
 		// took its place: that scroll event, which a page cannot tell
 		// from the reader's, fires while the page below is on its way.
 		MustFrames(t, p)
-		if MustEval[bool](t, p, `(() => { const l = document.getElementById("log"); return l.scrollHeight > l.clientHeight; })()`) {
+		if MustEval[float64](t, p, overflow) > 0 {
 			t.Fatalf("%s: the window fills the screen; the test needs one that does not", text)
 		}
 	}
@@ -208,6 +211,6 @@ func TestBrowserShortWindowFarBack(t *testing.T) {
 	jump(old.ID+201, "chatter 200") // chatter 000 came just after the old one
 	MustDo(t, p, command(fetch.ContinueResponse, fetch.ContinueResponseParams{RequestID: next()}))
 	MustDo(t, p, command(fetch.Disable, cdp.Empty{}))
-	MustWait(t, p, `(() => { const l = document.getElementById("log"); return l.scrollHeight > l.clientHeight + 120; })()`)
+	MustWait(t, p, overflow+` > 120`)
 	MustContiguous(t, p, "after loading on")
 }

@@ -171,7 +171,7 @@ func TestBrowserPhoneComposerOneLine(t *testing.T) {
 	p := MustPerson(t, MustBrowser(t, "en-US"))
 	MustDo(t, p, chromedp.EmulateViewport(360, 640, chromedp.EmulateMobile))
 	MustEnter(t, p, ts, "alice", "")
-	MustWait(t, p, `!document.getElementById("attach").hidden`)
+	MustWait(t, p, picturesOffered)
 	for _, width := range []int64{320, 360, 390} {
 		MustDo(t, p, chromedp.EmulateViewport(width, 640, chromedp.EmulateMobile))
 		got := MustEval[string](t, p, `(() => {

@@ -34,6 +34,10 @@ func MustPictureFile(t *testing.T, name string, data []byte) string {
 	return path
 }
 
+// picturesOffered is true once the page offers 🖼: pictures.js has set
+// it up, and a picture picked now is taken.
+const picturesOffered = `!document.getElementById("attach").hidden`
+
 // pickPicture picks a PNG of w×h pixels called name with 🖼, as the page's
 // file chooser would.
 func pickPicture(t *testing.T, name string, w, h int) chromedp.Action[chromedp.Void] {
@@ -58,7 +62,7 @@ func TestBrowserPictures(t *testing.T) {
 	alice, bob := MustAliceAndBob(t, ts)
 
 	photo := MustPictureFile(t, "holiday.jpg", withExif(MustPicture(t, "jpeg", 3000, 2000)))
-	MustWait(t, alice, `!document.getElementById("attach").hidden`)
+	MustWait(t, alice, picturesOffered)
 	MustDo(t, alice, chromedp.SetUploadFiles(chromedp.CSS("#picture-input"), []string{photo}))
 	MustWait(t, bob, pictures+` === "2560×1707 loaded"`)
 	MustWait(t, alice, pictures+` === "2560×1707 loaded" && !document.querySelector("#pending .msg")`)
@@ -150,7 +154,7 @@ func TestBrowserPictureWaitsForConnection(t *testing.T) {
 	ts := MustStart(t, dir, cfg)
 	alice, bob := MustAliceAndBob(t, ts)
 	shot := MustPictureFile(t, "screenshot.png", MustPicture(t, "png", 300, 120))
-	MustWait(t, alice, `!document.getElementById("attach").hidden`)
+	MustWait(t, alice, picturesOffered)
 
 	ts.MustClose(t)
 	MustWait(t, alice, disconnected)
@@ -169,7 +173,7 @@ func TestBrowserPictureWaitsOutAGatewayError(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	alice, bob := MustAliceAndBob(t, ts)
 	next := MustHoldRequests(t, alice, "*/api/rooms/*/images", fetch.RequestStageRequest)
-	MustWait(t, alice, `!document.getElementById("attach").hidden`)
+	MustWait(t, alice, picturesOffered)
 	MustDo(t, alice, pickPicture(t, "screenshot.png", 300, 120))
 	for _, status := range []int64{http.StatusBadGateway, http.StatusGatewayTimeout} {
 		MustDo(t, alice, command(fetch.FulfillRequest, fetch.FulfillRequestParams{RequestID: next(), ResponseCode: status, Body: []byte("<html>the app is not answering</html>")}))
@@ -186,7 +190,7 @@ func TestBrowserPictureWaitsOutAGatewayError(t *testing.T) {
 func TestBrowserPicturesOfOtherKinds(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	alice, bob := MustAliceAndBob(t, ts)
-	MustWait(t, alice, `!document.getElementById("attach").hidden`)
+	MustWait(t, alice, picturesOffered)
 	MustDo(t, alice, chromedp.SetUploadFiles(chromedp.CSS("#picture-input"), []string{
 		MustPictureFile(t, "notes.txt", []byte("not a picture")),
 		MustPictureFile(t, "screenshot.png", MustPicture(t, "png", 300, 120)),
@@ -252,7 +256,7 @@ func TestBrowserPicturesKeepTheirOrder(t *testing.T) {
 		MustPictureFile(t, "small.png", MustPicture(t, "png", 300, 120)),
 		MustPictureFile(t, "smaller.png", MustPicture(t, "png", 200, 100)),
 	}
-	MustWait(t, alice, `!document.getElementById("attach").hidden`)
+	MustWait(t, alice, picturesOffered)
 	MustDo(t, alice, chromedp.SetUploadFiles(chromedp.CSS("#picture-input"), files))
 	sizes := `[...document.querySelectorAll("#messages .msg .picture img")].map(i => i.getAttribute("width")).join("|")`
 	for _, ctx := range []context.Context{bob, alice} {
@@ -269,7 +273,7 @@ func TestBrowserPicturesWaitTheirTurn(t *testing.T) {
 	MustEnter(t, alice, ts, "alice", "")
 	// Uploads are held in the browser until let go.
 	letGo := MustHoldRequests(t, alice, "*/api/rooms/*/images", fetch.RequestStageRequest)
-	MustWait(t, alice, `!document.getElementById("attach").hidden`)
+	MustWait(t, alice, picturesOffered)
 	MustDo(t, alice, chromedp.SetUploadFiles(chromedp.CSS("#picture-input"), []string{
 		MustPictureFile(t, "first.png", MustPicture(t, "png", 300, 120)),
 		MustPictureFile(t, "second.png", MustPicture(t, "png", 200, 100)),
@@ -357,7 +361,7 @@ func TestBrowserPictureCaption(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	alice, bob := MustAliceAndBob(t, ts)
 	shot := MustPictureFile(t, "office.png", MustPicture(t, "png", 300, 120))
-	MustWait(t, alice, `!document.getElementById("attach").hidden`)
+	MustWait(t, alice, picturesOffered)
 	MustDo(t, alice, chromedp.SetUploadFiles(chromedp.CSS("#picture-input"), []string{shot}))
 	last := `(() => { const li = [...document.querySelectorAll("#messages .msg")].at(-1); return (li?.querySelector(".picture") ? "🖼" : "") + "|" + li?.querySelector(".text")?.textContent; })()`
 	MustWait(t, bob, last+` === "🖼|"`)
