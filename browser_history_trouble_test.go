@@ -12,54 +12,74 @@ import (
 )
 
 // From far back, a page below the window that the server fails to give
-// says so and leaves the window as it was, not live: the page does not
-// ask again by itself, not even when the socket brings something (a
-// server in trouble is not asked in a loop), and the next scroll does.
-// "Latest messages ↓" failing says so too. Once the server answers,
-// scrolling down goes on until the page is live with nothing missed or
-// twice.
+// says so, there and at the window's bottom, and leaves the window as it
+// was, not live. It is asked for again after a pause (1 s, then twice
+// that after each failure in a row), by itself while the reader is near
+// the window's bottom, and not before: not when the socket brings a
+// frame, nor with the reader's next scroll (a server in trouble is not
+// asked in a loop). "Latest messages ↓" asks when pressed, and failing
+// says so too. Once the server answers, the page loads on by itself
+// after the pause, and scrolling down goes on until it is live with
+// nothing missed or twice.
 func TestBrowserFarBackPageFails(t *testing.T) {
 	_, w, old, last, p := mustFarRoom(t)
 	MustExec(t, p, fmt.Sprintf(`location.hash = "#msg-%d"`, old.ID))
 	const newBtn = `document.getElementById("new-messages")`
+	const bottom = `document.getElementById("history-bottom")`
 	MustWait(t, p, flashed+` === "the old one" && !`+newBtn+`.hidden`)
 	shown := MustEval[[]string](t, p, texts)
 
 	MustExec(t, p, recordAsked)
 	next := MustHoldRequests(t, p, "*/messages?*", fetch.RequestStageResponse)
-	fail := func(what string) {
+	// fail answers the request held as a server in trouble does, and
+	// says when: the page cannot have heard of it before.
+	fail := func(what string, held fetch.RequestID) time.Time {
 		t.Helper()
-		MustDo(t, p, storeFailing(next()))
-		MustWait(t, p, errorShown("Could not load newer messages."))
-		// A frame from the socket does not ask again either, once the
-		// page has read it: here a pong; in a busy room, every message
-		// and typing notice would.
-		MustPong(t, p)
-		// Anything the page went on to ask would be on its way by now:
-		// it asks from the same task that says so.
-		if asked := MustEval[[]string](t, p, `window.asked`); len(asked) != 1 || !MustEval[bool](t, p, `document.getElementById("history-bottom").hidden`) {
-			t.Errorf("%s: the page asked for %q, want the one that failed, and no more loading", what, asked)
-		}
+		MustExec(t, p, `document.getElementById("composer-error").textContent = ""`)
+		failed := time.Now()
+		MustDo(t, p, storeFailing(held))
+		MustWait(t, p, errorShown("Could not load newer messages.")+` && !`+bottom+`.hidden && `+bottom+`.textContent === "Could not load newer messages."`)
 		if got := MustEval[[]string](t, p, texts); fmt.Sprint(got) != fmt.Sprint(shown) || MustEval[bool](t, p, newBtn+`.hidden`) {
 			t.Errorf("%s: the window changed or went live: %d messages, %q … %q", what, len(got), got[0], got[len(got)-1])
 		}
-		MustExec(t, p, `window.asked = []; document.getElementById("composer-error").textContent = ""`)
+		return failed
 	}
 	scrollDown := `(() => { const l = document.getElementById("log"); l.scrollTop = l.scrollHeight - l.clientHeight - 300; l.scrollTop = l.scrollHeight; })()`
 	// The link's smooth scroll to the message ends first: one of its
 	// scroll events after the failure would rightly ask again.
 	MustScrollStill(t, p)
 	MustExec(t, p, scrollDown)
-	MustWait(t, p, `!document.getElementById("history-bottom").hidden && document.getElementById("history-bottom").textContent === "Loading newer messages…"`)
-	fail("scrolling down")
+	held := next()
+	MustWait(t, p, `!`+bottom+`.hidden && `+bottom+`.textContent === "Loading newer messages…"`)
+	for i, want := range []time.Duration{time.Second, 2 * time.Second} {
+		failed := fail(fmt.Sprintf("failure %d", i+1), held)
+		// During the pause, neither a frame the socket brings (here a
+		// pong; in a busy room, every message and typing notice) nor the
+		// reader's scroll, still near the bottom, asks again.
+		MustPong(t, p)
+		MustExec(t, p, `document.getElementById("log").scrollTop -= 50`)
+		MustFrames(t, p)
+		MustExec(t, p, scrollDown)
+		held = next()
+		// A lower bound only: a slow machine makes the gap longer, never
+		// shorter.
+		if gap := time.Since(failed); gap < want {
+			t.Errorf("failure %d: asked again %v after it, want a pause of at least %v", i+1, gap.Round(time.Millisecond), want)
+		}
+	}
+	fail("failure 3", held)
 	// Away from the bottom, so that the press is all that asks.
 	MustExec(t, p, `(() => { const l = document.getElementById("log"); l.scrollTop = l.scrollHeight - l.clientHeight - 400; })()`)
 	MustDo(t, p, chromedp.Click(chromedp.ID("new-messages")))
-	fail("Latest messages ↓")
+	fail("Latest messages ↓", next())
+	asked := MustEval[[]string](t, p, `window.asked`)
+	if len(asked) != 4 || asked[1] != asked[0] || asked[2] != asked[0] || !strings.HasPrefix(asked[0], "after=") || asked[3] != "limit=50" {
+		t.Errorf("the page asked for %q, want the page below the window three times, then the newest page", asked)
+	}
 
 	// The server answers again.
 	MustDo(t, p, command(fetch.Disable, cdp.Empty{}))
-	MustWait(t, p, scrollDown+`, `+texts+`.at(-1) === `+jsString(last.Text)+` && `+newBtn+`.hidden`)
+	MustWait(t, p, scrollDown+`, `+texts+`.at(-1) === `+jsString(last.Text)+` && `+newBtn+`.hidden && `+bottom+`.hidden`)
 	MustContiguous(t, p, "after the failures")
 	w.MustSay("live again", "")
 	MustWait(t, p, texts+`.at(-1) === "live again"`)
@@ -163,9 +183,10 @@ func TestBrowserLinkOlderPageFails(t *testing.T) {
 
 // A window far back that does not fill the screen loads the pages below
 // it by itself, since it cannot be scrolled to ask. One that the server
-// fails to give is not asked for again by itself, a frame from the
-// socket included; but a window shown anew, by a link to another message
-// far back, loads on as the first did.
+// fails to give is asked for again by itself after the pause, and not
+// before, a frame from the socket included. A window shown anew, by a
+// link to another message far back, loads on at once, pause or not, and
+// so does one shown while the page below the last was on its way.
 func TestBrowserShortWindowFarBack(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	w, _ := ts.MustDial(t, ts.MustLogin(t, "writer"), "lobby", -1)
@@ -180,11 +201,14 @@ func TestBrowserShortWindowFarBack(t *testing.T) {
 	// overflow is how far the log can be scrolled: 0 while what it shows
 	// does not fill the screen.
 	const overflow = `(() => { const l = document.getElementById("log"); return l.scrollHeight - l.clientHeight; })()`
+	const bottom = `document.getElementById("history-bottom").textContent`
 	// The live view has loaded older pages until the screen is full.
 	MustWait(t, p, texts+`.at(-1) === "chatter 499" && `+overflow+` > 8 && document.getElementById("history-top").textContent === ""`)
 
 	MustExec(t, p, recordAsked)
 	next := MustHoldRequests(t, p, "*/messages?*", fetch.RequestStageResponse)
+	// jump follows a link to message id, far back, and has the server
+	// give its window's two pages.
 	jump := func(id int64, text string) {
 		t.Helper()
 		followLink(t, p, id)
@@ -200,17 +224,54 @@ func TestBrowserShortWindowFarBack(t *testing.T) {
 			t.Fatalf("%s: the window fills the screen; the test needs one that does not", text)
 		}
 	}
+	// loadingBelow is JS that is true while the page is loading the page
+	// below the window around message id (the page after it ends 50
+	// events on).
+	loadingBelow := func(id int64) string {
+		return fmt.Sprintf(`window.asked.at(-1).startsWith("after=%d&") && %s === "Loading newer messages…"`, id+50, bottom)
+	}
+	// mustLoadBelow checks that the page asks for the page below the
+	// window around id as it shows the window: it asks in the same task,
+	// before the message flashes.
+	mustLoadBelow := func(id int64) {
+		t.Helper()
+		if !MustEval[bool](t, p, loadingBelow(id)) {
+			t.Errorf("the page asked for %q and says %q below, want it loading the page below the window", MustEval[[]string](t, p, `window.asked`), MustEval[string](t, p, bottom))
+		}
+	}
 	jump(old.ID, old.Text)
-	MustDo(t, p, storeFailing(next())) // the page below the window
-	MustWait(t, p, errorShown("Could not load newer messages."))
+	mustLoadBelow(old.ID)
+	failed := time.Now()
+	MustDo(t, p, storeFailing(next()))
+	MustWait(t, p, errorShown("Could not load newer messages.")+` && `+bottom+` === "Could not load newer messages."`)
 	MustPong(t, p)
-	if asked := MustEval[[]string](t, p, `window.asked`); len(asked) != 3 {
-		t.Errorf("the page asked for %q, want the window's two pages and the one below that failed", asked)
+	below := next()
+	// A lower bound only: a slow machine makes the gap longer, never
+	// shorter.
+	if gap := time.Since(failed); gap < time.Second {
+		t.Errorf("asked again %v after the failure, want a pause of at least 1s", gap.Round(time.Millisecond))
+	}
+	MustExec(t, p, `document.getElementById("composer-error").textContent = ""`)
+	MustDo(t, p, storeFailing(below)) // a pause of 2 s now
+	MustWait(t, p, errorShown("Could not load newer messages.")+` && `+bottom+` === "Could not load newer messages."`)
+	if asked := MustEval[[]string](t, p, `window.asked`); len(asked) != 4 || asked[3] != asked[2] {
+		t.Errorf("the page asked for %q, want the window's two pages and the one below it twice", asked)
 	}
 
+	// During the pause, a window shown anew loads on at once.
 	jump(old.ID+201, "chatter 200") // chatter 000 came just after the old one
+	mustLoadBelow(old.ID + 201)
+	below = next()
+	// While that page is on its way, another window, which could not ask
+	// meanwhile: it does once the page for the last one is in (and
+	// dropped).
+	jump(old.ID+351, "chatter 350")
+	MustDo(t, p, command(fetch.ContinueResponse, fetch.ContinueResponseParams{RequestID: below}))
+	MustWait(t, p, loadingBelow(old.ID+351))
 	MustDo(t, p, command(fetch.ContinueResponse, fetch.ContinueResponseParams{RequestID: next()}))
 	MustDo(t, p, command(fetch.Disable, cdp.Empty{}))
 	MustWait(t, p, overflow+` > 120`)
-	MustContiguous(t, p, "after loading on")
+	if got := MustContiguous(t, p, "after loading on"); got[0] != int(old.ID)+302 {
+		t.Errorf("on screen from id %d, want the window around chatter 350 (from %d) loaded on", got[0], old.ID+302)
+	}
 }

@@ -71,18 +71,11 @@ const shown = (e) => ["message", "join", "leave", "topic"].includes(e.type);
 // whenever what is on screen is replaced (a window far back) or cut: a page
 // for what was there before is dropped.
 //
-// A page the server failed to give is asked for again after a pause, and
-// not before (state.olderRetry): 1 s, twice that after each failure in a
-// row, up to 30 s. A screen the history does not fill yet asks for the
-// next page as soon as one is on screen (fillViewport), and a reader at
-// the top asks with every scroll event, so without the pause a server in
-// trouble would be asked in a loop; and a screen not full cannot be
-// scrolled to ask again, so the pause ends by asking, if the top of the
-// history is still in view.
-const FIRST_PAUSE = 1000, LAST_PAUSE = 30000;
-let pause = 0;
+// A page the server failed to give is asked for again after a pause
+// (state.olderRetry), by itself if the top of the history is still in
+// view: a screen not full cannot be scrolled to ask again.
 export async function loadOlder() {
-  if (state.loadingOlder || state.olderRetry || state.reachedStart || state.oldestId === 0) return false;
+  if (state.loadingOlder || state.olderRetry.waiting || state.reachedStart || state.oldestId === 0) return false;
   if (state.oldestId <= 1) { state.reachedStart = true; renderTop(); return true; }
   state.loadingOlder = true;
   renderTop();
@@ -92,14 +85,12 @@ export async function loadOlder() {
   if (era !== state.era) { renderTop(); return false; }
   if (!page) {
     flashError(t("Could not load older messages."));
-    pause = Math.min(pause * 2 || FIRST_PAUSE, LAST_PAUSE);
-    state.olderRetry = setTimeout(() => {
-      state.olderRetry = 0;
+    state.olderRetry.failed(() => {
       renderTop();
       if (nearTop()) loadOlder();
-    }, pause);
+    });
   } else {
-    pause = 0;
+    state.olderRetry.had();
     const { events } = page;
     const older = events.filter((e) => e.id < state.oldestId);
     if (older.length > 0) {
@@ -186,7 +177,8 @@ function show(page, pastTo) {
   state.reachedStart = events.length < PAGE || state.oldestId <= 1;
   state.pastTo = pastTo;
   state.newCount = 0;
-  newerFailed = false;
+  state.newerRetry.cancel();
+  showLoading();
   renderAll();
   applyAgain(page);
 }
@@ -194,20 +186,25 @@ function show(page, pastTo) {
 // loadNewer is newer as scrolling down asks for it: one page at a time,
 // shown as loading, and settled after.
 //
-// Once a page below the window could not be had (newerFailed), only the
-// reader asks again, by scrolling, with "Latest messages ↓" or with a
-// link to another message far back (a window shown anew): not settle,
-// which every frame the socket brings calls (in a busy room, every
-// message and typing notice would ask a server in trouble again).
-let loadingNewer = false, newerFailed = false;
+// A page below the window that could not be had is asked for again
+// after a pause (state.newerRetry), by itself if the reader is still
+// near the window's bottom: a window that does not fill the screen
+// cannot be scrolled to ask again. Until then nothing asks but the
+// reader's "Latest messages ↓" or a link to another message far back
+// (a window shown anew): not a scroll, nor settle, which every frame
+// the socket brings calls (in a busy room, every message and typing
+// notice would ask a server in trouble again).
+let loadingNewer = false;
 export async function loadNewer() {
-  if (loadingNewer || !state.pastTo || state.pastTo >= state.lastId) return;
+  if (loadingNewer || state.newerRetry.waiting || !state.pastTo || state.pastTo >= state.lastId) return;
   loadingNewer = true;
   showLoading();
-  const done = await newer(state.era);
+  await newer(state.era);
   loadingNewer = false;
   showLoading();
-  if (done) settle();
+  // On: below this page, or below a window shown while it was on its way
+  // (which could not ask meanwhile); after a failure, the pause stops it.
+  settle();
 }
 
 // newer fetches the page after the window and puts it below it, and says
@@ -217,13 +214,17 @@ async function newer(era) {
   const page = await history(`after=${state.pastTo}&limit=${PAGE}`);
   if (era !== state.era) return false;
   if (!page) { couldNotLoadNewer(); return false; }
-  newerFailed = false;
+  state.newerRetry.had();
   append(page);
   return true;
 }
 function couldNotLoadNewer() {
-  newerFailed = true;
   flashError(t("Could not load newer messages."));
+  state.newerRetry.failed(() => {
+    showLoading();
+    if (nearBottom()) loadNewer();
+  });
+  showLoading();
 }
 
 // append puts a page of what came after the window below it (what it
@@ -252,16 +253,20 @@ function append(page) {
 // settle makes the page live again once the window reaches what the
 // socket has brought (it may be ahead of the socket for a moment: then
 // the socket catches up with it, and calls this), and loads on while
-// the reader is near the window's bottom, unless the last page failed.
+// the reader is near the window's bottom (not during a pause after a
+// failure, see loadNewer).
 export function settle() {
   if (state.pastTo && state.pastTo === state.lastId) state.pastTo = 0;
   showNew();
-  if (nearBottom() && !newerFailed) loadNewer();
+  if (nearBottom()) loadNewer();
 }
 
 export const nearBottom = () => log.scrollHeight - log.scrollTop - log.clientHeight < 120;
 
+// showLoading says at the window's bottom that the page below it is on
+// its way, or that it failed and will be asked for again.
 function showLoading() {
-  bottom.hidden = !loadingNewer;
-  bottom.textContent = loadingNewer ? t("Loading newer messages…") : "";
+  const failed = state.pastTo && state.newerRetry.waiting;
+  bottom.hidden = !loadingNewer && !failed;
+  bottom.textContent = loadingNewer ? t("Loading newer messages…") : failed ? t("Could not load newer messages.") : "";
 }

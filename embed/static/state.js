@@ -25,13 +25,39 @@ export const log = $("log"), list = $("messages"), pendingList = $("pending"), t
 export const text = $("text"), sendBtn = $("send"), counter = $("counter"), errBox = $("composer-error");
 export const newBtn = $("new-messages"), firstUnreadBtn = $("first-unread"), statusEl = $("status");
 export const baseTitle = document.title;
+
+// Retry asks again for a page of the history that the server failed to
+// give, after a pause, and not before: 1 s, twice that after each
+// failure in a row, up to 30 s. Without the pause a server in trouble
+// would be asked in a loop: a screen the history does not fill asks for
+// the next page as soon as one is on screen, a reader at the top or the
+// bottom asks with every scroll event, and far back every frame the
+// socket brings asks too (see history.js).
+export class Retry {
+  #pause = 0;
+  #timer = 0;
+  // waiting: a page failed, and nothing asks for another till the pause ends.
+  get waiting() { return this.#timer !== 0; }
+  // failed starts the pause, which ends by calling then.
+  failed(then) {
+    clearTimeout(this.#timer);
+    this.#pause = Math.min(this.#pause * 2 || 1000, 30000);
+    this.#timer = setTimeout(() => { this.#timer = 0; then(); }, this.#pause);
+  }
+  // had: a page came, so the next failure pauses 1 s.
+  had() { this.#pause = 0; }
+  // cancel: what failed is no longer wanted (a new window far back).
+  cancel() { clearTimeout(this.#timer); this.#timer = 0; this.#pause = 0; }
+}
+
 export const state = {
   events: [],          // stored events on screen, by id
   lastId: 0,           // newest id seen: the resume point
   oldestId: 0,         // oldest id on screen
   reachedStart: false,
   loadingOlder: false,
-  olderRetry: 0,       // a timer: the older page failed, and is asked for again when it ends (see loadOlder)
+  olderRetry: new Retry(), // the older page failed (see loadOlder)
+  newerRetry: new Retry(), // the page below a window far back failed (see loadNewer)
   era: 0,              // counts the times what is on screen was replaced or cut (see loadOlder)
   pastTo: 0,           // the newest id on screen while that is not the newest there is (see history.js), else 0
   ws: null,

@@ -294,7 +294,7 @@ export function quoteKnown(id) {
 export function renderTop() {
   if (state.reachedStart) top.textContent = t("Beginning of #{room}", { room });
   else if (state.loadingOlder) top.textContent = t("Loading older messages…");
-  else if (state.olderRetry) top.textContent = t("Could not load older messages.");
+  else if (state.olderRetry.waiting) top.textContent = t("Could not load older messages.");
   else top.textContent = "";
 }
 
