@@ -62,7 +62,7 @@ func TestBrowserPictureRetried(t *testing.T) {
 	MustDo(t, alice, chromedp.Click(chromedp.CSS("#pending .msg.failed .retry")))
 	held := next()
 	MustWait(t, alice, `!document.querySelector("#pending .msg.failed") && `+pendingNote+` === "Uploading…"`)
-	MustDo(t, alice, command(fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: held}))
+	MustDo(t, alice, letGo(held))
 	MustWait(t, bob, pictures+` === "300×120 loaded"`)
 	MustWait(t, alice, pictures+` === "300×120 loaded" && !document.querySelector("#pending .msg")`)
 }
@@ -90,7 +90,7 @@ func TestBrowserPictureGoesWhenReconnected(t *testing.T) {
 	if got := MustEval[string](t, p, `window.noteAtReady`); got != "Waiting to upload…" && got != "Uploading…" {
 		t.Errorf("once connected, the picture's note said %q, want it uploading", got)
 	}
-	MustDo(t, p, command(fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: next()}))
+	MustDo(t, p, letGo(next()))
 	MustWait(t, p, pictures+` === "300×120 loaded" && !document.querySelector("#pending .msg")`)
 }
 

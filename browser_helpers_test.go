@@ -289,9 +289,9 @@ const pendingTexts = `[...document.querySelectorAll("#pending .text")].map(e => 
 
 // MustHoldRequests has the browser hold the requests whose address
 // matches pattern (CDP's, with * and ?) at stage (before they are sent,
-// or once the server has answered) until the test lets each go, with
-// fetch.ContinueRequest or fetch.ContinueResponse. The function it
-// returns waits for the next one held.
+// or once the server has answered) until the test lets each go (letGo)
+// or answers it (answerJSON, storeFailing). The function it returns
+// waits for the next one held.
 func MustHoldRequests(t *testing.T, ctx context.Context, pattern string, stage fetch.RequestStage) func() fetch.RequestID {
 	t.Helper()
 	paused := make(chan fetch.RequestID, 10)
@@ -334,6 +334,12 @@ func (ts *testServer) mustUseUpHistoryRate(t *testing.T, ck *http.Cookie, path s
 // does when its store fails: 503 unavailable.
 func storeFailing(id fetch.RequestID) chromedp.Action[chromedp.Void] {
 	return answerJSON(id, http.StatusServiceUnavailable, `{"error":{"code":"unavailable","message":"The server cannot do that right now; try again shortly."}}`)
+}
+
+// letGo lets a request MustHoldRequests held go on as it would have,
+// at either stage: to the server, or with the server's answer.
+func letGo(id fetch.RequestID) chromedp.Action[chromedp.Void] {
+	return command(fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: id})
 }
 
 // answerJSON answers a request MustHoldRequests held with status and the

@@ -97,7 +97,7 @@ func TestBrowserFarBackJumpFails(t *testing.T) {
 		MustExec(t, p, `document.getElementById("composer-error").textContent = ""`)
 		followLink(t, p, old.ID)
 		if failing == "the page after it" {
-			MustDo(t, p, command(fetch.ContinueResponse, fetch.ContinueResponseParams{RequestID: next()}))
+			MustDo(t, p, letGo(next()))
 		}
 		MustDo(t, p, storeFailing(next()))
 		MustWait(t, p, errorShown("Could not load that message."))
@@ -141,7 +141,7 @@ func TestBrowserOlderPageFails(t *testing.T) {
 			t.Errorf("failure %d: asked again %v after it, want a pause of at least %v", i+1, gap.Round(time.Millisecond), want)
 		}
 	}
-	MustDo(t, p, command(fetch.ContinueResponse, fetch.ContinueResponseParams{RequestID: held}))
+	MustDo(t, p, letGo(held))
 	MustDo(t, p, command(fetch.Disable, cdp.Empty{}))
 	MustWait(t, p, top+` === "This is the beginning of #lobby." && `+texts+`[0] === "chatter 000"`)
 	if got := MustContiguous(t, p, "after the failures"); len(got) != 132 {
@@ -213,7 +213,7 @@ func TestBrowserShortWindowFarBack(t *testing.T) {
 		t.Helper()
 		followLink(t, p, id)
 		for range 2 { // the page ending with it, and the page after it
-			MustDo(t, p, command(fetch.ContinueResponse, fetch.ContinueResponseParams{RequestID: next()}))
+			MustDo(t, p, letGo(next()))
 		}
 		MustWait(t, p, flashed+` === `+jsString(text))
 		// The live view's offset, far down, fell to 0 when the window
@@ -266,9 +266,9 @@ func TestBrowserShortWindowFarBack(t *testing.T) {
 	// meanwhile: it does once the page for the last one is in (and
 	// dropped).
 	jump(old.ID+351, "chatter 350")
-	MustDo(t, p, command(fetch.ContinueResponse, fetch.ContinueResponseParams{RequestID: below}))
+	MustDo(t, p, letGo(below))
 	MustWait(t, p, loadingBelow(old.ID+351))
-	MustDo(t, p, command(fetch.ContinueResponse, fetch.ContinueResponseParams{RequestID: next()}))
+	MustDo(t, p, letGo(next()))
 	MustDo(t, p, command(fetch.Disable, cdp.Empty{}))
 	MustWait(t, p, overflow+` > 120`)
 	if got := MustContiguous(t, p, "after loading on"); got[0] != int(old.ID)+302 {

@@ -108,7 +108,7 @@ func TestBrowserFarBack(t *testing.T) {
 	MustDo(t, p, pickPicture(t, "chart.png", 300, 120))
 	held := upload()
 	MustWait(t, p, `!!document.querySelector("#pending .picture") && `+texts+`.at(-1) === "sent from far back" && `+newBtn+`.hidden`)
-	MustDo(t, p, command(fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: held}))
+	MustDo(t, p, letGo(held))
 	MustWait(t, p, `!![...document.querySelectorAll("#messages .msg")].at(-1).querySelector(".picture") && `+texts+`.includes("sent from far back") && !document.querySelector("#pending li") && `+newBtn+`.hidden`)
 
 	// A link to no message here still says so.
@@ -178,7 +178,7 @@ func mustChangeMeanwhile(t *testing.T, p context.Context, w *wsClient, old, last
 	w.send(editFrame(last.ID, lastText, "e2"))
 	w.MustEdited(last.ID, "writer", lastText)
 	MustWait(t, p, texts+`.at(-1) === `+jsString(lastText+" (edited)"))
-	MustDo(t, p, command(fetch.ContinueResponse, fetch.ContinueResponseParams{RequestID: held}))
+	MustDo(t, p, letGo(held))
 	MustWait(t, p, fmt.Sprintf(`(() => { const li = document.querySelector('#messages .msg[data-id="%d"]'); return !!li && li.querySelector(".text").textContent === %s && li.querySelector(".reaction")?.textContent === "👍 1"; })()`, old.ID, jsString(oldText+" (edited)")))
 }
 
@@ -222,7 +222,7 @@ func TestBrowserOlderPageForAReplacedScreenDropped(t *testing.T) {
 	older := next()
 	MustDo(t, p, chromedp.Click(chromedp.ID("new-messages")))
 	MustWait(t, p, texts+`.at(-1) === "chatter 299" && !`+texts+`.includes("the old one")`)
-	MustDo(t, p, command(fetch.ContinueResponse, fetch.ContinueResponseParams{RequestID: older}))
+	MustDo(t, p, letGo(older))
 	MustWait(t, p, `window.answered.some((u) => u.includes("before="))`)
 	if ids := MustContiguous(t, p, "after the older page came"); ids[0] < int(old.ID) {
 		t.Errorf("the newest page starts at id %d, from before the window far back", ids[0])

@@ -179,7 +179,7 @@ func TestBrowserPictureWaitsOutAGatewayError(t *testing.T) {
 		MustDo(t, alice, command(fetch.FulfillRequest, fetch.FulfillRequestParams{RequestID: next(), ResponseCode: status, Body: []byte("<html>the app is not answering</html>")}))
 		MustWait(t, alice, `document.querySelector("#pending .msg:not(.failed) .pending-note")?.textContent.startsWith("Will send when connected")`)
 	}
-	MustDo(t, alice, command(fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: next()}))
+	MustDo(t, alice, letGo(next()))
 	MustWait(t, bob, pictures+` === "300×120 loaded"`)
 	MustWait(t, alice, pictures+` === "300×120 loaded" && !document.querySelector("#pending .msg")`)
 }
@@ -272,19 +272,19 @@ func TestBrowserPicturesWaitTheirTurn(t *testing.T) {
 	alice := MustPerson(t, MustBrowser(t, "zh-CN"))
 	MustEnter(t, alice, ts, "alice", "")
 	// Uploads are held in the browser until let go.
-	letGo := MustHoldRequests(t, alice, "*/api/rooms/*/images", fetch.RequestStageRequest)
+	next := MustHoldRequests(t, alice, "*/api/rooms/*/images", fetch.RequestStageRequest)
 	MustWait(t, alice, picturesOffered)
 	MustDo(t, alice, chromedp.SetUploadFiles(chromedp.CSS("#picture-input"), []string{
 		MustPictureFile(t, "first.png", MustPicture(t, "png", 300, 120)),
 		MustPictureFile(t, "second.png", MustPicture(t, "png", 200, 100)),
 	}))
 	notes := `[...document.querySelectorAll("#pending .msg .pending-note")].map(n => n.textContent).join("|")`
-	first := letGo()
+	first := next()
 	MustWait(t, alice, notes+` === "上传中…|等待上传…"`)
-	MustDo(t, alice, command(fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: first}))
-	second := letGo()
+	MustDo(t, alice, letGo(first))
+	second := next()
 	MustWait(t, alice, notes+` === "上传中…"`)
-	MustDo(t, alice, command(fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: second}))
+	MustDo(t, alice, letGo(second))
 	MustWait(t, alice, pictures+` === "300×120 loaded|200×100 loaded" && !document.querySelector("#pending .msg")`)
 }
 

@@ -135,8 +135,8 @@ func TestBrowserSearchLateAnswerDropped(t *testing.T) {
 	alpha := next()
 	MustExec(t, p, searchFor("beta"))
 	beta := next()
-	MustDo(t, p, command(fetch.ContinueResponse, fetch.ContinueResponseParams{RequestID: beta}))
-	MustDo(t, p, command(fetch.ContinueResponse, fetch.ContinueResponseParams{RequestID: alpha}))
+	MustDo(t, p, letGo(beta))
+	MustDo(t, p, letGo(alpha))
 	MustWait(t, p, `window.answered.length === 2`)
 	if got := MustEval[string](t, p, `[...document.querySelectorAll("#search-results .result-text")].map(e => e.textContent).join("|")`); got != "beta release" {
 		t.Errorf("after a search for beta the results are %q", got)

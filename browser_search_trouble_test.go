@@ -92,7 +92,7 @@ func TestBrowserSearchFails(t *testing.T) {
 	}
 	// Enter again, and the server answers.
 	MustDo(t, p, chromedp.SendKeys(chromedp.ID("search-input"), kb.Enter))
-	MustDo(t, p, command(fetch.ContinueResponse, fetch.ContinueResponseParams{RequestID: next()}))
+	MustDo(t, p, letGo(next()))
 	found := `[...document.querySelectorAll("#search-results .result-text")].map(e => e.textContent).join("|")`
 	MustWait(t, p, status+` === "" && `+found+` === "一根针 needle"`)
 
