@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -108,3 +109,82 @@ func TestBrowserNewsCountedOnce(t *testing.T) {
 	ops.MustSay("in ops", "4")
 	MustWait(t, p, badge+` === "💬 101+ New messages in other rooms: #dev (100+) and #ops (1)"`)
 }
+
+// While the page is on screen it asks for the counts again every five
+// minutes, which sets right what is not pushed (here a delete), and not
+// while it is hidden: then once it is looked at again. The page's long
+// timers are held and run by the test (heldTimers), so no test waits
+// five minutes.
+func TestBrowserUnreadPolled(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	dev, _ := ts.MustDial(t, ts.MustLogin(t, "bob"), "dev", -1)
+	MustDo(t, p,
+		command(page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: heldTimers}),
+		setCookie(ts, ts.MustLogin(t, "alice")), chromedp.Navigate(ts.URL+"/r/dev"))
+	MustWait(t, p, connected)
+	MustDo(t, p, chromedp.Navigate(ts.URL+"/r/lobby"))
+	MustWait(t, p, connected)
+	first := dev.MustSay("first", "1")
+	dev.MustSay("second", "2")
+	const badge = `(() => { const b = document.getElementById("rooms-unread"); return b.hidden ? "hidden" : b.textContent; })()`
+	MustWait(t, p, badge+` === "💬 2"`)
+	MustExec(t, p, `window.unreadAsks = 0; const f = window.fetch; window.fetch = (url, ...rest) => { if (String(url).startsWith("/api/unread")) window.unreadAsks++; return f(url, ...rest); }`)
+
+	// polls is JS for how many polls are set (five-minute timers).
+	const polls = `heldTimerDelays().filter((ms) => ms === 5 * 60 * 1000).length`
+	poll := func(what string, wantAsks, wantPolls int) {
+		t.Helper()
+		// runHeldTimers runs them in this task, and a page that asks
+		// calls fetch before its first await.
+		if got := MustEval[string](t, p, `(() => { runHeldTimers(5 * 60 * 1000); return window.unreadAsks + " " + `+polls+`; })()`); got != fmt.Sprint(wantAsks, " ", wantPolls) {
+			t.Errorf("%s: %s asks and polls set, want %d %d", what, got, wantAsks, wantPolls)
+		}
+	}
+	if got := MustEval[int](t, p, polls); got != 1 {
+		t.Fatalf("%d polls set, want one", got)
+	}
+	// A delete is not pushed: the count stays till the next ask.
+	dev.send(deleteFrame(first.ID, "d"))
+	dev.MustDeleted(first.ID, "bob")
+	MustPong(t, p)
+	if got := MustEval[string](t, p, badge); got != "💬 2" {
+		t.Fatalf("after the delete, before an ask, the badge says %q", got)
+	}
+	poll("five minutes on", 1, 1)
+	MustWait(t, p, badge+` === "💬 1"`)
+	// The room box looked at asks too, and the poll starts again from
+	// then: one poll set, not two.
+	MustDo(t, p, chromedp.Focus(chromedp.ID("room-input")))
+	MustWait(t, p, `window.unreadAsks === 2 && `+polls+` === 1`)
+
+	// Hidden, the poll asks nothing and sets no timer: the page asks
+	// once it is looked at again.
+	MustExec(t, p, setHidden(true))
+	dev.send(deleteFrame(first.ID+1, "d2"))
+	dev.MustDeleted(first.ID+1, "bob")
+	poll("hidden", 2, 0)
+	MustExec(t, p, setHidden(false))
+	MustWait(t, p, badge+` === "hidden" && window.unreadAsks === 3 && `+polls+` === 1`)
+}
+
+// heldTimers is JS, for before a page loads, that holds its timers of a
+// minute or more instead of running them: heldTimerDelays() lists their
+// delays, and runHeldTimers(ms) runs those of ms at once, as if that
+// time had passed.
+const heldTimers = `(() => {
+	const set = setTimeout, clear = clearTimeout, held = new Map();
+	let last = 0;
+	globalThis.setTimeout = (f, ms, ...args) => {
+		if (!(ms >= 60000)) return set(f, ms, ...args);
+		held.set(--last, { f, ms, args }); // negative: not a real timer's id
+		return last;
+	};
+	globalThis.clearTimeout = (id) => { if (!held.delete(id)) clear(id); };
+	globalThis.heldTimerDelays = () => [...held.values()].map((h) => h.ms);
+	globalThis.runHeldTimers = (ms) => {
+		const due = [...held].filter(([, h]) => h.ms === ms);
+		for (const [id] of due) held.delete(id);
+		for (const [, h] of due) h.f(...h.args);
+	};
+})()`
