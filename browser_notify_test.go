@@ -154,3 +154,41 @@ func TestBrowserNotifyPicture(t *testing.T) {
 	bob.send(pic)
 	MustWait(t, li, `window.shown.join("\n") === "bob（#lobby）|🖼 图片"`)
 }
+
+// The choice is kept for the browser, for every room: turned on or off
+// in one tab, the other tabs' buttons say so at once, with nothing
+// reloaded.
+func TestBrowserNotifyOtherTab(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	first := MustPerson(t, MustBrowser(t, "en-US"))
+	MustEnter(t, first, ts, "alice", "")
+	second := MustTab(t, first)
+	MustDo(t, second, chromedp.Navigate(ts.URL+"/r/dev"))
+	MustWait(t, second, connected)
+	MustDo(t, first, setNotifications(ts, first, browser.PermissionSettingGranted))
+
+	const button = `document.getElementById("notify").textContent + " " + document.getElementById("notify").getAttribute("aria-pressed")`
+	const on, off = button + ` === "🔔 Notifications on true"`, button + ` === "🔕 Notify me false"`
+	MustWait(t, second, off)
+	MustDo(t, first, chromedp.Click(chromedp.ID("notify")))
+	MustWait(t, first, on)
+	MustWait(t, second, on)
+	MustDo(t, second, chromedp.Click(chromedp.ID("notify")))
+	MustWait(t, second, off)
+	MustWait(t, first, off)
+}
+
+// MustTab opens another tab of person p's browser context: the same
+// cookies and storage. The tab is made here, by a first action on its
+// own context rather than one with a timeout (MustDo's), which would
+// close it when the timeout's context ends.
+func MustTab(t *testing.T, p context.Context) context.Context {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(p)
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatal(err)
+	}
+	recordJSCoverage(t, ctx)
+	return ctx
+}
