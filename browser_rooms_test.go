@@ -188,3 +188,29 @@ const heldTimers = `(() => {
 		for (const [, h] of due) h.f(...h.args);
 	};
 })()`
+
+// What one tab shows is read, and another tab of the browser, counting
+// it as news from elsewhere, learns so when it next asks.
+func TestBrowserUnreadReadInAnotherTab(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	lobby := MustPerson(t, MustBrowser(t, "en-US"))
+	dev, _ := ts.MustDial(t, ts.MustLogin(t, "bob"), "dev", -1)
+	MustDo(t, lobby, setCookie(ts, ts.MustLogin(t, "alice")), chromedp.Navigate(ts.URL+"/r/dev"))
+	MustWait(t, lobby, connected)
+	MustDo(t, lobby, chromedp.Navigate(ts.URL+"/r/lobby"))
+	MustWait(t, lobby, connected)
+	other := MustTab(t, lobby)
+	MustDo(t, other, chromedp.Navigate(ts.URL+"/r/dev"))
+	MustWait(t, other, connected)
+	MustExec(t, other, setFocus(true))
+
+	const badge = `(() => { const b = document.getElementById("rooms-unread"); return b.hidden ? "hidden" : b.textContent; })()`
+	dev.MustSay("seen in the other tab", "1")
+	MustWait(t, other, texts+`.includes("seen in the other tab")`)
+	MustWait(t, lobby, badge+` === "💬 1"`)
+	// The other tab notes what it showed as it goes out of sight; the
+	// room box looked at asks again.
+	MustExec(t, other, setHidden(true))
+	MustDo(t, lobby, chromedp.Focus(chromedp.ID("room-input")))
+	MustWait(t, lobby, badge+` === "hidden"`)
+}
