@@ -13,7 +13,6 @@ import (
 
 	"github.com/chromedp/cdproto/accessibility"
 	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/network"
 	cdpruntime "github.com/chromedp/cdproto/runtime"
@@ -187,18 +186,35 @@ func MustAliceAndBob(t *testing.T, ts *testServer) (alice, bob context.Context) 
 	return alice, bob
 }
 
-// MustTabs opens n tabs in one browser holding one session (ck), each
+// MustTabs opens n tabs of one browser holding one session (ck), each
 // connected in room: one person with several windows.
 func MustTabs(t *testing.T, ts *testServer, ck *http.Cookie, room string, n int) []context.Context {
 	t.Helper()
-	b := MustBrowser(t, "en-US")
-	tabs := make([]context.Context, n)
-	for i := range tabs {
-		tabs[i] = MustPerson(t, b)
-		MustDo(t, tabs[i], setCookie(ts, ck), chromedp.Navigate(ts.URL+"/r/"+room))
-		MustWait(t, tabs[i], connected)
+	tabs := []context.Context{MustPerson(t, MustBrowser(t, "en-US"))}
+	for len(tabs) < n {
+		tabs = append(tabs, MustTab(t, tabs[0]))
+	}
+	MustDo(t, tabs[0], setCookie(ts, ck))
+	for _, tab := range tabs {
+		MustDo(t, tab, chromedp.Navigate(ts.URL+"/r/"+room))
+		MustWait(t, tab, connected)
 	}
 	return tabs
+}
+
+// MustTab opens another tab of person p's browser context: the same
+// cookies and storage. The tab is made here, by a first action on its
+// own context rather than one with a timeout (MustDo's), which would
+// close it when the timeout's context ends.
+func MustTab(t *testing.T, p context.Context) context.Context {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(p)
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatal(err)
+	}
+	recordJSCoverage(t, ctx)
+	return ctx
 }
 
 // upToEdit is Up in the empty composer, which edits one's last message.
@@ -287,72 +303,6 @@ const texts = `[...document.querySelectorAll("#messages .msg .text")].map(e => e
 // joined with "|".
 const pendingTexts = `[...document.querySelectorAll("#pending .text")].map(e => e.textContent).join("|")`
 
-// MustHoldRequests has the browser hold the requests whose address
-// matches pattern (CDP's, with * and ?) at stage (before they are sent,
-// or once the server has answered) until the test lets each go (letGo)
-// or answers it (answerJSON, storeFailing). The function it returns
-// waits for the next one held.
-func MustHoldRequests(t *testing.T, ctx context.Context, pattern string, stage fetch.RequestStage) func() fetch.RequestID {
-	t.Helper()
-	paused := make(chan fetch.RequestID, 10)
-	if err := chromedp.Listen(ctx, func(ev any) {
-		if p, ok := ev.(*fetch.EventRequestPaused); ok {
-			paused <- p.RequestID
-		}
-	}); err != nil {
-		t.Fatal(err)
-	}
-	MustDo(t, ctx, command(fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: pattern, RequestStage: stage}}}))
-	return func() fetch.RequestID {
-		t.Helper()
-		select {
-		case id := <-paused:
-			return id
-		case <-time.After(10 * time.Second):
-			t.Fatalf("no request to %s was held", pattern)
-		}
-		return ""
-	}
-}
-
-// mustUseUpHistoryRate has session ck spend its HISTORY_RATE burst on
-// path, as another of its tabs would, until the server answers 429.
-func (ts *testServer) mustUseUpHistoryRate(t *testing.T, ck *http.Cookie, path string) {
-	t.Helper()
-	for i := 0; ; i++ {
-		resp, _ := ts.get(t, path, ck)
-		if resp.StatusCode == http.StatusTooManyRequests {
-			return
-		}
-		if i > 2*historyBurst {
-			t.Fatalf("no 429 after %d requests to %s", i+1, path)
-		}
-	}
-}
-
-// storeFailing answers a request MustHoldRequests held as the server
-// does when its store fails: 503 unavailable.
-func storeFailing(id fetch.RequestID) chromedp.Action[chromedp.Void] {
-	return answerJSON(id, http.StatusServiceUnavailable, `{"error":{"code":"unavailable","message":"The server cannot do that right now; try again shortly."}}`)
-}
-
-// letGo lets a request MustHoldRequests held go on as it would have,
-// at either stage: to the server, or with the server's answer.
-func letGo(id fetch.RequestID) chromedp.Action[chromedp.Void] {
-	return command(fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: id})
-}
-
-// answerJSON answers a request MustHoldRequests held with status and the
-// JSON body, in the server's place.
-func answerJSON(id fetch.RequestID, status int64, body string) chromedp.Action[chromedp.Void] {
-	return command(fetch.FulfillRequest, fetch.FulfillRequestParams{
-		RequestID:       id,
-		ResponseCode:    status,
-		ResponseHeaders: []*fetch.HeaderEntry{{Name: "Content-Type", Value: "application/json"}},
-		Body:            []byte(body),
-	})
-}
-
 // MustContiguous is the ids of the events on screen, which must follow
 // one another with no gap and none twice (a room where nobody edits,
 // deletes or reacts).
@@ -370,24 +320,6 @@ func MustContiguous(t *testing.T, p context.Context, what string) []int {
 func jsString(s string) string {
 	return fmt.Sprintf("%q", s) // Go and JS agree on the escapes we use
 }
-
-// recordAnswers is JS that lists in window.answered the address of each
-// answer of the server's APIs the page reads. The page's own code after
-// reading one runs before the list can be read, so a test that sees an
-// answer there knows the page has dealt with it.
-const recordAnswers = `window.answered = []; const json = Response.prototype.json; Response.prototype.json = function () { return json.call(this).then((v) => { window.answered.push(this.url); return v; }); }`
-
-// recordAsked is JS that lists in window.asked the query of each page of
-// the history the page asks for (before= or after=, and limit=), whether
-// or not an answer comes.
-const recordAsked = `(() => {
-	window.asked = [];
-	const fetch = window.fetch;
-	window.fetch = (url, ...rest) => {
-		if (String(url).includes("/messages?")) window.asked.push(String(url).replace(/^.*\?/, ""));
-		return fetch(url, ...rest);
-	};
-})()`
 
 // followLink has page p follow a link to message id, as one opened or
 // clicked again: the hash is cleared first, so that the page hears of

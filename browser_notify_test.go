@@ -177,18 +177,3 @@ func TestBrowserNotifyOtherTab(t *testing.T) {
 	MustWait(t, second, off)
 	MustWait(t, first, off)
 }
-
-// MustTab opens another tab of person p's browser context: the same
-// cookies and storage. The tab is made here, by a first action on its
-// own context rather than one with a timeout (MustDo's), which would
-// close it when the timeout's context ends.
-func MustTab(t *testing.T, p context.Context) context.Context {
-	t.Helper()
-	ctx, cancel := chromedp.NewContext(p)
-	t.Cleanup(cancel)
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatal(err)
-	}
-	recordJSCoverage(t, ctx)
-	return ctx
-}
