@@ -73,7 +73,16 @@ func MustBrowser(t *testing.T, lang string) context.Context {
 // browser: a second person on another computer, as far as the server knows.
 func MustPerson(t *testing.T, browser context.Context) context.Context {
 	t.Helper()
-	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	return mustTarget(t, browser, chromedp.WithNewBrowserContext())
+}
+
+// mustTarget opens a tab in parent's browser, as opts say. The tab is
+// made here, by a first action on its own context rather than one with a
+// timeout (MustDo's), which would close it when the timeout's context
+// ends.
+func mustTarget(t *testing.T, parent context.Context, opts ...chromedp.ContextOption) context.Context {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(parent, opts...)
 	t.Cleanup(cancel)
 	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
 		t.Fatal(err)
@@ -203,18 +212,10 @@ func MustTabs(t *testing.T, ts *testServer, ck *http.Cookie, room string, n int)
 }
 
 // MustTab opens another tab of person p's browser context: the same
-// cookies and storage. The tab is made here, by a first action on its
-// own context rather than one with a timeout (MustDo's), which would
-// close it when the timeout's context ends.
+// cookies and storage.
 func MustTab(t *testing.T, p context.Context) context.Context {
 	t.Helper()
-	ctx, cancel := chromedp.NewContext(p)
-	t.Cleanup(cancel)
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatal(err)
-	}
-	recordJSCoverage(t, ctx)
-	return ctx
+	return mustTarget(t, p)
 }
 
 // upToEdit is Up in the empty composer, which edits one's last message.
