@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -31,14 +32,10 @@ func TestBrowserFarBackPageFails(t *testing.T) {
 
 	MustExec(t, p, recordAsked)
 	next := MustHoldRequests(t, p, "*/messages?*", fetch.RequestStageResponse)
-	// fail answers the request held as a server in trouble does, and
-	// says when: the page cannot have heard of it before.
+	// fail fails the request held, and checks that the window stayed.
 	fail := func(what string, held fetch.RequestID) time.Time {
 		t.Helper()
-		MustExec(t, p, `document.getElementById("composer-error").textContent = ""`)
-		failed := time.Now()
-		MustDo(t, p, storeFailing(held))
-		MustWait(t, p, errorShown("Could not load newer messages.")+` && !`+bottom+`.hidden && `+bottom+`.textContent === "Could not load newer messages."`)
+		failed := mustFailNewer(t, p, held)
 		if got := MustEval[[]string](t, p, texts); fmt.Sprint(got) != fmt.Sprint(shown) || MustEval[bool](t, p, newBtn+`.hidden`) {
 			t.Errorf("%s: the window changed or went live: %d messages, %q … %q", what, len(got), got[0], got[len(got)-1])
 		}
@@ -60,12 +57,7 @@ func TestBrowserFarBackPageFails(t *testing.T) {
 		MustExec(t, p, `document.getElementById("log").scrollTop -= 50`)
 		MustFrames(t, p)
 		MustExec(t, p, scrollDown)
-		held = next()
-		// A lower bound only: a slow machine makes the gap longer, never
-		// shorter.
-		if gap := time.Since(failed); gap < want {
-			t.Errorf("failure %d: asked again %v after it, want a pause of at least %v", i+1, gap.Round(time.Millisecond), want)
-		}
+		held = mustAskAgainAfter(t, next, fmt.Sprintf("failure %d", i+1), failed, want)
 	}
 	// Away from the bottom, so that the press is all that asks: the
 	// pause's end does not either.
@@ -135,12 +127,7 @@ func TestBrowserOlderPageFails(t *testing.T) {
 		answered := time.Now()
 		MustDo(t, p, storeFailing(held))
 		MustWait(t, p, errorShown("Could not load older messages.")+` && `+top+` === "Could not load older messages."`)
-		held = next()
-		// A lower bound only: a slow machine makes the gap longer, never
-		// shorter.
-		if gap := time.Since(answered); gap < want {
-			t.Errorf("failure %d: asked again %v after it, want a pause of at least %v", i+1, gap.Round(time.Millisecond), want)
-		}
+		held = mustAskAgainAfter(t, next, fmt.Sprintf("failure %d", i+1), answered, want)
 	}
 	MustDo(t, p, letGo(held))
 	MustDo(t, p, command(fetch.Disable, cdp.Empty{}))
@@ -243,25 +230,12 @@ func TestBrowserShortWindowFarBack(t *testing.T) {
 	jump(old.ID, old.Text)
 	mustLoadBelow(old.ID)
 	below := next()
-	fail := func() time.Time {
-		t.Helper()
-		MustExec(t, p, `document.getElementById("composer-error").textContent = ""`)
-		failed := time.Now()
-		MustDo(t, p, storeFailing(below))
-		MustWait(t, p, errorShown("Could not load newer messages.")+` && `+bottom+` === "Could not load newer messages."`)
-		return failed
-	}
 	for i, want := range []time.Duration{time.Second, 2 * time.Second} {
-		failed := fail()
+		failed := mustFailNewer(t, p, below)
 		MustPong(t, p)
-		below = next()
-		// A lower bound only: a slow machine makes the gap longer, never
-		// shorter.
-		if gap := time.Since(failed); gap < want {
-			t.Errorf("failure %d: asked again %v after it, want a pause of at least %v", i+1, gap.Round(time.Millisecond), want)
-		}
+		below = mustAskAgainAfter(t, next, fmt.Sprintf("failure %d", i+1), failed, want)
 	}
-	fail() // a pause of 4 s now, for the link below to come within
+	mustFailNewer(t, p, below) // a pause of 4 s now, for the link below to come within
 	if asked := MustEval[[]string](t, p, `window.asked`); len(asked) != 5 || asked[3] != asked[2] || asked[4] != asked[2] {
 		t.Errorf("the page asked for %q, want the window's two pages and the one below it three times", asked)
 	}
@@ -282,4 +256,29 @@ func TestBrowserShortWindowFarBack(t *testing.T) {
 	if got := MustContiguous(t, p, "after loading on"); got[0] != int(old.ID)+302 {
 		t.Errorf("on screen from id %d, want the window around chatter 350 (from %d) loaded on", got[0], old.ID+302)
 	}
+}
+
+// mustFailNewer answers held, the page below a window far back, as a
+// server in trouble does, and waits until the page says so, under the
+// composer and at the window's bottom. It returns when the answer went:
+// the page cannot have heard of it before.
+func mustFailNewer(t *testing.T, p context.Context, held fetch.RequestID) time.Time {
+	t.Helper()
+	MustExec(t, p, `document.getElementById("composer-error").textContent = ""`)
+	failed := time.Now()
+	MustDo(t, p, storeFailing(held))
+	MustWait(t, p, errorShown("Could not load newer messages.")+` && !document.getElementById("history-bottom").hidden && document.getElementById("history-bottom").textContent === "Could not load newer messages."`)
+	return failed
+}
+
+// mustAskAgainAfter waits for the next request held (next), which must
+// come at least pause after failed, and returns it: a lower bound only,
+// as a slow machine makes the gap longer, never shorter.
+func mustAskAgainAfter(t *testing.T, next func() fetch.RequestID, what string, failed time.Time, pause time.Duration) fetch.RequestID {
+	t.Helper()
+	held := next()
+	if gap := time.Since(failed); gap < pause {
+		t.Errorf("%s: asked again %v after it, want a pause of at least %v", what, gap.Round(time.Millisecond), pause)
+	}
+	return held
 }
