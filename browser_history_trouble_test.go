@@ -9,6 +9,7 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -18,8 +19,8 @@ import (
 // that after each failure in a row), by itself while the reader is near
 // the window's bottom, and not before: not when the socket brings a
 // frame, nor with the reader's next scroll (a server in trouble is not
-// asked in a loop). "Latest messages ↓" asks when pressed, and failing
-// says so too. Once the server answers, the page loads on by itself
+// asked in a loop). A page that comes makes the next pause 1 s again.
+// "Latest messages ↓" asks when pressed, and failing says so too. Once the server answers, the page loads on by itself
 // after the pause, and scrolling down goes on until it is live with
 // nothing missed or twice.
 func TestBrowserFarBackPageFails(t *testing.T) {
@@ -31,6 +32,7 @@ func TestBrowserFarBackPageFails(t *testing.T) {
 	shown := MustEval[[]string](t, p, texts)
 
 	MustExec(t, p, recordAsked)
+	MustExec(t, p, recordPauses)
 	next := MustHoldRequests(t, p, "*/messages?*", fetch.RequestStageResponse)
 	// fail fails the request held, and checks that the window stayed.
 	fail := func(what string, held fetch.RequestID) time.Time {
@@ -59,15 +61,26 @@ func TestBrowserFarBackPageFails(t *testing.T) {
 		MustExec(t, p, scrollDown)
 		held = mustAskAgainAfter(t, next, fmt.Sprintf("failure %d", i+1), failed, want)
 	}
+	// The page comes, and goes below the window; scrolling down asks for
+	// the next, which fails: the pause is 1 s again, as it is after each
+	// page that comes.
+	MustDo(t, p, letGo(held))
+	MustWait(t, p, fmt.Sprintf(`%s.length === %d`, texts, len(shown)+50))
+	shown = MustEval[[]string](t, p, texts)
+	MustExec(t, p, scrollDown)
+	held = next()
 	// Away from the bottom, so that the press is all that asks: the
 	// pause's end does not either.
 	MustExec(t, p, `(() => { const l = document.getElementById("log"); l.scrollTop = l.scrollHeight - l.clientHeight - 400; })()`)
-	fail("failure 3", held)
+	fail("after a page came", held)
 	MustDo(t, p, chromedp.Click(chromedp.ID("new-messages")))
 	fail("Latest messages ↓", next())
 	asked := MustEval[[]string](t, p, `window.asked`)
-	if len(asked) != 4 || asked[1] != asked[0] || asked[2] != asked[0] || !strings.HasPrefix(asked[0], "after=") || asked[3] != "limit=50" {
-		t.Errorf("the page asked for %q, want the page below the window three times, then the newest page", asked)
+	if len(asked) != 5 || asked[1] != asked[0] || asked[2] != asked[0] || !strings.HasPrefix(asked[0], "after=") || asked[3] == asked[0] || !strings.HasPrefix(asked[3], "after=") || asked[4] != "limit=50" {
+		t.Errorf("the page asked for %q, want the page below the window three times, the page below that, then the newest page", asked)
+	}
+	if got := MustEval[[]float64](t, p, `window.pauses`); fmt.Sprint(got) != "[1000 2000 1000 2000]" {
+		t.Errorf("the page paused %v ms before asking again, want 1000 and 2000, and after a page came 1000 and 2000 again", got)
 	}
 
 	// The server answers again.
@@ -105,9 +118,9 @@ func TestBrowserFarBackJumpFails(t *testing.T) {
 
 // An older page the server fails to give, on a screen the history does
 // not fill yet, says so at the top and is asked for again after a pause,
-// longer after each failure in a row, not at once: the page asks for
-// older pages until the screen is full, and so asked a failing server
-// again and again with no pause. Once the server answers, the history
+// longer after each failure in a row (1 s again once a page came), not
+// at once: the page asks for older pages until the screen is full, and
+// so asked a failing server again and again with no pause. Once the server answers, the history
 // loads on, a page at a time, to its beginning with nothing missed.
 func TestBrowserOlderPageFails(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
@@ -118,6 +131,7 @@ func TestBrowserOlderPageFails(t *testing.T) {
 	// do not fill it.
 	MustDo(t, p, chromedp.EmulateViewport(1200, 6000))
 	next := MustHoldRequests(t, p, "*/messages?*", fetch.RequestStageResponse)
+	MustDo(t, p, command(page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: recordPauses}))
 	MustEnter(t, p, ts, "alice", "")
 
 	const top = `document.getElementById("history-top").textContent`
@@ -128,6 +142,15 @@ func TestBrowserOlderPageFails(t *testing.T) {
 		MustDo(t, p, storeFailing(held))
 		MustWait(t, p, errorShown("Could not load older messages.")+` && `+top+` === "Could not load older messages."`)
 		held = mustAskAgainAfter(t, next, fmt.Sprintf("failure %d", i+1), answered, want)
+	}
+	// The page comes, and the next one fails: its pause is 1 s again.
+	MustDo(t, p, letGo(held))
+	held = next()
+	MustDo(t, p, storeFailing(held))
+	MustWait(t, p, top+` === "Could not load older messages."`)
+	held = next()
+	if got := MustEval[[]float64](t, p, `window.pauses`); fmt.Sprint(got) != "[1000 2000 1000]" {
+		t.Errorf("the page paused %v ms before asking again, want 1000, 2000 and, after a page came, 1000", got)
 	}
 	MustDo(t, p, letGo(held))
 	MustDo(t, p, command(fetch.Disable, cdp.Empty{}))
@@ -282,3 +305,16 @@ func mustAskAgainAfter(t *testing.T, next func() fetch.RequestID, what string, f
 	}
 	return held
 }
+
+// recordPauses is JS that lists in window.pauses, in ms, each pause the
+// page takes before asking again for a page of the history that failed
+// (state.js's Retry): read off its timers, where a clock could tell a
+// pause only from a shorter one.
+const recordPauses = `(() => {
+	window.pauses = [];
+	const set = setTimeout;
+	globalThis.setTimeout = (f, ms, ...args) => {
+		if (new Error().stack.includes("/state.js")) window.pauses.push(ms);
+		return set(f, ms, ...args);
+	};
+})()`
