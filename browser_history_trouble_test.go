@@ -121,7 +121,8 @@ func TestBrowserFarBackJumpFails(t *testing.T) {
 // longer after each failure in a row (1 s again once a page came), not
 // at once: the page asks for older pages until the screen is full, and
 // so asked a failing server again and again with no pause. Once the server answers, the history
-// loads on, a page at a time, to its beginning with nothing missed.
+// loads on, a page at a time, to its beginning with nothing missed. The
+// pause grows to 30 s, and no further.
 func TestBrowserOlderPageFails(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	w, _ := ts.MustDial(t, ts.MustLogin(t, "writer"), "lobby", -1)
@@ -157,6 +158,19 @@ func TestBrowserOlderPageFails(t *testing.T) {
 	MustWait(t, p, top+` === "This is the beginning of #lobby." && `+texts+`[0] === "chatter 000"`)
 	if got := MustContiguous(t, p, "after the failures"); len(got) != 132 {
 		t.Errorf("%d events on screen, want the 130 said and the two joins", len(got))
+	}
+
+	// The pause stops growing at 30 s: the page's Retry failed seven times
+	// in a row, each pause cut short by the next failure.
+	pauses := MustEval[[]float64](t, p, importModule("state.js")+`.then((m) => {
+		window.pauses = [];
+		const r = new m.Retry();
+		for (let i = 0; i < 7; i++) r.failed(() => {});
+		r.cancel();
+		return window.pauses;
+	})`, chromedp.EvalAwaitPromise)
+	if fmt.Sprint(pauses) != "[1000 2000 4000 8000 16000 30000 30000]" {
+		t.Errorf("seven failures in a row paused %v ms, want each twice the last, up to 30000", pauses)
 	}
 }
 
