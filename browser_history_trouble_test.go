@@ -324,11 +324,17 @@ func mustAskAgainAfter(t *testing.T, next func() fetch.RequestID, what string, f
 // page takes before asking again for a page of the history that failed
 // (state.js's Retry): read off its timers, where a clock could tell a
 // pause only from a shorter one.
-const recordPauses = `(() => {
+var recordPauses = recordTimers("/state.js")
+
+// recordTimers is JS that lists in window.pauses the delay, in ms, of
+// each timer that code in file sets.
+func recordTimers(file string) string {
+	return `(() => {
 	window.pauses = [];
 	const set = setTimeout;
 	globalThis.setTimeout = (f, ms, ...args) => {
-		if (new Error().stack.includes("/state.js")) window.pauses.push(ms);
+		if (new Error().stack.includes(` + jsString(file) + `)) window.pauses.push(ms);
 		return set(f, ms, ...args);
 	};
 })()`
+}

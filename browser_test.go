@@ -177,11 +177,14 @@ func TestBrowserWaitsOutHistoryRate(t *testing.T) {
 	MustWait(t, p, connected+` && `+texts+`.at(-1) === "message 119"`)
 	shown := MustEval[int](t, p, texts+`.length`)
 	ts.mustUseUpHistoryRate(t, ck, "/api/rooms/lobby/messages?limit=1")
+	MustExec(t, p, recordAsked)
+	MustExec(t, p, recordTimers("/history.js"))
 	MustDo(t, p, chromedp.Evaluate[chromedp.Void](`document.getElementById("log").scrollTop = 0`))
-	MustWait(t, p, `document.getElementById("history-top").textContent.includes("Loading older")`)
-	time.Sleep(2 * time.Second) // well within the 5 s
-	if n := MustEval[int](t, p, texts+`.length`); n != shown {
-		t.Fatalf("%d messages shown before Retry-After passed, want %d", n, shown)
+	// Refused, the page waits Retry-After's 5 s (its timer's delay: no
+	// sleep here can tell 5 s from 3) before it asks again.
+	MustWait(t, p, `document.getElementById("history-top").textContent.includes("Loading older") && window.pauses.length === 1`)
+	if pauses, asked := MustEval[[]float64](t, p, `window.pauses`), MustEval[[]string](t, p, `window.asked`); fmt.Sprint(pauses) != "[5000]" || len(asked) != 1 {
+		t.Fatalf("refused, the page waits %v ms, having asked %q; want 5000 ms after one ask", pauses, asked)
 	}
 	MustWait(t, p, texts+`.length > `+fmt.Sprint(shown)+` && !document.getElementById("history-top").textContent.includes("Loading older")`)
 	if MustEval[bool](t, p, `!document.getElementById("composer-error").hidden`) {
