@@ -357,7 +357,8 @@ func TestBrowserNewMessagesButtonAndUnreadTitle(t *testing.T) {
 }
 
 func TestBrowserFailedMessageRetries(t *testing.T) {
-	ts := MustStart(t, t.TempDir(), func(c *Config) { c.MsgRate, c.MsgBurst = 0.5, 1 })
+	clock := &testClock{}
+	ts := MustStartClock(t, t.TempDir(), clock, func(c *Config) { c.MsgRate, c.MsgBurst = 0.5, 1 })
 	b := MustBrowser(t, "en-US")
 	p := MustPerson(t, b)
 	MustEnter(t, p, ts, "hasty", "")
@@ -368,8 +369,9 @@ func TestBrowserFailedMessageRetries(t *testing.T) {
 	if got := MustEval[string](t, p, `document.querySelector("#pending .msg.failed .text").textContent`); got != "second" {
 		t.Errorf("failed message shows %q", got)
 	}
-	// After the bucket refills, Retry delivers it, once.
-	time.Sleep(2100 * time.Millisecond)
+	// After the bucket refills (the server's clock moved on 2 s), Retry
+	// delivers it, once.
+	clock.skip(2 * time.Second)
 	MustDo(t, p, chromedp.Click(chromedp.CSS("#pending .retry")))
 	MustWait(t, p, texts+`.join("|") === "first|second" && `+nonePending)
 }
