@@ -184,6 +184,33 @@ func TestBrowserEditSavingOutlivesOtherRefusals(t *testing.T) {
 	MustWait(t, p, `document.getElementById("composer-error").textContent === "You are sending too fast; wait a moment." && document.getElementById("send").textContent === "Save" && !document.getElementById("send").disabled && !document.getElementById("editing").hidden && document.getElementById("text").value === "meet at 7"`)
 }
 
+// An edit lost with its socket (its frame went nowhere) gives Save back
+// once the page knows the socket is gone, with the text kept: saved
+// again on the new socket, it is stored, once.
+func TestBrowserEditLostWithItsSocket(t *testing.T) {
+	ts, fz, p := MustAliceBehindFreezer(t)
+	MustSay(t, p, "meet at 5")
+	MustWait(t, p, nonePending+` && `+texts+`.includes("meet at 5")`)
+	MustDo(t, p, upToEdit()...)
+	MustWait(t, p, `document.getElementById("text").value === "meet at 5"`)
+	MustExec(t, p, `document.getElementById("text").value = "meet at 6"`)
+	fz.freezeUp() // what the page sends goes nowhere
+	MustDo(t, p, chromedp.Click(chromedp.ID("send")))
+	MustWait(t, p, `document.getElementById("send").textContent === "Saving…"`)
+
+	fz.cut()
+	MustWait(t, p, connected+` && document.getElementById("send").textContent === "Save" && !document.getElementById("send").disabled && !document.getElementById("editing").hidden && document.getElementById("text").value === "meet at 6"`)
+	bob := ts.MustLogin(t, "bob")
+	if _, body := ts.get(t, "/api/rooms/lobby/messages", bob); strings.Contains(body, "meet at 6") {
+		t.Fatalf("the edit lost with its socket was stored: %s", body)
+	}
+	MustDo(t, p, chromedp.Click(chromedp.ID("send")))
+	MustWait(t, p, `document.getElementById("editing").hidden && [...document.querySelectorAll("#messages .msg .text")].some(p => p.firstChild.textContent === "meet at 6" && !!p.querySelector(".edited"))`)
+	if _, body := ts.get(t, "/api/rooms/lobby/messages", bob); strings.Count(body, `"type":"edit"`) != 1 {
+		t.Errorf("the edit saved again is not stored once: %s", body)
+	}
+}
+
 // Edit on another message while one is being edited moves the edit to
 // it: the first is no longer marked, and Escape brings back what the
 // composer held before either, not the first message's text. An edit

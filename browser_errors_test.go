@@ -3,6 +3,7 @@ package main
 import (
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/network"
@@ -65,6 +66,24 @@ func TestBrowserPictureRetried(t *testing.T) {
 	MustDo(t, alice, letGo(held))
 	MustWait(t, bob, pictures+` === "300×120 loaded"`)
 	MustWait(t, alice, pictures+` === "300×120 loaded" && !document.querySelector("#pending .msg")`)
+}
+
+// A picture's message the server refuses for now (its sender over the
+// message rate) is not taken for a picture gone: it says why, with Retry
+// and Remove, and Retry sends it once the rate allows.
+func TestBrowserPictureMessageTooFast(t *testing.T) {
+	clock := &testClock{}
+	ts := MustStartClock(t, t.TempDir(), clock, func(c *Config) { c.MsgRate, c.MsgBurst = 0.5, 1 })
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustEnter(t, p, ts, "alice", "")
+	MustWait(t, p, picturesOffered)
+	MustSay(t, p, "first")
+	MustWait(t, p, texts+`.includes("first") && `+nonePending)
+	MustDo(t, p, pickPicture(t, "chart.png", 300, 120))
+	MustWait(t, p, errorShown("You are sending too fast; wait a moment.")+` && `+pendingNote+` === "Not sent Retry Remove"`)
+	clock.skip(2 * time.Second) // the bucket refills
+	MustDo(t, p, chromedp.Click(chromedp.CSS("#pending .msg.failed .retry")))
+	MustWait(t, p, pictures+` === "300×120 loaded" && `+nonePending)
 }
 
 // A picture waiting for a connection goes the moment the page has one
