@@ -90,7 +90,8 @@ function becomeReady() {
   const queue = [...state.pending.values()].filter((p) => p.status !== "failed");
   let i = 0;
   const next = () => {
-    for (let n = 0; n < (i === 0 ? 8 : 1) && i < queue.length; n++, i++) {
+    // Eight at first, then one each time.
+    for (const end = Math.min(queue.length, i === 0 ? 8 : i + 1); i < end; i++) {
       const p = queue[i];
       if (state.ready && state.pending.get(p.nonce) === p && p.status === "queued") transmit(p);
     }
