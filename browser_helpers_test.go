@@ -440,3 +440,17 @@ func MustAccessibleName(t *testing.T, ctx context.Context, expr string) string {
 	}))
 	return strings.TrimSpace(name)
 }
+
+// recordTimers is JS that lists in window.pauses the delay, in ms, of
+// each timer set from code whose stack names where: a file, or a
+// function.
+func recordTimers(where string) string {
+	return `(() => {
+	window.pauses = [];
+	const set = setTimeout;
+	globalThis.setTimeout = (f, ms, ...args) => {
+		if (new Error().stack.includes(` + jsString(where) + `)) window.pauses.push(ms);
+		return set(f, ms, ...args);
+	};
+})()`
+}

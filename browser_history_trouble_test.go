@@ -325,16 +325,3 @@ func mustAskAgainAfter(t *testing.T, next func() fetch.RequestID, what string, f
 // (state.js's Retry): read off its timers, where a clock could tell a
 // pause only from a shorter one.
 var recordPauses = recordTimers("/state.js")
-
-// recordTimers is JS that lists in window.pauses the delay, in ms, of
-// each timer that code in file sets.
-func recordTimers(file string) string {
-	return `(() => {
-	window.pauses = [];
-	const set = setTimeout;
-	globalThis.setTimeout = (f, ms, ...args) => {
-		if (new Error().stack.includes(` + jsString(file) + `)) window.pauses.push(ms);
-		return set(f, ms, ...args);
-	};
-})()`
-}

@@ -402,7 +402,8 @@ func TestBrowserGoesOffline(t *testing.T) {
 
 // A browser that says it went offline while the page's socket is open
 // may be wrong (its idea of online is a guess): the page still says
-// Connected, and what others say still comes.
+// Connected, and what others say still comes. Once the socket is lost,
+// it says Offline and waits for the browser to be online.
 func TestBrowserOfflineWhileConnected(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	p := MustPerson(t, MustBrowser(t, "en-US"))
@@ -412,6 +413,10 @@ func TestBrowserOfflineWhileConnected(t *testing.T) {
 	MustWait(t, p, `!navigator.onLine`)
 	bob.MustSay("still here", "")
 	MustWait(t, p, texts+`.at(-1) === "still here" && `+connected)
+	// Once that socket is lost, the page waits for the browser to be
+	// online before it tries again, and says so.
+	ts.MustClose(t)
+	MustWait(t, p, `document.getElementById("status").dataset.state === "offline" && !/\d/.test(document.getElementById("status").textContent)`)
 }
 
 // online sets the browser's idea of whether it is online (navigator.onLine,
@@ -419,4 +424,25 @@ func TestBrowserOfflineWhileConnected(t *testing.T) {
 // the sockets and requests it has are left as they are.
 func online(on bool) chromedp.Action[chromedp.Void] {
 	return command(cdpnetwork.OverrideNetworkState, cdpnetwork.OverrideNetworkStateParams{Offline: !on, DownloadThroughput: -1, UploadThroughput: -1})
+}
+
+// A socket that came up and was welcomed starts the backoff afresh: when
+// it is lost, the page tries again within half a second, however long it
+// had waited between the failures before it (the waits read off the
+// page's timers).
+func TestBrowserBackoffStartsAfreshOnceConnected(t *testing.T) {
+	_, fz, p := MustAliceBehindFreezer(t)
+	MustExec(t, p, recordTimers("scheduleReconnect"))
+	fz.refuseSockets(true)
+	fz.cut()
+	// Four failures in a row: the last wait is 2–4 s.
+	MustWait(t, p, `window.pauses.length === 4`)
+	fz.refuseSockets(false)
+	MustWait(t, p, connected)
+	fz.cut()
+	MustWait(t, p, `window.pauses.length === 5`)
+	if pauses := MustEval[[]float64](t, p, `window.pauses`); pauses[3] < 2000 || pauses[4] > 500 {
+		t.Errorf("the page waited %v ms before its attempts, want the fourth 2 s or more and the one after a welcome at most 0.5 s", pauses)
+	}
+	MustWait(t, p, connected)
 }
