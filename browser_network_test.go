@@ -426,23 +426,38 @@ func online(on bool) chromedp.Action[chromedp.Void] {
 	return command(cdpnetwork.OverrideNetworkState, cdpnetwork.OverrideNetworkStateParams{Offline: !on, DownloadThroughput: -1, UploadThroughput: -1})
 }
 
-// A socket that came up and was welcomed starts the backoff afresh: when
-// it is lost, the page tries again within half a second, however long it
-// had waited between the failures before it (the waits read off the
-// page's timers).
-func TestBrowserBackoffStartsAfreshOnceConnected(t *testing.T) {
+// The wait between attempts to reconnect grows while they fail, and
+// starts afresh when there is reason to expect one to work (the tab is
+// looked at again: it then tries at once) and once a socket came up and
+// was welcomed: when that is lost, the page tries again within half a
+// second, however long it had waited before. The waits are read off the
+// page's timers.
+func TestBrowserBackoffStartsAfresh(t *testing.T) {
 	_, fz, p := MustAliceBehindFreezer(t)
 	MustExec(t, p, recordTimers("scheduleReconnect"))
+	pauses := func(n int) []float64 {
+		t.Helper()
+		MustWait(t, p, fmt.Sprintf(`window.pauses.length === %d`, n))
+		return MustEval[[]float64](t, p, `window.pauses`)
+	}
 	fz.refuseSockets(true)
 	fz.cut()
 	// Four failures in a row: the last wait is 2–4 s.
-	MustWait(t, p, `window.pauses.length === 4`)
+	if got := pauses(4); got[3] < 2000 {
+		t.Fatalf("the page waited %v ms before its attempts, want the fourth 2 s or more", got)
+	}
+	MustExec(t, p, setHidden(false)) // looked at: it tries at once, and fails
+	if got := pauses(5); got[4] > 500 {
+		t.Errorf("the page waited %v ms before its attempts, want at most 0.5 s after the tab was looked at", got)
+	}
+	if got := pauses(8); got[7] < 2000 {
+		t.Fatalf("the page waited %v ms before its attempts, want 2 s or more after three more failures", got)
+	}
 	fz.refuseSockets(false)
 	MustWait(t, p, connected)
 	fz.cut()
-	MustWait(t, p, `window.pauses.length === 5`)
-	if pauses := MustEval[[]float64](t, p, `window.pauses`); pauses[3] < 2000 || pauses[4] > 500 {
-		t.Errorf("the page waited %v ms before its attempts, want the fourth 2 s or more and the one after a welcome at most 0.5 s", pauses)
+	if got := pauses(9); got[8] > 500 {
+		t.Errorf("the page waited %v ms before its attempts, want at most 0.5 s once a socket was welcomed", got)
 	}
 	MustWait(t, p, connected)
 }
