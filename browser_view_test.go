@@ -138,10 +138,18 @@ func TestBrowserGoToRoom(t *testing.T) {
 	MustWait(t, p, `document.body.dataset.room === "οδοσ" && location.pathname === "/r/" + encodeURIComponent("οδοσ") && `+connected)
 
 	// It keeps ten rooms, the open one included, and drops what is not a
-	// room name, however the list came to hold it.
+	// room name, however the list came to hold it; what was read in a
+	// room it drops goes too.
 	kept := `["kitchen", "r1", "a b", "r2", 7, "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11"]`
-	MustDo(t, p, chromedp.Evaluate[chromedp.Void](`localStorage.setItem("chat.rooms", JSON.stringify(`+kept+`))`), chromedp.Navigate(ts.URL+"/r/r5"))
-	MustWait(t, p, connected)
+	// (Set from a page of the site that is no room's: a room's page,
+	// leaving, would write what was read there, by its own list.)
+	MustDo(t, p, chromedp.Navigate(ts.URL+"/static/icon.svg"),
+		chromedp.Evaluate[chromedp.Void](`localStorage.setItem("chat.rooms", JSON.stringify(`+kept+`)); localStorage.setItem("chat.seen", JSON.stringify({kitchen: 2, r1: 3, r10: 4, r11: 5}))`),
+		chromedp.Navigate(ts.URL+"/r/r5"))
+	MustWait(t, p, connected+` && "r5" in JSON.parse(localStorage.getItem("chat.seen"))`)
+	if got := MustEval[string](t, p, `Object.keys(JSON.parse(localStorage.getItem("chat.seen"))).sort().join("|")`); got != "kitchen|r1|r5" {
+		t.Errorf("the browser keeps what was read in %q, want kitchen, r1 and r5", got)
+	}
 	const want = "kitchen|r1|r2|r3|r4|r6|r7|r8|r9"
 	if got := MustEval[string](t, p, offered); got != want {
 		t.Errorf("in r5 the room box offers %q, want %q", got, want)
