@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/chromedp/cdproto/runtime"
@@ -42,13 +41,6 @@ func TestBrowserDuplicatedTab(t *testing.T) {
 		MustWait(t, dup, pendingTexts+` === `+jsString(text)+` && `+disconnected)
 		return dup
 	}
-	mustStoredOnce := func(text string) {
-		t.Helper()
-		_, body := ts.get(t, "/api/rooms/lobby/messages", bob)
-		if n := strings.Count(body, `"`+text+`"`); n != 1 {
-			t.Errorf("%q is stored %d times: %s", text, n, body)
-		}
-	}
 
 	// One after the other: the copy that goes second is in the replay.
 	offline(p)
@@ -59,7 +51,7 @@ func TestBrowserDuplicatedTab(t *testing.T) {
 	MustWait(t, p, once("typed offline"))
 	MustDo(t, dup, online(true))
 	MustWait(t, dup, once("typed offline"))
-	mustStoredOnce("typed offline")
+	ts.mustStoredOnce(t, bob, "typed offline")
 
 	// Both send it: the server stores it once, and the tab that sent it
 	// second has it already, live, by its nonce (the server answers that
@@ -89,7 +81,7 @@ func TestBrowserDuplicatedTab(t *testing.T) {
 	for _, tab := range []context.Context{p, dup, dup2} {
 		MustWait(t, tab, once("both sent"))
 	}
-	mustStoredOnce("both sent")
+	ts.mustStoredOnce(t, bob, "both sent")
 }
 
 // MustDuplicate opens a copy of tab p as a person's browser does when

@@ -20,9 +20,9 @@ import (
 // the window's bottom, and not before: not when the socket brings a
 // frame, nor with the reader's next scroll (a server in trouble is not
 // asked in a loop). A page that comes makes the next pause 1 s again.
-// "Latest messages ↓" asks when pressed, and failing says so too. Once the server answers, the page loads on by itself
-// after the pause, and scrolling down goes on until it is live with
-// nothing missed or twice.
+// "Latest messages ↓" asks when pressed, and failing says so too. Once
+// the server answers, the page loads on by itself after the pause, and
+// scrolling down goes on until it is live with nothing missed or twice.
 func TestBrowserFarBackPageFails(t *testing.T) {
 	_, w, old, last, p := mustFarRoom(t)
 	MustExec(t, p, fmt.Sprintf(`location.hash = "#msg-%d"`, old.ID))
@@ -120,9 +120,9 @@ func TestBrowserFarBackJumpFails(t *testing.T) {
 // not fill yet, says so at the top and is asked for again after a pause,
 // longer after each failure in a row (1 s again once a page came), not
 // at once: the page asks for older pages until the screen is full, and
-// so asked a failing server again and again with no pause. Once the server answers, the history
-// loads on, a page at a time, to its beginning with nothing missed. The
-// pause grows to 30 s, and no further.
+// so asked a failing server again and again with no pause. Once the
+// server answers, the history loads on, a page at a time, to its
+// beginning with nothing missed. The pause grows to 30 s, and no further.
 func TestBrowserOlderPageFails(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	w, _ := ts.MustDial(t, ts.MustLogin(t, "writer"), "lobby", -1)

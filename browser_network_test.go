@@ -201,12 +201,7 @@ func TestBrowserOutboxSurvivesReload(t *testing.T) {
 	}
 	MustDo(t, p, chromedp.Click(chromedp.ID("logout")))
 	MustWait(t, p, `location.pathname === "/" && `+kept+` === 0`)
-	_, body := ts.get(t, "/api/rooms/lobby/messages?limit=200", bob)
-	for _, text := range []string{"echo lost", "typed offline"} {
-		if n := strings.Count(body, `"`+text+`"`); n != 1 {
-			t.Errorf("%q is stored %d times: %s", text, n, body)
-		}
-	}
+	ts.mustStoredOnce(t, bob, "echo lost", "typed offline")
 }
 
 // A message whose echo was lost, followed by more events than a resume

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,6 +40,19 @@ func MustHoldRequests(t *testing.T, ctx context.Context, pattern string, stage f
 			t.Fatalf("no request to %s was held", pattern)
 		}
 		return ""
+	}
+}
+
+// mustStoredOnce checks that each of texts is the text of exactly one
+// message in the lobby's history (its newest 200 events), as ck reads
+// it: what a page sent again, or two tabs sent, was stored once.
+func (ts *testServer) mustStoredOnce(t *testing.T, ck *http.Cookie, texts ...string) {
+	t.Helper()
+	_, body := ts.get(t, "/api/rooms/lobby/messages?limit=200", ck)
+	for _, text := range texts {
+		if n := strings.Count(body, `"`+text+`"`); n != 1 {
+			t.Errorf("%q is stored %d times: %s", text, n, body)
+		}
 	}
 }
 
