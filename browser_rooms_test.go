@@ -96,7 +96,7 @@ func TestBrowserNewsCountedOnce(t *testing.T) {
 	// one on its way when the page asks again makes it skip that ask.
 	answered := func(n int) {
 		t.Helper()
-		MustWait(t, p, fmt.Sprintf(`window.answered.filter((u) => u.includes("/api/unread")).length === %d`, n))
+		MustWait(t, p, fmt.Sprintf(`%s === %d`, unreadAnswers, n))
 	}
 	MustWait(t, p, connected)
 	answered(1) // the page's ask once ready
@@ -186,7 +186,7 @@ func TestBrowserUnreadPolled(t *testing.T) {
 
 	// An ask asked for while one is on its way is not made (rooms.js's
 	// asking), so each step starts with none on its way.
-	const settled = `window.unreadAsks > 0 && window.answered.filter((url) => new URL(url).pathname === "/api/unread").length === window.unreadAsks`
+	const settled = `window.unreadAsks > 0 && ` + unreadAnswers + ` === window.unreadAsks`
 	MustWait(t, p, settled)
 	base := MustEval[int](t, p, `window.unreadAsks`) // on load
 	// polls is JS for how many polls are set (five-minute timers).
@@ -237,6 +237,10 @@ const countedUnreadAsks = recordAnswers + `; (() => {
 		return fetch(url, ...rest);
 	};
 })()`
+
+// unreadAnswers is JS for how many answers of the unread counts the
+// page has read (recordAnswers).
+const unreadAnswers = `window.answered.filter((url) => new URL(url).pathname === "/api/unread").length`
 
 // newsBadge is JS for the header's badge of news in other rooms: its text,
 // or "hidden".
