@@ -20,6 +20,8 @@ func TestClientAddr(t *testing.T) {
 		{"header ignored unless configured", "127.0.0.1:5555", "", "198.51.100.1", "127.0.0.1"},
 		{"configured header", "127.0.0.1:5555", "Fly-Client-IP", "198.51.100.1", "198.51.100.1"},
 		{"list header: the proxy's own entry is last", "127.0.0.1:5555", "X-Forwarded-For", "6.6.6.6, 198.51.100.1", "198.51.100.1"},
+		// A client's own header line comes first, the proxy's added one last.
+		{"list header on two lines: the last line's last entry", "127.0.0.1:5555", "X-Forwarded-For", "6.6.6.6\n7.7.7.7, 198.51.100.1", "198.51.100.1"},
 		{"configured header missing: the peer", "127.0.0.1:5555", "Fly-Client-IP", "", "127.0.0.1"},
 		{"v6 in the header", "127.0.0.1:5555", "Fly-Client-IP", "2001:db8::1", "2001:db8::/64"},
 		{"v4-mapped v6 is v4", "[::ffff:203.0.113.9]:1", "", "", "203.0.113.9"},
@@ -37,7 +39,9 @@ func TestClientAddr(t *testing.T) {
 				if name == "" {
 					name = "Fly-Client-IP"
 				}
-				r.Header.Set(name, tc.value)
+				for _, v := range strings.Split(tc.value, "\n") {
+					r.Header.Add(name, v)
+				}
 			}
 			if got := clientAddr(r, tc.header); got != tc.want {
 				t.Errorf("clientAddr = %q, want %q", got, tc.want)
