@@ -384,7 +384,8 @@ func TestCrowdCostsOneRoomLoad(t *testing.T) {
 // reads of events, while broken is set, as a full or failing disk does.
 type brokenStore struct {
 	Store
-	broken atomic.Bool
+	broken  atomic.Bool
+	refused atomic.Int64 // commits failed
 }
 
 // failing is the disk's error while the store is broken, else nil.
@@ -397,6 +398,7 @@ func (s *brokenStore) failing() error {
 
 func (s *brokenStore) AppendEvents(ctx context.Context, room string, evs []Event) error {
 	if err := s.failing(); err != nil {
+		s.refused.Add(1)
 		return err
 	}
 	return s.Store.AppendEvents(ctx, room, evs)
@@ -424,9 +426,9 @@ func (s *brokenStore) PutImage(ctx context.Context, r ImageRecord) error {
 }
 
 // A failed commit loses nothing. The senders of its messages are told,
-// and send them again; its joins, which nobody sends again, go with the
-// next commit, in order and with no gap in the ids, or at the room's idle
-// tick when nothing else comes.
+// and send them again; its joins and leaves, which nobody sends again, go
+// with the next commit, in order and with no gap in the ids, or at the
+// room's idle tick when nothing else comes.
 func TestFailedCommitLosesNothing(t *testing.T) {
 	dir := t.TempDir()
 	sq := MustOpenSQLite(t, dir)
@@ -440,7 +442,7 @@ func TestFailedCommitLosesNothing(t *testing.T) {
 	bob, carol := ts.MustLogin(t, "bob"), ts.MustLogin(t, "carol")
 
 	st.broken.Store(true)
-	ts.MustDial(t, bob, "lobby", -1)
+	b, _ := ts.MustDial(t, bob, "lobby", -1)
 	a.say("not stored", "n1")
 	if e := a.MustNextOf("error", "join", "message"); e.Type != "error" || e.Code != string(codeUnavailable) || e.Nonce != "n1" {
 		t.Fatalf("a message the store refused: %+v, want error unavailable for n1", e)
@@ -464,6 +466,20 @@ func TestFailedCommitLosesNothing(t *testing.T) {
 		t.Fatalf("carol's join: %+v, want join 4", e)
 	}
 
+	// bob's leave, when his grace is over, fails too; it goes with the
+	// next message.
+	st.broken.Store(true)
+	refused := st.refused.Load()
+	b.conn.Close()
+	MustEventually(t, "bob's leave refused by the store", func() bool { return st.refused.Load() > refused })
+	st.broken.Store(false)
+	a.say("after bob left", "n2")
+	for _, want := range []ev{{Type: "leave", ID: 5, User: "bob"}, {Type: "message", ID: 6, User: "alice", Text: "after bob left"}} {
+		if e := a.MustNextOf("leave", "message"); e.Type != want.Type || e.ID != want.ID || e.User != want.User || e.Text != want.Text {
+			t.Fatalf("after the store healed again: %+v, want %+v", e, want)
+		}
+	}
+
 	evs, err := sq.Events(context.Background(), "lobby", 0, 0, 10)
 	if err != nil {
 		t.Fatal(err)
@@ -472,14 +488,14 @@ func TestFailedCommitLosesNothing(t *testing.T) {
 	for _, e := range evs {
 		got = append(got, fmt.Sprintf("%d %s %s", e.ID, e.Type, e.User))
 	}
-	if want := []string{"1 join alice", "2 join bob", "3 message alice", "4 join carol"}; fmt.Sprint(got) != fmt.Sprint(want) {
+	if want := []string{"1 join alice", "2 join bob", "3 message alice", "4 join carol", "5 leave bob", "6 message alice"}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("stored %q, want %q", got, want)
 	}
 	rows, err := sq.Presence(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 3 {
-		t.Errorf("presence rows %+v, want alice, bob and carol", rows)
+	if len(rows) != 2 {
+		t.Errorf("presence rows %+v, want alice and carol", rows)
 	}
 }
