@@ -69,10 +69,14 @@ func TestTyping(t *testing.T) {
 	alice.MustTyping(0)
 
 	// Nobody types without a socket: bob's last one closing ends it,
-	// not his notice running out.
+	// not his notice running out. Another tab of his closing does not.
 	bob.send(typingFrame())
 	clock.skip(presenceEvery)
 	alice.MustTyping(1, "bob")
+	tab, _ := ts.MustDial(t, bobCk, "lobby", -1)
+	tab.conn.Close()
+	clock.skip(presenceEvery)
+	alice.expectQuiet(500*time.Millisecond, typePresence)
 	bob.conn.Close()
 	clock.skip(presenceEvery)
 	alice.MustTyping(0)
