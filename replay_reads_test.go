@@ -113,3 +113,70 @@ func TestReplayReadsUnderWayAtOnce(t *testing.T) {
 		mustWhole(n)
 	}
 }
+
+// A fresh socket whose replay is read from the store (here: the rooms are
+// over HISTORY_MEMORY, so the room keeps nothing but what a read needs)
+// gets the newest historyOnJoin events, those committed while its read
+// was under way among them, and no more.
+func TestFreshReplayReadFromStore(t *testing.T) {
+	dir := t.TempDir()
+	st := &gatedReads{Store: MustOpenSQLite(t, dir), gates: map[int64]*gate{}}
+	ts := MustStartStore(t, dir, st, func(c *Config) { c.HistoryMemory = 1 })
+	a, _ := ts.MustDial(t, ts.MustLogin(t, "alice"), "lobby", -1)
+	a.MustSayMany("before %d", historyOnJoin+20)
+	// Held from now on: the room is loaded, and this is bob's read.
+	read := st.hold(t, 0)
+	conn, _, err := ts.dial(ts.MustLogin(t, "bob"), "lobby", -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read.MustEnter(t, "bob's replay read")
+	for i := range 5 {
+		a.MustSay(fmt.Sprint("during ", i), "")
+	}
+	read.release()
+	b := newWSClient(t, conn)
+	w := b.MustNext()
+	if w.Type != typeWelcome || w.Truncated {
+		t.Fatalf("bob's first event: %+v, want a welcome, not truncated", w)
+	}
+	evs := b.MustReplayUpTo(w.LastID)
+	if len(evs) != historyOnJoin || evs[0].ID != w.LastID-historyOnJoin+1 || evs[len(evs)-1].Text != "during 4" {
+		t.Fatalf("bob's replay: %d events from id %d, the last %q; want the newest %d, to %d (during 4)",
+			len(evs), evs[0].ID, evs[len(evs)-1].Text, historyOnJoin, w.LastID)
+	}
+}
+
+// A resume read from the store is marked truncated when its events do not
+// fit one replay, by one event as by many, so that its client fetches
+// what was left out from the history API instead of missing it.
+func TestStoreReplayTruncatedByOne(t *testing.T) {
+	dir := t.TempDir()
+	// alice is within her grace throughout: no join of hers is stored.
+	grace := func(c *Config) { c.PresenceGrace = time.Minute }
+	ts := MustStart(t, dir, grace)
+	ck := ts.MustLogin(t, "alice")
+	a, _ := ts.MustDial(t, ck, "lobby", -1)
+	last := a.MustSayMany("m %d", maxReplay+10).ID
+	a.conn.Close()
+	ts.MustClose(t)
+
+	// Restarted, the room keeps only its newest historyOnJoin.
+	ts = MustStart(t, dir, grace)
+	for _, tc := range []struct {
+		since     int64
+		truncated bool
+	}{
+		{last - maxReplay, false},
+		{last - maxReplay - 1, true},
+	} {
+		c, w := ts.MustDial(t, ck, "lobby", tc.since)
+		if w.LastID != last || w.Truncated != tc.truncated {
+			t.Fatalf("since %d: welcome %+v, want last_id %d, truncated %t", tc.since, w, last, tc.truncated)
+		}
+		if evs := c.MustReplayUpTo(last); len(evs) != maxReplay || evs[0].ID != last-maxReplay+1 {
+			t.Fatalf("since %d: %d events from id %d, want the newest %d", tc.since, len(evs), evs[0].ID, maxReplay)
+		}
+		c.conn.Close()
+	}
+}
