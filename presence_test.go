@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"slices"
@@ -256,15 +257,19 @@ func TestRestartLeavesThoseWhoDoNotReturn(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		leftAt time.Duration // the stop's time as recorded, from now; 0: as the server recorded it
+		grace  time.Duration // 0: 400 ms
 	}{
 		{name: "left at the stop"},
 		{name: "the clock went back since", leftAt: time.Hour},
 		// Down for longer than the grace: ghost leaves at once.
 		{name: "down longer than the grace", leftAt: -time.Hour},
+		// Down for all but a second of an hour's grace: ghost has that
+		// second left, not another hour.
+		{name: "down for most of the grace", leftAt: -time.Hour + time.Second, grace: time.Hour},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			grace := func(c *Config) { c.PresenceGrace = 400 * time.Millisecond }
+			grace := func(c *Config) { c.PresenceGrace = cmp.Or(tc.grace, 400*time.Millisecond) }
 			ts := MustStart(t, dir, grace)
 			ckW := ts.MustLogin(t, "watcher")
 			ts.MustDial(t, ts.MustLogin(t, "ghost"), "lobby", -1)
@@ -285,8 +290,10 @@ func TestRestartLeavesThoseWhoDoNotReturn(t *testing.T) {
 				t.Errorf("got %+v, want ghost's leave id 3", l)
 			}
 			// The restore let go of the room it loaded: once the
-			// watcher has gone too, it unloads.
-			w2.conn.Close()
+			// watcher has gone too (logged out: no grace), it unloads.
+			if resp := ts2.postLogout(t, ckW, ts2.URL); resp.StatusCode != 303 {
+				t.Fatalf("logout: status %d", resp.StatusCode)
+			}
 			ts2.MustUnload(t, "lobby")
 		})
 	}

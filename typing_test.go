@@ -305,3 +305,25 @@ func TestTypingStopAllowed(t *testing.T) {
 		t.Errorf("a stop after a dropped notice was allowed")
 	}
 }
+
+// Logging out ends a typist's typing with their leave, not when their
+// notice runs out.
+func TestTypingEndsWithLogout(t *testing.T) {
+	clock := newStoppedClock()
+	ts := MustStartClock(t, t.TempDir(), clock)
+	alice, _ := ts.MustDial(t, ts.MustLogin(t, "alice"), "lobby", -1)
+	bobCk := ts.MustLogin(t, "bob")
+	bob, _ := ts.MustDial(t, bobCk, "lobby", -1)
+	alice.MustNextOf(typeJoin)
+	alice.MustNextOf(typeJoin)
+	bob.send(typingFrame())
+	alice.MustTyping(1, "bob")
+	if resp := ts.postLogout(t, bobCk, ts.URL); resp.StatusCode != 303 {
+		t.Fatalf("logout: status %d", resp.StatusCode)
+	}
+	if e := alice.MustNextOf(typeLeave); e.User != "bob" {
+		t.Fatalf("leave of %q, want bob", e.User)
+	}
+	clock.skip(presenceEvery) // the coalescing second, not typingFor
+	alice.MustTyping(0)
+}
