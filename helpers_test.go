@@ -62,6 +62,13 @@ func testConfig(dir string, mod ...func(*Config)) Config {
 	// have their own tests.
 	cfg.MsgRate, cfg.AddrMsgRate, cfg.LoginRate, cfg.RoomRate, cfg.SocketsPerAddr = 0, 0, 0, 0, 0
 	cfg.PresenceGrace = 500 * time.Millisecond
+	// A socket a test does not read from for a while still has its
+	// frames written by its write pump, but on a loaded machine that
+	// goroutine can wait its turn for as long as a room takes to queue
+	// eight frames, and the server then rightly closes it with 1013:
+	// TestReactions' onlookers were, now and then, with the tests run
+	// beside busy loops. The tests of that queue set SocketBuffer.
+	cfg.SocketBuffer = 64
 	for _, f := range mod {
 		f(&cfg)
 	}

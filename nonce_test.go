@@ -283,7 +283,7 @@ func TestSQLiteFindNonce(t *testing.T) {
 // they cannot fill its queue (SOCKET_QUEUE frames) and get it closed as
 // too slow.
 func TestBurstOfAnswersFitsTheQueue(t *testing.T) {
-	ts := MustStart(t, t.TempDir())
+	ts := MustStart(t, t.TempDir(), func(c *Config) { c.SocketBuffer = defaultConfig().SocketBuffer })
 	alice := ts.MustLogin(t, "alice")
 	a, _ := ts.MustDial(t, alice, "lobby", -1)
 	const n = 40
