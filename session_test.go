@@ -286,6 +286,28 @@ func TestMaxSessionsForgetsTheIdlest(t *testing.T) {
 	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "Too many people are logged in") || !strings.Contains(string(body), `value="f"`) {
 		t.Errorf("login with every session in use: %d %s; want 503 with the reason and the name kept", resp.StatusCode, body)
 	}
+	// Logging in again under one's own name keeps one's session, and
+	// needs no slot: it goes at the limit too.
+	resp = ts.postLogin(t, "B", "", "Cookie", b.Name+"="+b.Value)
+	if ck := sessionCookie(resp); resp.StatusCode != http.StatusSeeOther || ck == nil || ck.Value != b.Value {
+		t.Errorf("b logging in again at the limit: %d, cookie %v; want 303 with b's session", resp.StatusCode, ck)
+	}
+}
+
+// A login at MAX_SESSIONS forgets a tenth of the limit, the idlest, so
+// that the logins after it do not each look through every session.
+func TestMaxSessionsForgetsATenth(t *testing.T) {
+	var clock testClock
+	ts := MustStartClock(t, t.TempDir(), &clock, func(c *Config) { c.MaxSessions = 20 })
+	var cks []*http.Cookie
+	for i := range 21 {
+		cks = append(cks, ts.MustLogin(t, fmt.Sprint("user", i)))
+		clock.skip(time.Hour) // past the hold of a fresh login
+	}
+	// The 21st login forgot the two idlest, not just the one it needed.
+	for i, ck := range cks {
+		t.Run(fmt.Sprint("user", i), func(t *testing.T) { ts.mustSession(t, ck, i >= 2) })
+	}
 }
 
 // MAX_SESSIONS=0 bounds nothing: every login goes, and none is forgotten.
