@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"html"
 	"io"
 	"io/fs"
@@ -127,6 +128,8 @@ func TestLoginRedirectsAndCookie(t *testing.T) {
 		{"https://evil.example/", "/r/lobby"},
 		{"javascript:alert(1)", "/r/lobby"},
 		{"/", "/r/lobby"},
+		{"/.", "/r/lobby"},    // "/" again, as a browser resolves it
+		{"/r/..", "/r/lobby"}, // likewise
 	}
 	for i, tc := range tests {
 		resp := ts.postLogin(t, "user"+string(rune('a'+i)), tc.next)
@@ -140,9 +143,11 @@ func TestLoginRedirectsAndCookie(t *testing.T) {
 	if !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode || ck.Secure {
 		t.Errorf("cookie over http: HttpOnly=%v SameSite=%v Secure=%v", ck.HttpOnly, ck.SameSite, ck.Secure)
 	}
-	resp = ts.postLogin(t, "proxied", "", "X-Forwarded-Proto", "https")
-	if ck := resp.Cookies()[0]; !ck.Secure {
-		t.Error("cookie behind an HTTPS proxy is not Secure")
+	for i, proto := range []string{"https", "HTTPS"} {
+		resp = ts.postLogin(t, fmt.Sprint("proxied", i), "", "X-Forwarded-Proto", proto)
+		if ck := sessionCookie(resp); ck == nil || !ck.Secure {
+			t.Errorf("cookie behind an HTTPS proxy (X-Forwarded-Proto: %s) is not Secure", proto)
+		}
 	}
 }
 

@@ -62,6 +62,27 @@ func TestLoginRoomField(t *testing.T) {
 	}
 }
 
+// The login page for a room's link (next=/r/{room}) offers that room in
+// its room field, as the room's own name; the lobby, where a login goes
+// anyway, leaves the field empty.
+func TestLoginPageRoomFromNext(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	for _, tc := range []struct{ next, room string }{
+		{"/r/kitchen", "kitchen"},
+		{"/r/Kitchen", "kitchen"},
+		{"/r/lobby", ""},
+		{"/r/bad%20room", ""},
+		{"/somewhere", ""},
+	} {
+		t.Run(tc.next, func(t *testing.T) {
+			_, body := ts.get(t, "/?next="+url.QueryEscape(tc.next), nil)
+			if !strings.Contains(body, `name="room" value="`+tc.room+`"`) {
+				t.Errorf("the room field is not %q:\n%s", tc.room, body)
+			}
+		})
+	}
+}
+
 // The login page a logout elsewhere or a name takeover sends to says
 // that the session ended; the plain login page does not.
 func TestLoginSessionEndedNotice(t *testing.T) {

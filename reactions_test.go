@@ -102,6 +102,10 @@ func TestReactions(t *testing.T) {
 	if got := messageIn("history after the delete", MustHistory(t, ts, aliceCk, "lobby", 0, 1<<40)); got.Reactions != nil || !got.Deleted {
 		t.Errorf("history after the delete: %+v, want it deleted with no reactions", got)
 	}
+	frank, _ := ts.MustDial(t, ts.MustLogin(t, "frank"), "lobby", -1)
+	if got := messageIn("a fresh socket after the delete (from memory)", []ev{frank.MustNextOf(typeMessage)}); got.Reactions != nil || !got.Deleted {
+		t.Errorf("a fresh socket after the delete (from memory): %+v, want it deleted with no reactions", got)
+	}
 	ts.MustClose(t)
 	ts = MustStart(t, dir)
 	if got := messageIn("the store after the delete", MustHistory(t, ts, aliceCk, "lobby", 0, 1<<40)); got.Reactions != nil {
