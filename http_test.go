@@ -276,6 +276,12 @@ func TestStaticAssetsCache(t *testing.T) {
 	if resp.StatusCode != http.StatusNotModified || resp.Header.Get("Cache-Control") != "no-cache" {
 		t.Errorf("revalidation: %d %q, want 304 no-cache", resp.StatusCode, resp.Header.Get("Cache-Control"))
 	}
+	// A version that is not this file's (a page from before a deploy
+	// asking for its own): the file as it is now, not to be kept.
+	resp, _ = ts.get(t, "/static/style.css?v=0123456789ab", nil)
+	if resp.StatusCode != 200 || resp.Header.Get("Cache-Control") != "no-cache" {
+		t.Errorf("another version: %d %q, want 200 no-cache", resp.StatusCode, resp.Header.Get("Cache-Control"))
+	}
 	if resp, _ := ts.get(t, "/static/nothing.js", nil); resp.StatusCode != 404 {
 		t.Errorf("missing asset: %d", resp.StatusCode)
 	}
