@@ -83,3 +83,30 @@ func TestBrowserMentionAutocomplete(t *testing.T) {
 	MustWait(t, bob, `document.querySelector("#messages .msg.mention .text")?.textContent === "thanks @bob"`)
 	carol.MustNextOf(typeMessage)
 }
+
+// While an input method composes (Chinese typed as pinyin after "@"), its
+// keys are its own: Enter, Tab, the arrows and Escape pick and move among
+// its characters, not in the list of names. Browsers mark such keys with
+// isComposing; Safari, with the key code 229.
+func TestBrowserMentionListDuringComposition(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	alice, _ := MustAliceAndBob(t, ts)
+	MustWait(t, alice, `document.getElementById("online-toggle").innerText === "2 online"`)
+	shown := `[...document.querySelectorAll("#mention-list li")].map(li => li.textContent + (li.getAttribute("aria-selected") === "true" ? "*" : "")).join("|")`
+	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "@"))
+	MustWait(t, alice, shown+` === "bob*"`)
+	for _, init := range []string{`isComposing: true`, `keyCode: 229`} {
+		for _, key := range []string{"Enter", "Tab", "ArrowDown", "ArrowUp", "Escape"} {
+			taken := MustEval[bool](t, alice, `(() => {
+				const e = new KeyboardEvent("keydown", {key: "`+key+`", `+init+`, bubbles: true, cancelable: true});
+				document.getElementById("text").dispatchEvent(e);
+				return e.defaultPrevented;
+			})()`)
+			if got := MustEval[string](t, alice, shown+` + " " + document.getElementById("text").value`); taken || got != "bob* @" {
+				t.Errorf("%s with %s: taken %t, list and composer %q; want the input method's, the list open as it was", key, init, taken, got)
+			}
+		}
+	}
+	MustDo(t, alice, enter())
+	MustWait(t, alice, `document.getElementById("text").value === "@bob " && document.getElementById("mention-list").hidden`)
+}

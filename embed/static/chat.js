@@ -4,7 +4,7 @@
 // waits to be confirmed). This one wires the page's controls to them and
 // starts.
 import { t, translatePage } from "./i18n.js";
-import { $, room, me, state, log, list, text, newBtn, firstUnreadBtn, roomName } from "./state.js";
+import { $, room, me, state, log, list, text, newBtn, firstUnreadBtn, roomName, composing } from "./state.js";
 import { relabelDays } from "./time.js";
 import { showNew, atBottom, setOnline, renderTop, flashError, back, toggleFullTime, showFirstUnread, toFirstUnread, togglePalette, shownMessage } from "./view.js";
 import { toggleReaction } from "./reactions.js";
@@ -127,7 +127,7 @@ text.addEventListener("keydown", (e) => {
   if (mentionKey(e)) return; // the list of names has it (mentions.js)
   // Enter sends (or saves an edit); Shift+Enter is a new line; Enter
   // that confirms an IME composition (Chinese input) must not send.
-  if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
+  if (e.key === "Enter" && !e.shiftKey && !composing(e)) {
     e.preventDefault();
     submit();
   }
@@ -135,7 +135,7 @@ text.addEventListener("keydown", (e) => {
   // one's last message, as in other chat apps.
   if (e.key === "Escape" && state.editing) { e.preventDefault(); stopEdit(); }
   else if (e.key === "Escape" && state.replyTo) { e.preventDefault(); stopReply(); }
-  if (e.key === "ArrowUp" && !text.value && !state.editing && !e.isComposing) {
+  if (e.key === "ArrowUp" && !text.value && !state.editing && !composing(e)) {
     if (state.pastTo) {
       // From a window far back, one's last message is most likely below
       // it: go to the newest first, as sending does.

@@ -4,7 +4,7 @@
 // "@name " in its place. Up and Down move through the list, Enter or Tab
 // picks, Escape closes it; a click picks too. Names compare as the
 // server compares them (NFKC, then lower case).
-import { $, me, state, text, fold } from "./state.js";
+import { $, me, state, text, fold, composing } from "./state.js";
 import { updateComposer, saveOutbox } from "./outbox.js";
 
 const box = $("mention-list"), SHOWN = 6, MAX_NAME = 24;
@@ -73,7 +73,7 @@ function pick(name) {
 // mentionKey handles a key in the composer while the list is open, and
 // says whether it did (the composer then does nothing more with it).
 export function mentionKey(e) {
-  if (box.hidden || e.isComposing) return false;
+  if (box.hidden || composing(e)) return false; // its keys are the input method's
   switch (e.key) {
     case "ArrowDown": active = (active + 1) % names.length; break;
     case "ArrowUp": active = (active + names.length - 1) % names.length; break;

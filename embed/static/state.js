@@ -8,6 +8,10 @@ export const MAX_LEN = 2000;
 // fold is a name (or text with names in it) as the server compares names:
 // whatever the case or width (NFKC, then lower case).
 export const fold = (s) => s.normalize("NFKC").toLowerCase();
+// composing: a key that an input method (Chinese typed as pinyin) takes
+// while it composes, Enter that picks its characters among them. Browsers
+// say so with isComposing; Safari, with the key code 229.
+export const composing = (e) => e.isComposing || e.keyCode === 229;
 // roomName says whether name (in NFC) is a room's, by the server's rule
 // (names.go): letters, digits, - and _, and combining marks after the
 // first character; 1–32 of them. Case does not change the answer: Go
