@@ -166,3 +166,42 @@ func TestBrowserErrorShownFromItsLastTime(t *testing.T) {
 		t.Errorf("the error went %.0f ms after it was last said, want 5000 (changes %v)", hidden-lastShown, changes)
 	}
 }
+
+// Escape that cancels an input method's composition is the input
+// method's: it gives up no edit and no reply, and closes neither the
+// topic's editor nor the search panel, whichever way the browser marks
+// it (isComposing, or Safari's key code 229). Escape itself still does.
+func TestBrowserEscapeInComposition(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustEnter(t, p, ts, "alice", "")
+	MustSay(t, p, "first")
+	MustWait(t, p, texts+`.at(-1) === "first" && `+nonePending)
+	composedEscape := func(init, on string) {
+		t.Helper()
+		MustExec(t, p, `document.getElementById("`+on+`").dispatchEvent(new KeyboardEvent("keydown", {key: "Escape", `+init+`, bubbles: true, cancelable: true}))`)
+	}
+	for _, tc := range []struct {
+		name, open, on, shown string
+	}{
+		{"an edit", `document.getElementById("text").focus(); document.getElementById("text").dispatchEvent(new KeyboardEvent("keydown", {key: "ArrowUp", bubbles: true, cancelable: true}))`,
+			"text", `!document.getElementById("editing").hidden`},
+		{"a reply", `document.querySelector("#messages .msg .reply").click()`, "text", `!document.getElementById("replying").hidden`},
+		{"the topic's editor", `document.getElementById("topic-edit").click()`, "topic-input", `!document.getElementById("topic-form").hidden`},
+		{"the search panel", `document.getElementById("search-toggle").click()`, "search-input", `!document.getElementById("search").hidden`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			MustExec(t, p, tc.open)
+			MustWait(t, p, tc.shown)
+			for _, init := range []string{`isComposing: true`, `keyCode: 229`} {
+				composedEscape(init, tc.on)
+				if !MustEval[bool](t, p, tc.shown) {
+					t.Fatalf("Escape with %s closed %s", init, tc.name)
+				}
+			}
+			MustExec(t, p, `document.getElementById("`+tc.on+`").focus()`)
+			MustDo(t, p, chromedp.KeyEvent(kb.Escape))
+			MustWait(t, p, `!(`+tc.shown+`)`)
+		})
+	}
+}

@@ -125,9 +125,12 @@ const submit = () => (state.editing ? saveEdit() : send());
 $("send-form").addEventListener("submit", (e) => { e.preventDefault(); submit(); text.focus(); });
 text.addEventListener("keydown", (e) => {
   if (mentionKey(e)) return; // the list of names has it (mentions.js)
-  // Enter sends (or saves an edit); Shift+Enter is a new line; Enter
-  // that confirms an IME composition (Chinese input) must not send.
-  if (e.key === "Enter" && !e.shiftKey && !composing(e)) {
+  // Keys an input method takes while it composes (Chinese input) are its
+  // own: Enter that confirms it must not send, nor Escape that cancels it
+  // give up an edit.
+  if (composing(e)) return;
+  // Enter sends (or saves an edit); Shift+Enter is a new line.
+  if (e.key === "Enter" && !e.shiftKey) {
     e.preventDefault();
     submit();
   }
@@ -135,7 +138,7 @@ text.addEventListener("keydown", (e) => {
   // one's last message, as in other chat apps.
   if (e.key === "Escape" && state.editing) { e.preventDefault(); stopEdit(); }
   else if (e.key === "Escape" && state.replyTo) { e.preventDefault(); stopReply(); }
-  if (e.key === "ArrowUp" && !text.value && !state.editing && !composing(e)) {
+  if (e.key === "ArrowUp" && !text.value && !state.editing) {
     if (state.pastTo) {
       // From a window far back, one's last message is most likely below
       // it: go to the newest first, as sending does.

@@ -4,7 +4,7 @@
 // shows it in the conversation (loading the history up to it, as a
 // reply's quote does), and closes the panel.
 import { t } from "./i18n.js";
-import { $, room } from "./state.js";
+import { $, room, composing } from "./state.js";
 import { flashError, authorEl } from "./view.js";
 import { timeLabel } from "./time.js";
 import { goTo } from "./link.js";
@@ -26,7 +26,7 @@ export function showSearch(open) {
 }
 btn.addEventListener("click", () => showSearch(panel.hidden));
 document.addEventListener("keydown", (e) => {
-  if (e.key !== "Escape" || panel.hidden) return;
+  if (e.key !== "Escape" || panel.hidden || composing(e)) return; // an input method's Escape is its own
   const inside = panel.contains(document.activeElement);
   showSearch(false);
   if (inside) btn.focus();

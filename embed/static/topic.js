@@ -4,7 +4,7 @@
 // stays open until the server's event confirms what was saved, so a
 // refused topic (too long, too fast) is not lost.
 import { t } from "./i18n.js";
-import { $, state } from "./state.js";
+import { $, state, composing } from "./state.js";
 import { flashError } from "./view.js";
 import { withLinks } from "./format.js";
 import { newNonce, trimmed } from "./outbox.js";
@@ -46,7 +46,7 @@ function close() {
 }
 $("topic-edit").addEventListener("click", () => (form.hidden ? open() : close()));
 $("topic-cancel").addEventListener("click", close);
-input.addEventListener("keydown", (e) => { if (e.key === "Escape") { e.preventDefault(); close(); } });
+input.addEventListener("keydown", (e) => { if (e.key === "Escape" && !composing(e)) { e.preventDefault(); close(); } });
 form.addEventListener("submit", (e) => {
   e.preventDefault();
   const text = trimmed(input.value);
