@@ -146,37 +146,3 @@ func TestFreshReplayReadFromStore(t *testing.T) {
 			len(evs), evs[0].ID, evs[len(evs)-1].Text, historyOnJoin, w.LastID)
 	}
 }
-
-// A resume read from the store is marked truncated when its events do not
-// fit one replay, by one event as by many, so that its client fetches
-// what was left out from the history API instead of missing it.
-func TestStoreReplayTruncatedByOne(t *testing.T) {
-	dir := t.TempDir()
-	// alice is within her grace throughout: no join of hers is stored.
-	grace := func(c *Config) { c.PresenceGrace = time.Minute }
-	ts := MustStart(t, dir, grace)
-	ck := ts.MustLogin(t, "alice")
-	a, _ := ts.MustDial(t, ck, "lobby", -1)
-	last := a.MustSayMany("m %d", maxReplay+10).ID
-	a.conn.Close()
-	ts.MustClose(t)
-
-	// Restarted, the room keeps only its newest historyOnJoin.
-	ts = MustStart(t, dir, grace)
-	for _, tc := range []struct {
-		since     int64
-		truncated bool
-	}{
-		{last - maxReplay, false},
-		{last - maxReplay - 1, true},
-	} {
-		c, w := ts.MustDial(t, ck, "lobby", tc.since)
-		if w.LastID != last || w.Truncated != tc.truncated {
-			t.Fatalf("since %d: welcome %+v, want last_id %d, truncated %t", tc.since, w, last, tc.truncated)
-		}
-		if evs := c.MustReplayUpTo(last); len(evs) != maxReplay || evs[0].ID != last-maxReplay+1 {
-			t.Fatalf("since %d: %d events from id %d, want the newest %d", tc.since, len(evs), evs[0].ID, maxReplay)
-		}
-		c.conn.Close()
-	}
-}

@@ -95,6 +95,15 @@ func TestReplayBeyondLimitIsMarked(t *testing.T) {
 		if first := c4.MustNext(); first.ID != w.LastID-maxReplay+1 {
 			t.Errorf("replay of %d starts at %d, want %d", maxReplay, first.ID, w.LastID-maxReplay+1)
 		}
+		// One more: truncated by one event, as by many.
+		c5, w5 := ts.MustDial(t, ck, "lobby", w.LastID-maxReplay-1)
+		defer c5.conn.Close()
+		if !w5.Truncated {
+			t.Errorf("a resume of %d events not marked truncated", maxReplay+1)
+		}
+		if first := c5.MustNext(); first.ID != w.LastID-maxReplay+1 {
+			t.Errorf("replay of %d starts at %d, want the newest %d (from %d)", maxReplay+1, first.ID, maxReplay, w.LastID-maxReplay+1)
+		}
 		// A fresh connection gets the newest 50.
 		c3, w3 := ts.MustDial(t, ck, "lobby", -1)
 		defer c3.conn.Close()
