@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -21,6 +22,27 @@ func (c *wsClient) MustTyping(count int, users ...string) ev {
 
 func typingFrame() map[string]string { return map[string]string{"type": "typing"} }
 
+// typingRoom is a server on a stopped clock (see stoppedClock) with
+// alice and bob in the lobby, alice past both their joins.
+type typingRoom struct {
+	ts         *testServer
+	clock      *stoppedClock
+	alice, bob *wsClient
+	bobCk      *http.Cookie
+}
+
+func mustTypingRoom(t *testing.T, mod ...func(*Config)) typingRoom {
+	t.Helper()
+	clock := newStoppedClock()
+	ts := MustStartClock(t, t.TempDir(), clock, mod...)
+	alice, _ := ts.MustDial(t, ts.MustLogin(t, "alice"), "lobby", -1)
+	bobCk := ts.MustLogin(t, "bob")
+	bob, _ := ts.MustDial(t, bobCk, "lobby", -1)
+	alice.MustNextOf(typeJoin)
+	alice.MustNextOf(typeJoin)
+	return typingRoom{ts, clock, alice, bob, bobCk}
+}
+
 // stoppedClock is a server clock that moves only when the test moves it.
 // Typing runs on it (notices' time, the coalescing second), so a typing
 // event that comes can only be one the test asked for, not one from a
@@ -37,14 +59,9 @@ func (c *stoppedClock) now() time.Time       { return time.Unix(0, c.ns.Load()) 
 func (c *stoppedClock) skip(d time.Duration) { c.ns.Add(int64(d)) }
 
 func TestTyping(t *testing.T) {
-	clock := newStoppedClock()
 	// A grace of a minute: bob's leave does not end his typing first.
-	ts := MustStartClock(t, t.TempDir(), clock, func(c *Config) { c.PresenceGrace = time.Minute })
-	alice, _ := ts.MustDial(t, ts.MustLogin(t, "alice"), "lobby", -1)
-	bobCk := ts.MustLogin(t, "bob")
-	bob, _ := ts.MustDial(t, bobCk, "lobby", -1)
-	alice.MustNextOf(typeJoin)
-	alice.MustNextOf(typeJoin)
+	r := mustTypingRoom(t, func(c *Config) { c.PresenceGrace = time.Minute })
+	ts, clock, alice, bob, bobCk := r.ts, r.clock, r.alice, r.bob, r.bobCk
 
 	// The first change goes out at once.
 	bob.send(typingFrame())
@@ -206,13 +223,8 @@ func TestTypingNamedInTheOrderStarted(t *testing.T) {
 // its socket and messages go on working. Notices are paced per session:
 // one a typingGap reaches a room, whichever socket sends it.
 func TestTypingFloodIsPaced(t *testing.T) {
-	clock := newStoppedClock()
-	ts := MustStartClock(t, t.TempDir(), clock)
-	alice, _ := ts.MustDial(t, ts.MustLogin(t, "alice"), "lobby", -1)
-	bobCk := ts.MustLogin(t, "bob")
-	bob, _ := ts.MustDial(t, bobCk, "lobby", -1)
-	alice.MustNextOf(typeJoin)
-	alice.MustNextOf(typeJoin)
+	r := mustTypingRoom(t)
+	ts, clock, alice, bob, bobCk := r.ts, r.clock, r.alice, r.bob, r.bobCk
 	for range 300 {
 		bob.send(typingFrame())
 	}
@@ -264,12 +276,8 @@ func TestTypingAllowed(t *testing.T) {
 // not when their notice runs out. Stops are paced by the notices: one
 // per notice passed on, the rest dropped.
 func TestTypingStopped(t *testing.T) {
-	clock := newStoppedClock()
-	ts := MustStartClock(t, t.TempDir(), clock)
-	alice, _ := ts.MustDial(t, ts.MustLogin(t, "alice"), "lobby", -1)
-	bob, _ := ts.MustDial(t, ts.MustLogin(t, "bob"), "lobby", -1)
-	alice.MustNextOf(typeJoin)
-	alice.MustNextOf(typeJoin)
+	r := mustTypingRoom(t)
+	clock, alice, bob := r.clock, r.alice, r.bob
 	stopped := map[string]any{"type": "typing", "stopped": true}
 
 	bob.send(typingFrame())
@@ -309,13 +317,8 @@ func TestTypingStopAllowed(t *testing.T) {
 // Logging out ends a typist's typing with their leave, not when their
 // notice runs out.
 func TestTypingEndsWithLogout(t *testing.T) {
-	clock := newStoppedClock()
-	ts := MustStartClock(t, t.TempDir(), clock)
-	alice, _ := ts.MustDial(t, ts.MustLogin(t, "alice"), "lobby", -1)
-	bobCk := ts.MustLogin(t, "bob")
-	bob, _ := ts.MustDial(t, bobCk, "lobby", -1)
-	alice.MustNextOf(typeJoin)
-	alice.MustNextOf(typeJoin)
+	r := mustTypingRoom(t)
+	ts, clock, alice, bob, bobCk := r.ts, r.clock, r.alice, r.bob, r.bobCk
 	bob.send(typingFrame())
 	alice.MustTyping(1, "bob")
 	if resp := ts.postLogout(t, bobCk, ts.URL); resp.StatusCode != 303 {
