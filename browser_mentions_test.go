@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -109,4 +110,17 @@ func TestBrowserMentionListDuringComposition(t *testing.T) {
 	}
 	MustDo(t, alice, enter())
 	MustWait(t, alice, `document.getElementById("text").value === "@bob " && document.getElementById("mention-list").hidden`)
+}
+
+// The list offers at most six names, those online first.
+func TestBrowserMentionListShowsSix(t *testing.T) {
+	ts := MustStart(t, t.TempDir())
+	for i := range 8 {
+		ts.MustDial(t, ts.MustLogin(t, fmt.Sprint("user", i)), "lobby", -1)
+	}
+	p := MustPerson(t, MustBrowser(t, "en-US"))
+	MustEnter(t, p, ts, "alice", "")
+	MustWait(t, p, `document.getElementById("online-toggle").innerText === "9 online"`)
+	MustDo(t, p, chromedp.SendKeys(chromedp.ID("text"), "@us"))
+	MustWait(t, p, `document.querySelectorAll("#mention-list li").length === 6`)
 }

@@ -26,6 +26,7 @@ func TestBrowserLinks(t *testing.T) {
 		{"「https://example.com/d」", "https://example.com/d"},
 		{"see https://en.wikipedia.org/wiki/Go_(programming_language).", "https://en.wikipedia.org/wiki/Go_(programming_language)"},
 		{"(also https://example.com/e)", "https://example.com/e"},
+		{"*https://example.com/f* and ~https://example.com/g~", "https://example.com/f https://example.com/g"},
 		{"https://example.com/%E4%B8%AD%E6%96%87?q=1#top and http://example.org", "https://example.com/%E4%B8%AD%E6%96%87?q=1#top http://example.org"},
 		{"not a link: https:// or https://. or xhttps://example.com", ""},
 	}
