@@ -81,8 +81,8 @@ func TestBrowserEditMessage(t *testing.T) {
 }
 
 // A name's next holder did not write what its earlier holder wrote: those
-// messages show no Edit or Delete (the server would refuse them), and the
-// new holder's own do.
+// messages show no Edit or Delete (the server would refuse them), Up in
+// an empty composer does not edit them, and the new holder's own do.
 func TestBrowserEarlierHolderCannotChange(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	p := MustPerson(t, MustBrowser(t, "en-US"))
@@ -92,6 +92,12 @@ func TestBrowserEarlierHolderCannotChange(t *testing.T) {
 	MustDo(t, p, chromedp.Click(chromedp.ID("logout")))
 	MustWait(t, p, `location.pathname === "/" && !!document.getElementById("name")`)
 	MustEnter(t, p, ts, "alice", "")
+	// Nor does Up in an empty composer take one of them up to edit.
+	MustWait(t, p, texts+`.includes("from the first alice")`)
+	MustDo(t, p, upToEdit()...)
+	if MustEval[bool](t, p, `!document.getElementById("editing").hidden`) {
+		t.Error("Up in an empty composer edits the earlier holder's message")
+	}
 	MustSay(t, p, "from the second")
 	MustWait(t, p, texts+`.includes("from the second")`)
 	got := MustEval[[]string](t, p, `[...document.querySelectorAll("#messages .msg")].map(li => li.querySelector(".text").textContent + ": " + !!li.querySelector(".edit") + " " + !!li.querySelector(".delete"))`)
