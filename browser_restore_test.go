@@ -2,7 +2,6 @@ package main
 
 import (
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -20,7 +19,10 @@ func TestBrowserHistoryRestoredFromBackup(t *testing.T) {
 	b, _ := ts.MustDial(t, bobCk, "lobby", -1)
 	b.MustSay("kept in the backup", "")
 	ts.MustClose(t)
-	mustCopyDir(t, dir, backup) // the sessions, and the first message
+	// The sessions, and the first message.
+	if err := os.CopyFS(backup, os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
 
 	ts = MustStart(t, dir, cfg)
 	p := MustPerson(t, MustBrowser(t, "en-US"))
@@ -38,26 +40,4 @@ func TestBrowserHistoryRestoredFromBackup(t *testing.T) {
 	b.MustSay("said after the restore", "")
 	MustWait(t, p, texts+`.join("|") === "kept in the backup|said after the restore"`)
 	MustContiguous(t, p, "after the restore")
-}
-
-// mustCopyDir copies the files of directory from (a stopped server's
-// DATA_DIR) into to.
-func mustCopyDir(t *testing.T, from, to string) {
-	t.Helper()
-	entries, err := os.ReadDir(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		if !e.Type().IsRegular() {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(from, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(to, e.Name()), b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
 }
