@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -104,9 +103,8 @@ func TestReplayReadsUnderWayAtOnce(t *testing.T) {
 	mustWhole("bob")
 	// Longer than the room's byte budget for its memory (recentBudget and
 	// a quarter), so that it trims down to what the reads under way need.
-	long := strings.Repeat("字", maxTextLen)
-	for range (recentBudget+recentBudget/4)/len(long) + 5 {
-		a.MustSay(long, "")
+	for i := range (recentBudget+recentBudget/4)/len(longestText(0)) + 5 {
+		a.MustSay(longestText(i), "")
 	}
 	for _, n := range names[1:] {
 		reads[n].release()
