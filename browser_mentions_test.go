@@ -9,6 +9,10 @@ import (
 	"github.com/chromedp/chromedp/kb"
 )
 
+// mentionsShown is JS for the names the list after "@" offers, the
+// active one marked with "*".
+const mentionsShown = `[...document.querySelectorAll("#mention-list li")].map(li => li.textContent + (li.getAttribute("aria-selected") === "true" ? "*" : "")).join("|")`
+
 // "@" and the start of a name in the composer offers the names that begin
 // so: those online first, then those who spoke lately, never one's own.
 // Up, Down, Enter, Tab, Escape and a click work the list; a pick puts
@@ -23,11 +27,10 @@ func TestBrowserMentionAutocomplete(t *testing.T) {
 	carol, _ := ts.MustDial(t, ts.MustLogin(t, "carol"), "lobby", -1)
 	MustWait(t, alice, `document.getElementById("online-toggle").innerText === "3 online" && `+texts+`.includes("I was here")`)
 
-	shown := `[...document.querySelectorAll("#mention-list li")].map(li => li.textContent + (li.getAttribute("aria-selected") === "true" ? "*" : "")).join("|")`
 	value := `document.getElementById("text").value`
 	open := `!document.getElementById("mention-list").hidden`
 	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "hi @"))
-	MustWait(t, alice, shown+` === "bob*|carol|Dave" && document.getElementById("text").getAttribute("aria-expanded") === "true"`)
+	MustWait(t, alice, mentionsShown+` === "bob*|carol|Dave" && document.getElementById("text").getAttribute("aria-expanded") === "true"`)
 	// To a screen reader the composer is a combobox whose options these
 	// are, and the one picked by Enter is the active one.
 	aria := `[...document.querySelectorAll("#mention-list li")].map(li => li.getAttribute("role")).join("|") + " " + document.getElementById(document.getElementById("text").getAttribute("aria-activedescendant"))?.textContent`
@@ -35,17 +38,17 @@ func TestBrowserMentionAutocomplete(t *testing.T) {
 		t.Errorf("the list to a screen reader: %q", got)
 	}
 	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "D"))
-	MustWait(t, alice, shown+` === "Dave*"`)
+	MustWait(t, alice, mentionsShown+` === "Dave*"`)
 	MustDo(t, alice, enter())
 	MustWait(t, alice, value+` === "hi @Dave " && !`+open+` && `+texts+`.length === 1`)
 
 	// Down and Tab; Up wraps round to the last.
 	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "and @"), chromedp.KeyEvent(kb.ArrowDown))
-	MustWait(t, alice, shown+` === "bob|carol*|Dave" && `+aria+` === "option|option|option carol"`)
+	MustWait(t, alice, mentionsShown+` === "bob|carol*|Dave" && `+aria+` === "option|option|option carol"`)
 	MustDo(t, alice, chromedp.KeyEvent(kb.Tab))
 	MustWait(t, alice, value+` === "hi @Dave and @carol " && !`+open)
 	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "@"), chromedp.KeyEvent(kb.ArrowUp))
-	MustWait(t, alice, shown+` === "bob|carol|Dave*"`)
+	MustWait(t, alice, mentionsShown+` === "bob|carol|Dave*"`)
 	// Escape closes the list and leaves the text; a name that fits nobody
 	// shows no list; an "@" inside a word is no mention.
 	MustDo(t, alice, chromedp.KeyEvent(kb.Escape))
@@ -63,7 +66,7 @@ func TestBrowserMentionAutocomplete(t *testing.T) {
 	// A click picks, in place of the name being typed.
 	MustExec(t, alice, `document.getElementById("text").value = "thanks @BO"`)
 	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "b"))
-	MustWait(t, alice, shown+` === "bob*"`)
+	MustWait(t, alice, mentionsShown+` === "bob*"`)
 	MustDo(t, alice, chromedp.Click(chromedp.CSS("#mention-list li")))
 	MustWait(t, alice, value+` === "thanks @bob " && !`+open+` && document.activeElement.id === "text"`)
 
@@ -71,7 +74,7 @@ func TestBrowserMentionAutocomplete(t *testing.T) {
 	// the counter says, and Send is off.
 	MustExec(t, alice, `document.getElementById("text").value = "`+strings.Repeat("x", maxTextLen-3)+` @b"`)
 	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "o"))
-	MustWait(t, alice, shown+` === "bob*"`)
+	MustWait(t, alice, mentionsShown+` === "bob*"`)
 	MustDo(t, alice, chromedp.KeyEvent(kb.Tab))
 	MustWait(t, alice, `document.getElementById("counter").textContent === "2 characters too many" && document.getElementById("send").disabled`)
 	MustExec(t, alice, `document.getElementById("text").value = "thanks @bob "`)
@@ -93,9 +96,8 @@ func TestBrowserMentionListDuringComposition(t *testing.T) {
 	ts := MustStart(t, t.TempDir())
 	alice, _ := MustAliceAndBob(t, ts)
 	MustWait(t, alice, `document.getElementById("online-toggle").innerText === "2 online"`)
-	shown := `[...document.querySelectorAll("#mention-list li")].map(li => li.textContent + (li.getAttribute("aria-selected") === "true" ? "*" : "")).join("|")`
 	MustDo(t, alice, chromedp.SendKeys(chromedp.ID("text"), "@"))
-	MustWait(t, alice, shown+` === "bob*"`)
+	MustWait(t, alice, mentionsShown+` === "bob*"`)
 	for _, init := range []string{`isComposing: true`, `keyCode: 229`} {
 		for _, key := range []string{"Enter", "Tab", "ArrowDown", "ArrowUp", "Escape"} {
 			taken := MustEval[bool](t, alice, `(() => {
@@ -103,7 +105,7 @@ func TestBrowserMentionListDuringComposition(t *testing.T) {
 				document.getElementById("text").dispatchEvent(e);
 				return e.defaultPrevented;
 			})()`)
-			if got := MustEval[string](t, alice, shown+` + " " + document.getElementById("text").value`); taken || got != "bob* @" {
+			if got := MustEval[string](t, alice, mentionsShown+` + " " + document.getElementById("text").value`); taken || got != "bob* @" {
 				t.Errorf("%s with %s: taken %t, list and composer %q; want the input method's, the list open as it was", key, init, taken, got)
 			}
 		}
