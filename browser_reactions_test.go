@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net/http"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -132,9 +131,7 @@ func TestBrowserReactionUnderAnotherSpelling(t *testing.T) {
 		t.Fatalf("the reaction is %q's", ev.User)
 	}
 	earlier.conn.Close()
-	if resp := ts.postLogout(t, ck, ts.URL); resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("logout: %d", resp.StatusCode)
-	}
+	ts.MustLogout(t, ck)
 
 	p := MustPerson(t, MustBrowser(t, "en-US"))
 	MustEnter(t, p, ts, "alice", "")

@@ -145,6 +145,14 @@ func (ts *testServer) postLogout(t testing.TB, ck *http.Cookie, origin string) *
 	return resp
 }
 
+// MustLogout logs ck's session out, as its own page would.
+func (ts *testServer) MustLogout(t testing.TB, ck *http.Cookie) {
+	t.Helper()
+	if resp := ts.postLogout(t, ck, ts.URL); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("logout: status %d", resp.StatusCode)
+	}
+}
+
 // MustLogin logs name in and returns the session cookie.
 func (ts *testServer) MustLogin(t testing.TB, name string) *http.Cookie {
 	t.Helper()

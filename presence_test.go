@@ -291,9 +291,7 @@ func TestRestartLeavesThoseWhoDoNotReturn(t *testing.T) {
 			}
 			// The restore let go of the room it loaded: once the
 			// watcher has gone too (logged out: no grace), it unloads.
-			if resp := ts2.postLogout(t, ckW, ts2.URL); resp.StatusCode != 303 {
-				t.Fatalf("logout: status %d", resp.StatusCode)
-			}
+			ts2.MustLogout(t, ckW)
 			ts2.MustUnload(t, "lobby")
 		})
 	}

@@ -321,9 +321,7 @@ func TestTypingEndsWithLogout(t *testing.T) {
 	ts, clock, alice, bob, bobCk := r.ts, r.clock, r.alice, r.bob, r.bobCk
 	bob.send(typingFrame())
 	alice.MustTyping(1, "bob")
-	if resp := ts.postLogout(t, bobCk, ts.URL); resp.StatusCode != 303 {
-		t.Fatalf("logout: status %d", resp.StatusCode)
-	}
+	ts.MustLogout(t, bobCk)
 	if e := alice.MustNextOf(typeLeave); e.User != "bob" {
 		t.Fatalf("leave of %q, want bob", e.User)
 	}
